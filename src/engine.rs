@@ -1,0 +1,295 @@
+//! The engine handle: a keystore's unwrapped KEKs (with pre-keyed derivation state), the
+//! optional legacy key, and the record operations. Safe to share between threads.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::{envelope, legacy};
+use crate::keys::{self, MasterKey};
+use crate::keystore::{Kek, Keystore};
+use crate::secret::Key128;
+use std::path::Path;
+
+/// Whether opening a keystore file may create it (SPEC §6: only an open for writing may).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create a new keystore (KEK id 1) when the file does not exist.
+    CreateIfMissing,
+    /// The keystore must exist.
+    MustExist,
+}
+
+/// Options of [`Crypt::migrate_into`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MigrateOptions {
+    /// The legacy plaintext must be valid UTF-8 (text columns, SPEC §7/§9).
+    pub require_utf8: bool,
+}
+
+/// What [`Crypt::migrate_into`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Migrated {
+    /// The value was already an authentic v1 envelope and was copied unchanged.
+    AlreadyV1(usize),
+    /// The legacy value was re-encrypted; the envelope has this length.
+    Reencrypted(usize),
+}
+
+impl Migrated {
+    /// Bytes written to the output.
+    pub fn len(self) -> usize {
+        match self {
+            Migrated::AlreadyV1(n) | Migrated::Reencrypted(n) => n,
+        }
+    }
+}
+
+/// An open keystore: encrypts, decrypts and migrates records.
+pub struct Crypt {
+    keystore: Keystore,
+    master: MasterKey,
+    keks: Vec<Kek>,
+    active: usize,
+    legacy_key: Option<Key128>,
+}
+
+impl std::fmt::Debug for Crypt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crypt")
+            .field("master", &self.master)
+            .field("kek_ids", &self.kek_ids())
+            .field("active_kek", &self.active_kek_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Crypt {
+    fn from_parts(keystore: Keystore, master: MasterKey, mut keks: Vec<Kek>) -> Crypt {
+        keks.sort_by_key(|k| k.id);
+        let active = keks
+            .iter()
+            .position(|k| k.id == keystore.active_kek)
+            .expect("a parsed keystore holds its active KEK");
+        Crypt {
+            keystore,
+            master,
+            keks,
+            active,
+            legacy_key: None,
+        }
+    }
+
+    /// The application's start: the CMK and legacy key from the environment (SPEC §2, §7),
+    /// the keystore file at `path`, created when missing.
+    pub fn open_from_env(path: &Path) -> Result<Crypt> {
+        let master = keys::master_key_from_env()?;
+        let legacy = keys::legacy_key_from(&keys::process_env)?;
+        let mut c = Crypt::open_file(path, master, OpenMode::CreateIfMissing)?;
+        c.legacy_key = legacy;
+        Ok(c)
+    }
+
+    /// Opens the keystore file at `path` with `master`. With
+    /// [`OpenMode::CreateIfMissing`], a missing keystore is created; when another process
+    /// creates one at the same moment, this one uses the winner's.
+    pub fn open_file(path: &Path, master: MasterKey, mode: OpenMode) -> Result<Crypt> {
+        for _ in 0..3 {
+            if let Some(ks) = Keystore::load_file(path)? {
+                let keks = ks.unlock(&master)?;
+                return Ok(Crypt::from_parts(ks, master, keks));
+            }
+            if mode == OpenMode::MustExist {
+                return Err(Error::keystore(format!(
+                    "No keystore at {}: this task only reads; run a task that writes (the application, migrate_encryption or encrypt_file) or give --keystore",
+                    path.display()
+                )));
+            }
+            let (ks, keks) = Keystore::create(&master)?;
+            if ks.publish_new(path)? {
+                return Ok(Crypt::from_parts(ks, master, keks));
+            }
+            // Another process published first: loop and use its keystore.
+        }
+        Err(Error::keystore(format!(
+            "The keystore at {} keeps appearing and disappearing: is another process deleting it?",
+            path.display()
+        )))
+    }
+
+    /// Opens a keystore document held by the application (e.g. in its database).
+    pub fn open_bytes(keystore: &[u8], master: MasterKey) -> Result<Crypt> {
+        let ks = Keystore::parse(keystore)?;
+        let keks = ks.unlock(&master)?;
+        Ok(Crypt::from_parts(ks, master, keks))
+    }
+
+    /// Creates a new keystore (KEK id 1) in memory; store [`Crypt::keystore_json`].
+    pub fn create(master: MasterKey) -> Result<Crypt> {
+        let (ks, keks) = Keystore::create(&master)?;
+        Ok(Crypt::from_parts(ks, master, keks))
+    }
+
+    /// Sets the legacy AES-128 key used by [`Crypt::migrate`] (instead of the environment's).
+    pub fn with_legacy_key(mut self, key: Option<Key128>) -> Crypt {
+        self.legacy_key = key;
+        self
+    }
+
+    /// The keystore document (only wrapped keys), as stored.
+    pub fn keystore_json(&self) -> String {
+        self.keystore.to_json()
+    }
+
+    /// The keystore.
+    pub fn keystore(&self) -> &Keystore {
+        &self.keystore
+    }
+
+    /// The id of the KEK that encrypts new values.
+    pub fn active_kek_id(&self) -> u32 {
+        self.keks[self.active].id
+    }
+
+    /// Every KEK id the keystore holds.
+    pub fn kek_ids(&self) -> Vec<u32> {
+        self.keks.iter().map(|k| k.id).collect()
+    }
+
+    /// True when a legacy key is configured.
+    pub fn has_legacy_key(&self) -> bool {
+        self.legacy_key.is_some()
+    }
+
+    pub(crate) fn kek(&self, id: u32) -> Result<&Kek> {
+        match self.keks.binary_search_by_key(&id, |k| k.id) {
+            Ok(i) => Ok(&self.keks[i]),
+            Err(_) => Err(Error::new(
+                ErrorKind::UnknownKek,
+                format!(
+                    "The value was encrypted with KEK {id}, which this keystore does not hold (it holds {:?}): use the keystore it was written with",
+                    self.kek_ids()
+                ),
+            )),
+        }
+    }
+
+    pub(crate) fn active_kek(&self) -> &Kek {
+        &self.keks[self.active]
+    }
+
+    /// Encrypts into `out`, which must hold at least `plaintext.len() + 69` bytes; returns the
+    /// envelope's length.
+    pub fn encrypt_into(&self, plaintext: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
+        let n = envelope::sealed_len(plaintext.len()).ok_or_else(|| {
+            Error::invalid(format!(
+                "The value is too large to encrypt as one record ({} bytes; at most {} bytes): use a stream",
+                plaintext.len(),
+                envelope::MAX_PLAINTEXT
+            ))
+        })?;
+        if out.len() < n {
+            return Err(Error::buffer_too_small(n, out.len()));
+        }
+        let mut salt_nonce = [0u8; 44];
+        crate::rng::fill(&mut salt_nonce);
+        let (salt, nonce) = salt_nonce.split_at(32);
+        let kek = self.active_kek();
+        envelope::seal_with(
+            &kek.deriver,
+            kek.id,
+            salt.try_into().expect("32"),
+            nonce.try_into().expect("12"),
+            plaintext,
+            context,
+            &mut out[..n],
+        );
+        Ok(n)
+    }
+
+    /// Encrypts `plaintext` bound to `context` into a new envelope v1.
+    pub fn encrypt(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; envelope::sealed_len(plaintext.len()).unwrap_or(0)];
+        let n = self.encrypt_into(plaintext, context, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Decrypts into `out`, which must hold at least `envelope.len() - 69` bytes; returns the
+    /// plaintext's length. Fails unless the envelope is authentic under `context`.
+    pub fn decrypt_into(&self, envelope: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
+        let (header, body) = envelope::parse(envelope)?;
+        let kek = self.kek(header.kek_id)?;
+        let n = body.len() - crate::aead::TAG_LEN;
+        if out.len() < n {
+            return Err(Error::buffer_too_small(n, out.len()));
+        }
+        envelope::open_with(&kek.deriver, &header, body, context, &mut out[..n])?;
+        Ok(n)
+    }
+
+    /// Decrypts an envelope v1 bound to `context`.
+    pub fn decrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; envelope.len().saturating_sub(envelope::OVERHEAD)];
+        let n = self.decrypt_into(envelope, context, &mut out)?;
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// The most bytes [`Crypt::migrate_into`] may write for an input of `len` bytes.
+    pub fn migrated_max_len(len: usize) -> usize {
+        len.saturating_add(envelope::HEADER_LEN)
+    }
+
+    /// Migrates one value to envelope v1 without handing its plaintext out (SPEC §7): an
+    /// authentic v1 envelope under `context` is copied unchanged; anything else must be a
+    /// legacy value that decrypts with the legacy key (`legacy_key`, else the handle's).
+    pub fn migrate_into(
+        &self,
+        value: &[u8],
+        context: &[u8],
+        legacy_key: Option<&Key128>,
+        options: MigrateOptions,
+        out: &mut [u8],
+    ) -> Result<Migrated> {
+        if envelope::looks_like_v1(value) && self.is_authentic(value, context) {
+            if out.len() < value.len() {
+                return Err(Error::buffer_too_small(value.len(), out.len()));
+            }
+            out[..value.len()].copy_from_slice(value);
+            return Ok(Migrated::AlreadyV1(value.len()));
+        }
+        let key = legacy_key.or(self.legacy_key.as_ref()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Legacy,
+                format!(
+                    "No legacy key is configured: set {} or {} to the legacy AES-128 key (base64)",
+                    keys::ENV_LEGACY_KEY_ENV,
+                    keys::ENV_LEGACY_KEY_FILE
+                ),
+            )
+        })?;
+        let plaintext = legacy::decrypt(key, value, options.require_utf8)?;
+        self.encrypt_into(&plaintext, context, out)
+            .map(Migrated::Reencrypted)
+    }
+
+    /// Migrates one value (see [`Crypt::migrate_into`]) with the handle's legacy key.
+    pub fn migrate(&self, value: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; Crypt::migrated_max_len(value.len())];
+        let n = self
+            .migrate_into(value, context, None, MigrateOptions::default(), &mut out)?
+            .len();
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// True when `value` is an authentic envelope v1 under `context` (nothing is returned).
+    pub fn is_authentic(&self, value: &[u8], context: &[u8]) -> bool {
+        let Ok((header, body)) = envelope::parse(value) else {
+            return false;
+        };
+        let Ok(kek) = self.kek(header.kek_id) else {
+            return false;
+        };
+        let mut scratch = zeroize::Zeroizing::new(vec![0u8; body.len() - crate::aead::TAG_LEN]);
+        envelope::open_with(&kek.deriver, &header, body, context, &mut scratch).is_ok()
+    }
+}

@@ -1,0 +1,518 @@
+//! The C ABI (SPEC §8). This module only translates: raw pointers to slices, results to
+//! status codes and this thread's last error message. Every export runs inside
+//! [`guard`], so no Rust panic ever crosses the boundary.
+//!
+//! Conventions for every function returning `int32_t`: `LKR_OK` (0) on success, an
+//! `LKR_ERR_*` code otherwise, with the message available from `lkr_last_error`. A NULL
+//! pointer with length 0 means an empty input. When the output buffer is too small the call
+//! returns `LKR_ERR_BUFFER_TOO_SMALL` and stores the size needed in `*out_len`.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::{Crypt, MigrateOptions, Migrated};
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+/// Success.
+pub const LKR_OK: i32 = 0;
+/// A NULL pointer, a bad length, overlapping buffers or another caller mistake.
+pub const LKR_ERR_INVALID_ARGUMENT: i32 = 1;
+/// The output buffer is too small: `*out_len` holds the size needed.
+pub const LKR_ERR_BUFFER_TOO_SMALL: i32 = 2;
+/// The value could not be authenticated (tampered, truncated, wrong context or keystore).
+pub const LKR_ERR_NOT_AUTHENTIC: i32 = 3;
+/// The envelope names a KEK id the keystore does not hold.
+pub const LKR_ERR_UNKNOWN_KEK: i32 = 4;
+/// Unknown envelope version or algorithm.
+pub const LKR_ERR_UNSUPPORTED_FORMAT: i32 = 5;
+/// The Customer Master Key configuration is wrong (see the message).
+pub const LKR_ERR_MASTER_KEY: i32 = 6;
+/// The keystore is missing, malformed or does not match the CMK.
+pub const LKR_ERR_KEYSTORE: i32 = 7;
+/// A legacy value did not decrypt, or no legacy key is configured.
+pub const LKR_ERR_LEGACY: i32 = 8;
+/// A file operation failed.
+pub const LKR_ERR_IO: i32 = 9;
+/// AWS KMS could not be used.
+pub const LKR_ERR_KMS: i32 = 10;
+/// Internal failure (a caught panic): please report it.
+pub const LKR_ERR_INTERNAL: i32 = 11;
+
+/// `lkr_migrate_ex` flag: the legacy plaintext must be valid UTF-8 (text columns).
+pub const LKR_MIGRATE_REQUIRE_UTF8: u32 = 1;
+
+/// An open keystore. Create it with `lkr_open_from_env` or `lkr_open_from_env_bytes`,
+/// release it with `lkr_close`. Safe to share between threads; it must not be closed while
+/// another thread still uses it.
+pub struct LkrCrypt {
+    inner: Crypt,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+fn set_last_error(message: &str) {
+    LAST_ERROR.with(|e| {
+        let mut e = e.borrow_mut();
+        e.clear();
+        e.push_str(message);
+    });
+}
+
+/// Runs an export's body: catches panics, records the error, returns the status code.
+fn guard(body: impl FnOnce() -> Result<()>) -> i32 {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => LKR_OK,
+        Ok(Err(e)) => {
+            set_last_error(e.message());
+            e.kind().code()
+        }
+        Err(_) => {
+            set_last_error("Internal error in lkr-crypt (a panic was caught at the C boundary): please report it");
+            LKR_ERR_INTERNAL
+        }
+    }
+}
+
+/// Runs a body that cannot fail except by panicking; returns `fallback` then.
+fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+/// # Safety
+/// `ptr` must be NULL or point to `len` readable bytes that stay valid for `'a`.
+unsafe fn input<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(Error::invalid(format!(
+                "{what} is NULL but its length is {len}"
+            )))
+        };
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid(format!(
+            "{what} length {len} is not a valid length"
+        )));
+    }
+    // SAFETY: the caller guarantees `len` readable bytes at `ptr`.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// An output buffer, checked not to overlap any of `inputs`.
+///
+/// # Safety
+/// `ptr` must be NULL or point to `cap` writable bytes that stay valid for `'a`.
+unsafe fn output<'a>(ptr: *mut u8, cap: usize, inputs: &[&[u8]]) -> Result<&'a mut [u8]> {
+    if ptr.is_null() {
+        return if cap == 0 {
+            Ok(&mut [])
+        } else {
+            Err(Error::invalid(format!("out is NULL but out_cap is {cap}")))
+        };
+    }
+    if cap > isize::MAX as usize {
+        return Err(Error::invalid(format!(
+            "out_cap {cap} is not a valid length"
+        )));
+    }
+    let (start, end) = (ptr as usize, ptr as usize + cap);
+    for i in inputs {
+        let (s, e) = (i.as_ptr() as usize, i.as_ptr() as usize + i.len());
+        if !i.is_empty() && cap > 0 && s < end && start < e {
+            return Err(Error::invalid(
+                "out overlaps an input buffer: give a separate output buffer",
+            ));
+        }
+    }
+    // SAFETY: the caller guarantees `cap` writable bytes at `ptr`, disjoint from the inputs.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, cap) })
+}
+
+/// # Safety
+/// `c` must be NULL or a handle from `lkr_open_*` not yet closed.
+unsafe fn handle<'a>(c: *const LkrCrypt) -> Result<&'a Crypt> {
+    // SAFETY: the caller guarantees `c` is a live handle when non-null.
+    unsafe { c.as_ref() }.map(|h| &h.inner).ok_or_else(|| {
+        Error::invalid("The LkrCrypt handle is NULL: open one with lkr_open_from_env")
+    })
+}
+
+/// Stores `n` in `*out_len`, which must not be NULL.
+///
+/// # Safety
+/// `out_len` must be NULL or writable.
+unsafe fn store_len(out_len: *mut usize, n: usize) -> Result<()> {
+    if out_len.is_null() {
+        return Err(Error::invalid("out_len is NULL"));
+    }
+    // SAFETY: checked non-null; the caller guarantees it is writable.
+    unsafe { *out_len = n };
+    Ok(())
+}
+
+/// Runs an operation writing to `out`; stores the written length, or the needed length
+/// when the buffer is too small, in `*out_len`.
+///
+/// # Safety
+/// `out_len` must be NULL or writable.
+unsafe fn with_out_len(out_len: *mut usize, op: impl FnOnce() -> Result<usize>) -> Result<()> {
+    if out_len.is_null() {
+        return Err(Error::invalid("out_len is NULL"));
+    }
+    match op() {
+        // SAFETY: checked non-null above.
+        Ok(n) => unsafe { store_len(out_len, n) },
+        Err(e) => {
+            if let Some(needed) = e.needed() {
+                // SAFETY: checked non-null above.
+                unsafe { store_len(out_len, needed)? };
+            }
+            Err(e)
+        }
+    }
+}
+
+fn boxed(crypt: Crypt) -> *mut LkrCrypt {
+    Box::into_raw(Box::new(LkrCrypt { inner: crypt }))
+}
+
+/// The library's version, e.g. `"0.1.0"` (a static string; do not free).
+#[no_mangle]
+pub extern "C" fn lkr_version() -> *const c_char {
+    static V: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => panic!("version string"),
+        };
+    V.as_ptr()
+}
+
+/// A stable name for a status code, e.g. `"NOT_AUTHENTIC"` (a static string; do not free).
+#[no_mangle]
+pub extern "C" fn lkr_status_name(status: i32) -> *const c_char {
+    let name: &'static CStr = match ErrorKind::from_code(status) {
+        _ if status == LKR_OK => c"OK",
+        Some(ErrorKind::InvalidArgument) => c"INVALID_ARGUMENT",
+        Some(ErrorKind::BufferTooSmall) => c"BUFFER_TOO_SMALL",
+        Some(ErrorKind::NotAuthentic) => c"NOT_AUTHENTIC",
+        Some(ErrorKind::UnknownKek) => c"UNKNOWN_KEK",
+        Some(ErrorKind::UnsupportedFormat) => c"UNSUPPORTED_FORMAT",
+        Some(ErrorKind::MasterKey) => c"MASTER_KEY",
+        Some(ErrorKind::Keystore) => c"KEYSTORE",
+        Some(ErrorKind::Legacy) => c"LEGACY",
+        Some(ErrorKind::Io) => c"IO",
+        Some(ErrorKind::Kms) => c"KMS",
+        Some(ErrorKind::Internal) => c"INTERNAL",
+        None => c"UNKNOWN_STATUS",
+    };
+    name.as_ptr()
+}
+
+/// Opens the keystore file at `keystore_path` with the CMK chosen by the environment
+/// (`LKR_MASTER_KEY_ENV`, `LKR_MASTER_KEY_FILE` or `LKR_AWS_CMK`: exactly one) and the
+/// legacy key from `LKR_LEGACY_KEY_ENV` / `LKR_LEGACY_KEY_FILE` if set. A missing keystore
+/// is created (KEK id 1). On success `*out` receives a handle to release with `lkr_close`.
+///
+/// # Safety
+/// `keystore_path` must be NULL or a NUL-terminated string; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_open_from_env(
+    keystore_path: *const c_char,
+    out: *mut *mut LkrCrypt,
+) -> i32 {
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::invalid(
+                "out is NULL: pass the address of an LkrCrypt pointer",
+            ));
+        }
+        // SAFETY: checked non-null; the caller guarantees it is writable.
+        unsafe { *out = std::ptr::null_mut() };
+        if keystore_path.is_null() {
+            return Err(Error::invalid(
+                "keystore_path is NULL: give the keystore file's path",
+            ));
+        }
+        // SAFETY: the caller guarantees a NUL-terminated string.
+        let path = unsafe { CStr::from_ptr(keystore_path) };
+        let path = path
+            .to_str()
+            .map_err(|_| Error::invalid("keystore_path is not valid UTF-8"))?;
+        let crypt = Crypt::open_from_env(Path::new(path))?;
+        // SAFETY: checked non-null above.
+        unsafe { *out = boxed(crypt) };
+        Ok(())
+    })
+}
+
+/// Like `lkr_open_from_env`, for a keystore the application keeps itself (e.g. in its
+/// database): `keystore`/`keystore_len` is the keystore document; NULL with length 0 creates
+/// a new keystore in memory — store what `lkr_export_keystore` returns.
+///
+/// # Safety
+/// `keystore` must be NULL or point to `keystore_len` readable bytes; `out` must be NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_open_from_env_bytes(
+    keystore: *const u8,
+    keystore_len: usize,
+    out: *mut *mut LkrCrypt,
+) -> i32 {
+    guard(|| {
+        if out.is_null() {
+            return Err(Error::invalid(
+                "out is NULL: pass the address of an LkrCrypt pointer",
+            ));
+        }
+        // SAFETY: checked non-null; the caller guarantees it is writable.
+        unsafe { *out = std::ptr::null_mut() };
+        // SAFETY: the caller's contract.
+        let ks = unsafe { input(keystore, keystore_len, "keystore")? };
+        let master = crate::keys::master_key_from_env()?;
+        let legacy = crate::keys::legacy_key_from(&crate::keys::process_env)?;
+        let crypt = if ks.is_empty() {
+            Crypt::create(master)?
+        } else {
+            Crypt::open_bytes(ks, master)?
+        };
+        // SAFETY: checked non-null above.
+        unsafe { *out = boxed(crypt.with_legacy_key(legacy)) };
+        Ok(())
+    })
+}
+
+/// Writes the keystore document (JSON, only wrapped keys, no NUL) to `out`.
+///
+/// # Safety
+/// `c` must be a live handle or NULL; `out` must be NULL or point to `out_cap` writable
+/// bytes; `out_len` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_export_keystore(
+    c: *const LkrCrypt,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| unsafe {
+        let crypt = handle(c)?;
+        let out = output(out, out_cap, &[])?;
+        with_out_len(out_len, || {
+            let json = crypt.keystore_json();
+            if out.len() < json.len() {
+                return Err(Error::buffer_too_small(json.len(), out.len()));
+            }
+            out[..json.len()].copy_from_slice(json.as_bytes());
+            Ok(json.len())
+        })
+    })
+}
+
+/// Releases a handle. `lkr_close(NULL)` does nothing.
+///
+/// # Safety
+/// `crypt` must be NULL or a handle from `lkr_open_*` that no other thread still uses and
+/// that is not closed twice.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_close(crypt: *mut LkrCrypt) {
+    if !crypt.is_null() {
+        guard_value((), || {
+            // SAFETY: the caller gives up a handle created by `boxed`.
+            drop(unsafe { Box::from_raw(crypt) });
+        });
+    }
+}
+
+/// The envelope length for a plaintext of `plaintext_len` bytes (`plaintext_len + 69`), or 0
+/// when the plaintext is too large for one record.
+#[no_mangle]
+pub extern "C" fn lkr_encrypted_len(plaintext_len: usize) -> usize {
+    crate::format::envelope::sealed_len(plaintext_len).unwrap_or(0)
+}
+
+/// The plaintext length of an envelope of `envelope_len` bytes (`envelope_len - 69`), or 0
+/// when it is shorter than an envelope.
+#[no_mangle]
+pub extern "C" fn lkr_decrypted_len(envelope_len: usize) -> usize {
+    envelope_len.saturating_sub(crate::format::envelope::OVERHEAD)
+}
+
+/// An output size always large enough for `lkr_migrate` of a value of `len` bytes.
+#[no_mangle]
+pub extern "C" fn lkr_migrated_max_len(len: usize) -> usize {
+    Crypt::migrated_max_len(len)
+}
+
+/// Encrypts `pt` bound to the context `ctx` into an envelope v1 in `out` (at least
+/// `lkr_encrypted_len(pt_len)` bytes); `*out_len` receives its length.
+///
+/// # Safety
+/// Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_encrypt(
+    c: *const LkrCrypt,
+    pt: *const u8,
+    pt_len: usize,
+    ctx: *const u8,
+    ctx_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| unsafe {
+        let crypt = handle(c)?;
+        let pt = input(pt, pt_len, "pt")?;
+        let ctx = input(ctx, ctx_len, "ctx")?;
+        let out = output(out, out_cap, &[pt, ctx])?;
+        with_out_len(out_len, || crypt.encrypt_into(pt, ctx, out))
+    })
+}
+
+/// Decrypts the envelope `env` bound to `ctx` into `out` (at least
+/// `lkr_decrypted_len(env_len)` bytes); `*out_len` receives the plaintext's length. Returns
+/// `LKR_ERR_NOT_AUTHENTIC` for any change, truncation, wrong context or wrong keystore.
+///
+/// # Safety
+/// Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_decrypt(
+    c: *const LkrCrypt,
+    env: *const u8,
+    env_len: usize,
+    ctx: *const u8,
+    ctx_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| unsafe {
+        let crypt = handle(c)?;
+        let env = input(env, env_len, "env")?;
+        let ctx = input(ctx, ctx_len, "ctx")?;
+        let out = output(out, out_cap, &[env, ctx])?;
+        with_out_len(out_len, || crypt.decrypt_into(env, ctx, out))
+    })
+}
+
+/// Migrates a legacy value (IV ‖ AES-128-CBC ciphertext) to an envelope v1 bound to `ctx`,
+/// with the legacy key from the environment; the plaintext never leaves the library. An
+/// authentic v1 envelope under `ctx` is copied unchanged. `out` needs at most
+/// `lkr_migrated_max_len(len)` bytes.
+///
+/// # Safety
+/// Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_migrate(
+    c: *const LkrCrypt,
+    legacy: *const u8,
+    len: usize,
+    ctx: *const u8,
+    ctx_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    // SAFETY: the same contract.
+    unsafe {
+        lkr_migrate_ex(
+            c,
+            std::ptr::null(),
+            0,
+            0,
+            legacy,
+            len,
+            ctx,
+            ctx_len,
+            out,
+            out_cap,
+            out_len,
+            std::ptr::null_mut(),
+        )
+    }
+}
+
+/// `lkr_migrate` with the caller's legacy key (`legacy_key`, 16 bytes; NULL with length 0
+/// uses the environment's), `flags` (`LKR_MIGRATE_REQUIRE_UTF8` or 0) and, when
+/// `reencrypted` is not NULL, 1 stored there if the value was re-encrypted, 0 if it was
+/// already an envelope v1 and copied unchanged.
+///
+/// # Safety
+/// Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_migrate_ex(
+    c: *const LkrCrypt,
+    legacy_key: *const u8,
+    legacy_key_len: usize,
+    flags: u32,
+    value: *const u8,
+    len: usize,
+    ctx: *const u8,
+    ctx_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    reencrypted: *mut i32,
+) -> i32 {
+    guard(|| unsafe {
+        let crypt = handle(c)?;
+        if flags & !LKR_MIGRATE_REQUIRE_UTF8 != 0 {
+            return Err(Error::invalid(format!(
+                "Unknown flags {flags:#x} for lkr_migrate_ex"
+            )));
+        }
+        let key_bytes = input(legacy_key, legacy_key_len, "legacy_key")?;
+        let key = match key_bytes.len() {
+            0 => None,
+            16 => crate::secret::Key128::from_slice(key_bytes),
+            n => {
+                return Err(Error::new(
+                    ErrorKind::Legacy,
+                    format!("Size of the Legacy Key is invalid it must be 16 bytes however is {n}"),
+                ))
+            }
+        };
+        let value = input(value, len, "legacy")?;
+        let ctx = input(ctx, ctx_len, "ctx")?;
+        let out = output(out, out_cap, &[value, ctx, key_bytes])?;
+        let options = MigrateOptions {
+            require_utf8: flags & LKR_MIGRATE_REQUIRE_UTF8 != 0,
+        };
+        let mut outcome = None;
+        with_out_len(out_len, || {
+            let m = crypt.migrate_into(value, ctx, key.as_ref(), options, out)?;
+            outcome = Some(m);
+            Ok(m.len())
+        })?;
+        if !reencrypted.is_null() {
+            *reencrypted = matches!(outcome, Some(Migrated::Reencrypted(_))) as i32;
+        }
+        Ok(())
+    })
+}
+
+/// Copies the message of this thread's most recent failed call into `buf`, NUL-terminated
+/// and truncated to `cap` bytes, and returns the message's full length (0 if no call has
+/// failed), like `snprintf`. `buf` may be NULL when `cap` is 0.
+///
+/// # Safety
+/// `buf` must be NULL or point to `cap` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_last_error(buf: *mut c_char, cap: usize) -> usize {
+    guard_value(0, || {
+        LAST_ERROR.with(|e| {
+            let e = e.borrow();
+            if !buf.is_null() && cap > 0 {
+                let n = e.len().min(cap - 1);
+                // SAFETY: the caller guarantees `cap` writable bytes; n + 1 <= cap.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(e.as_ptr(), buf.cast::<u8>(), n);
+                    *buf.add(n) = 0;
+                }
+            }
+            e.len()
+        })
+    })
+}

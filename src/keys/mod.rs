@@ -1,0 +1,159 @@
+//! Where the Customer Master Key comes from (SPEC §2): exactly one of `LKR_MASTER_KEY_ENV`,
+//! `LKR_MASTER_KEY_FILE` or `LKR_AWS_CMK`. Also the legacy AES-128 key (SPEC §7).
+//!
+//! Every reader takes a variable lookup (`&dyn Fn(&str) -> Option<String>`) and a suffix, so
+//! that `rekey` can read `..._SOURCE` / `..._DESTINATION` and tests need not touch the
+//! process environment.
+
+mod local;
+
+pub use local::{decode_key_text, read_key_file};
+
+use crate::error::{Error, Result};
+use crate::secret::{Key128, Key256};
+use std::fmt;
+
+/// Variable holding the CMK as base64.
+pub const ENV_MASTER_KEY_ENV: &str = "LKR_MASTER_KEY_ENV";
+/// Variable naming a 0400 file that holds the CMK as base64.
+pub const ENV_MASTER_KEY_FILE: &str = "LKR_MASTER_KEY_FILE";
+/// Variable naming an AWS KMS key (alias, id or ARN).
+pub const ENV_AWS_CMK: &str = "LKR_AWS_CMK";
+/// Variable holding the KMS encryption context string.
+pub const ENV_AWS_CMK_EC: &str = "LKR_AWS_CMK_EC";
+/// Default KMS encryption context string.
+pub const DEFAULT_AWS_CMK_EC: &str = "Looker_Encryption_Context";
+/// Variable holding the legacy AES-128 key as base64.
+pub const ENV_LEGACY_KEY_ENV: &str = "LKR_LEGACY_KEY_ENV";
+/// Variable naming a 0400 file that holds the legacy key as base64.
+pub const ENV_LEGACY_KEY_FILE: &str = "LKR_LEGACY_KEY_FILE";
+
+/// A variable lookup: returns the value of a variable, `None` when unset.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Looks variables up in the process environment.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// Where the CMK lives.
+#[derive(Clone)]
+pub enum MasterKey {
+    /// A local 32-byte key (from `LKR_MASTER_KEY_ENV` or `LKR_MASTER_KEY_FILE`).
+    Local(Key256),
+    /// An AWS KMS key.
+    AwsKms(AwsKmsKey),
+}
+
+/// An AWS KMS CMK as configured (SPEC §2, §6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsKmsKey {
+    /// `LKR_AWS_CMK`: `alias/<name>`, a key id or a key ARN.
+    pub key_id: String,
+    /// `LKR_AWS_CMK_EC`, or [`DEFAULT_AWS_CMK_EC`].
+    pub context: String,
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MasterKey::Local(_) => f.write_str("MasterKey::Local([REDACTED])"),
+            MasterKey::AwsKms(k) => write!(f, "MasterKey::AwsKms({k:?})"),
+        }
+    }
+}
+
+impl MasterKey {
+    /// A short description for logs and `status` (never key bytes).
+    pub fn describe(&self) -> String {
+        match self {
+            MasterKey::Local(_) => "local".to_string(),
+            MasterKey::AwsKms(k) => format!("aws-kms {}", k.key_id),
+        }
+    }
+}
+
+/// The value of `name`, with the empty string counting as unset.
+fn var(lookup: Lookup<'_>, name: &str) -> Option<String> {
+    lookup(name).filter(|v| !v.is_empty())
+}
+
+/// Reads the CMK configuration from the process environment (SPEC §2).
+pub fn master_key_from_env() -> Result<MasterKey> {
+    master_key_from(&process_env, "")
+}
+
+/// Reads the CMK configuration: exactly one source among the variables named with `suffix`
+/// appended (`""`, `"_SOURCE"` or `"_DESTINATION"`).
+pub fn master_key_from(lookup: Lookup<'_>, suffix: &str) -> Result<MasterKey> {
+    let names =
+        [ENV_MASTER_KEY_ENV, ENV_MASTER_KEY_FILE, ENV_AWS_CMK].map(|n| format!("{n}{suffix}"));
+    let set: Vec<&String> = names.iter().filter(|n| var(lookup, n).is_some()).collect();
+    let all = format!("{}, {} or {}", names[0], names[1], names[2]);
+    match set.len() {
+        0 => Err(Error::master_key(format!(
+            "No Customer Master Key is configured: set exactly one of {all}"
+        ))),
+        1 => {
+            let name = set[0];
+            let value = var(lookup, name).expect("checked above");
+            if *name == names[0] {
+                let key = local::decode_key_text::<32>(&value, "Master Key")
+                    .map_err(|e| Error::master_key(format!("{e} (in {name})")))?;
+                Ok(MasterKey::Local(key))
+            } else if *name == names[1] {
+                local::read_key_file::<32>(std::path::Path::new(&value), "Master Key", name)
+                    .map(MasterKey::Local)
+            } else {
+                let ec_name = format!("{ENV_AWS_CMK_EC}{suffix}");
+                Ok(MasterKey::AwsKms(AwsKmsKey {
+                    key_id: value.trim().to_string(),
+                    context: var(lookup, &ec_name)
+                        .unwrap_or_else(|| DEFAULT_AWS_CMK_EC.to_string()),
+                }))
+            }
+        }
+        _ => Err(Error::master_key(format!(
+            "Several Customer Master Key sources are set ({}): set exactly one of {all}",
+            set.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Reads the legacy AES-128 key from `LKR_LEGACY_KEY_ENV` / `LKR_LEGACY_KEY_FILE`; `None`
+/// when neither is set.
+pub fn legacy_key_from(lookup: Lookup<'_>) -> Result<Option<Key128>> {
+    let env = var(lookup, ENV_LEGACY_KEY_ENV);
+    let file = var(lookup, ENV_LEGACY_KEY_FILE);
+    let legacy = |m: String| Error::new(crate::ErrorKind::Legacy, m);
+    match (env, file) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(legacy(format!(
+            "Both {ENV_LEGACY_KEY_ENV} and {ENV_LEGACY_KEY_FILE} are set: set only one"
+        ))),
+        (Some(text), None) => local::decode_key_text::<16>(&text, "Legacy Key")
+            .map(Some)
+            .map_err(|e| legacy(format!("{e} (in {ENV_LEGACY_KEY_ENV})"))),
+        (None, Some(path)) => local::read_key_file::<16>(
+            std::path::Path::new(&path),
+            "Legacy Key",
+            ENV_LEGACY_KEY_FILE,
+        )
+        .map(Some)
+        .map_err(|e| legacy(e.message().to_string())),
+    }
+}
+
+/// The error for a KMS CMK in a build without KMS support.
+pub(crate) fn kms_unavailable(k: &AwsKmsKey) -> Error {
+    Error::new(
+        crate::ErrorKind::Kms,
+        format!(
+            "LKR_AWS_CMK={} is set, but this build of lkr-crypt has no AWS KMS support: use a local CMK (LKR_MASTER_KEY_ENV or LKR_MASTER_KEY_FILE)",
+            k.key_id
+        ),
+    )
+}

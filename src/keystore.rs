@@ -1,0 +1,334 @@
+//! Keystore v1 (SPEC §6): the KEKs, wrapped under the CMK, as a JSON document kept in a file
+//! (written atomically, mode 0600, never replacing one that appeared meanwhile) or as bytes
+//! an application keeps in its database.
+
+use crate::aead::{Aes256Gcm, NONCE_LEN, TAG_LEN};
+use crate::error::{Error, Result};
+use crate::kdf;
+use crate::keys::MasterKey;
+use crate::secret::Key256;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+const FORMAT: &str = "lkr-keystore";
+const VERSION: u32 = 1;
+const WRAP_AD_PREFIX: &[u8] = b"lkr-crypt v1 kek";
+/// Length of a KEK wrapped under a local CMK: nonce ‖ ciphertext ‖ tag.
+pub const LOCAL_WRAPPED_LEN: usize = NONCE_LEN + 32 + TAG_LEN;
+
+/// The contract text for a CMK that does not open the keystore (SPEC §2).
+pub const MISMATCH: &str = "Master Key does not match the keystore";
+
+/// How the keystore's KEKs are wrapped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum MasterKeyRecord {
+    /// A local CMK, identified by its fingerprint.
+    #[serde(rename = "local")]
+    Local {
+        /// base64 of `HKDF-Expand(CMK, "lkr-crypt v1 fingerprint", 16)`.
+        fingerprint: String,
+    },
+    /// An AWS KMS key.
+    #[serde(rename = "aws-kms")]
+    AwsKms {
+        /// The configured `LKR_AWS_CMK`.
+        key_id: String,
+        /// The encryption context string.
+        context: String,
+    },
+}
+
+/// One KEK, wrapped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KekRecord {
+    /// The KEK's id, referenced by every envelope and stream it encrypted.
+    pub id: u32,
+    /// RFC 3339 UTC creation time.
+    pub created: String,
+    /// base64 of the wrapped KEK.
+    pub wrapped: String,
+}
+
+/// The keystore document (only wrapped keys: safe to store beside the data).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keystore {
+    format: String,
+    version: u32,
+    /// How the KEKs are wrapped.
+    pub master_key: MasterKeyRecord,
+    /// The id of the KEK that encrypts new values.
+    pub active_kek: u32,
+    /// Every KEK, oldest first.
+    pub keks: Vec<KekRecord>,
+}
+
+/// An unwrapped KEK with its pre-keyed derivation state.
+pub struct Kek {
+    /// The KEK's id.
+    pub id: u32,
+    #[allow(dead_code)] // kept for re-wrapping under another CMK (rekey)
+    pub(crate) key: Key256,
+    pub(crate) deriver: kdf::KekDeriver,
+}
+
+impl std::fmt::Debug for Kek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Kek {{ id: {}, key: [REDACTED] }}", self.id)
+    }
+}
+
+impl Kek {
+    pub(crate) fn new(id: u32, key: Key256) -> Kek {
+        Kek {
+            id,
+            deriver: kdf::KekDeriver::new(id, &key),
+            key,
+        }
+    }
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+fn wrap_ad(id: u32) -> [u8; 20] {
+    let mut ad = [0u8; 20];
+    ad[..16].copy_from_slice(WRAP_AD_PREFIX);
+    ad[16..].copy_from_slice(&id.to_be_bytes());
+    ad
+}
+
+/// Wraps `kek` under a local CMK's wrapping key with a given nonce (SPEC §6).
+pub(crate) fn wrap_local_with_nonce(
+    wrap_key: &Key256,
+    id: u32,
+    kek: &Key256,
+    nonce: &[u8; 12],
+) -> [u8; LOCAL_WRAPPED_LEN] {
+    let mut out = [0u8; LOCAL_WRAPPED_LEN];
+    out[..NONCE_LEN].copy_from_slice(nonce);
+    Aes256Gcm::new(wrap_key).seal_into(nonce, &wrap_ad(id), kek.expose(), &mut out[NONCE_LEN..]);
+    out
+}
+
+fn unwrap_local(wrap_key: &Key256, id: u32, wrapped: &[u8]) -> Result<Key256> {
+    let bad = || {
+        Error::keystore(format!(
+            "{MISMATCH}: KEK {id} could not be unwrapped (the keystore was changed or damaged)"
+        ))
+    };
+    if wrapped.len() != LOCAL_WRAPPED_LEN {
+        return Err(bad());
+    }
+    let nonce: [u8; 12] = wrapped[..NONCE_LEN].try_into().expect("12 bytes");
+    let mut kek = Key256::zero();
+    Aes256Gcm::new(wrap_key)
+        .open_into(
+            &nonce,
+            &wrap_ad(id),
+            &wrapped[NONCE_LEN..],
+            kek.expose_mut(),
+        )
+        .map_err(|_| bad())?;
+    Ok(kek)
+}
+
+impl Keystore {
+    /// A new keystore holding one fresh KEK (id 1), wrapped under `master`. Returns the
+    /// keystore and its unwrapped KEKs.
+    pub fn create(master: &MasterKey) -> Result<(Keystore, Vec<Kek>)> {
+        let kek = Key256::random();
+        let (master_key, wrapped) = match master {
+            MasterKey::Local(cmk) => {
+                let mut nonce = [0u8; 12];
+                crate::rng::fill_os(&mut nonce);
+                let wrapped = wrap_local_with_nonce(&kdf::kek_wrap_key(cmk), 1, &kek, &nonce);
+                (
+                    MasterKeyRecord::Local {
+                        fingerprint: B64.encode(kdf::cmk_fingerprint(cmk)),
+                    },
+                    wrapped.to_vec(),
+                )
+            }
+            MasterKey::AwsKms(k) => return Err(crate::keys::kms_unavailable(k)),
+        };
+        let ks = Keystore {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            master_key,
+            active_kek: 1,
+            keks: vec![KekRecord {
+                id: 1,
+                created: now_rfc3339(),
+                wrapped: B64.encode(wrapped),
+            }],
+        };
+        Ok((ks, vec![Kek::new(1, kek)]))
+    }
+
+    /// Parses and validates a keystore document.
+    pub fn parse(bytes: &[u8]) -> Result<Keystore> {
+        let ks: Keystore = serde_json::from_slice(bytes)
+            .map_err(|e| Error::keystore(format!("The keystore is malformed: {e}")))?;
+        if ks.format != FORMAT {
+            return Err(Error::keystore(format!(
+                "The keystore is malformed: format is \"{}\", expected \"{FORMAT}\"",
+                ks.format
+            )));
+        }
+        if ks.version != VERSION {
+            return Err(Error::keystore(format!(
+                "The keystore has version {}, which this lkr-crypt does not support (it reads version {VERSION}); upgrade lkr-crypt",
+                ks.version
+            )));
+        }
+        if ks.keks.is_empty() {
+            return Err(Error::keystore(
+                "The keystore is malformed: it holds no KEK",
+            ));
+        }
+        let mut ids: Vec<u32> = ks.keks.iter().map(|k| k.id).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return Err(Error::keystore(
+                "The keystore is malformed: two KEKs share an id",
+            ));
+        }
+        if !ids.contains(&ks.active_kek) {
+            return Err(Error::keystore(format!(
+                "The keystore is malformed: the active KEK {} is not in it",
+                ks.active_kek
+            )));
+        }
+        Ok(ks)
+    }
+
+    /// The document as JSON text (what is stored).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a keystore serializes");
+        s.push('\n');
+        s
+    }
+
+    /// Unwraps every KEK with `master`; fails with SPEC's mismatch message when `master` is
+    /// not the CMK the keystore was made with.
+    pub fn unlock(&self, master: &MasterKey) -> Result<Vec<Kek>> {
+        match (&self.master_key, master) {
+            (MasterKeyRecord::Local { fingerprint }, MasterKey::Local(cmk)) => {
+                if B64.encode(kdf::cmk_fingerprint(cmk)) != *fingerprint {
+                    return Err(Error::master_key(format!(
+                        "{MISMATCH}: the configured CMK is not the one this keystore was created with (its fingerprint differs)"
+                    )));
+                }
+                let wrap_key = kdf::kek_wrap_key(cmk);
+                self.keks
+                    .iter()
+                    .map(|r| {
+                        let wrapped = B64.decode(&r.wrapped).map_err(|_| {
+                            Error::keystore(format!("The keystore is malformed: KEK {} is not valid base64", r.id))
+                        })?;
+                        Ok(Kek::new(r.id, unwrap_local(&wrap_key, r.id, &wrapped)?))
+                    })
+                    .collect()
+            }
+            (MasterKeyRecord::AwsKms { key_id, .. }, MasterKey::Local(_)) => Err(Error::master_key(format!(
+                "{MISMATCH}: the keystore was created with the AWS KMS key {key_id}, but a local CMK is configured (set LKR_AWS_CMK instead)"
+            ))),
+            (MasterKeyRecord::Local { .. }, MasterKey::AwsKms(k)) => Err(Error::master_key(format!(
+                "{MISMATCH}: the keystore was created with a local CMK, but LKR_AWS_CMK={} is configured (set LKR_MASTER_KEY_ENV or LKR_MASTER_KEY_FILE instead)",
+                k.key_id
+            ))),
+            (MasterKeyRecord::AwsKms { .. }, MasterKey::AwsKms(k)) => Err(crate::keys::kms_unavailable(k)),
+        }
+    }
+
+    /// Reads the keystore file at `path`; `Ok(None)` when there is none.
+    pub fn load_file(path: &Path) -> Result<Option<Keystore>> {
+        match std::fs::read(path) {
+            Ok(bytes) => Keystore::parse(&bytes)
+                .map(Some)
+                .map_err(|e| Error::new(e.kind(), format!("{} ({})", e.message(), path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("Cannot read the keystore", path, &e)),
+        }
+    }
+
+    /// Publishes a new keystore at `path` without ever replacing one that exists: writes a
+    /// private temporary file, fsyncs it, and `link(2)`s it into place. Returns `false` (and
+    /// writes nothing) when a keystore appeared meanwhile — the caller must use that one.
+    pub fn publish_new(&self, path: &Path) -> Result<bool> {
+        let tmp = self.write_temp(path)?;
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                sync_parent(path);
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(Error::io("Cannot create the keystore", path, &e)),
+        }
+    }
+
+    /// Replaces the keystore at `path` atomically (temporary file, fsync, rename): a crash
+    /// leaves either the old or the new document.
+    pub fn replace_file(&self, path: &Path) -> Result<()> {
+        let tmp = self.write_temp(path)?;
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("Cannot replace the keystore", path, &e)
+        })?;
+        sync_parent(path);
+        Ok(())
+    }
+
+    fn write_temp(&self, path: &Path) -> Result<PathBuf> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path.file_name().ok_or_else(|| {
+            Error::invalid(format!(
+                "The keystore path {} names no file",
+                path.display()
+            ))
+        })?;
+        let mut suffix = [0u8; 8];
+        crate::rng::fill(&mut suffix);
+        let tmp = dir.join(format!(
+            ".{}.{}.{:016x}.tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            u64::from_ne_bytes(suffix)
+        ));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(self.to_json().as_bytes())?;
+            f.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("Cannot write the keystore next to", path, &e)
+        })?;
+        Ok(tmp)
+    }
+}
+
+fn sync_parent(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

@@ -1,0 +1,32 @@
+//! lkr-crypt: the at-rest encryption engine (see `SPEC.md`).
+//!
+//! Data flows one way: key sources ([`keys`]) → [`keystore`] → engine ([`Crypt`]) →
+//! formats ([`format`]). The C ABI ([`ffi`]) only adapts arguments and errors.
+//!
+//! ```
+//! use lkr_crypt::{Crypt, keys::MasterKey, secret::Key256};
+//! let crypt = Crypt::create(MasterKey::Local(Key256::random())).unwrap();
+//! let env = crypt.encrypt(b"s3cret", b"CONNECTION.PASSWORD:42").unwrap();
+//! assert_eq!(crypt.decrypt(&env, b"CONNECTION.PASSWORD:42").unwrap(), b"s3cret");
+//! assert!(crypt.decrypt(&env, b"CONNECTION.PASSWORD:43").is_err());
+//! ```
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod aead;
+mod engine;
+pub mod error;
+pub mod ffi;
+pub mod format;
+pub mod kdf;
+pub mod keys;
+pub mod keystore;
+pub mod rng;
+pub mod secret;
+
+pub use engine::{Crypt, MigrateOptions, Migrated, OpenMode};
+pub use error::{Error, ErrorKind, Result};
+
+/// The library's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
