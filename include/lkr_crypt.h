@@ -58,7 +58,7 @@
 #define LKR_ERR_KEYSTORE 7
 
 /**
- * A legacy value did not decrypt, or no legacy key is configured.
+ * A legacy value did not decrypt, or the legacy key is missing or invalid.
  */
 #define LKR_ERR_LEGACY 8
 

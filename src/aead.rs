@@ -150,7 +150,7 @@ pub fn aes128_cbc_decrypt(
     iv: &[u8; 16],
     buf: &mut [u8],
 ) -> Result<usize, CbcFailure> {
-    if buf.is_empty() || buf.len() % 16 != 0 {
+    if buf.is_empty() || !buf.len().is_multiple_of(16) {
         return Err(CbcFailure);
     }
     #[cfg(feature = "aws-lc")]

@@ -35,7 +35,7 @@ pub enum Migrated {
 
 impl Migrated {
     /// Bytes written to the output.
-    pub fn len(self) -> usize {
+    pub fn written(self) -> usize {
         match self {
             Migrated::AlreadyV1(n) | Migrated::Reencrypted(n) => n,
         }
@@ -119,6 +119,20 @@ impl Crypt {
         let ks = Keystore::parse(keystore)?;
         let keks = ks.unlock(&master)?;
         Ok(Crypt::from_parts(ks, master, keks))
+    }
+
+    /// The application's start when it keeps the keystore itself (e.g. in its database): the
+    /// CMK and legacy key from the environment (SPEC §2, §7) and the keystore document
+    /// `keystore`, or, with `None`, a new keystore (KEK id 1) in memory — store
+    /// [`Crypt::keystore_json`].
+    pub fn open_bytes_from_env(keystore: Option<&[u8]>) -> Result<Crypt> {
+        let master = keys::master_key_from_env()?;
+        let legacy = keys::legacy_key_from(&keys::process_env)?;
+        let c = match keystore {
+            Some(ks) => Crypt::open_bytes(ks, master)?,
+            None => Crypt::create(master)?,
+        };
+        Ok(c.with_legacy_key(legacy))
     }
 
     /// Creates a new keystore (KEK id 1) in memory; store [`Crypt::keystore_json`].
@@ -276,7 +290,7 @@ impl Crypt {
         let mut out = vec![0u8; Crypt::migrated_max_len(value.len())];
         let n = self
             .migrate_into(value, context, None, MigrateOptions::default(), &mut out)?
-            .len();
+            .written();
         out.truncate(n);
         Ok(out)
     }

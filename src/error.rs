@@ -23,7 +23,7 @@ pub enum ErrorKind {
     MasterKey = 6,
     /// The keystore is missing, malformed, or does not match the CMK.
     Keystore = 7,
-    /// A legacy AES-128-CBC value did not decrypt, or no legacy key is configured.
+    /// A legacy AES-128-CBC value did not decrypt, or the legacy key is missing or invalid.
     Legacy = 8,
     /// A file or stream operation failed.
     Io = 9,

@@ -104,7 +104,8 @@ fn wrap_ad(id: u32) -> [u8; 20] {
 }
 
 /// Wraps `kek` under a local CMK's wrapping key with a given nonce (SPEC §6).
-pub(crate) fn wrap_local_with_nonce(
+/// Callers draw the nonce from the CSPRNG; a fixed nonce is for known-answer vectors only.
+pub fn wrap_local_with_nonce(
     wrap_key: &Key256,
     id: u32,
     kek: &Key256,

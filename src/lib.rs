@@ -19,6 +19,7 @@ mod engine;
 pub mod error;
 pub mod ffi;
 pub mod format;
+pub mod jni;
 pub mod kdf;
 pub mod keys;
 pub mod keystore;

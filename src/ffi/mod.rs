@@ -30,7 +30,7 @@ pub const LKR_ERR_UNSUPPORTED_FORMAT: i32 = 5;
 pub const LKR_ERR_MASTER_KEY: i32 = 6;
 /// The keystore is missing, malformed or does not match the CMK.
 pub const LKR_ERR_KEYSTORE: i32 = 7;
-/// A legacy value did not decrypt, or no legacy key is configured.
+/// A legacy value did not decrypt, or the legacy key is missing or invalid.
 pub const LKR_ERR_LEGACY: i32 = 8;
 /// A file operation failed.
 pub const LKR_ERR_IO: i32 = 9;
@@ -272,15 +272,9 @@ pub unsafe extern "C" fn lkr_open_from_env_bytes(
         unsafe { *out = std::ptr::null_mut() };
         // SAFETY: the caller's contract.
         let ks = unsafe { input(keystore, keystore_len, "keystore")? };
-        let master = crate::keys::master_key_from_env()?;
-        let legacy = crate::keys::legacy_key_from(&crate::keys::process_env)?;
-        let crypt = if ks.is_empty() {
-            Crypt::create(master)?
-        } else {
-            Crypt::open_bytes(ks, master)?
-        };
+        let crypt = Crypt::open_bytes_from_env((!ks.is_empty()).then_some(ks))?;
         // SAFETY: checked non-null above.
-        unsafe { *out = boxed(crypt.with_legacy_key(legacy)) };
+        unsafe { *out = boxed(crypt) };
         Ok(())
     })
 }
@@ -484,7 +478,7 @@ pub unsafe extern "C" fn lkr_migrate_ex(
         with_out_len(out_len, || {
             let m = crypt.migrate_into(value, ctx, key.as_ref(), options, out)?;
             outcome = Some(m);
-            Ok(m.len())
+            Ok(m.written())
         })?;
         if !reencrypted.is_null() {
             *reencrypted = matches!(outcome, Some(Migrated::Reencrypted(_))) as i32;

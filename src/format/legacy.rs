@@ -16,7 +16,7 @@ fn undecryptable() -> Error {
 /// Decrypts a legacy value into a zeroizing buffer. With `require_utf8`, a plaintext that is
 /// not valid UTF-8 counts as undecryptable (a wrong key "decrypts" ~1 value in 256).
 pub fn decrypt(key: &Key128, value: &[u8], require_utf8: bool) -> Result<Zeroizing<Vec<u8>>> {
-    if value.len() < 32 || value.len() % 16 != 0 {
+    if value.len() < 32 || !value.len().is_multiple_of(16) {
         return Err(undecryptable());
     }
     let iv: [u8; 16] = value[..16].try_into().expect("16 bytes");

@@ -1,0 +1,797 @@
+//! JNI entry points for the Java binding (`io.lkr.crypt.Native`). This module only
+//! translates: Java arrays, direct buffers and strings to slices, engine results to return
+//! values, engine errors to Java exceptions. Every export runs inside [`boundary`], which
+//! catches panics, so no Rust panic ever unwinds into the JVM.
+//!
+//! Conventions:
+//! * A handle is a `long` holding `Box<Crypt>`; the Java side guarantees it is live for the
+//!   duration of a call (a read lock around every call, the write lock in `close`). Handle 0
+//!   is rejected here too.
+//! * Errors are thrown through one Java factory, `io.lkr.crypt.LkrErrors.fromNative(int code,
+//!   String message)`, which maps [`ErrorKind`] codes to exception classes; messages are the
+//!   engine's, unchanged.
+//! * Large arrays are accessed through critical regions (`GetPrimitiveArrayCritical`), not
+//!   copied; no JNI function is called while a region is held. Contexts and batch items are
+//!   small and are copied.
+
+use crate::error::{Error, ErrorKind};
+use crate::format::envelope;
+use crate::secret::Key128;
+use crate::{Crypt, MigrateOptions, Migrated};
+use jni::objects::{JByteArray, JByteBuffer, JClass, JIntArray, JObject, JObjectArray, JString};
+use jni::objects::{JThrowable, JValue};
+use jni::sys::{jboolean, jbyteArray, jint, jlong, jobjectArray, JNI_ABORT};
+use jni::JNIEnv;
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+/// The Java class whose static `fromNative(int, String)` builds every exception.
+const ERRORS_CLASS: &str = "io/lkr/crypt/LkrErrors";
+const ERRORS_SIG: &str = "(ILjava/lang/String;)Ljava/lang/Throwable;";
+
+/// Outcome codes of `migrateBatch`, mirrored by `io.lkr.crypt.MigrationResult.Outcome`.
+const OUTCOME_REENCRYPTED: jint = 1;
+const OUTCOME_ALREADY_V1: jint = 2;
+const OUTCOME_UNDECRYPTABLE: jint = 3;
+
+/// Why an export failed.
+enum Fail {
+    /// An engine error: thrown through the Java factory.
+    Engine(Error),
+    /// A JNI call failed; when it left a Java exception pending, that one stands.
+    Jni(jni::errors::Error),
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        Fail::Engine(e)
+    }
+}
+
+impl From<jni::errors::Error> for Fail {
+    fn from(e: jni::errors::Error) -> Fail {
+        Fail::Jni(e)
+    }
+}
+
+type JResult<T> = std::result::Result<T, Fail>;
+
+/// Throws `code`/`message` as the exception `LkrErrors.fromNative` builds, unless an
+/// exception is already pending.
+fn throw(env: &mut JNIEnv<'_>, code: i32, message: &str) {
+    if env.exception_check().unwrap_or(true) {
+        return;
+    }
+    let built = env.new_string(message).and_then(|m| {
+        env.call_static_method(
+            ERRORS_CLASS,
+            "fromNative",
+            ERRORS_SIG,
+            &[JValue::Int(code), JValue::Object(&m)],
+        )
+        .and_then(|v| v.l())
+    });
+    match built {
+        Ok(obj) if !obj.is_null() => {
+            let _ = env.throw(JThrowable::from(obj));
+        }
+        _ => {
+            if !env.exception_check().unwrap_or(true) {
+                let _ = env.throw_new("java/lang/IllegalStateException", message);
+            }
+        }
+    }
+}
+
+/// Runs an export's body: catches panics and turns every failure into a Java exception;
+/// returns `T::default()` (0, null) when an exception is thrown.
+fn boundary<'l, T: Default>(
+    env: &mut JNIEnv<'l>,
+    body: impl FnOnce(&mut JNIEnv<'l>) -> JResult<T>,
+) -> T {
+    match catch_unwind(AssertUnwindSafe(|| body(env))) {
+        Ok(Ok(v)) => v,
+        Ok(Err(Fail::Engine(e))) => {
+            throw(env, e.kind().code(), e.message());
+            T::default()
+        }
+        Ok(Err(Fail::Jni(jni::errors::Error::JavaException))) => T::default(),
+        Ok(Err(Fail::Jni(e))) => {
+            throw(
+                env,
+                ErrorKind::Internal.code(),
+                &format!("Internal error in lkr-crypt at the JNI boundary ({e}): please report it"),
+            );
+            T::default()
+        }
+        Err(_) => {
+            throw(
+                env,
+                ErrorKind::Internal.code(),
+                "Internal error in lkr-crypt (a panic was caught at the JNI boundary): please report it",
+            );
+            T::default()
+        }
+    }
+}
+
+/// The engine behind a handle.
+///
+/// # Safety
+/// `h` must be 0 or a handle from `openPath`/`openBytes` that is not closed during the call
+/// (the Java side's lock guarantees it).
+unsafe fn crypt<'a>(h: jlong) -> JResult<&'a Crypt> {
+    // SAFETY: the caller's contract.
+    unsafe { (h as *const Crypt).as_ref() }
+        .ok_or_else(|| Error::invalid("The LkrCrypt handle is closed or was never opened").into())
+}
+
+fn invalid(message: impl Into<String>) -> Fail {
+    Fail::Engine(Error::invalid(message))
+}
+
+fn not_null<'a, O: AsRef<JObject<'a>>>(o: &O, what: &str) -> JResult<()> {
+    if o.as_ref().is_null() {
+        Err(invalid(format!("{what} is null")))
+    } else {
+        Ok(())
+    }
+}
+
+fn jsize_of(n: usize, what: &str) -> JResult<jint> {
+    jint::try_from(n).map_err(|_| {
+        invalid(format!(
+            "{what} would be {n} bytes, more than a Java array holds"
+        ))
+    })
+}
+
+/// A byte array's contents, pinned with `GetPrimitiveArrayCritical` (no copy). While one is
+/// alive no JNI function may be called (other pins excepted); it is released on drop, also
+/// when unwinding.
+struct Pinned<'a> {
+    env: *mut jni::sys::JNIEnv,
+    array: jni::sys::jarray,
+    ptr: *mut u8,
+    len: usize,
+    mode: jint,
+    _array: PhantomData<&'a ()>,
+}
+
+impl<'a> Pinned<'a> {
+    /// Pins `array`, whose length `len` the caller obtained with `GetArrayLength`.
+    /// `writable`: copy changes back (0) rather than discard them (`JNI_ABORT`).
+    fn new(
+        env: &JNIEnv<'_>,
+        array: &'a JByteArray<'_>,
+        len: usize,
+        writable: bool,
+    ) -> JResult<Self> {
+        let raw_env = env.get_native_interface();
+        let mut p = Pinned {
+            env: raw_env,
+            array: array.as_raw(),
+            ptr: std::ptr::null_mut(),
+            len,
+            mode: if writable { 0 } else { JNI_ABORT },
+            _array: PhantomData,
+        };
+        if len == 0 {
+            return Ok(p);
+        }
+        // SAFETY: `raw_env` is this thread's live JNIEnv and `array` a live byte array.
+        let ptr = unsafe {
+            let get = (**raw_env)
+                .GetPrimitiveArrayCritical
+                .ok_or_else(|| invalid("JNI lacks GetPrimitiveArrayCritical"))?;
+            get(raw_env, p.array, std::ptr::null_mut())
+        };
+        if ptr.is_null() {
+            // The VM threw OutOfMemoryError.
+            return Err(Fail::Jni(jni::errors::Error::JavaException));
+        }
+        p.ptr = ptr.cast();
+        Ok(p)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        if self.ptr.is_null() {
+            return &[];
+        }
+        // SAFETY: the VM pinned `len` bytes at `ptr` until release.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        if self.ptr.is_null() {
+            return &mut [];
+        }
+        // SAFETY: as above; `&mut self` makes this the only view.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Pinned<'_> {
+    fn drop(&mut self) {
+        if self.ptr.is_null() {
+            return;
+        }
+        // SAFETY: releases exactly what `new` pinned, on the same thread.
+        unsafe {
+            if let Some(release) = (**self.env).ReleasePrimitiveArrayCritical {
+                release(self.env, self.array, self.ptr.cast(), self.mode);
+            }
+        }
+    }
+}
+
+/// Copies a (small) byte array, e.g. a context or a batch item, into `buf`.
+fn read_into(env: &JNIEnv<'_>, array: &JByteArray<'_>, buf: &mut Vec<u8>) -> JResult<()> {
+    let n = env.get_array_length(array)? as usize;
+    buf.clear();
+    buf.resize(n, 0);
+    // SAFETY: u8 and i8 have the same layout.
+    let as_i8 = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<i8>(), n) };
+    env.get_byte_array_region(array, 0, as_i8)?;
+    Ok(())
+}
+
+/// A new Java byte array holding `bytes`.
+fn new_array<'l>(env: &JNIEnv<'l>, bytes: &[u8]) -> JResult<JByteArray<'l>> {
+    let n = jsize_of(bytes.len(), "The result")?;
+    let a = env.new_byte_array(n)?;
+    // SAFETY: u8 and i8 have the same layout.
+    let as_i8 = unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<i8>(), bytes.len()) };
+    env.set_byte_array_region(&a, 0, as_i8)?;
+    Ok(a)
+}
+
+/// The 16-byte legacy key argument: null means the handle's (from the environment).
+fn legacy_key(env: &JNIEnv<'_>, key: &JByteArray<'_>) -> JResult<Option<Key128>> {
+    if key.is_null() {
+        return Ok(None);
+    }
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(16));
+    read_into(env, key, &mut buf)?;
+    match Key128::from_slice(&buf) {
+        Some(k) => Ok(Some(k)),
+        None => Err(Fail::Engine(Error::new(
+            ErrorKind::Legacy,
+            format!(
+                "Size of the Legacy Key is invalid it must be 16 bytes however is {}",
+                buf.len()
+            ),
+        ))),
+    }
+}
+
+fn into_handle(c: Crypt) -> jlong {
+    Box::into_raw(Box::new(c)) as jlong
+}
+
+/// `static native long openPath(String keystorePath)`.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_openPath<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    path: JString<'l>,
+) -> jlong {
+    boundary(&mut env, |env| {
+        not_null(&path, "keystore path")?;
+        let path: String = env.get_string(&path)?.into();
+        Ok(into_handle(Crypt::open_from_env(Path::new(&path))?))
+    })
+}
+
+/// `static native long openBytes(byte[] keystoreOrNull)`: null creates a new keystore.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_openBytes<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    keystore: JByteArray<'l>,
+) -> jlong {
+    boundary(&mut env, |env| {
+        let crypt = if keystore.is_null() {
+            Crypt::open_bytes_from_env(None)?
+        } else {
+            let mut buf = Vec::new();
+            read_into(env, &keystore, &mut buf)?;
+            Crypt::open_bytes_from_env(Some(&buf))?
+        };
+        Ok(into_handle(crypt))
+    })
+}
+
+/// `static native void close(long handle)`: the Java side calls it once, under its write lock.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_close<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) {
+    boundary(&mut env, |_| {
+        if h != 0 {
+            // SAFETY: `h` came from `into_handle`; the Java side closes it exactly once, when
+            // no other call uses it.
+            drop(unsafe { Box::from_raw(h as *mut Crypt) });
+        }
+        Ok(())
+    })
+}
+
+/// `static native byte[] exportKeystore(long handle)`: the keystore document, UTF-8 JSON.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_exportKeystore<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jbyteArray {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        Ok(new_array(env, c.keystore_json().as_bytes())?.into_raw())
+    })
+}
+
+/// `static native int activeKekId(long handle)`.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_activeKekId<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jint {
+    boundary(&mut env, |_| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        Ok(c.active_kek_id() as jint)
+    })
+}
+
+/// `static native boolean hasLegacyKey(long handle)`.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_hasLegacyKey<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jboolean {
+    boundary(&mut env, |_| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        Ok(c.has_legacy_key() as jboolean)
+    })
+}
+
+/// `static native byte[] encrypt(long handle, byte[] plaintext, byte[] context)`.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_encrypt<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    plaintext: JByteArray<'l>,
+    context: JByteArray<'l>,
+) -> jbyteArray {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        not_null(&plaintext, "plaintext")?;
+        not_null(&context, "context")?;
+        let pt_len = env.get_array_length(&plaintext)? as usize;
+        let ctx_len = env.get_array_length(&context)? as usize;
+        let out_len = envelope::sealed_len(pt_len).unwrap_or(usize::MAX);
+        let out = env.new_byte_array(jsize_of(out_len, "The envelope")?)?;
+        {
+            let pt = Pinned::new(env, &plaintext, pt_len, false)?;
+            let ctx = Pinned::new(env, &context, ctx_len, false)?;
+            let mut o = Pinned::new(env, &out, out_len, true)?;
+            c.encrypt_into(pt.bytes(), ctx.bytes(), o.bytes_mut())?;
+        }
+        Ok(out.into_raw())
+    })
+}
+
+/// `static native byte[] decrypt(long handle, byte[] envelope, byte[] context)`.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_decrypt<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    envelope_arr: JByteArray<'l>,
+    context: JByteArray<'l>,
+) -> jbyteArray {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        not_null(&envelope_arr, "envelope")?;
+        not_null(&context, "context")?;
+        let env_len = env.get_array_length(&envelope_arr)? as usize;
+        let ctx_len = env.get_array_length(&context)? as usize;
+        let out_len = env_len.saturating_sub(envelope::OVERHEAD);
+        let out = env.new_byte_array(jsize_of(out_len, "The plaintext")?)?;
+        {
+            let e = Pinned::new(env, &envelope_arr, env_len, false)?;
+            let ctx = Pinned::new(env, &context, ctx_len, false)?;
+            let mut o = Pinned::new(env, &out, out_len, true)?;
+            if let Err(err) = c.decrypt_into(e.bytes(), ctx.bytes(), o.bytes_mut()) {
+                // Leave no unauthenticated plaintext behind, even in garbage.
+                o.bytes_mut().fill(0);
+                return Err(err.into());
+            }
+        }
+        Ok(out.into_raw())
+    })
+}
+
+/// `static native byte[] migrate(long handle, byte[] value, byte[] context,
+/// byte[] legacyKeyOrNull, boolean requireUtf8)`: the envelope v1 (the value itself when it
+/// already is one under `context`).
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_migrate<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    value: JByteArray<'l>,
+    context: JByteArray<'l>,
+    key: JByteArray<'l>,
+    require_utf8: jboolean,
+) -> jbyteArray {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        not_null(&value, "legacy value")?;
+        not_null(&context, "context")?;
+        let key = legacy_key(env, &key)?;
+        let options = MigrateOptions {
+            require_utf8: require_utf8 != 0,
+        };
+        let (mut v, mut ctx) = (Vec::new(), Vec::new());
+        read_into(env, &value, &mut v)?;
+        read_into(env, &context, &mut ctx)?;
+        let mut out = vec![0u8; Crypt::migrated_max_len(v.len())];
+        let n = c
+            .migrate_into(&v, &ctx, key.as_ref(), options, &mut out)?
+            .written();
+        Ok(new_array(env, &out[..n])?.into_raw())
+    })
+}
+
+/// A direct buffer's region `[pos, pos + len)`, checked against its capacity.
+fn direct_region(
+    env: &JNIEnv<'_>,
+    buf: &JByteBuffer<'_>,
+    pos: jint,
+    len: jint,
+    what: &str,
+) -> JResult<(*mut u8, usize)> {
+    not_null(buf, what)?;
+    let addr = env
+        .get_direct_buffer_address(buf)
+        .map_err(|_| invalid(format!("{what} is not a direct ByteBuffer")))?;
+    let cap = env.get_direct_buffer_capacity(buf)?;
+    let (pos, len) = (usize::try_from(pos), usize::try_from(len));
+    match (pos, len) {
+        (Ok(p), Ok(l)) if p.checked_add(l).is_some_and(|end| end <= cap) => {
+            // SAFETY: within the buffer's capacity.
+            Ok((unsafe { addr.add(p) }, l))
+        }
+        _ => Err(invalid(format!(
+            "{what}: position and length are outside the buffer"
+        ))),
+    }
+}
+
+/// Runs `op(input, context, output)` on direct-buffer regions, refusing overlap.
+#[allow(clippy::too_many_arguments)]
+fn direct<'l>(
+    env: &mut JNIEnv<'l>,
+    h: jlong,
+    src: JByteBuffer<'l>,
+    src_pos: jint,
+    src_len: jint,
+    context: JByteArray<'l>,
+    dst: JByteBuffer<'l>,
+    dst_pos: jint,
+    dst_len: jint,
+    op: impl FnOnce(&Crypt, &[u8], &[u8], &mut [u8]) -> crate::Result<usize>,
+) -> JResult<jint> {
+    // SAFETY: the handle contract.
+    let c = unsafe { crypt(h)? };
+    not_null(&context, "context")?;
+    let (sp, sl) = direct_region(env, &src, src_pos, src_len, "input buffer")?;
+    let (dp, dl) = direct_region(env, &dst, dst_pos, dst_len, "output buffer")?;
+    let (s, d) = (sp as usize, dp as usize);
+    if sl > 0 && dl > 0 && s < d + dl && d < s + sl {
+        return Err(invalid(
+            "The output buffer overlaps the input buffer: give a separate output buffer",
+        ));
+    }
+    let mut ctx = Vec::new();
+    read_into(env, &context, &mut ctx)?;
+    // SAFETY: both regions lie within live direct buffers (the Java side keeps them
+    // reachable during the call) and do not overlap.
+    let (input, output) = unsafe {
+        (
+            std::slice::from_raw_parts(sp as *const u8, sl),
+            std::slice::from_raw_parts_mut(dp, dl),
+        )
+    };
+    let n = op(c, input, &ctx, output)?;
+    Ok(n as jint)
+}
+
+/// `static native int encryptDirect(long handle, ByteBuffer src, int srcPos, int srcLen,
+/// byte[] context, ByteBuffer dst, int dstPos, int dstLen)`: returns the bytes written.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_lkr_crypt_Native_encryptDirect<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    src: JByteBuffer<'l>,
+    src_pos: jint,
+    src_len: jint,
+    context: JByteArray<'l>,
+    dst: JByteBuffer<'l>,
+    dst_pos: jint,
+    dst_len: jint,
+) -> jint {
+    boundary(&mut env, |env| {
+        direct(
+            env,
+            h,
+            src,
+            src_pos,
+            src_len,
+            context,
+            dst,
+            dst_pos,
+            dst_len,
+            |c, i, x, o| c.encrypt_into(i, x, o),
+        )
+    })
+}
+
+/// `static native int decryptDirect(...)`: as `encryptDirect`, the other way.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_lkr_crypt_Native_decryptDirect<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    src: JByteBuffer<'l>,
+    src_pos: jint,
+    src_len: jint,
+    context: JByteArray<'l>,
+    dst: JByteBuffer<'l>,
+    dst_pos: jint,
+    dst_len: jint,
+) -> jint {
+    boundary(&mut env, |env| {
+        direct(
+            env,
+            h,
+            src,
+            src_pos,
+            src_len,
+            context,
+            dst,
+            dst_pos,
+            dst_len,
+            |c, i, x, o| {
+                let n = i.len().saturating_sub(envelope::OVERHEAD).min(o.len());
+                c.decrypt_into(i, x, o).inspect_err(|_| o[..n].fill(0))
+            },
+        )
+    })
+}
+
+/// The item `i` of a `byte[][]`, copied into `buf`.
+fn batch_item(
+    env: &mut JNIEnv<'_>,
+    array: &JObjectArray<'_>,
+    i: jint,
+    what: &str,
+    buf: &mut Vec<u8>,
+) -> JResult<()> {
+    let item = JByteArray::from(env.get_object_array_element(array, i)?);
+    if item.is_null() {
+        return Err(invalid(format!("{what}[{i}] is null")));
+    }
+    read_into(env, &item, buf)?;
+    env.delete_local_ref(item)?;
+    Ok(())
+}
+
+/// The common length of a batch's value and context arrays.
+fn batch_len(
+    env: &JNIEnv<'_>,
+    values: &JObjectArray<'_>,
+    contexts: &JObjectArray<'_>,
+) -> JResult<jint> {
+    not_null(values, "values")?;
+    not_null(contexts, "contexts")?;
+    let n = env.get_array_length(values)?;
+    if env.get_array_length(contexts)? != n {
+        return Err(invalid(
+            "values and contexts must have the same length (one context per value)",
+        ));
+    }
+    Ok(n)
+}
+
+/// Runs `op` on every (value, context) pair of a batch into a new `byte[][]`; the first
+/// failure fails the batch (its message names the item).
+fn batch<'l>(
+    env: &mut JNIEnv<'l>,
+    values: JObjectArray<'l>,
+    contexts: JObjectArray<'l>,
+    out_len: impl Fn(usize) -> usize,
+    op: impl Fn(&[u8], &[u8], &mut [u8]) -> crate::Result<usize>,
+) -> JResult<jobjectArray> {
+    let n = batch_len(env, &values, &contexts)?;
+    let result = env.new_object_array(n, "[B", JObject::null())?;
+    let (mut v, mut ctx) = (Vec::new(), Vec::new());
+    let mut out = zeroize::Zeroizing::new(Vec::new());
+    for i in 0..n {
+        batch_item(env, &values, i, "values", &mut v)?;
+        batch_item(env, &contexts, i, "contexts", &mut ctx)?;
+        out.resize(out_len(v.len()), 0);
+        let written = op(&v, &ctx, &mut out)
+            .map_err(|e| Error::new(e.kind(), format!("Item {i} of {n}: {}", e.message())))?;
+        let item = new_array(env, &out[..written])?;
+        env.set_object_array_element(&result, i, &item)?;
+        env.delete_local_ref(item)?;
+    }
+    Ok(result.into_raw())
+}
+
+/// `static native byte[][] encryptBatch(long handle, byte[][] plaintexts, byte[][] contexts)`.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_encryptBatch<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    values: JObjectArray<'l>,
+    contexts: JObjectArray<'l>,
+) -> jobjectArray {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        batch(
+            env,
+            values,
+            contexts,
+            |n| envelope::sealed_len(n).unwrap_or(0),
+            |v, x, o| c.encrypt_into(v, x, o),
+        )
+    })
+}
+
+/// `static native byte[][] decryptBatch(long handle, byte[][] envelopes, byte[][] contexts)`.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_decryptBatch<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    values: JObjectArray<'l>,
+    contexts: JObjectArray<'l>,
+) -> jobjectArray {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        batch(
+            env,
+            values,
+            contexts,
+            |n| n.saturating_sub(envelope::OVERHEAD),
+            |v, x, o| c.decrypt_into(v, x, o),
+        )
+    })
+}
+
+/// `static native void migrateBatch(long handle, byte[][] values, byte[][] contexts,
+/// byte[] legacyKeyOrNull, boolean requireUtf8, byte[][] out, int[] outcomes,
+/// String[] messages)`: per item, `outcomes[i]` is 1 (re-encrypted, `out[i]` the envelope),
+/// 2 (already v1, `out[i]` the value) or 3 (the legacy value does not decrypt, `messages[i]`
+/// says so). Only a failure that concerns the whole call (no legacy key, bad arguments)
+/// throws.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_lkr_crypt_Native_migrateBatch<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    values: JObjectArray<'l>,
+    contexts: JObjectArray<'l>,
+    key: JByteArray<'l>,
+    require_utf8: jboolean,
+    out: JObjectArray<'l>,
+    outcomes: JIntArray<'l>,
+    messages: JObjectArray<'l>,
+) {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        let n = batch_len(env, &values, &contexts)?;
+        not_null(&out, "out")?;
+        not_null(&outcomes, "outcomes")?;
+        not_null(&messages, "messages")?;
+        if env.get_array_length(&out)? != n
+            || env.get_array_length(&outcomes)? != n
+            || env.get_array_length(&messages)? != n
+        {
+            return Err(invalid(
+                "out, outcomes and messages must have one slot per value",
+            ));
+        }
+        let key = legacy_key(env, &key)?;
+        let key_available = key.is_some() || c.has_legacy_key();
+        let options = MigrateOptions {
+            require_utf8: require_utf8 != 0,
+        };
+        let (mut v, mut ctx, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+        let mut codes = vec![0 as jint; n as usize];
+        for i in 0..n {
+            batch_item(env, &values, i, "values", &mut v)?;
+            batch_item(env, &contexts, i, "contexts", &mut ctx)?;
+            buf.resize(Crypt::migrated_max_len(v.len()), 0);
+            match c.migrate_into(&v, &ctx, key.as_ref(), options, &mut buf) {
+                Ok(m) => {
+                    codes[i as usize] = match m {
+                        Migrated::Reencrypted(_) => OUTCOME_REENCRYPTED,
+                        Migrated::AlreadyV1(_) => OUTCOME_ALREADY_V1,
+                    };
+                    let item = new_array(env, &buf[..m.written()])?;
+                    env.set_object_array_element(&out, i, &item)?;
+                    env.delete_local_ref(item)?;
+                }
+                Err(e) if e.kind() == ErrorKind::Legacy && key_available => {
+                    codes[i as usize] = OUTCOME_UNDECRYPTABLE;
+                    let m = env.new_string(e.message())?;
+                    env.set_object_array_element(&messages, i, &m)?;
+                    env.delete_local_ref(m)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        env.set_int_array_region(&outcomes, 0, &codes)?;
+        Ok(())
+    })
+}
+
+/// `static native long rustOnlyNanos(long handle, int size, int iterations, boolean decrypt)`:
+/// for the JMH benchmark only — times `iterations` encryptions (or decryptions) of `size`
+/// bytes inside Rust, so the benchmark can report the JNI overhead per call in the same run.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_rustOnlyNanos<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    size: jint,
+    iterations: jint,
+    decrypt: jboolean,
+) -> jlong {
+    boundary(&mut env, |_| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        let (Ok(size), Ok(iterations)) = (usize::try_from(size), usize::try_from(iterations))
+        else {
+            return Err(invalid("size and iterations must not be negative"));
+        };
+        let pt = vec![0x5au8; size];
+        let ctx = b"BENCH.VALUE:1";
+        let mut sealed = vec![0u8; size + envelope::OVERHEAD];
+        let mut opened = vec![0u8; size];
+        c.encrypt_into(&pt, ctx, &mut sealed)?;
+        let start = std::time::Instant::now();
+        for _ in 0..iterations {
+            if decrypt != 0 {
+                c.decrypt_into(std::hint::black_box(&sealed), ctx, &mut opened)?;
+            } else {
+                c.encrypt_into(std::hint::black_box(&pt), ctx, &mut sealed)?;
+            }
+            std::hint::black_box(&mut sealed);
+        }
+        Ok(start.elapsed().as_nanos().min(i64::MAX as u128) as jlong)
+    })
+}

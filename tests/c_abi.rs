@@ -1,0 +1,261 @@
+//! The C ABI as a C program sees it (SPEC §8): compiles `tests/c/lkr_c_test.c` with `cc`
+//! against `include/lkr_crypt.h` and the `liblkr_crypt` cdylib that cargo built for this
+//! test run, makes legacy values with the real `openssl enc -aes-128-cbc` (SPEC §7), and runs
+//! the program in a controlled environment. The program asserts the behaviour itself and ends
+//! its output with `N passed, 0 failed`.
+//!
+//! Needs a C compiler (`cc`) and the `openssl` command: when either is missing the test
+//! fails and says what to install.
+
+use base64::Engine;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long the C program may run (8 threads x 2000 round trips against a debug build).
+const RUN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Fails the test when `tool` cannot be run, saying what to install.
+fn require_tool(tool: &str, args: &[&str], install: &str) {
+    match Command::new(tool)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(_) => {}
+        Err(e) => panic!(
+            "the C ABI test needs `{tool}`, which cannot be run ({e}): install {install}, \
+             then run the test again"
+        ),
+    }
+}
+
+/// The directory holding the `liblkr_crypt` cdylib of this build: the test executable is
+/// `target/<profile>/deps/c_abi-<hash>`; the library is in `deps/` (written by the build of
+/// this test) and, after a `cargo build`, also in `target/<profile>/`.
+fn cdylib_dir() -> (PathBuf, String) {
+    let name = format!(
+        "{}lkr_crypt{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let deps = exe.parent().expect("the test executable's directory");
+    let candidates: Vec<PathBuf> = deps
+        .parent()
+        .into_iter()
+        .chain(std::iter::once(deps))
+        .map(Path::to_path_buf)
+        .collect();
+    // `cargo test` writes the library into deps/ only; target/<profile>/ holds the copy of the
+    // last `cargo build`, which may be older. Take the most recently written one.
+    let newest = candidates
+        .iter()
+        .filter_map(|dir| {
+            let modified = std::fs::metadata(dir.join(&name)).ok()?.modified().ok()?;
+            Some((modified, dir))
+        })
+        .max_by_key(|(modified, _)| *modified);
+    if let Some((_, dir)) = newest {
+        return (dir.clone(), name);
+    }
+    panic!(
+        "{name} was not found in {:?}: the crate must be built with crate-type \"cdylib\" \
+         (cargo builds it for `cargo test`)",
+        candidates
+    );
+}
+
+/// Runs a command to completion, panicking with its stderr when it fails.
+fn run(cmd: &mut Command, stdin: &[u8], what: &str) -> Vec<u8> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start {cmd:?}: {e}"));
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || input.write_all(&data));
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    writer
+        .join()
+        .expect("stdin writer")
+        .unwrap_or_else(|e| panic!("{what}: writing stdin: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {cmd:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A legacy value (SPEC §7): IV ‖ AES-128-CBC(key, IV, plaintext), made by `openssl enc`.
+fn openssl_legacy(key: &[u8; 16], iv: &[u8; 16], plaintext: &[u8], nopad: bool) -> Vec<u8> {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["enc", "-aes-128-cbc", "-K"])
+        .arg(hex::encode(key))
+        .arg("-iv")
+        .arg(hex::encode(iv))
+        .arg("-nosalt");
+    if nopad {
+        cmd.arg("-nopad");
+    }
+    let ct = run(&mut cmd, plaintext, "openssl enc -aes-128-cbc");
+    let expected = if nopad {
+        plaintext.len()
+    } else {
+        (plaintext.len() / 16 + 1) * 16
+    };
+    assert_eq!(
+        ct.len(),
+        expected,
+        "openssl enc -aes-128-cbc wrote {} bytes, expected {expected}",
+        ct.len()
+    );
+    let mut value = iv.to_vec();
+    value.extend_from_slice(&ct);
+    value
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    rand::fill(&mut b[..]);
+    b
+}
+
+#[test]
+fn c_program_passes() {
+    require_tool(
+        "cc",
+        &["--version"],
+        "a C compiler that provides `cc` (e.g. `apt-get install gcc` or `apt-get install clang`)",
+    );
+    require_tool(
+        "openssl",
+        &["version"],
+        "the OpenSSL command-line tool (e.g. `apt-get install openssl`)",
+    );
+
+    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (lib_dir, lib_name) = cdylib_dir();
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).expect("create the work directory");
+    let exe = tmp.path().join("lkr_c_test");
+
+    // Compile against the checked-in header and the cdylib of this build.
+    let cc = Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pthread", "-g"])
+        .arg("-I")
+        .arg(crate_dir.join("include"))
+        .arg(crate_dir.join("tests/c/lkr_c_test.c"))
+        .arg("-L")
+        .arg(&lib_dir)
+        .arg("-llkr_crypt")
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(
+        cc.status.success(),
+        "cc could not compile tests/c/lkr_c_test.c against include/lkr_crypt.h and {}:\n{}{}",
+        lib_dir.join(&lib_name).display(),
+        String::from_utf8_lossy(&cc.stdout),
+        String::from_utf8_lossy(&cc.stderr)
+    );
+
+    // The CMK as an operator makes it (SPEC §2).
+    let cmk = run(
+        Command::new("openssl").args(["rand", "-base64", "32"]),
+        b"",
+        "openssl rand -base64 32",
+    );
+    let cmk = String::from_utf8(cmk)
+        .expect("base64 is ASCII")
+        .trim()
+        .to_string();
+
+    // Legacy values from an independent AES-128-CBC implementation (SPEC §7).
+    let legacy_key: [u8; 16] = random();
+    let text_plain = "legacy password: hunter2 — pässwörd ✓ (CONNECTION 42)".as_bytes();
+    let bin_plain: &[u8] = &[0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0x01, 0xa0, 0xa1, 0xed];
+    // 16 bytes ending in 0x00 encrypted without padding: PKCS#7 padding can never end in 0.
+    let badpad_plain: &[u8] = b"no valid pad...\x00";
+    let text = openssl_legacy(&legacy_key, &random(), text_plain, false);
+    let bin = openssl_legacy(&legacy_key, &random(), bin_plain, false);
+    let badpad = openssl_legacy(&legacy_key, &random(), badpad_plain, true);
+
+    let mut cmd = Command::new(&exe);
+    cmd.arg(&work)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LD_LIBRARY_PATH", &lib_dir)
+        .env("DYLD_LIBRARY_PATH", &lib_dir)
+        .env("LKR_MASTER_KEY_ENV", &cmk)
+        .env(
+            "LKR_LEGACY_KEY_ENV",
+            base64::engine::general_purpose::STANDARD.encode(legacy_key),
+        )
+        .env("LKR_TEST_LEGACY_KEY_HEX", hex::encode(legacy_key))
+        .env("LKR_TEST_LEGACY_TEXT_HEX", hex::encode(&text))
+        .env("LKR_TEST_LEGACY_TEXT_PLAIN_HEX", hex::encode(text_plain))
+        .env("LKR_TEST_LEGACY_BIN_HEX", hex::encode(&bin))
+        .env("LKR_TEST_LEGACY_BIN_PLAIN_HEX", hex::encode(bin_plain))
+        .env("LKR_TEST_LEGACY_BADPAD_HEX", hex::encode(&badpad))
+        .current_dir(tmp.path());
+
+    // Output to files (no pipe to drain), with a deadline in case of a hang.
+    let stdout_path = tmp.path().join("stdout.txt");
+    let stderr_path = tmp.path().join("stderr.txt");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the C program") {
+            break Some(status);
+        }
+        if start.elapsed() > RUN_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let report = format!(
+        "--- stdout of lkr_c_test ---\n{stdout}\n--- stderr of lkr_c_test ---\n{stderr}\n---"
+    );
+    let status = status.unwrap_or_else(|| {
+        panic!("lkr_c_test did not finish within {RUN_TIMEOUT:?} (a deadlock?); killed.\n{report}")
+    });
+    println!("{stdout}");
+    if !stderr.is_empty() {
+        eprintln!("{stderr}");
+    }
+
+    assert!(status.success(), "lkr_c_test failed ({status}).\n{report}");
+    let last = stdout.lines().last().unwrap_or("");
+    let passed: usize = last
+        .strip_suffix(" passed, 0 failed")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| {
+            panic!("the last line of lkr_c_test's output is not `N passed, 0 failed`: {last:?}\n{report}")
+        });
+    let ok_lines = stdout.lines().filter(|l| l.starts_with("ok ")).count();
+    let fail_lines = stdout.lines().filter(|l| l.starts_with("FAIL ")).count();
+    assert!(
+        passed > 0 && passed == ok_lines && fail_lines == 0,
+        "lkr_c_test reports {passed} passed but printed {ok_lines} `ok` and {fail_lines} `FAIL` lines.\n{report}"
+    );
+}

@@ -1,0 +1,172 @@
+//! SPEC §4: record envelope v1 — round trips, tampering, truncation, context, keys.
+
+mod common;
+use common::{bytes, new_crypt};
+use lkr_crypt::format::envelope::{HEADER_LEN, OVERHEAD};
+use lkr_crypt::{Crypt, ErrorKind};
+
+const CTX: &[u8] = b"CONNECTION.PASSWORD:42";
+
+#[test]
+fn round_trips_at_every_interesting_size() {
+    let c = new_crypt();
+    for n in [0usize, 1, 15, 16, 17, 4096, 1 << 20] {
+        let pt = bytes(n, n as u8);
+        let env = c.encrypt(&pt, CTX).unwrap();
+        assert_eq!(env.len(), n + OVERHEAD);
+        assert_eq!(&env[..5], b"LKR\x01\x01");
+        assert_eq!(&env[5..9], &c.active_kek_id().to_be_bytes());
+        assert_eq!(c.decrypt(&env, CTX).unwrap(), pt, "size {n}");
+        // Empty context too.
+        let env = c.encrypt(&pt, b"").unwrap();
+        assert_eq!(c.decrypt(&env, b"").unwrap(), pt);
+    }
+}
+
+#[test]
+fn salts_and_nonces_are_fresh_for_every_record() {
+    let c = new_crypt();
+    let a = c.encrypt(b"same", CTX).unwrap();
+    let b = c.encrypt(b"same", CTX).unwrap();
+    assert_ne!(a[9..41], b[9..41], "salt repeated");
+    assert_ne!(a[41..53], b[41..53], "nonce repeated");
+    assert_ne!(a, b);
+}
+
+#[test]
+fn every_single_bit_flip_is_rejected() {
+    let c = new_crypt();
+    for n in [0usize, 1, 100] {
+        let env = c.encrypt(&bytes(n, 7), CTX).unwrap();
+        for i in 0..env.len() * 8 {
+            let mut t = env.clone();
+            t[i / 8] ^= 1 << (i % 8);
+            let e = c
+                .decrypt(&t, CTX)
+                .expect_err("a flipped bit must be rejected");
+            let byte = i / 8;
+            let expected = match byte {
+                3 => ErrorKind::UnsupportedFormat, // version
+                4 => ErrorKind::UnsupportedFormat, // algorithm
+                5..=8 => ErrorKind::UnknownKek,    // kek_id
+                _ => ErrorKind::NotAuthentic,
+            };
+            assert_eq!(e.kind(), expected, "size {n}, bit {i}: {e}");
+        }
+    }
+}
+
+#[test]
+fn truncation_and_extension_are_rejected() {
+    let c = new_crypt();
+    let env = c.encrypt(&bytes(100, 1), CTX).unwrap();
+    for len in 0..env.len() {
+        let e = c.decrypt(&env[..len], CTX).expect_err("truncated");
+        assert!(
+            matches!(e.kind(), ErrorKind::NotAuthentic),
+            "len {len}: {e}"
+        );
+    }
+    let mut longer = env.clone();
+    longer.push(0);
+    assert_eq!(
+        c.decrypt(&longer, CTX).unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+    let mut longer = env.clone();
+    longer.extend_from_slice(&env[env.len() - 16..]);
+    assert_eq!(
+        c.decrypt(&longer, CTX).unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+}
+
+#[test]
+fn authentication_failures_say_so_and_nothing_more() {
+    let c = new_crypt();
+    let env = c.encrypt(b"secret", CTX).unwrap();
+    let e = c.decrypt(&env, b"CONNECTION.PASSWORD:43").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+    assert!(e.message().contains("could not be authenticated"), "{e}");
+    let mut t = env.clone();
+    t[60] ^= 1;
+    assert_eq!(c.decrypt(&t, CTX).unwrap_err().message(), e.message());
+}
+
+#[test]
+fn another_keystore_cannot_decrypt() {
+    let a = new_crypt();
+    let b = new_crypt();
+    let env = a.encrypt(b"x", CTX).unwrap();
+    assert_eq!(
+        b.decrypt(&env, CTX).unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+}
+
+#[test]
+fn unknown_kek_id_is_named() {
+    let c = new_crypt();
+    let mut env = c.encrypt(b"x", CTX).unwrap();
+    env[5..9].copy_from_slice(&77u32.to_be_bytes());
+    let e = c.decrypt(&env, CTX).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnknownKek);
+    assert!(e.message().contains("KEK 77"), "{e}");
+}
+
+#[test]
+fn unsupported_version_is_named() {
+    let c = new_crypt();
+    let mut env = c.encrypt(b"x", CTX).unwrap();
+    env[3] = 2;
+    let e = c.decrypt(&env, CTX).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnsupportedFormat);
+    assert!(e.message().contains("version 2"), "{e}");
+}
+
+#[test]
+fn buffers_are_checked() {
+    let c = new_crypt();
+    let mut small = [0u8; 68];
+    let e = c.encrypt_into(b"", CTX, &mut small).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
+    assert_eq!(e.needed(), Some(69));
+    let env = c.encrypt(b"abc", CTX).unwrap();
+    let mut out = [0u8; 2];
+    assert_eq!(
+        c.decrypt_into(&env, CTX, &mut out).unwrap_err().needed(),
+        Some(3)
+    );
+    let mut out = [0u8; 10];
+    assert_eq!(c.decrypt_into(&env, CTX, &mut out).unwrap(), 3);
+    assert_eq!(&out[..3], b"abc");
+}
+
+#[test]
+fn a_handle_is_shared_by_many_threads() {
+    let c = std::sync::Arc::new(new_crypt());
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                for i in 0..2000 {
+                    let pt = bytes(i % 300, t);
+                    let ctx = format!("T.C:{t}:{i}");
+                    let env = c.encrypt(&pt, ctx.as_bytes()).unwrap();
+                    assert_eq!(c.decrypt(&env, ctx.as_bytes()).unwrap(), pt);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn header_is_what_spec_says() {
+    let c = new_crypt();
+    let env = c.encrypt(b"", b"").unwrap();
+    assert_eq!(env.len(), HEADER_LEN + 16);
+    assert_eq!(Crypt::migrated_max_len(10), 63);
+}

@@ -1,0 +1,187 @@
+//! SPEC §7: legacy AES-128-CBC values made by a real third-party producer (the `openssl enc`
+//! command) migrate to envelope v1 and decrypt to the original; bad values fail with one
+//! error whatever is wrong with them.
+
+mod common;
+use common::new_crypt;
+use lkr_crypt::secret::Key128;
+use lkr_crypt::{ErrorKind, MigrateOptions, Migrated};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// `IV ‖ openssl enc -aes-128-cbc -K key -iv iv` of `plaintext`.
+fn openssl_legacy(key: &[u8; 16], iv: &[u8; 16], plaintext: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("openssl")
+        .args([
+            "enc",
+            "-aes-128-cbc",
+            "-nosalt",
+            "-K",
+            &hex::encode(key),
+            "-iv",
+            &hex::encode(iv),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the openssl command is needed for this test: apt-get install openssl");
+    child.stdin.take().unwrap().write_all(plaintext).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let mut v = iv.to_vec();
+    v.extend_from_slice(&out.stdout);
+    v
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut a = [0u8; N];
+    lkr_crypt::rng::fill(&mut a);
+    a
+}
+
+#[test]
+fn openssl_values_migrate_and_decrypt_to_the_original() {
+    let crypt = new_crypt();
+    let key = random::<16>();
+    let legacy_key = Key128::new(key);
+    for (i, pt) in [
+        &b""[..],
+        b"a",
+        b"exactly sixteen!",
+        b"p4ssw0rd with spaces and \xc3\xa9",
+        &[0x5a; 1000],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let legacy = openssl_legacy(&key, &random(), pt);
+        let ctx = format!("CONNECTION.PASSWORD:{i}");
+        let mut out = vec![0u8; lkr_crypt::Crypt::migrated_max_len(legacy.len())];
+        let m = crypt
+            .migrate_into(
+                &legacy,
+                ctx.as_bytes(),
+                Some(&legacy_key),
+                MigrateOptions::default(),
+                &mut out,
+            )
+            .unwrap();
+        let Migrated::Reencrypted(n) = m else {
+            panic!("expected a re-encryption")
+        };
+        assert_eq!(n, pt.len() + 69);
+        assert_eq!(crypt.decrypt(&out[..n], ctx.as_bytes()).unwrap(), *pt);
+        // Migrating the result again leaves it unchanged.
+        let mut again = vec![0u8; n + 53];
+        let m2 = crypt
+            .migrate_into(
+                &out[..n],
+                ctx.as_bytes(),
+                Some(&legacy_key),
+                MigrateOptions::default(),
+                &mut again,
+            )
+            .unwrap();
+        assert_eq!(m2, Migrated::AlreadyV1(n));
+        assert_eq!(&again[..n], &out[..n]);
+    }
+}
+
+#[test]
+fn the_environment_legacy_key_is_used_by_migrate() {
+    let key = random::<16>();
+    let crypt = new_crypt().with_legacy_key(Some(Key128::new(key)));
+    let legacy = openssl_legacy(&key, &random(), b"from env");
+    let env = crypt.migrate(&legacy, b"T.C:1").unwrap();
+    assert_eq!(crypt.decrypt(&env, b"T.C:1").unwrap(), b"from env");
+    let e = new_crypt().migrate(&legacy, b"T.C:1").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Legacy);
+    assert!(e.message().contains("LKR_LEGACY_KEY_ENV"), "{e}");
+}
+
+#[test]
+fn bad_length_and_bad_padding_give_the_same_error() {
+    let key = random::<16>();
+    let crypt = new_crypt().with_legacy_key(Some(Key128::new(key)));
+    let good = openssl_legacy(&key, &random(), b"some value");
+    let mut bad_padding = good.clone();
+    let last = bad_padding.len() - 1;
+    bad_padding[last] ^= 0xff; // destroys the final block's padding
+    let cases: Vec<Vec<u8>> = vec![
+        vec![],
+        good[..16].to_vec(),             // IV only
+        good[..good.len() - 1].to_vec(), // not a multiple of 16
+        bad_padding,
+        vec![0u8; 48],
+    ];
+    let mut messages = std::collections::HashSet::new();
+    for c in cases {
+        let e = crypt.migrate(&c, b"").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Legacy);
+        messages.insert(e.message().to_string());
+    }
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages
+        .iter()
+        .next()
+        .unwrap()
+        .contains("Legacy value could not be decrypted"));
+}
+
+#[test]
+fn a_wrong_key_is_caught_by_the_utf8_check_of_text_columns() {
+    let key = random::<16>();
+    let crypt = new_crypt();
+    let text = MigrateOptions { require_utf8: true };
+    // Under many wrong keys, one value sometimes shows valid padding (~1 in 256) but the
+    // garbage plaintext is then (almost) never valid UTF-8 of this length.
+    let legacy = openssl_legacy(&key, &random(), b"a text value of some length");
+    let mut padding_ok = 0;
+    for _ in 0..4000 {
+        let wrong = Key128::new(random());
+        let mut out = vec![0u8; legacy.len() + 53];
+        if crypt
+            .migrate_into(
+                &legacy,
+                b"",
+                Some(&wrong),
+                MigrateOptions::default(),
+                &mut out,
+            )
+            .is_ok()
+        {
+            padding_ok += 1;
+        }
+        let e = crypt.migrate_into(&legacy, b"", Some(&wrong), text, &mut out);
+        assert!(e.is_err(), "a wrong key passed the UTF-8 check");
+    }
+    assert!(
+        padding_ok > 0,
+        "expected some wrong-key values to pass the padding check alone"
+    );
+}
+
+#[test]
+fn migrate_never_hands_out_plaintext_on_failure() {
+    let key = random::<16>();
+    let crypt = new_crypt();
+    let legacy = openssl_legacy(&key, &random(), b"\xff\xfe not utf8");
+    let mut out = vec![0u8; legacy.len() + 53];
+    let text = MigrateOptions { require_utf8: true };
+    assert!(crypt
+        .migrate_into(&legacy, b"", Some(&Key128::new(key)), text, &mut out)
+        .is_err());
+    assert!(
+        out.iter().all(|&b| b == 0),
+        "output buffer was written on failure"
+    );
+    assert!(crypt
+        .migrate_into(
+            &legacy,
+            b"",
+            Some(&Key128::new(key)),
+            MigrateOptions::default(),
+            &mut out
+        )
+        .is_ok());
+}
