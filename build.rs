@@ -27,7 +27,7 @@ fn main() {
             ..Default::default()
         },
         export: cbindgen::ExportConfig {
-            include: vec!["LkrCrypt".into()],
+            include: vec!["LkrCrypt".into(), "LkrStreamEncryptor".into(), "LkrStreamDecryptor".into()],
             ..Default::default()
         },
         ..Default::default()

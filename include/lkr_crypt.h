@@ -83,11 +83,34 @@
 #define LKR_MIGRATE_REQUIRE_UTF8 1
 
 /**
+ * Length of a stream header (SPEC §5).
+ */
+#define LKR_STREAM_HEADER_LEN 52
+
+/**
+ * Default stream segment size (plaintext bytes per segment).
+ */
+#define LKR_STREAM_DEFAULT_SEGMENT 65536
+
+/**
  * An open keystore. Create it with `lkr_open_from_env` or `lkr_open_from_env_bytes`,
  * release it with `lkr_close`. Safe to share between threads; it must not be closed while
  * another thread still uses it.
  */
 typedef struct LkrCrypt LkrCrypt;
+
+/**
+ * An incremental stream decryption (SPEC §5), from `lkr_stream_decrypt_init`, released with
+ * `lkr_stream_decryptor_free`. Use it from one thread at a time.
+ */
+typedef struct LkrStreamDecryptor LkrStreamDecryptor;
+
+/**
+ * An incremental stream encryption (SPEC §5), from `lkr_stream_encrypt_init`, released with
+ * `lkr_stream_encryptor_free`. It holds its own derived key: the `LkrCrypt` handle may be
+ * closed while it lives. Use it from one thread at a time.
+ */
+typedef struct LkrStreamEncryptor LkrStreamEncryptor;
 
 #ifdef __cplusplus
 extern "C" {
@@ -247,6 +270,128 @@ int32_t lkr_migrate_ex(const struct LkrCrypt *c,
  * `buf` must be NULL or point to `cap` writable bytes.
  */
 size_t lkr_last_error(char *buf, size_t cap);
+
+/**
+ * Starts encrypting a stream bound to `ctx` under the handle's active KEK, with
+ * `segment_size` plaintext bytes per segment (0 = `LKR_STREAM_DEFAULT_SEGMENT`; otherwise
+ * 4096..16 MiB). Writes the 52-byte header to `header` (`header_cap` ≥
+ * `LKR_STREAM_HEADER_LEN`); the output of every `lkr_stream_encrypt_update` and of
+ * `lkr_stream_encrypt_finish` follows it.
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length; `out` must be writable.
+ */
+int32_t lkr_stream_encrypt_init(const struct LkrCrypt *c,
+                                const uint8_t *ctx,
+                                size_t ctx_len,
+                                size_t segment_size,
+                                uint8_t *header,
+                                size_t header_cap,
+                                size_t *header_len,
+                                struct LkrStreamEncryptor **out);
+
+/**
+ * The output size that `lkr_stream_encrypt_update` with `in_len` more bytes may need (0 for
+ * a NULL encryptor).
+ *
+ * # Safety
+ * `enc` must be NULL or a live encryptor.
+ */
+size_t lkr_stream_encrypt_update_max_len(const struct LkrStreamEncryptor *enc, size_t in_len);
+
+/**
+ * Encrypts `in`; writes every completed segment to `out` and its length to `*out_len`
+ * (possibly 0: up to one segment of plaintext stays buffered).
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length; `out` must not overlap `in`.
+ */
+int32_t lkr_stream_encrypt_update(struct LkrStreamEncryptor *enc,
+                                  const uint8_t *in_,
+                                  size_t in_len,
+                                  uint8_t *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
+
+/**
+ * Seals the buffered plaintext as the last segment into `out` (segment size + 16 bytes
+ * always suffice). The stream is complete only after this call.
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length.
+ */
+int32_t lkr_stream_encrypt_finish(struct LkrStreamEncryptor *enc,
+                                  uint8_t *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
+
+/**
+ * Releases an encryptor (buffered plaintext is wiped). NULL does nothing.
+ *
+ * # Safety
+ * `enc` must be NULL or a live encryptor, not used afterwards.
+ */
+void lkr_stream_encryptor_free(struct LkrStreamEncryptor *enc);
+
+/**
+ * Starts decrypting a stream bound to `ctx`: `header` holds its first
+ * `LKR_STREAM_HEADER_LEN` bytes. Feed the rest to `lkr_stream_decrypt_update`, then call
+ * `lkr_stream_decrypt_finish` at the end of the input.
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length; `out` must be writable.
+ */
+int32_t lkr_stream_decrypt_init(const struct LkrCrypt *c,
+                                const uint8_t *header,
+                                size_t header_len,
+                                const uint8_t *ctx,
+                                size_t ctx_len,
+                                struct LkrStreamDecryptor **out);
+
+/**
+ * The output size that `lkr_stream_decrypt_update` with `in_len` more bytes may need (0 for
+ * a NULL decryptor).
+ *
+ * # Safety
+ * `dec` must be NULL or a live decryptor.
+ */
+size_t lkr_stream_decrypt_update_max_len(const struct LkrStreamDecryptor *dec, size_t in_len);
+
+/**
+ * Consumes stream bytes; writes the plaintext of every segment that authenticated to `out`
+ * and its length to `*out_len`. The newest segment is held back until more input or
+ * `lkr_stream_decrypt_finish` shows whether it is the last. On an error, discard the
+ * plaintext written so far by this stream (the stream is damaged).
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length; `out` must not overlap `in`.
+ */
+int32_t lkr_stream_decrypt_update(struct LkrStreamDecryptor *dec,
+                                  const uint8_t *in_,
+                                  size_t in_len,
+                                  uint8_t *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
+
+/**
+ * The input ended: opens the last segment into `out` (segment size bytes always suffice).
+ * Fails with `LKR_ERR_NOT_AUTHENTIC` when the stream was truncated, extended or changed.
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length.
+ */
+int32_t lkr_stream_decrypt_finish(struct LkrStreamDecryptor *dec,
+                                  uint8_t *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
+
+/**
+ * Releases a decryptor. NULL does nothing.
+ *
+ * # Safety
+ * `dec` must be NULL or a live decryptor, not used afterwards.
+ */
+void lkr_stream_decryptor_free(struct LkrStreamDecryptor *dec);
 
 #ifdef __cplusplus
 }  // extern "C"

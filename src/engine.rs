@@ -295,6 +295,27 @@ impl Crypt {
         Ok(out)
     }
 
+    /// An `io::Write` that encrypts into `inner` as a stream v1 (SPEC §5) bound to `context`,
+    /// with segments of `segment_size` plaintext bytes (4096..=16 MiB; 65536 is the default).
+    /// Call `finish()` at the end.
+    pub fn encrypting_writer<W: std::io::Write>(
+        &self,
+        inner: W,
+        context: &[u8],
+        segment_size: usize,
+    ) -> Result<crate::format::stream::StreamWriter<W>> {
+        crate::format::stream::StreamWriter::new(self, inner, context, segment_size)
+    }
+
+    /// An `io::Read` that decrypts the stream v1 read from `inner`, bound to `context`.
+    pub fn decrypting_reader<R: std::io::Read>(
+        &self,
+        inner: R,
+        context: &[u8],
+    ) -> Result<crate::format::stream::StreamReader<R>> {
+        crate::format::stream::StreamReader::new(self, inner, context)
+    }
+
     /// True when `value` is an authentic envelope v1 under `context` (nothing is returned).
     pub fn is_authentic(&self, value: &[u8], context: &[u8]) -> bool {
         let Ok((header, body)) = envelope::parse(value) else {

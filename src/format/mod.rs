@@ -1,7 +1,9 @@
-//! The wire formats: record envelope v1 (SPEC §4) and legacy AES-128-CBC values (SPEC §7).
+//! The wire formats: record envelope v1 (SPEC §4), stream v1 (SPEC §5) and legacy
+//! AES-128-CBC values (SPEC §7).
 
 pub mod envelope;
 pub mod legacy;
+pub mod stream;
 
 /// Runs `f` on `header ‖ context` (the GCM additional data of envelopes and stream
 /// segments), built on the stack when it fits.

@@ -527,6 +527,83 @@ static int cmp44(const void *x, const void *y)
 /* The checks                                                                           */
 /* ------------------------------------------------------------------------------------ */
 
+/* Streams (SPEC §5): encrypt in odd-sized pieces, decrypt in other pieces, and reject a
+ * truncated stream. */
+static void check_streams(const LkrCrypt *h)
+{
+    const size_t seg = 4096, total = 3 * 4096 + 77;
+    unsigned char *pt = xmalloc(total), *sealed = xmalloc(total + 52 + 16 * 8), *back = xmalloc(total + 4096);
+    size_t sealed_len = 0, back_len = 0, n = 0, i;
+    LkrStreamEncryptor *enc = NULL;
+    LkrStreamDecryptor *dec = NULL;
+    int ok = 1;
+    fill_pattern(pt, total, 11);
+    if (!expect_rc(lkr_stream_encrypt_init(h, (const uint8_t *)"backup:1", 8, seg, sealed, 52, &n, &enc),
+                   LKR_OK, "lkr_stream_encrypt_init"))
+        fatal("lkr_stream_encrypt_init");
+    check(n == LKR_STREAM_HEADER_LEN && memcmp(sealed, "LKS\x01\x01", 5) == 0, "stream header written",
+          "header_len %zu", n);
+    sealed_len = n;
+    for (i = 0; i < total && ok; i += 1000) {
+        size_t piece = total - i < 1000 ? total - i : 1000;
+        size_t need = lkr_stream_encrypt_update_max_len(enc, piece);
+        ok = lkr_stream_encrypt_update(enc, pt + i, piece, sealed + sealed_len, need, &n) == LKR_OK;
+        sealed_len += n;
+    }
+    ok = ok && lkr_stream_encrypt_finish(enc, sealed + sealed_len, seg + 16, &n) == LKR_OK;
+    sealed_len += n;
+    check(ok && sealed_len == 52 + total + 4 * 16, "stream encrypted in 1000-byte pieces",
+          "ok %d, length %zu: %s", ok, sealed_len, last_err());
+    check(lkr_stream_encrypt_finish(enc, sealed, seg + 16, &n) == LKR_ERR_INVALID_ARGUMENT,
+          "finish twice is refused", "%s", last_err());
+    lkr_stream_encryptor_free(enc);
+    lkr_stream_encryptor_free(NULL);
+
+    if (!expect_rc(lkr_stream_decrypt_init(h, sealed, 52, (const uint8_t *)"backup:1", 8, &dec), LKR_OK,
+                   "lkr_stream_decrypt_init"))
+        fatal("lkr_stream_decrypt_init");
+    ok = 1;
+    for (i = 52; i < sealed_len && ok; i += 777) {
+        size_t piece = sealed_len - i < 777 ? sealed_len - i : 777;
+        ok = lkr_stream_decrypt_update(dec, sealed + i, piece, back + back_len,
+                                       lkr_stream_decrypt_update_max_len(dec, piece), &n) == LKR_OK;
+        back_len += n;
+    }
+    ok = ok && lkr_stream_decrypt_finish(dec, back + back_len, seg, &n) == LKR_OK;
+    back_len += n;
+    check(ok && back_len == total && memcmp(back, pt, total) == 0, "stream decrypts to the original",
+          "ok %d, length %zu: %s", ok, back_len, last_err());
+    lkr_stream_decryptor_free(dec);
+
+    /* Cut at a segment boundary: the last full segment is not the stream's last. */
+    dec = NULL;
+    lkr_stream_decrypt_init(h, sealed, 52, (const uint8_t *)"backup:1", 8, &dec);
+    back_len = 0;
+    ok = lkr_stream_decrypt_update(dec, sealed + 52, 2 * (seg + 16), back, 2 * seg, &n) == LKR_OK;
+    check(ok && n == seg, "one segment released, the newest held back", "n %zu", n);
+    expect_rc(lkr_stream_decrypt_finish(dec, back, seg, &n), LKR_ERR_NOT_AUTHENTIC,
+              "truncated stream rejected at finish");
+    lkr_stream_decryptor_free(dec);
+    expect_rc(lkr_stream_decrypt_init(h, sealed, 52, (const uint8_t *)"backup:2", 8, &dec), LKR_OK,
+              "decrypt_init does not yet know the context is wrong");
+    n = 0;
+    check(lkr_stream_decrypt_update(dec, sealed + 52, sealed_len - 52, back,
+                                    lkr_stream_decrypt_update_max_len(dec, sealed_len - 52), &n) ==
+              LKR_ERR_NOT_AUTHENTIC,
+          "wrong stream context rejected", "%s", last_err());
+    lkr_stream_decryptor_free(dec);
+    expect_rc(lkr_stream_decrypt_init(h, (const uint8_t *)"LKX", 3, NULL, 0, &dec), LKR_ERR_NOT_AUTHENTIC,
+              "not a stream header");
+    check(dec == NULL, "no decryptor on failure", "dec %p", (void *)dec);
+    expect_rc(lkr_stream_encrypt_init(h, NULL, 0, 100, sealed, 52, &n, &enc), LKR_ERR_INVALID_ARGUMENT,
+              "segment size below 4096 refused");
+    expect_rc(lkr_stream_encrypt_update(NULL, pt, 1, sealed, 10, &n), LKR_ERR_INVALID_ARGUMENT,
+              "NULL stream encryptor refused");
+    free(pt);
+    free(sealed);
+    free(back);
+}
+
 static void check_version_and_lengths(void)
 {
     const char *v = lkr_version();
@@ -1230,6 +1307,7 @@ int main(int argc, char **argv)
     check_overlap(h);
     check_last_error(h);
     check_migrate(h, key, key_len);
+    check_streams(h);
 
     /* Reopen the same keystore file. */
     fill_pattern(pt, sizeof pt, 77);

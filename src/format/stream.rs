@@ -1,0 +1,524 @@
+//! Stream format v1 (SPEC §5), for backups, cached and delivered files:
+//! header `"LKS" ‖ 0x01 ‖ 0x01 ‖ be32(kek_id) ‖ be32(S) ‖ salt(32) ‖ nonce prefix(7)`, then
+//! segments `ciphertext ‖ tag(16)`, each holding S plaintext bytes but the last (0..=S).
+//! Segment i's nonce is `prefix ‖ be32(i) ‖ last`; additional data = header ‖ context.
+//!
+//! Three layers, one implementation:
+//! * [`StreamEncryptor`] / [`StreamDecryptor`]: push-style state machines writing into
+//!   caller buffers (used by the C and JNI adapters). The decryptor holds back the newest
+//!   `S + 16` bytes, because only the end of the input tells which segment is the last, and
+//!   releases no plaintext before its segment authenticates.
+//! * [`StreamWriter`] (`io::Write`) and [`StreamReader`] (`io::Read`) on top of them.
+//!
+//! Memory is O(S) whatever the stream's length.
+
+use super::with_aad;
+use crate::aead::{Aes256Gcm, TAG_LEN};
+use crate::error::{Error, ErrorKind, Result};
+use crate::Crypt;
+use std::io::{self, Read, Write};
+
+/// Magic bytes.
+pub const MAGIC: &[u8; 3] = b"LKS";
+/// Format version.
+pub const VERSION: u8 = 1;
+/// Algorithm: AES-256-GCM with a per-stream data key (SPEC §3).
+pub const ALG_AES256GCM: u8 = 1;
+/// Header length.
+pub const HEADER_LEN: usize = 52;
+/// Smallest segment size.
+pub const MIN_SEGMENT: usize = 4096;
+/// Largest segment size (16 MiB).
+pub const MAX_SEGMENT: usize = 16 << 20;
+/// Default segment size.
+pub const DEFAULT_SEGMENT: usize = 65536;
+
+fn check_segment_size(s: usize) -> Result<()> {
+    if !(MIN_SEGMENT..=MAX_SEGMENT).contains(&s) {
+        return Err(Error::invalid(format!(
+            "Segment size {s} is out of range: it must be between {MIN_SEGMENT} and {MAX_SEGMENT} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn too_long() -> Error {
+    Error::invalid(
+        "The stream is too long: a stream holds at most 2^32 segments; use a larger segment size",
+    )
+}
+
+/// Segment sealing and opening with one stream key: the nonce and additional data rules.
+struct Segments {
+    aead: Aes256Gcm,
+    header: [u8; HEADER_LEN],
+    context: Vec<u8>,
+    next: u64,
+    size: usize,
+}
+
+impl Segments {
+    fn nonce(&self, last: bool) -> [u8; 12] {
+        let mut n = [0u8; 12];
+        n[..7].copy_from_slice(&self.header[45..52]);
+        n[7..11].copy_from_slice(&(self.next as u32).to_be_bytes());
+        n[11] = last as u8;
+        n
+    }
+
+    fn seal(&mut self, plaintext: &[u8], last: bool, out: &mut [u8]) -> Result<()> {
+        if self.next > u32::MAX as u64 {
+            return Err(too_long());
+        }
+        let nonce = self.nonce(last);
+        let (aead, header) = (&self.aead, &self.header);
+        with_aad(header, &self.context, |aad| {
+            aead.seal_into(&nonce, aad, plaintext, out)
+        });
+        self.next += 1;
+        Ok(())
+    }
+
+    fn open(&mut self, sealed: &[u8], last: bool, out: &mut [u8]) -> Result<()> {
+        if self.next > u32::MAX as u64 {
+            return Err(Error::not_authentic());
+        }
+        let nonce = self.nonce(last);
+        let (aead, header) = (&self.aead, &self.header);
+        with_aad(header, &self.context, |aad| {
+            aead.open_into(&nonce, aad, sealed, out)
+        })
+        .map_err(|_| Error::not_authentic())?;
+        self.next += 1;
+        Ok(())
+    }
+}
+
+/// Push-style stream encryption into caller buffers.
+pub struct StreamEncryptor {
+    seg: Segments,
+    buf: Vec<u8>,
+    finished: bool,
+}
+
+impl StreamEncryptor {
+    /// Starts a stream under the handle's active KEK with a fresh salt and nonce prefix.
+    pub fn new(crypt: &Crypt, context: &[u8], segment_size: usize) -> Result<StreamEncryptor> {
+        check_segment_size(segment_size)?;
+        let mut salt = [0u8; 32];
+        let mut prefix = [0u8; 7];
+        crate::rng::fill(&mut salt);
+        crate::rng::fill(&mut prefix);
+        Ok(Self::with_salt(
+            crypt,
+            context,
+            segment_size,
+            &salt,
+            &prefix,
+        ))
+    }
+
+    /// Like [`StreamEncryptor::new`] with a given salt and nonce prefix (known-answer tests
+    /// only: real streams draw both fresh).
+    pub fn with_salt(
+        crypt: &Crypt,
+        context: &[u8],
+        segment_size: usize,
+        salt: &[u8; 32],
+        prefix: &[u8; 7],
+    ) -> StreamEncryptor {
+        let kek = crypt.active_kek();
+        let mut header = [0u8; HEADER_LEN];
+        header[..3].copy_from_slice(MAGIC);
+        header[3] = VERSION;
+        header[4] = ALG_AES256GCM;
+        header[5..9].copy_from_slice(&kek.id.to_be_bytes());
+        header[9..13].copy_from_slice(&(segment_size as u32).to_be_bytes());
+        header[13..45].copy_from_slice(salt);
+        header[45..52].copy_from_slice(prefix);
+        StreamEncryptor {
+            seg: Segments {
+                aead: Aes256Gcm::new(&kek.deriver.stream_key(salt)),
+                header,
+                context: context.to_vec(),
+                next: 0,
+                size: segment_size,
+            },
+            buf: Vec::with_capacity(segment_size),
+            finished: false,
+        }
+    }
+
+    /// The 52 header bytes: write them before the first output of [`update`](Self::update).
+    pub fn header(&self) -> &[u8; HEADER_LEN] {
+        &self.seg.header
+    }
+
+    /// The segment size S.
+    pub fn segment_size(&self) -> usize {
+        self.seg.size
+    }
+
+    /// An output size always enough for `update` with `input_len` more bytes.
+    pub fn update_max_len(&self, input_len: usize) -> usize {
+        (self.buf.len().saturating_add(input_len) / self.seg.size)
+            .saturating_mul(self.seg.size + TAG_LEN)
+    }
+
+    /// The output size [`finish`](Self::finish) needs.
+    pub fn finish_len(&self) -> usize {
+        self.buf.len() + TAG_LEN
+    }
+
+    /// Encrypts `input`, writing every completed segment to `out` (at least
+    /// [`update_max_len`](Self::update_max_len) bytes); returns the bytes written. Up to S
+    /// bytes stay buffered until more input or [`finish`](Self::finish).
+    pub fn update(&mut self, mut input: &[u8], out: &mut [u8]) -> Result<usize> {
+        if self.finished {
+            return Err(Error::invalid("The stream is already finished"));
+        }
+        let need = self.update_max_len(input.len());
+        if out.len() < need {
+            return Err(Error::buffer_too_small(need, out.len()));
+        }
+        let s = self.seg.size;
+        let mut written = 0;
+        loop {
+            if self.buf.is_empty() && input.len() > s {
+                // Seal straight from the caller's input: no copy.
+                self.seg
+                    .seal(&input[..s], false, &mut out[written..written + s + TAG_LEN])?;
+                written += s + TAG_LEN;
+                input = &input[s..];
+            } else if self.buf.len() == s && !input.is_empty() {
+                self.seg
+                    .seal(&self.buf, false, &mut out[written..written + s + TAG_LEN])?;
+                zeroize::Zeroize::zeroize(&mut self.buf);
+                self.buf.clear();
+                written += s + TAG_LEN;
+            } else {
+                let take = input.len().min(s - self.buf.len());
+                self.buf.extend_from_slice(&input[..take]);
+                input = &input[take..];
+                if input.is_empty() {
+                    return Ok(written);
+                }
+            }
+        }
+    }
+
+    /// Seals the buffered bytes as the last segment into `out` (at least
+    /// [`finish_len`](Self::finish_len) bytes); returns the bytes written.
+    pub fn finish(&mut self, out: &mut [u8]) -> Result<usize> {
+        if self.finished {
+            return Err(Error::invalid("The stream is already finished"));
+        }
+        let n = self.finish_len();
+        if out.len() < n {
+            return Err(Error::buffer_too_small(n, out.len()));
+        }
+        self.seg.seal(&self.buf, true, &mut out[..n])?;
+        zeroize::Zeroize::zeroize(&mut self.buf);
+        self.finished = true;
+        Ok(n)
+    }
+}
+
+impl Drop for StreamEncryptor {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.buf);
+    }
+}
+
+/// Parsed stream header fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamHeader {
+    /// The KEK that encrypted the stream.
+    pub kek_id: u32,
+    /// The segment size S.
+    pub segment_size: usize,
+}
+
+/// Checks a stream header without a key: magic, version, algorithm, segment size.
+pub fn parse_header(header: &[u8]) -> Result<StreamHeader> {
+    if header.len() >= 4 && &header[..3] == MAGIC && header[3] != VERSION {
+        return Err(Error::new(
+            ErrorKind::UnsupportedFormat,
+            format!("Unsupported stream version {} (this lkr-crypt reads version {VERSION}): upgrade lkr-crypt", header[3]),
+        ));
+    }
+    if header.len() < HEADER_LEN || &header[..3] != MAGIC {
+        return Err(Error::new(
+            ErrorKind::NotAuthentic,
+            "This is not an lkr-crypt stream (no LKS header), or it is truncated",
+        ));
+    }
+    if header[4] != ALG_AES256GCM {
+        return Err(Error::new(
+            ErrorKind::UnsupportedFormat,
+            format!(
+                "Unsupported stream algorithm {}: upgrade lkr-crypt",
+                header[4]
+            ),
+        ));
+    }
+    let kek_id = u32::from_be_bytes(header[5..9].try_into().expect("4"));
+    let segment_size = u32::from_be_bytes(header[9..13].try_into().expect("4")) as usize;
+    if !(MIN_SEGMENT..=MAX_SEGMENT).contains(&segment_size) {
+        return Err(Error::not_authentic());
+    }
+    Ok(StreamHeader {
+        kek_id,
+        segment_size,
+    })
+}
+
+/// Push-style stream decryption into caller buffers.
+pub struct StreamDecryptor {
+    seg: Segments,
+    /// Sealed bytes not yet opened: at most S + 16 + 1.
+    pending: Vec<u8>,
+    finished: bool,
+}
+
+impl StreamDecryptor {
+    /// Starts decrypting a stream whose first 52 bytes are `header`.
+    pub fn new(crypt: &Crypt, header: &[u8], context: &[u8]) -> Result<StreamDecryptor> {
+        let h = parse_header(header)?;
+        let kek = crypt.kek(h.kek_id)?;
+        let header: [u8; HEADER_LEN] = header[..HEADER_LEN].try_into().expect("52");
+        let salt: [u8; 32] = header[13..45].try_into().expect("32");
+        Ok(StreamDecryptor {
+            seg: Segments {
+                aead: Aes256Gcm::new(&kek.deriver.stream_key(&salt)),
+                header,
+                context: context.to_vec(),
+                next: 0,
+                size: h.segment_size,
+            },
+            pending: Vec::with_capacity(h.segment_size + TAG_LEN + 1),
+            finished: false,
+        })
+    }
+
+    /// The segment size S.
+    pub fn segment_size(&self) -> usize {
+        self.seg.size
+    }
+
+    /// An output size always enough for `update` with `input_len` more bytes.
+    pub fn update_max_len(&self, input_len: usize) -> usize {
+        (self.pending.len().saturating_add(input_len) / (self.seg.size + TAG_LEN))
+            .saturating_mul(self.seg.size)
+    }
+
+    /// The output size [`finish`](Self::finish) needs.
+    pub fn finish_len(&self) -> usize {
+        self.pending.len().saturating_sub(TAG_LEN)
+    }
+
+    /// Consumes sealed bytes; writes the plaintext of every segment that is complete and
+    /// known not to be the last (it authenticated) to `out`; returns the bytes written.
+    pub fn update(&mut self, mut input: &[u8], out: &mut [u8]) -> Result<usize> {
+        if self.finished {
+            return Err(Error::invalid("The stream is already finished"));
+        }
+        let need = self.update_max_len(input.len());
+        if out.len() < need {
+            return Err(Error::buffer_too_small(need, out.len()));
+        }
+        let (s, sealed) = (self.seg.size, self.seg.size + TAG_LEN);
+        let mut written = 0;
+        loop {
+            if self.pending.is_empty() && input.len() > sealed {
+                // A whole segment with more input after it: open it in place of the input.
+                self.seg
+                    .open(&input[..sealed], false, &mut out[written..written + s])?;
+                written += s;
+                input = &input[sealed..];
+            } else {
+                let take = input.len().min(sealed + 1 - self.pending.len());
+                self.pending.extend_from_slice(&input[..take]);
+                input = &input[take..];
+                if self.pending.len() == sealed + 1 {
+                    self.seg.open(
+                        &self.pending[..sealed],
+                        false,
+                        &mut out[written..written + s],
+                    )?;
+                    written += s;
+                    self.pending.drain(..sealed);
+                } else {
+                    return Ok(written);
+                }
+            }
+        }
+    }
+
+    /// The input ended: opens what is pending as the last segment into `out` (at least
+    /// [`finish_len`](Self::finish_len) bytes); returns the bytes written. A stream cut at a
+    /// segment boundary or inside a segment fails here.
+    pub fn finish(&mut self, out: &mut [u8]) -> Result<usize> {
+        if self.finished {
+            return Err(Error::invalid("The stream is already finished"));
+        }
+        if self.pending.len() < TAG_LEN {
+            return Err(Error::not_authentic());
+        }
+        let n = self.finish_len();
+        if out.len() < n {
+            return Err(Error::buffer_too_small(n, out.len()));
+        }
+        self.seg.open(&self.pending, true, &mut out[..n])?;
+        self.finished = true;
+        Ok(n)
+    }
+}
+
+fn to_io(e: Error) -> io::Error {
+    let kind = match e.kind() {
+        ErrorKind::InvalidArgument => io::ErrorKind::InvalidInput,
+        _ => io::ErrorKind::InvalidData,
+    };
+    io::Error::new(kind, e)
+}
+
+/// Encrypts everything written to it into `inner` as a stream v1. Call
+/// [`finish`](StreamWriter::finish) at the end: a stream that is not finished lacks its last
+/// segment and will not decrypt.
+pub struct StreamWriter<W: Write> {
+    inner: W,
+    enc: StreamEncryptor,
+    out: Vec<u8>,
+}
+
+/// Input is processed in chunks of this many segments (bounds the output buffer).
+const CHUNK_SEGMENTS: usize = 4;
+
+impl<W: Write> StreamWriter<W> {
+    /// Starts a stream with segment size `segment_size` (SPEC §5: 4096..=16 MiB) and writes
+    /// its header.
+    pub fn new(
+        crypt: &Crypt,
+        mut inner: W,
+        context: &[u8],
+        segment_size: usize,
+    ) -> Result<StreamWriter<W>> {
+        let enc = StreamEncryptor::new(crypt, context, segment_size)?;
+        inner
+            .write_all(enc.header())
+            .map_err(|e| Error::new(ErrorKind::Io, format!("Cannot write the stream: {e}")))?;
+        Ok(StreamWriter {
+            inner,
+            out: vec![0u8; (CHUNK_SEGMENTS + 1) * (segment_size + TAG_LEN)],
+            enc,
+        })
+    }
+
+    /// Seals the last segment, flushes, and returns the inner writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        let n = self.enc.finish(&mut self.out).map_err(to_io)?;
+        self.inner.write_all(&self.out[..n])?;
+        self.inner.flush()?;
+        let StreamWriter { inner, .. } = self;
+        Ok(inner)
+    }
+}
+
+impl<W: Write> Write for StreamWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let chunk = CHUNK_SEGMENTS * self.enc.segment_size();
+        for part in buf.chunks(chunk) {
+            let n = self.enc.update(part, &mut self.out).map_err(to_io)?;
+            self.inner.write_all(&self.out[..n])?;
+        }
+        Ok(buf.len())
+    }
+
+    /// Flushes the inner writer; buffered plaintext (less than one segment) stays buffered.
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Decrypts a stream v1 read from `inner`. Returns plaintext only from segments that
+/// authenticated; a damaged, truncated or extended stream gives an `InvalidData` error whose
+/// inner error is an [`Error`].
+pub struct StreamReader<R: Read> {
+    inner: R,
+    dec: StreamDecryptor,
+    input: Vec<u8>,
+    plain: Vec<u8>,
+    start: usize,
+    end: usize,
+    done: bool,
+}
+
+impl<R: Read> StreamReader<R> {
+    /// Reads the header from `inner` and prepares to decrypt under `context`.
+    pub fn new(crypt: &Crypt, mut inner: R, context: &[u8]) -> Result<StreamReader<R>> {
+        let mut header = [0u8; HEADER_LEN];
+        let mut got = 0;
+        while got < HEADER_LEN {
+            match inner.read(&mut header[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!("Cannot read the stream: {e}"),
+                    ))
+                }
+            }
+        }
+        let dec = StreamDecryptor::new(crypt, &header[..got], context)?;
+        let s = dec.segment_size();
+        Ok(StreamReader {
+            inner,
+            input: vec![0u8; s + TAG_LEN + 1],
+            plain: vec![0u8; 2 * s],
+            dec,
+            start: 0,
+            end: 0,
+            done: false,
+        })
+    }
+}
+
+impl<R: Read> Read for StreamReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.start < self.end {
+                let n = buf.len().min(self.end - self.start);
+                buf[..n].copy_from_slice(&self.plain[self.start..self.start + n]);
+                self.start += n;
+                return Ok(n);
+            }
+            if self.done || buf.is_empty() {
+                return Ok(0);
+            }
+            let got = match self.inner.read(&mut self.input) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            zeroize::Zeroize::zeroize(&mut self.plain[..self.end]);
+            self.start = 0;
+            self.end = if got == 0 {
+                self.done = true;
+                self.dec.finish(&mut self.plain).map_err(to_io)?
+            } else {
+                self.dec
+                    .update(&self.input[..got], &mut self.plain)
+                    .map_err(to_io)?
+            };
+        }
+    }
+}
+
+impl<R: Read> Drop for StreamReader<R> {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.plain);
+    }
+}
