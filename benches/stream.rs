@@ -55,7 +55,15 @@ impl SealedGib {
         let enc = lkr_crypt::format::stream::StreamEncryptor::new(crypt, CTX, SEG).unwrap();
         let mut buf = vec![0u8; 3 * (SEG + 16)];
         buf[..52].copy_from_slice(enc.header());
-        SealedGib { enc, left: GIB, plain: vec![0x5a; SEG], buf, start: 0, end: 52, finished: false }
+        SealedGib {
+            enc,
+            left: GIB,
+            plain: vec![0x5a; SEG],
+            buf,
+            start: 0,
+            end: 52,
+            finished: false,
+        }
     }
 }
 
@@ -93,7 +101,9 @@ fn main() {
     let base = peak_rss_kib();
     encrypt_gib(&crypt, io::sink());
     let after_enc = peak_rss_kib();
-    let mut r = crypt.decrypting_reader(SealedGib::new(&crypt), CTX).unwrap();
+    let mut r = crypt
+        .decrypting_reader(SealedGib::new(&crypt), CTX)
+        .unwrap();
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
@@ -107,10 +117,15 @@ fn main() {
     drop(r);
     let after_dec = peak_rss_kib();
 
-    let mut c = Criterion::default().output_directory(&dir).sample_size(10).configure_from_args();
+    let mut c = Criterion::default()
+        .output_directory(&dir)
+        .sample_size(10)
+        .configure_from_args();
     let mut g = c.benchmark_group("stream_1GiB");
     g.throughput(Throughput::Bytes(GIB));
-    g.bench_function("lkr_encrypt", |b| b.iter(|| encrypt_gib(&crypt, io::sink())));
+    g.bench_function("lkr_encrypt", |b| {
+        b.iter(|| encrypt_gib(&crypt, io::sink()))
+    });
     let raw = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).unwrap());
     let plain = vec![0x5au8; SEG];
     let mut out = vec![0u8; SEG + 16];
@@ -119,8 +134,14 @@ fn main() {
             for i in 0..(GIB / SEG as u64) {
                 let mut n = [0u8; 12];
                 n[4..].copy_from_slice(&i.to_be_bytes());
-                raw.seal_in_place_scatter(Nonce::assume_unique_for_key(n), Aad::from(CTX), &mut [], &plain, &mut out)
-                    .unwrap();
+                raw.seal_in_place_scatter(
+                    Nonce::assume_unique_for_key(n),
+                    Aad::from(CTX),
+                    &mut [],
+                    &plain,
+                    &mut out,
+                )
+                .unwrap();
             }
         })
     });
@@ -131,7 +152,9 @@ fn main() {
     });
     g.bench_function("lkr_generate_and_decrypt", |b| {
         b.iter(|| {
-            let mut r = crypt.decrypting_reader(SealedGib::new(&crypt), CTX).unwrap();
+            let mut r = crypt
+                .decrypting_reader(SealedGib::new(&crypt), CTX)
+                .unwrap();
             io::copy(&mut r, &mut io::sink()).unwrap()
         })
     });
@@ -146,7 +169,12 @@ fn main() {
     println!("\nlkr-crypt stream v1, 1 GiB at 64 KiB segments vs raw aws-lc-rs AES-256-GCM (same run, medians)");
     let gbs = |ns: f64| GIB as f64 / ns;
     if let (Some(e), Some(r)) = (est("lkr_encrypt"), est("raw_seal_64KiB_chunks")) {
-        println!("encrypt: lkr {:.2} GB/s, raw {:.2} GB/s, ratio {:.2}x", gbs(e), gbs(r), r / e);
+        println!(
+            "encrypt: lkr {:.2} GB/s, raw {:.2} GB/s, ratio {:.2}x",
+            gbs(e),
+            gbs(r),
+            r / e
+        );
         if let (Some(g), Some(gd)) = (est("lkr_generate_sealed"), est("lkr_generate_and_decrypt")) {
             let d = gd - g;
             println!("decrypt: lkr {:.2} GB/s (generate+decrypt {:.2} s minus generate {:.2} s), ratio {:.2}x", gbs(d), gd / 1e9, g / 1e9, r / d);
