@@ -143,19 +143,34 @@ impl Keystore {
     /// A new keystore holding one fresh KEK (id 1), wrapped under `master`. Returns the
     /// keystore and its unwrapped KEKs.
     pub fn create(master: &MasterKey) -> Result<(Keystore, Vec<Kek>)> {
-        let kek = Key256::random();
-        let (master_key, wrapped) = match master {
+        let (kek, master_key, wrapped) = match master {
             MasterKey::Local(cmk) => {
+                let kek = Key256::random();
                 let mut nonce = [0u8; 12];
                 crate::rng::fill_os(&mut nonce);
                 let wrapped = wrap_local_with_nonce(&kdf::kek_wrap_key(cmk), 1, &kek, &nonce);
                 (
+                    kek,
                     MasterKeyRecord::Local {
                         fingerprint: B64.encode(kdf::cmk_fingerprint(cmk)),
                     },
                     wrapped.to_vec(),
                 )
             }
+            // The KEK comes from KMS GenerateDataKey, bound to the SPEC §6 context.
+            #[cfg(feature = "aws-kms")]
+            MasterKey::AwsKms(k) => {
+                let (kek, wrapped) = crate::keys::aws_kms::generate_kek(k, 1)?;
+                (
+                    kek,
+                    MasterKeyRecord::AwsKms {
+                        key_id: k.key_id.clone(),
+                        context: k.context.clone(),
+                    },
+                    wrapped,
+                )
+            }
+            #[cfg(not(feature = "aws-kms"))]
             MasterKey::AwsKms(k) => return Err(crate::keys::kms_unavailable(k)),
         };
         let ks = Keystore {
@@ -244,8 +259,61 @@ impl Keystore {
                 "{MISMATCH}: the keystore was created with a local CMK, but LKR_AWS_CMK={} is configured (set LKR_MASTER_KEY_ENV or LKR_MASTER_KEY_FILE instead)",
                 k.key_id
             ))),
+            #[cfg(feature = "aws-kms")]
+            (MasterKeyRecord::AwsKms { key_id, context }, MasterKey::AwsKms(k)) => {
+                self.unlock_kms(key_id, context, k)
+            }
+            #[cfg(not(feature = "aws-kms"))]
             (MasterKeyRecord::AwsKms { .. }, MasterKey::AwsKms(k)) => Err(crate::keys::kms_unavailable(k)),
         }
+    }
+
+    /// Unwraps every KEK with KMS `Decrypt` (one call per KEK), after checking that the
+    /// configured key and context are the keystore's.
+    #[cfg(feature = "aws-kms")]
+    fn unlock_kms(
+        &self,
+        key_id: &str,
+        context: &str,
+        configured: &crate::keys::AwsKmsKey,
+    ) -> Result<Vec<Kek>> {
+        use crate::keys::{ENV_AWS_CMK, ENV_AWS_CMK_EC};
+        if configured.key_id != key_id {
+            return Err(Error::master_key(format!(
+                "{MISMATCH}: the keystore was created with the AWS KMS key {key_id}, but {ENV_AWS_CMK}={} is configured (set {ENV_AWS_CMK}={key_id}, written exactly so, or rekey the keystore)",
+                configured.key_id
+            )));
+        }
+        if configured.context != context {
+            let fix = if context == crate::keys::DEFAULT_AWS_CMK_EC {
+                format!("unset {ENV_AWS_CMK_EC}: the keystore uses the default context")
+            } else {
+                format!("set {ENV_AWS_CMK_EC}={context}")
+            };
+            return Err(Error::master_key(format!(
+                "{MISMATCH}: the keystore was created with the KMS encryption context \"{context}\", but {ENV_AWS_CMK_EC} gives \"{}\" ({fix})",
+                configured.context
+            )));
+        }
+        let wrapped = self
+            .keks
+            .iter()
+            .map(|r| {
+                B64.decode(&r.wrapped).map(|w| (r.id, w)).map_err(|_| {
+                    Error::keystore(format!(
+                        "The keystore is malformed: KEK {} is not valid base64",
+                        r.id
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<u32> = wrapped.iter().map(|(id, _)| *id).collect();
+        let keys = crate::keys::aws_kms::decrypt_keks(configured, wrapped)?;
+        Ok(ids
+            .into_iter()
+            .zip(keys)
+            .map(|(id, k)| Kek::new(id, k))
+            .collect())
     }
 
     /// Reads the keystore file at `path`; `Ok(None)` when there is none.

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Runs every test suite of lkr-crypt: the Rust crate with the default aws-lc-rs backend
-# (unit, integration, C ABI and known-answer tests), the same suites with the RustCrypto
-# backend, and the doc tests. Installs what is missing first (.ci/setup).
+# Runs every test suite of lkr-crypt with the real servers they need:
+#   * a KMS-API server (moto, in a Python venv) on 127.0.0.1 — tests/kms_server.sh
+#   * a MariaDB server on 127.0.0.1 — tests/mariadb_server.sh
+# then the Rust crate with the default aws-lc-rs backend (unit, integration, C ABI, KMS and
+# known-answer tests), the same suites with the RustCrypto backend, and the Java suites.
+# Installs what is missing first (.ci/setup). Servers are stopped by PID when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash .ci/setup
+if [ "${1:-}" != --with-servers ]; then
+  bash .ci/setup
+  exec bash tests/kms_server.sh bash tests/mariadb_server.sh bash "$0" --with-servers
+fi
 export PATH="$HOME/.cargo/bin:$PATH"
 
-echo "== cargo test (aws-lc-rs backend)"
+echo "== cargo test (aws-lc-rs backend, with AWS KMS)"
 cargo test --locked
 
 echo "== cargo test (RustCrypto backend)"

@@ -5,6 +5,8 @@
 //! that `rekey` can read `..._SOURCE` / `..._DESTINATION` and tests need not touch the
 //! process environment.
 
+#[cfg(feature = "aws-kms")]
+pub mod aws_kms;
 mod local;
 
 pub use local::{decode_key_text, read_key_file};
@@ -147,7 +149,8 @@ pub fn legacy_key_from(lookup: Lookup<'_>) -> Result<Option<Key128>> {
     }
 }
 
-/// The error for a KMS CMK in a build without KMS support.
+/// The error for a KMS CMK in a build without KMS support (cargo feature `aws-kms`).
+#[cfg(not(feature = "aws-kms"))]
 pub(crate) fn kms_unavailable(k: &AwsKmsKey) -> Error {
     Error::new(
         crate::ErrorKind::Kms,

@@ -1,0 +1,752 @@
+//! SPEC §2, §6 with AWS KMS as the CMK, against a real KMS-API server (moto, started by CI on
+//! 127.0.0.1; see `tests/kms_server.sh`). The server's address comes from
+//! `LKR_TEST_KMS_ENDPOINT` (e.g. `http://127.0.0.1:45123`). Without it the tests say so loudly
+//! and pass — except under `CI=true`, where a missing server fails the run.
+//!
+//! Every test creates its own KMS key and alias (the tests run in parallel on one server).
+//! The SDK reads its endpoint, region and credentials from the process environment: they are
+//! set once, the same for every test; tests needing another environment (no region, a server
+//! that is down or hangs, the C and environment entry points) run this test binary again as a
+//! child process with `--exact child_process`.
+#![cfg(feature = "aws-kms")]
+
+mod common;
+use common::{bytes, vars};
+use lkr_crypt::keys::{aws_kms, master_key_from, MasterKey};
+use lkr_crypt::secret::Key256;
+use lkr_crypt::{Crypt, ErrorKind, OpenMode};
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+const MISMATCH: &str = "Master Key does not match the keystore";
+const CTX: &[u8] = b"CONNECTION.PASSWORD:42";
+/// A failing open must end within this (default LKR_AWS_TIMEOUT_MS is 4 s): it is a
+/// correctness bound (no hang), not a benchmark.
+const FAIL_BOUND: Duration = Duration::from_secs(6);
+
+/// The KMS server's address, after setting the SDK's environment once; `None` (and a loud
+/// message) when no server is configured outside CI.
+fn server() -> Option<String> {
+    static SETUP: Once = Once::new();
+    let endpoint = std::env::var("LKR_TEST_KMS_ENDPOINT")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let Some(endpoint) = endpoint else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("LKR_TEST_KMS_ENDPOINT is not set, but CI=true: the KMS tests need the KMS-API server (moto) that CI starts");
+        }
+        // Straight to stderr, past the test harness's capture, once per run.
+        static LOUD: Once = Once::new();
+        LOUD.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!!!!!!! SKIPPED: LKR_TEST_KMS_ENDPOINT is not set: no KMS-API server, the AWS KMS tests did not run (bash tests/kms_server.sh runs them; under CI=true this fails) !!!!!!!!\n"
+            );
+        });
+        return None;
+    };
+    SETUP.call_once(|| {
+        std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
+        std::env::set_var("AWS_REGION", "us-east-1");
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/lkr-test/aws-config");
+        std::env::set_var(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/lkr-test/aws-credentials",
+        );
+        for v in [
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_REGION",
+            "AWS_ENDPOINT_URL_KMS",
+            "AWS_MAX_ATTEMPTS",
+            "AWS_RETRY_MODE",
+            "LKR_AWS_TIMEOUT_MS",
+        ] {
+            std::env::remove_var(v);
+        }
+    });
+    Some(endpoint)
+}
+
+macro_rules! require_server {
+    () => {
+        match server() {
+            Some(e) => e,
+            None => return,
+        }
+    };
+}
+
+/// A test-side KMS client (the administrator's, not the library's), on its own runtime.
+fn admin<T>(f: impl AsyncFnOnce(aws_sdk_kms::Client) -> T) -> T {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        f(aws_sdk_kms::Client::new(&conf)).await
+    })
+}
+
+/// A new KMS key with a new alias: returns (`alias/...`, key ARN).
+fn new_key() -> (String, String) {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let alias = format!(
+        "alias/lkr-test-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let arn = admin(async |c| {
+        let k = c
+            .create_key()
+            .description("lkr-crypt test")
+            .send()
+            .await
+            .expect("CreateKey");
+        let meta = k.key_metadata.expect("key metadata");
+        c.create_alias()
+            .alias_name(&alias)
+            .target_key_id(meta.key_id())
+            .send()
+            .await
+            .expect("CreateAlias");
+        meta.arn.expect("key ARN")
+    });
+    (alias, arn)
+}
+
+/// The CMK configuration a process would read (SPEC §2), without touching the environment.
+fn kms_cmk(key: &str, context: Option<&str>) -> MasterKey {
+    let mut pairs = vec![("LKR_AWS_CMK", key)];
+    if let Some(c) = context {
+        pairs.push(("LKR_AWS_CMK_EC", c));
+    }
+    master_key_from(&vars(&pairs), "").unwrap()
+}
+
+fn doc(c: &Crypt) -> serde_json::Value {
+    serde_json::from_str(&c.keystore_json()).unwrap()
+}
+
+fn b64(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The keystore with a KMS CMK
+
+#[test]
+fn first_open_creates_a_kms_keystore_then_reopens() {
+    require_server!();
+    let (alias, _) = new_key();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keystore.json");
+    let a = Crypt::open_file(&path, kms_cmk(&alias, None), OpenMode::CreateIfMissing).unwrap();
+    assert_eq!(a.kek_ids(), vec![1]);
+    let v = doc(&a);
+    assert_eq!(v["format"], "lkr-keystore");
+    assert_eq!(v["master_key"]["kind"], "aws-kms");
+    assert_eq!(v["master_key"]["key_id"], alias.as_str());
+    assert_eq!(v["master_key"]["context"], "Looker_Encryption_Context");
+    assert!(b64(v["keks"][0]["wrapped"].as_str().unwrap()).len() > 32);
+    let env = a.encrypt(b"v", CTX).unwrap();
+    let b = Crypt::open_file(&path, kms_cmk(&alias, None), OpenMode::MustExist).unwrap();
+    assert_eq!(b.decrypt(&env, CTX).unwrap(), b"v");
+    assert_eq!(a.keystore_json(), b.keystore_json());
+    // And as bytes, for applications keeping the keystore in their database.
+    let c = Crypt::open_bytes(a.keystore_json().as_bytes(), kms_cmk(&alias, None)).unwrap();
+    assert_eq!(c.decrypt(&env, CTX).unwrap(), b"v");
+}
+
+#[test]
+fn the_wrapped_kek_is_a_kms_blob_under_the_spec_context() {
+    require_server!();
+    let (alias, arn) = new_key();
+    let c = Crypt::create(kms_cmk(&arn, Some("my-app"))).unwrap();
+    let v = doc(&c);
+    assert_eq!(v["master_key"]["key_id"], arn.as_str());
+    assert_eq!(v["master_key"]["context"], "my-app");
+    let blob = b64(v["keks"][0]["wrapped"].as_str().unwrap());
+    // Any other implementation unwraps it with KMS Decrypt and exactly this context (SPEC §6).
+    let decrypt = |ctx: &[(&str, &str)]| {
+        let blob = blob.clone();
+        let ctx: Vec<(String, String)> = ctx
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let alias = alias.clone();
+        admin(async move |c| {
+            let mut r = c
+                .decrypt()
+                .key_id(alias)
+                .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(blob));
+            for (k, v) in ctx {
+                r = r.encryption_context(k, v);
+            }
+            r.send()
+                .await
+                .map(|o| o.plaintext.unwrap().into_inner().len())
+                .map_err(|e| aws_sdk_kms::error::ProvideErrorMetadata::code(&e).map(str::to_string))
+        })
+    };
+    assert_eq!(
+        decrypt(&[("lkr-context", "my-app"), ("lkr-kek-id", "1")]),
+        Ok(32)
+    );
+    assert_eq!(
+        decrypt(&[("lkr-context", "my-app"), ("lkr-kek-id", "2")]),
+        Err(Some("InvalidCiphertextException".to_string()))
+    );
+    assert_eq!(
+        decrypt(&[("lkr-context", "my-app")]),
+        Err(Some("InvalidCiphertextException".to_string()))
+    );
+}
+
+#[test]
+fn round_trip_tamper_and_context_with_a_kms_cmk() {
+    require_server!();
+    let (alias, _) = new_key();
+    let c = Crypt::create(kms_cmk(&alias, None)).unwrap();
+    for n in [0usize, 1, 17, 4096, 1 << 20] {
+        let pt = bytes(n, n as u8);
+        let env = c.encrypt(&pt, CTX).unwrap();
+        assert_eq!(c.decrypt(&env, CTX).unwrap(), pt, "size {n}");
+    }
+    let env = c.encrypt(&bytes(40, 3), CTX).unwrap();
+    for i in 0..env.len() * 8 {
+        let mut t = env.clone();
+        t[i / 8] ^= 1 << (i % 8);
+        let e = c
+            .decrypt(&t, CTX)
+            .expect_err("a flipped bit must be rejected");
+        let expected = match i / 8 {
+            3 | 4 => ErrorKind::UnsupportedFormat,
+            5..=8 => ErrorKind::UnknownKek,
+            _ => ErrorKind::NotAuthentic,
+        };
+        assert_eq!(e.kind(), expected, "bit {i}: {e}");
+    }
+    for len in 0..env.len() {
+        assert_eq!(
+            c.decrypt(&env[..len], CTX).unwrap_err().kind(),
+            ErrorKind::NotAuthentic
+        );
+    }
+    let e = c.decrypt(&env, b"CONNECTION.PASSWORD:43").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+    assert!(e.message().contains("could not be authenticated"), "{e}");
+    // Another keystore under the same KMS key has another KEK.
+    let other = Crypt::create(kms_cmk(&alias, None)).unwrap();
+    assert_eq!(
+        other.decrypt(&env, CTX).unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+}
+
+#[test]
+fn a_keystore_of_key_a_is_refused_with_key_b() {
+    require_server!();
+    let (a, _) = new_key();
+    let (b, _) = new_key();
+    let ks = Crypt::create(kms_cmk(&a, None)).unwrap().keystore_json();
+    let e = Crypt::open_bytes(ks.as_bytes(), kms_cmk(&b, None)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::MasterKey, "{e}");
+    assert!(e.message().contains(MISMATCH), "{e}");
+    assert!(e.message().contains(&a) && e.message().contains(&b), "{e}");
+    // A keystore whose key_id was edited to B: KMS itself refuses B for A's blob, because
+    // the library passes the configured KeyId to Decrypt. (Real KMS answers
+    // IncorrectKeyException, reported as the mismatch; moto answers AccessDeniedException.)
+    let edited = ks.replace(&format!("\"{a}\""), &format!("\"{b}\""));
+    assert_ne!(edited, ks);
+    let e = Crypt::open_bytes(edited.as_bytes(), kms_cmk(&b, None)).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::MasterKey | ErrorKind::Kms),
+        "{e}"
+    );
+    assert!(
+        e.message().contains(MISMATCH) || e.message().contains("AccessDeniedException"),
+        "{e}"
+    );
+    assert!(e.message().contains(&b), "{e}");
+    // A local CMK against a KMS keystore, and the reverse.
+    let e = Crypt::open_bytes(ks.as_bytes(), common::local_cmk()).unwrap_err();
+    assert!(
+        e.message().contains(MISMATCH) && e.message().contains(&a),
+        "{e}"
+    );
+    let local = common::new_crypt().keystore_json();
+    let e = Crypt::open_bytes(local.as_bytes(), kms_cmk(&a, None)).unwrap_err();
+    assert!(
+        e.message().contains(MISMATCH) && e.message().contains(&a),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_changed_encryption_context_is_refused() {
+    require_server!();
+    let (alias, _) = new_key();
+    let ks = Crypt::create(kms_cmk(&alias, Some("ctx-one")))
+        .unwrap()
+        .keystore_json();
+    // LKR_AWS_CMK_EC changed since the keystore was made.
+    let e = Crypt::open_bytes(ks.as_bytes(), kms_cmk(&alias, Some("ctx-two"))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::MasterKey, "{e}");
+    assert!(e.message().contains(MISMATCH), "{e}");
+    assert!(e.message().contains("LKR_AWS_CMK_EC"), "{e}");
+    assert!(e.message().contains("ctx-one"), "{e}");
+    // Unset (the default context) is another context too.
+    let e = Crypt::open_bytes(ks.as_bytes(), kms_cmk(&alias, None)).unwrap_err();
+    assert!(e.message().contains("LKR_AWS_CMK_EC"), "{e}");
+    // The keystore's context edited to match: KMS enforces the context it was made with.
+    let edited = ks.replace("\"ctx-one\"", "\"ctx-two\"");
+    let e = Crypt::open_bytes(edited.as_bytes(), kms_cmk(&alias, Some("ctx-two"))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::MasterKey, "{e}");
+    assert!(e.message().contains(MISMATCH), "{e}");
+    assert!(e.message().contains("LKR_AWS_CMK_EC"), "{e}");
+    assert!(e.message().contains("InvalidCiphertextException"), "{e}");
+    // A wrapped KEK changed by one byte.
+    let mut v: serde_json::Value = serde_json::from_str(&ks).unwrap();
+    let mut blob = b64(v["keks"][0]["wrapped"].as_str().unwrap());
+    let last = blob.len() - 1;
+    blob[last] ^= 1;
+    use base64::Engine;
+    v["keks"][0]["wrapped"] = base64::engine::general_purpose::STANDARD
+        .encode(&blob)
+        .into();
+    let e =
+        Crypt::open_bytes(v.to_string().as_bytes(), kms_cmk(&alias, Some("ctx-one"))).unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::MasterKey | ErrorKind::Kms),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_alias_is_named() {
+    require_server!();
+    let alias = "alias/lkr-test-does-not-exist";
+    let e = Crypt::create(kms_cmk(alias, None)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Kms, "{e}");
+    assert!(e.message().contains(alias), "{e}");
+    assert!(e.message().contains("not found"), "{e}");
+    assert!(e.message().contains("NotFoundException"), "{e}");
+    // Opening an existing keystore whose key was deleted from the configuration's account.
+    let (real, _) = new_key();
+    let ks = Crypt::create(kms_cmk(&real, None)).unwrap().keystore_json();
+    let edited = ks.replace(&real, alias);
+    let e = Crypt::open_bytes(edited.as_bytes(), kms_cmk(alias, None)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Kms, "{e}");
+    assert!(e.message().contains("not found"), "{e}");
+}
+
+#[test]
+fn key_arn_and_key_id_work_as_well_as_aliases() {
+    require_server!();
+    let (_, arn) = new_key();
+    let key_id = arn.rsplit('/').next().unwrap().to_string();
+    for k in [&arn, &key_id] {
+        let a = Crypt::create(kms_cmk(k, None)).unwrap();
+        let env = a.encrypt(b"x", b"").unwrap();
+        let b = Crypt::open_bytes(a.keystore_json().as_bytes(), kms_cmk(k, None)).unwrap();
+        assert_eq!(b.decrypt(&env, b"").unwrap(), b"x");
+    }
+}
+
+#[test]
+fn processes_starting_together_all_use_one_kms_keystore() {
+    require_server!();
+    let (alias, _) = new_key();
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::sync::Arc::new(dir.path().join("ks.json"));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let (path, barrier, cmk) = (path.clone(), barrier.clone(), kms_cmk(&alias, None));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let c = Crypt::open_file(&path, cmk, OpenMode::CreateIfMissing).unwrap();
+                (c.keystore_json(), c.encrypt(b"x", b"").unwrap())
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let on_disk = std::fs::read_to_string(&*path).unwrap();
+    let reader = Crypt::open_file(&path, kms_cmk(&alias, None), OpenMode::MustExist).unwrap();
+    for (json, env) in results {
+        assert_eq!(json, on_disk);
+        assert_eq!(reader.decrypt(&env, b"").unwrap(), b"x");
+    }
+}
+
+#[test]
+fn opening_works_from_inside_other_tokio_runtimes() {
+    require_server!();
+    let (alias, _) = new_key();
+    let ks = {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let cmk = kms_cmk(&alias, None);
+        rt.block_on(async move { Crypt::create(cmk).unwrap().keystore_json() })
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (ks2, cmk) = (ks.clone(), kms_cmk(&alias, None));
+    let c = rt
+        .block_on(rt.spawn(async move { Crypt::open_bytes(ks2.as_bytes(), cmk).unwrap() }))
+        .unwrap();
+    let env = c.encrypt(b"y", b"").unwrap();
+    let d = Crypt::open_bytes(ks.as_bytes(), kms_cmk(&alias, None)).unwrap();
+    assert_eq!(d.decrypt(&env, b"").unwrap(), b"y");
+}
+
+#[test]
+fn rekey_helpers_wrap_an_existing_kek() {
+    require_server!();
+    let (alias, _) = new_key();
+    let MasterKey::AwsKms(k) = kms_cmk(&alias, Some("rk")) else {
+        unreachable!()
+    };
+    let kek = Key256::random();
+    let wrapped = aws_kms::encrypt_kek(&k, 7, &kek).unwrap();
+    let back = aws_kms::decrypt_keks(&k, vec![(7, wrapped.clone())]).unwrap();
+    assert_eq!(back, vec![kek]);
+    // The KEK id is part of the context: a blob moved to another id does not unwrap.
+    let e = aws_kms::decrypt_keks(&k, vec![(8, wrapped)]).unwrap_err();
+    assert!(e.message().contains(MISMATCH), "{e}");
+    assert!(e.message().contains("KEK 8"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other environments, in a child process
+
+/// One step the child reports.
+#[derive(Debug)]
+struct Step {
+    ok: bool,
+    kind: String,
+    message: String,
+    ms: f64,
+    requests: u64,
+}
+
+fn step_json(name: &str, r: &lkr_crypt::Result<()>, t: Instant, requests_before: u64) {
+    let (ok, kind, message) = match r {
+        Ok(()) => (true, String::new(), String::new()),
+        Err(e) => (false, e.kind().name().to_string(), e.message().to_string()),
+    };
+    println!(
+        "LKR-CHILD {}",
+        serde_json::json!({"step": name, "ok": ok, "kind": kind, "message": message,
+            "ms": t.elapsed().as_secs_f64() * 1000.0,
+            "requests": aws_kms::requests_sent() - requests_before})
+    );
+}
+
+/// Not a test of its own: the body of the child process (does nothing unless
+/// `LKR_KMS_CHILD` is set). Opens through the application's entry points, from the
+/// environment the parent gave.
+#[test]
+fn child_process() {
+    let Ok(mode) = std::env::var("LKR_KMS_CHILD") else {
+        return;
+    };
+    let path = std::path::PathBuf::from(std::env::var("LKR_KMS_CHILD_KEYSTORE").unwrap());
+    let open = |name: &str| {
+        let (t, n) = (Instant::now(), aws_kms::requests_sent());
+        let r = Crypt::open_from_env(&path);
+        step_json(name, &r.as_ref().map(|_| ()).map_err(Clone::clone), t, n);
+        r
+    };
+    match mode.as_str() {
+        "fail" => {
+            let _ = open("open");
+        }
+        "entry-points" => {
+            let a = open("create").unwrap();
+            let b = open("reopen").unwrap();
+            let env = a.encrypt(b"entry", CTX).unwrap();
+            assert_eq!(b.decrypt(&env, CTX).unwrap(), b"entry");
+            let _ = open("reopen-warm");
+            // The C entry point, from a thread the library has never seen.
+            let p = path.clone();
+            std::thread::spawn(move || {
+                let (t, n) = (Instant::now(), aws_kms::requests_sent());
+                let cpath = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+                let mut h: *mut lkr_crypt::ffi::LkrCrypt = std::ptr::null_mut();
+                // SAFETY: a valid NUL-terminated path and a valid out pointer.
+                let rc = unsafe { lkr_crypt::ffi::lkr_open_from_env(cpath.as_ptr(), &mut h) };
+                let r = if rc == 0 {
+                    Ok(())
+                } else {
+                    let mut buf = vec![0u8; 1024];
+                    // SAFETY: buf has the capacity given.
+                    let n =
+                        unsafe { lkr_crypt::ffi::lkr_last_error(buf.as_mut_ptr().cast(), 1024) };
+                    buf.truncate(n.min(1023));
+                    Err(lkr_crypt::Error::new(
+                        ErrorKind::Internal,
+                        String::from_utf8_lossy(&buf).into_owned(),
+                    ))
+                };
+                step_json("c-abi", &r, t, n);
+                // SAFETY: h came from lkr_open_from_env (or is null).
+                unsafe { lkr_crypt::ffi::lkr_close(h) };
+            })
+            .join()
+            .unwrap();
+            // From inside a tokio runtime's worker.
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let _ = open("in-runtime").unwrap();
+            });
+        }
+        other => panic!("unknown LKR_KMS_CHILD mode {other}"),
+    }
+}
+
+/// Runs `child_process` in a child with the parent's (test) environment changed by `set` and
+/// `unset`; returns its steps and its wall time.
+fn run_child(mode: &str, set: &[(&str, &str)], unset: &[&str]) -> (Vec<(String, Step)>, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "child_process",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("LKR_KMS_CHILD", mode)
+    .env("LKR_KMS_CHILD_KEYSTORE", dir.path().join("ks.json"));
+    for v in [
+        "LKR_MASTER_KEY_ENV",
+        "LKR_MASTER_KEY_FILE",
+        "LKR_AWS_CMK_EC",
+        "LKR_LEGACY_KEY_ENV",
+        "LKR_LEGACY_KEY_FILE",
+    ] {
+        cmd.env_remove(v);
+    }
+    for v in unset {
+        cmd.env_remove(v);
+    }
+    cmd.envs(set.iter().copied());
+    let t = Instant::now();
+    let out = cmd.output().unwrap();
+    let wall = t.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let steps = stdout
+        .lines()
+        .filter_map(|l| l.split_once("LKR-CHILD ").map(|(_, j)| j))
+        .map(|j| {
+            let v: serde_json::Value = serde_json::from_str(j).unwrap();
+            (
+                v["step"].as_str().unwrap().to_string(),
+                Step {
+                    ok: v["ok"].as_bool().unwrap(),
+                    kind: v["kind"].as_str().unwrap().to_string(),
+                    message: v["message"].as_str().unwrap().to_string(),
+                    ms: v["ms"].as_f64().unwrap(),
+                    requests: v["requests"].as_u64().unwrap(),
+                },
+            )
+        })
+        .collect::<Vec<_>>();
+    assert!(!steps.is_empty(), "the child reported nothing:\n{stdout}");
+    (steps, wall)
+}
+
+/// A failing open in a child: its one step, checked to have failed within [`FAIL_BOUND`].
+fn child_failure(set: &[(&str, &str)], unset: &[&str]) -> Step {
+    let (mut steps, wall) = run_child("fail", set, unset);
+    let (_, s) = steps.remove(0);
+    assert!(!s.ok, "the open should have failed: {s:?}");
+    assert!(
+        Duration::from_secs_f64(s.ms / 1000.0) < FAIL_BOUND,
+        "took {} ms to fail (bound {FAIL_BOUND:?}): {s:?}",
+        s.ms
+    );
+    assert!(
+        wall < FAIL_BOUND + Duration::from_secs(5),
+        "child wall time {wall:?}"
+    );
+    assert!(
+        !s.message.contains("testing-secret"),
+        "a credential leaked: {s:?}"
+    );
+    s
+}
+
+#[test]
+fn the_entry_points_open_from_the_environment_with_one_kms_call() {
+    require_server!();
+    let (alias, _) = new_key();
+    let (steps, _) = run_child("entry-points", &[("LKR_AWS_CMK", &alias)], &[]);
+    let names: Vec<&str> = steps.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["create", "reopen", "reopen-warm", "c-abi", "in-runtime"]
+    );
+    for (name, s) in &steps {
+        assert!(s.ok, "{name}: {s:?}");
+        // GenerateDataKey to create, one Decrypt (one KEK) to open; nothing else.
+        assert_eq!(s.requests, 1, "{name}: {s:?}");
+        eprintln!(
+            "KMS figures: {name:<12} {:>8.1} ms, {} KMS request(s)",
+            s.ms, s.requests
+        );
+    }
+}
+
+#[test]
+fn a_missing_region_is_named() {
+    require_server!();
+    let (alias, _) = new_key();
+    let s = child_failure(
+        &[("LKR_AWS_CMK", &alias)],
+        &["AWS_REGION", "AWS_DEFAULT_REGION"],
+    );
+    assert_eq!(s.kind, "MASTER_KEY", "{s:?}");
+    assert!(s.message.contains("AWS_REGION is not set"), "{s:?}");
+    assert_eq!(s.requests, 0);
+}
+
+#[test]
+fn missing_credentials_are_named_without_a_secret() {
+    require_server!();
+    let (alias, _) = new_key();
+    let s = child_failure(
+        &[("LKR_AWS_CMK", &alias)],
+        &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+    );
+    assert_eq!(s.kind, "KMS", "{s:?}");
+    assert!(s.message.contains("credentials"), "{s:?}");
+    eprintln!("no credentials: {}", s.message);
+    // Credentials that are there never appear in a message.
+    let s = child_failure(
+        &[
+            ("LKR_AWS_CMK", "alias/lkr-test-does-not-exist"),
+            ("AWS_SECRET_ACCESS_KEY", "testing-secret"),
+            ("AWS_ACCESS_KEY_ID", "testing-secret-id"),
+        ],
+        &[],
+    );
+    assert!(s.message.contains("not found"), "{s:?}");
+}
+
+#[test]
+fn an_invalid_timeout_setting_is_named() {
+    require_server!();
+    let s = child_failure(
+        &[("LKR_AWS_CMK", "alias/x"), ("LKR_AWS_TIMEOUT_MS", "soon")],
+        &[],
+    );
+    assert!(s.message.contains("LKR_AWS_TIMEOUT_MS"), "{s:?}");
+}
+
+#[test]
+fn a_kms_that_is_down_fails_fast_and_clearly() {
+    require_server!();
+    // A port nothing listens on.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let s = child_failure(
+        &[
+            ("LKR_AWS_CMK", "alias/lkr-down"),
+            ("AWS_ENDPOINT_URL", &endpoint),
+        ],
+        &[],
+    );
+    assert_eq!(s.kind, "KMS", "{s:?}");
+    assert!(s.message.contains("unreachable"), "{s:?}");
+    assert!(s.message.contains(&endpoint), "{s:?}");
+    eprintln!(
+        "KMS figures: down server failed in {:.0} ms after {} request(s): {}",
+        s.ms, s.requests, s.message
+    );
+}
+
+/// A server that accepts connections and never answers.
+fn hanging_server() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    endpoint
+}
+
+#[test]
+fn a_kms_that_hangs_fails_within_the_timeout() {
+    require_server!();
+    let endpoint = hanging_server();
+    let s = child_failure(
+        &[
+            ("LKR_AWS_CMK", "alias/lkr-hang"),
+            ("AWS_ENDPOINT_URL", &endpoint),
+        ],
+        &[],
+    );
+    assert_eq!(s.kind, "KMS", "{s:?}");
+    assert!(s.message.contains("did not answer"), "{s:?}");
+    assert!(s.message.contains("LKR_AWS_TIMEOUT_MS"), "{s:?}");
+    assert!(
+        s.ms >= 1000.0,
+        "failed before any timeout could fire: {s:?}"
+    );
+    eprintln!(
+        "KMS figures: hanging server (default limit) failed in {:.0} ms after {} request(s): {}",
+        s.ms, s.requests, s.message
+    );
+    // The limit is configurable.
+    let s = child_failure(
+        &[
+            ("LKR_AWS_CMK", "alias/lkr-hang"),
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("LKR_AWS_TIMEOUT_MS", "1000"),
+        ],
+        &[],
+    );
+    assert!(s.message.contains("did not answer"), "{s:?}");
+    assert!(s.ms < 2000.0, "LKR_AWS_TIMEOUT_MS=1000 took {} ms", s.ms);
+    eprintln!(
+        "KMS figures: hanging server (LKR_AWS_TIMEOUT_MS=1000) failed in {:.0} ms",
+        s.ms
+    );
+}
