@@ -141,6 +141,74 @@ impl Crypt {
         Ok(Crypt::from_parts(ks, master, keks))
     }
 
+    /// KEK rotation: a handle on a copy of the keystore with a new active KEK (id = largest + 1);
+    /// the older KEKs keep decrypting. Store the new handle's [`Crypt::keystore_json`] (or use
+    /// [`Crypt::rotate_kek_file`]); this handle is unchanged.
+    pub fn rotate_kek(&self) -> Result<Crypt> {
+        let (ks, kek) = self.keystore.rotate(&self.master)?;
+        let mut keks: Vec<Kek> = self
+            .keks
+            .iter()
+            .map(|k| Kek::new(k.id, k.key.clone()))
+            .collect();
+        keks.push(kek);
+        Ok(Crypt::from_parts(ks, self.master.clone(), keks)
+            .with_legacy_key(self.legacy_key.clone()))
+    }
+
+    /// Rekey: a handle on a copy of the keystore with every KEK re-wrapped under
+    /// `destination`. Before returning, the new keystore is opened with `destination` and
+    /// checked to yield the same KEKs. No record or stream changes.
+    pub fn rekey(&self, destination: MasterKey) -> Result<Crypt> {
+        let ks = self.keystore.rewrap(&self.keks, &destination)?;
+        let check = Keystore::parse(ks.to_json().as_bytes())?.unlock(&destination)?;
+        let same = check.len() == self.keks.len()
+            && check
+                .iter()
+                .all(|k| self.kek(k.id).map(|old| old.key == k.key).unwrap_or(false));
+        if !same {
+            return Err(Error::keystore(
+                "The re-wrapped keystore did not open to the same KEKs with the destination CMK: nothing was changed",
+            ));
+        }
+        Ok(Crypt::from_parts(ks, destination, check).with_legacy_key(self.legacy_key.clone()))
+    }
+
+    /// A handle on a copy of the keystore without KEK `id` (not the active one). Values it
+    /// encrypted no longer decrypt: the caller must first check that none is left.
+    pub fn retire_kek(&self, id: u32) -> Result<Crypt> {
+        let ks = self.keystore.retire(id)?;
+        let keks = self
+            .keks
+            .iter()
+            .filter(|k| k.id != id)
+            .map(|k| Kek::new(k.id, k.key.clone()))
+            .collect();
+        Ok(Crypt::from_parts(ks, self.master.clone(), keks)
+            .with_legacy_key(self.legacy_key.clone()))
+    }
+
+    /// Rotates the keystore file at `path` (atomic replace): opens it with `master`, adds a new
+    /// active KEK, writes it back. Returns the new handle.
+    pub fn rotate_kek_file(path: &Path, master: MasterKey) -> Result<Crypt> {
+        let rotated = Crypt::open_file(path, master, OpenMode::MustExist)?.rotate_kek()?;
+        rotated.keystore.replace_file(path)?;
+        Ok(rotated)
+    }
+
+    /// Rekeys the keystore file at `path` from `source` to `destination` (atomic replace: a
+    /// crash leaves the old or the new keystore). Returns the handle under `destination`.
+    pub fn rekey_file(path: &Path, source: MasterKey, destination: MasterKey) -> Result<Crypt> {
+        let rekeyed = Crypt::open_file(path, source, OpenMode::MustExist)?.rekey(destination)?;
+        rekeyed.keystore.replace_file(path)?;
+        Ok(rekeyed)
+    }
+
+    /// The CMK configuration this handle was opened with.
+    pub fn master_key(&self) -> &MasterKey {
+        &self.master
+    }
+
     /// Sets the legacy AES-128 key used by [`Crypt::migrate`] (instead of the environment's).
     pub fn with_legacy_key(mut self, key: Option<Key128>) -> Crypt {
         self.legacy_key = key;

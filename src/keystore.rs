@@ -71,7 +71,6 @@ pub struct Keystore {
 pub struct Kek {
     /// The KEK's id.
     pub id: u32,
-    #[allow(dead_code)] // kept for re-wrapping under another CMK (rekey)
     pub(crate) key: Key256,
     pub(crate) deriver: kdf::KekDeriver,
 }
@@ -143,40 +142,11 @@ impl Keystore {
     /// A new keystore holding one fresh KEK (id 1), wrapped under `master`. Returns the
     /// keystore and its unwrapped KEKs.
     pub fn create(master: &MasterKey) -> Result<(Keystore, Vec<Kek>)> {
-        let (kek, master_key, wrapped) = match master {
-            MasterKey::Local(cmk) => {
-                let kek = Key256::random();
-                let mut nonce = [0u8; 12];
-                crate::rng::fill_os(&mut nonce);
-                let wrapped = wrap_local_with_nonce(&kdf::kek_wrap_key(cmk), 1, &kek, &nonce);
-                (
-                    kek,
-                    MasterKeyRecord::Local {
-                        fingerprint: B64.encode(kdf::cmk_fingerprint(cmk)),
-                    },
-                    wrapped.to_vec(),
-                )
-            }
-            // The KEK comes from KMS GenerateDataKey, bound to the SPEC §6 context.
-            #[cfg(feature = "aws-kms")]
-            MasterKey::AwsKms(k) => {
-                let (kek, wrapped) = crate::keys::aws_kms::generate_kek(k, 1)?;
-                (
-                    kek,
-                    MasterKeyRecord::AwsKms {
-                        key_id: k.key_id.clone(),
-                        context: k.context.clone(),
-                    },
-                    wrapped,
-                )
-            }
-            #[cfg(not(feature = "aws-kms"))]
-            MasterKey::AwsKms(k) => return Err(crate::keys::kms_unavailable(k)),
-        };
+        let (kek, wrapped) = new_kek(master, 1)?;
         let ks = Keystore {
             format: FORMAT.to_string(),
             version: VERSION,
-            master_key,
+            master_key: master_record(master),
             active_kek: 1,
             keks: vec![KekRecord {
                 id: 1,
@@ -185,6 +155,66 @@ impl Keystore {
             }],
         };
         Ok((ks, vec![Kek::new(1, kek)]))
+    }
+
+    /// KEK rotation: a copy of this keystore with a new KEK (id = the largest id + 1), wrapped
+    /// under `master` — the CMK that opened this keystore — and made the active one. The older
+    /// KEKs stay and keep decrypting. Returns the new keystore and the new KEK.
+    pub fn rotate(&self, master: &MasterKey) -> Result<(Keystore, Kek)> {
+        let id = self
+            .keks
+            .iter()
+            .map(|k| k.id)
+            .max()
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or_else(|| {
+                Error::keystore("The keystore has used every KEK id: it cannot rotate further")
+            })?;
+        let (kek, wrapped) = new_kek(master, id)?;
+        let mut ks = self.clone();
+        ks.keks.push(KekRecord {
+            id,
+            created: now_rfc3339(),
+            wrapped: B64.encode(wrapped),
+        });
+        ks.active_kek = id;
+        Ok((ks, Kek::new(id, kek)))
+    }
+
+    /// Rekey: a copy of this keystore with every KEK (`keks`, unwrapped from it) re-wrapped
+    /// under `destination`. KEK ids, creation times and the active KEK are unchanged, so every
+    /// record and stream still decrypts.
+    pub fn rewrap(&self, keks: &[Kek], destination: &MasterKey) -> Result<Keystore> {
+        let mut ks = self.clone();
+        ks.master_key = master_record(destination);
+        for record in &mut ks.keks {
+            let kek = keks.iter().find(|k| k.id == record.id).ok_or_else(|| {
+                Error::keystore(format!(
+                    "KEK {} is not unwrapped: open the keystore first",
+                    record.id
+                ))
+            })?;
+            record.wrapped = B64.encode(wrap_kek(destination, kek.id, &kek.key)?);
+        }
+        Ok(ks)
+    }
+
+    /// Removes the KEK `id`, which must not be the active one. The caller must know that no
+    /// value still uses it (values it encrypted would no longer decrypt).
+    pub fn retire(&self, id: u32) -> Result<Keystore> {
+        if id == self.active_kek {
+            return Err(Error::invalid(format!(
+                "KEK {id} is the active KEK: rotate to a new KEK before retiring it"
+            )));
+        }
+        let mut ks = self.clone();
+        let before = ks.keks.len();
+        ks.keks.retain(|k| k.id != id);
+        if ks.keks.len() == before {
+            return Err(Error::invalid(format!("The keystore holds no KEK {id}")));
+        }
+        Ok(ks)
     }
 
     /// Parses and validates a keystore document.
@@ -399,5 +429,50 @@ fn sync_parent(path: &Path) {
     };
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+/// The keystore's record of `master` (what a keystore made with it says).
+fn master_record(master: &MasterKey) -> MasterKeyRecord {
+    match master {
+        MasterKey::Local(cmk) => MasterKeyRecord::Local {
+            fingerprint: B64.encode(kdf::cmk_fingerprint(cmk)),
+        },
+        MasterKey::AwsKms(k) => MasterKeyRecord::AwsKms {
+            key_id: k.key_id.clone(),
+            context: k.context.clone(),
+        },
+    }
+}
+
+/// A fresh KEK with id `id`, and its wrapped form under `master`: 32 bytes from the OS CSPRNG
+/// wrapped locally, or from KMS `GenerateDataKey` bound to the SPEC §6 context.
+fn new_kek(master: &MasterKey, id: u32) -> Result<(Key256, Vec<u8>)> {
+    match master {
+        MasterKey::Local(_) => {
+            let kek = Key256::random();
+            let wrapped = wrap_kek(master, id, &kek)?;
+            Ok((kek, wrapped))
+        }
+        #[cfg(feature = "aws-kms")]
+        MasterKey::AwsKms(k) => crate::keys::aws_kms::generate_kek(k, id),
+        #[cfg(not(feature = "aws-kms"))]
+        MasterKey::AwsKms(k) => Err(crate::keys::kms_unavailable(k)),
+    }
+}
+
+/// Wraps an existing KEK under `master` (SPEC §6): locally with a fresh nonce, or with KMS
+/// `Encrypt` and the §6 context.
+fn wrap_kek(master: &MasterKey, id: u32, kek: &Key256) -> Result<Vec<u8>> {
+    match master {
+        MasterKey::Local(cmk) => {
+            let mut nonce = [0u8; 12];
+            crate::rng::fill_os(&mut nonce);
+            Ok(wrap_local_with_nonce(&kdf::kek_wrap_key(cmk), id, kek, &nonce).to_vec())
+        }
+        #[cfg(feature = "aws-kms")]
+        MasterKey::AwsKms(k) => crate::keys::aws_kms::encrypt_kek(k, id, kek),
+        #[cfg(not(feature = "aws-kms"))]
+        MasterKey::AwsKms(k) => Err(crate::keys::kms_unavailable(k)),
     }
 }

@@ -750,3 +750,55 @@ fn a_kms_that_hangs_fails_within_the_timeout() {
         s.ms
     );
 }
+
+/// Rekey in every direction that involves KMS, and rotation under a KMS CMK: records and
+/// streams written before still decrypt, the new keystore opens only with the destination.
+#[test]
+fn rekey_local_to_kms_kms_to_kms_and_kms_to_local() {
+    require_server!();
+    use std::io::{Read, Write};
+    let local_a = MasterKey::Local(Key256::random());
+    let (alias_b, _) = new_key();
+    let (alias_c, _) = new_key();
+    let kms_b = kms_cmk(&alias_b, Some("rekey-b"));
+    let kms_c = kms_cmk(&alias_c, None);
+    let local_d = MasterKey::Local(Key256::random());
+
+    let c = Crypt::create(local_a.clone())
+        .unwrap()
+        .rotate_kek()
+        .unwrap();
+    let env = c.encrypt(b"value", CTX).unwrap();
+    let mut w = c.encrypting_writer(Vec::new(), b"backup", 4096).unwrap();
+    w.write_all(&[7u8; 10_000]).unwrap();
+    let sealed = w.finish().unwrap();
+    let check = |c: &Crypt| {
+        assert_eq!(c.decrypt(&env, CTX).unwrap(), b"value");
+        let mut out = Vec::new();
+        c.decrypting_reader(&sealed[..], b"backup")
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, vec![7u8; 10_000]);
+    };
+    let mut current = c;
+    let mut previous = local_a;
+    for dest in [kms_b, kms_c, local_d] {
+        let next = current.rekey(dest.clone()).unwrap();
+        let json = next.keystore_json();
+        let reopened = Crypt::open_bytes(json.as_bytes(), dest.clone()).unwrap();
+        assert_eq!(reopened.kek_ids(), vec![1, 2]);
+        check(&reopened);
+        let e = Crypt::open_bytes(json.as_bytes(), previous.clone()).unwrap_err();
+        assert!(e.message().contains(MISMATCH), "{e}");
+        current = reopened;
+        previous = dest;
+    }
+    // Rotation under a KMS CMK: the new KEK comes from GenerateDataKey with its own id.
+    let kms_e = kms_cmk(&new_key().0, None);
+    let under_kms = current.rekey(kms_e.clone()).unwrap().rotate_kek().unwrap();
+    let reopened = Crypt::open_bytes(under_kms.keystore_json().as_bytes(), kms_e).unwrap();
+    assert_eq!(reopened.kek_ids(), vec![1, 2, 3]);
+    assert_eq!(reopened.active_kek_id(), 3);
+    check(&reopened);
+}

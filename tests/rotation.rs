@@ -1,0 +1,128 @@
+//! KEK rotation, rekey (local → local here; the KMS directions are in tests/kms.rs) and
+//! retiring a KEK: records and streams written before keep decrypting.
+
+mod common;
+use common::{bytes, local_cmk};
+use lkr_crypt::{Crypt, ErrorKind, OpenMode};
+use std::io::{Read, Write};
+
+fn stream(c: &Crypt, pt: &[u8]) -> Vec<u8> {
+    let mut w = c.encrypting_writer(Vec::new(), b"backup", 4096).unwrap();
+    w.write_all(pt).unwrap();
+    w.finish().unwrap()
+}
+
+fn unstream(c: &Crypt, sealed: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    c.decrypting_reader(sealed, b"backup")
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn rotation_adds_an_active_kek_and_old_values_still_decrypt() {
+    let c1 = Crypt::create(local_cmk()).unwrap();
+    let old_env = c1.encrypt(b"before", b"T.C:1").unwrap();
+    let old_stream = stream(&c1, &bytes(10_000, 1));
+    let c2 = c1.rotate_kek().unwrap();
+    assert_eq!(c2.active_kek_id(), 2);
+    assert_eq!(c2.kek_ids(), vec![1, 2]);
+    assert_eq!(c1.active_kek_id(), 1, "the old handle is unchanged");
+    let new_env = c2.encrypt(b"after", b"T.C:1").unwrap();
+    assert_eq!(&new_env[5..9], &2u32.to_be_bytes());
+    assert_eq!(&stream(&c2, b"x")[5..9], &2u32.to_be_bytes());
+    assert_eq!(c2.decrypt(&old_env, b"T.C:1").unwrap(), b"before");
+    assert_eq!(unstream(&c2, &old_stream), bytes(10_000, 1));
+    // The old handle does not know KEK 2.
+    assert_eq!(
+        c1.decrypt(&new_env, b"T.C:1").unwrap_err().kind(),
+        ErrorKind::UnknownKek
+    );
+    let c3 = c2.rotate_kek().unwrap();
+    assert_eq!(c3.kek_ids(), vec![1, 2, 3]);
+}
+
+#[test]
+fn rotating_a_keystore_file_persists_the_new_kek() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.json");
+    let cmk = local_cmk();
+    let c1 = Crypt::open_file(&path, cmk.clone(), OpenMode::CreateIfMissing).unwrap();
+    let env = c1.encrypt(b"v", b"").unwrap();
+    Crypt::rotate_kek_file(&path, cmk.clone()).unwrap();
+    let reopened = Crypt::open_file(&path, cmk, OpenMode::MustExist).unwrap();
+    assert_eq!(reopened.active_kek_id(), 2);
+    assert_eq!(reopened.decrypt(&env, b"").unwrap(), b"v");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn rekey_local_to_local_changes_only_the_wrapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.json");
+    let (old_cmk, new_cmk) = (local_cmk(), local_cmk());
+    let c = Crypt::open_file(&path, old_cmk.clone(), OpenMode::CreateIfMissing)
+        .unwrap()
+        .rotate_kek()
+        .unwrap();
+    c.keystore().replace_file(&path).unwrap();
+    let env1 = c.encrypt(b"one", b"ctx").unwrap();
+    let sealed = stream(&c, &bytes(9000, 2));
+    let before: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+
+    let rekeyed = Crypt::rekey_file(&path, old_cmk.clone(), new_cmk.clone()).unwrap();
+    assert_eq!(rekeyed.kek_ids(), vec![1, 2]);
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(after["active_kek"], before["active_kek"]);
+    assert_ne!(after["master_key"], before["master_key"]);
+    for i in 0..2 {
+        assert_eq!(after["keks"][i]["id"], before["keks"][i]["id"]);
+        assert_eq!(after["keks"][i]["created"], before["keks"][i]["created"]);
+        assert_ne!(after["keks"][i]["wrapped"], before["keks"][i]["wrapped"]);
+    }
+    let e = Crypt::open_file(&path, old_cmk, OpenMode::MustExist).unwrap_err();
+    assert!(
+        e.message()
+            .contains("Master Key does not match the keystore"),
+        "{e}"
+    );
+    let reopened = Crypt::open_file(&path, new_cmk, OpenMode::MustExist).unwrap();
+    assert_eq!(reopened.decrypt(&env1, b"ctx").unwrap(), b"one");
+    assert_eq!(unstream(&reopened, &sealed), bytes(9000, 2));
+}
+
+#[test]
+fn rekey_with_the_wrong_source_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.json");
+    let cmk = local_cmk();
+    Crypt::open_file(&path, cmk.clone(), OpenMode::CreateIfMissing).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let e = Crypt::rekey_file(&path, local_cmk(), local_cmk()).unwrap_err();
+    assert!(
+        e.message()
+            .contains("Master Key does not match the keystore"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn retiring_a_kek() {
+    let c1 = Crypt::create(local_cmk()).unwrap();
+    let env1 = c1.encrypt(b"old", b"").unwrap();
+    let c2 = c1.rotate_kek().unwrap();
+    let e = c2.retire_kek(2).unwrap_err();
+    assert!(e.message().contains("active KEK"), "{e}");
+    assert!(c2.retire_kek(9).is_err());
+    let c3 = c2.retire_kek(1).unwrap();
+    assert_eq!(c3.kek_ids(), vec![2]);
+    let e = c3.decrypt(&env1, b"").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnknownKek);
+    let env2 = c3.encrypt(b"new", b"").unwrap();
+    assert_eq!(c3.decrypt(&env2, b"").unwrap(), b"new");
+}
