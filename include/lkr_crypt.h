@@ -163,6 +163,45 @@ int32_t lkr_export_keystore(const struct LkrCrypt *c,
                             size_t *out_len);
 
 /**
+ * KEK rotation: `*out` receives a new handle whose keystore has a new active KEK (id = the
+ * largest + 1); older KEKs keep decrypting. `c` is unchanged. Persist the new keystore
+ * (`lkr_export_keystore` on the new handle) where the application keeps it, then use the
+ * new handle.
+ *
+ * # Safety
+ * `c` must be NULL or a live handle; `out` must be NULL or writable.
+ */
+int32_t lkr_rotate_kek(const struct LkrCrypt *c, struct LkrCrypt **out);
+
+/**
+ * Rekey: `*out` receives a new handle whose keystore holds the same KEKs re-wrapped under
+ * the CMK given by `LKR_MASTER_KEY_ENV_DESTINATION`, `LKR_MASTER_KEY_FILE_DESTINATION` or
+ * `LKR_AWS_CMK_DESTINATION` (exactly one). The new keystore is checked to open with that CMK
+ * before this returns. No record or stream changes. Persist it with `lkr_export_keystore`.
+ *
+ * # Safety
+ * `c` must be NULL or a live handle; `out` must be NULL or writable.
+ */
+int32_t lkr_rekey_from_env(const struct LkrCrypt *c, struct LkrCrypt **out);
+
+/**
+ * `*out` receives a new handle whose keystore no longer holds KEK `kek_id` (which must not
+ * be the active one). Values that KEK encrypted no longer decrypt: re-encrypt them first.
+ *
+ * # Safety
+ * `c` must be NULL or a live handle; `out` must be NULL or writable.
+ */
+int32_t lkr_retire_kek(const struct LkrCrypt *c, uint32_t kek_id, struct LkrCrypt **out);
+
+/**
+ * The id of the KEK that encrypts new values (0 for a NULL handle).
+ *
+ * # Safety
+ * `c` must be NULL or a live handle.
+ */
+uint32_t lkr_active_kek_id(const struct LkrCrypt *c);
+
+/**
  * Releases a handle. `lkr_close(NULL)` does nothing.
  *
  * # Safety

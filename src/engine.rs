@@ -174,6 +174,13 @@ impl Crypt {
         Ok(Crypt::from_parts(ks, destination, check).with_legacy_key(self.legacy_key.clone()))
     }
 
+    /// [`Crypt::rekey`] to the CMK given by the `..._DESTINATION` variables
+    /// (`LKR_MASTER_KEY_ENV_DESTINATION`, `LKR_MASTER_KEY_FILE_DESTINATION`,
+    /// `LKR_AWS_CMK_DESTINATION`; SPEC §9 `rekey`).
+    pub fn rekey_from_env(&self) -> Result<Crypt> {
+        self.rekey(keys::master_key_from(&keys::process_env, "_DESTINATION")?)
+    }
+
     /// A handle on a copy of the keystore without KEK `id` (not the active one). Values it
     /// encrypted no longer decrypt: the caller must first check that none is left.
     pub fn retire_kek(&self, id: u32) -> Result<Crypt> {

@@ -305,6 +305,81 @@ pub unsafe extern "C" fn lkr_export_keystore(
     })
 }
 
+/// Runs `op` on a handle and stores the new handle it returns in `*out`.
+///
+/// # Safety
+/// `c` must be NULL or a live handle; `out` must be NULL or writable.
+unsafe fn derive_handle(
+    c: *const LkrCrypt,
+    out: *mut *mut LkrCrypt,
+    op: impl FnOnce(&Crypt) -> Result<Crypt>,
+) -> i32 {
+    guard(|| unsafe {
+        if out.is_null() {
+            return Err(Error::invalid(
+                "out is NULL: pass the address of an LkrCrypt pointer",
+            ));
+        }
+        *out = std::ptr::null_mut();
+        let next = op(handle(c)?)?;
+        *out = boxed(next);
+        Ok(())
+    })
+}
+
+/// KEK rotation: `*out` receives a new handle whose keystore has a new active KEK (id = the
+/// largest + 1); older KEKs keep decrypting. `c` is unchanged. Persist the new keystore
+/// (`lkr_export_keystore` on the new handle) where the application keeps it, then use the
+/// new handle.
+///
+/// # Safety
+/// `c` must be NULL or a live handle; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_rotate_kek(c: *const LkrCrypt, out: *mut *mut LkrCrypt) -> i32 {
+    // SAFETY: the same contract.
+    unsafe { derive_handle(c, out, Crypt::rotate_kek) }
+}
+
+/// Rekey: `*out` receives a new handle whose keystore holds the same KEKs re-wrapped under
+/// the CMK given by `LKR_MASTER_KEY_ENV_DESTINATION`, `LKR_MASTER_KEY_FILE_DESTINATION` or
+/// `LKR_AWS_CMK_DESTINATION` (exactly one). The new keystore is checked to open with that CMK
+/// before this returns. No record or stream changes. Persist it with `lkr_export_keystore`.
+///
+/// # Safety
+/// `c` must be NULL or a live handle; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_rekey_from_env(c: *const LkrCrypt, out: *mut *mut LkrCrypt) -> i32 {
+    // SAFETY: the same contract.
+    unsafe { derive_handle(c, out, Crypt::rekey_from_env) }
+}
+
+/// `*out` receives a new handle whose keystore no longer holds KEK `kek_id` (which must not
+/// be the active one). Values that KEK encrypted no longer decrypt: re-encrypt them first.
+///
+/// # Safety
+/// `c` must be NULL or a live handle; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_retire_kek(
+    c: *const LkrCrypt,
+    kek_id: u32,
+    out: *mut *mut LkrCrypt,
+) -> i32 {
+    // SAFETY: the same contract.
+    unsafe { derive_handle(c, out, |crypt| crypt.retire_kek(kek_id)) }
+}
+
+/// The id of the KEK that encrypts new values (0 for a NULL handle).
+///
+/// # Safety
+/// `c` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_active_kek_id(c: *const LkrCrypt) -> u32 {
+    // SAFETY: the caller's contract.
+    guard_value(0, || {
+        unsafe { c.as_ref() }.map_or(0, |h| h.inner.active_kek_id())
+    })
+}
+
 /// Releases a handle. `lkr_close(NULL)` does nothing.
 ///
 /// # Safety

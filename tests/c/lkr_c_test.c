@@ -604,6 +604,38 @@ static void check_streams(const LkrCrypt *h)
     free(back);
 }
 
+/* Rotation and retiring through the C ABI: the new handle encrypts under KEK 2, decrypts
+ * what KEK 1 encrypted; the old handle is unchanged. (Rekey is checked in child runs.) */
+static void check_rotation(const LkrCrypt *h)
+{
+    LkrCrypt *r = NULL, *t = NULL;
+    unsigned char env1[64 + 69], env2[64 + 69], back[64];
+    size_t n1 = 0, n2 = 0, n = 0;
+    check(lkr_active_kek_id(h) == 1, "active KEK is 1", "got %u", lkr_active_kek_id(h));
+    check(lkr_active_kek_id(NULL) == 0, "lkr_active_kek_id(NULL) is 0", "");
+    lkr_encrypt(h, (const uint8_t *)"rot", 3, NULL, 0, env1, sizeof env1, &n1);
+    if (!expect_rc(lkr_rotate_kek(h, &r), LKR_OK, "lkr_rotate_kek"))
+        return;
+    check(lkr_active_kek_id(r) == 2 && lkr_active_kek_id(h) == 1, "rotation: new handle on KEK 2, old on 1",
+          "new %u old %u", lkr_active_kek_id(r), lkr_active_kek_id(h));
+    lkr_encrypt(r, (const uint8_t *)"new", 3, NULL, 0, env2, sizeof env2, &n2);
+    check(n2 == 72 && env2[8] == 2, "envelope names KEK 2", "byte %d", env2[8]);
+    check(lkr_decrypt(r, env1, n1, NULL, 0, back, sizeof back, &n) == LKR_OK && n == 3 &&
+              memcmp(back, "rot", 3) == 0,
+          "rotated handle decrypts a KEK 1 value", "%s", last_err());
+    expect_rc(lkr_decrypt(h, env2, n2, NULL, 0, back, sizeof back, &n), LKR_ERR_UNKNOWN_KEK,
+              "old handle does not know KEK 2");
+    expect_rc(lkr_retire_kek(r, 2, &t), LKR_ERR_INVALID_ARGUMENT, "the active KEK cannot be retired");
+    if (expect_rc(lkr_retire_kek(r, 1, &t), LKR_OK, "lkr_retire_kek(1)")) {
+        expect_rc(lkr_decrypt(t, env1, n1, NULL, 0, back, sizeof back, &n), LKR_ERR_UNKNOWN_KEK,
+                  "a retired KEK's values no longer decrypt");
+        lkr_close(t);
+    }
+    expect_rc(lkr_rotate_kek(NULL, &r), LKR_ERR_INVALID_ARGUMENT, "lkr_rotate_kek(NULL) refused");
+    check(r == NULL, "out is NULL after a failure", "");
+    expect_rc(lkr_rekey_from_env(h, &t), LKR_ERR_MASTER_KEY, "rekey without a destination CMK is refused");
+}
+
 static void check_version_and_lengths(void)
 {
     const char *v = lkr_version();
@@ -1308,6 +1340,7 @@ int main(int argc, char **argv)
     check_last_error(h);
     check_migrate(h, key, key_len);
     check_streams(h);
+    check_rotation(h);
 
     /* Reopen the same keystore file. */
     fill_pattern(pt, sizeof pt, 77);
