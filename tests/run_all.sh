@@ -18,3 +18,6 @@ cargo test --locked
 
 echo "== cargo test (RustCrypto backend)"
 cargo test --locked --no-default-features --features rustcrypto --tests
+
+echo "== Java (Maven: JUnit on Java 17 and 25, the jar)"
+bash java/ci.sh

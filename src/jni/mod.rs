@@ -160,9 +160,12 @@ struct Pinned<'a> {
 }
 
 impl<'a> Pinned<'a> {
-    /// Pins `array`, whose length `len` the caller obtained with `GetArrayLength`.
-    /// `writable`: copy changes back (0) rather than discard them (`JNI_ABORT`).
-    fn new(
+    /// Pins `array`. `writable`: copy changes back (0) rather than discard them (`JNI_ABORT`).
+    ///
+    /// # Safety
+    /// `len` must be `array`'s length (from `GetArrayLength`), and no JNI function other than
+    /// another pin may be called while the result is alive.
+    unsafe fn new(
         env: &JNIEnv<'_>,
         array: &'a JByteArray<'_>,
         len: usize,
@@ -362,7 +365,9 @@ pub extern "system" fn Java_io_lkr_crypt_Native_hasLegacyKey<'l>(
     })
 }
 
-/// `static native byte[] encrypt(long handle, byte[] plaintext, byte[] context)`.
+/// `static native void encrypt(long handle, byte[] plaintext, byte[] context, byte[] out)`:
+/// `out` (allocated by Java, where allocation is cheapest) receives the envelope and must have
+/// exactly `plaintext.length + 69` bytes.
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_encrypt<'l>(
     mut env: JNIEnv<'l>,
@@ -370,27 +375,37 @@ pub extern "system" fn Java_io_lkr_crypt_Native_encrypt<'l>(
     h: jlong,
     plaintext: JByteArray<'l>,
     context: JByteArray<'l>,
-) -> jbyteArray {
+    out: JByteArray<'l>,
+) {
     boundary(&mut env, |env| {
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
         not_null(&plaintext, "plaintext")?;
         not_null(&context, "context")?;
+        not_null(&out, "out")?;
         let pt_len = env.get_array_length(&plaintext)? as usize;
         let ctx_len = env.get_array_length(&context)? as usize;
-        let out_len = envelope::sealed_len(pt_len).unwrap_or(usize::MAX);
-        let out = env.new_byte_array(jsize_of(out_len, "The envelope")?)?;
-        {
-            let pt = Pinned::new(env, &plaintext, pt_len, false)?;
-            let ctx = Pinned::new(env, &context, ctx_len, false)?;
-            let mut o = Pinned::new(env, &out, out_len, true)?;
-            c.encrypt_into(pt.bytes(), ctx.bytes(), o.bytes_mut())?;
+        let out_len = env.get_array_length(&out)? as usize;
+        if envelope::sealed_len(pt_len) != Some(out_len) {
+            return Err(invalid(format!(
+                "out must have exactly {} bytes for a plaintext of {pt_len}",
+                pt_len.saturating_add(envelope::OVERHEAD)
+            )));
         }
-        Ok(out.into_raw())
+        // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
+        let pt = unsafe { Pinned::new(env, &plaintext, pt_len, false) }?;
+        // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
+        let ctx = unsafe { Pinned::new(env, &context, ctx_len, false) }?;
+        // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
+        let mut o = unsafe { Pinned::new(env, &out, out_len, true) }?;
+        c.encrypt_into(pt.bytes(), ctx.bytes(), o.bytes_mut())?;
+        Ok(())
     })
 }
 
-/// `static native byte[] decrypt(long handle, byte[] envelope, byte[] context)`.
+/// `static native void decrypt(long handle, byte[] envelope, byte[] context, byte[] out)`:
+/// `out` (allocated by Java) receives the plaintext and must have exactly
+/// `max(0, envelope.length - 69)` bytes; on failure it is left zeroed.
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_decrypt<'l>(
     mut env: JNIEnv<'l>,
@@ -398,27 +413,35 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decrypt<'l>(
     h: jlong,
     envelope_arr: JByteArray<'l>,
     context: JByteArray<'l>,
-) -> jbyteArray {
+    out: JByteArray<'l>,
+) {
     boundary(&mut env, |env| {
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
         not_null(&envelope_arr, "envelope")?;
         not_null(&context, "context")?;
+        not_null(&out, "out")?;
         let env_len = env.get_array_length(&envelope_arr)? as usize;
         let ctx_len = env.get_array_length(&context)? as usize;
-        let out_len = env_len.saturating_sub(envelope::OVERHEAD);
-        let out = env.new_byte_array(jsize_of(out_len, "The plaintext")?)?;
-        {
-            let e = Pinned::new(env, &envelope_arr, env_len, false)?;
-            let ctx = Pinned::new(env, &context, ctx_len, false)?;
-            let mut o = Pinned::new(env, &out, out_len, true)?;
-            if let Err(err) = c.decrypt_into(e.bytes(), ctx.bytes(), o.bytes_mut()) {
-                // Leave no unauthenticated plaintext behind, even in garbage.
-                o.bytes_mut().fill(0);
-                return Err(err.into());
-            }
+        let out_len = env.get_array_length(&out)? as usize;
+        if out_len != env_len.saturating_sub(envelope::OVERHEAD) {
+            return Err(invalid(format!(
+                "out must have exactly {} bytes for an envelope of {env_len}",
+                env_len.saturating_sub(envelope::OVERHEAD)
+            )));
         }
-        Ok(out.into_raw())
+        // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
+        let e = unsafe { Pinned::new(env, &envelope_arr, env_len, false) }?;
+        // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
+        let ctx = unsafe { Pinned::new(env, &context, ctx_len, false) }?;
+        // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
+        let mut o = unsafe { Pinned::new(env, &out, out_len, true) }?;
+        if let Err(err) = c.decrypt_into(e.bytes(), ctx.bytes(), o.bytes_mut()) {
+            // Leave no unauthenticated plaintext behind.
+            o.bytes_mut().fill(0);
+            return Err(err.into());
+        }
+        Ok(())
     })
 }
 

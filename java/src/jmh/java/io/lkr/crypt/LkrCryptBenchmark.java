@@ -1,0 +1,157 @@
+package io.lkr.crypt;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.concurrent.TimeUnit;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * LkrCrypt (byte[] and direct ByteBuffer) against SunJCE AES/GCM/NoPadding with a fresh
+ * random nonce per call, and the Rust-only time of the same operation (timed inside Rust,
+ * {@value #RUST_OPS} operations per JNI call), so that {@link BenchMain} can print ratios and
+ * the JNI overhead per call.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@State(Scope.Thread)
+public class LkrCryptBenchmark {
+    static final int RUST_OPS = 16;
+
+    @Param({"64", "1024", "16384", "1048576"})
+    public int size;
+
+    LkrCrypt crypt;
+    byte[] plaintext;
+    byte[] context = "CONNECTION.PASSWORD:42".getBytes(StandardCharsets.UTF_8);
+    byte[] envelope;
+    ByteBuffer directIn;
+    ByteBuffer directEnv;
+    ByteBuffer directOut;
+
+    SecureRandom random;
+    SecretKey jceKey;
+    Cipher jceEnc;
+    Cipher jceDec;
+    byte[] jceNonce = new byte[12];
+    byte[] jceCiphertext;
+    byte[] jceCiphertextNonce;
+
+    @Setup(Level.Trial)
+    public void setup() throws Exception {
+        crypt = LkrCrypt.openFromEnvironment((byte[]) null);
+        plaintext = new byte[size];
+        new SecureRandom().nextBytes(plaintext);
+        envelope = crypt.encrypt(plaintext, context);
+        directIn = ByteBuffer.allocateDirect(size);
+        directIn.put(plaintext).flip();
+        directEnv = ByteBuffer.allocateDirect(size + LkrCrypt.OVERHEAD);
+        directEnv.put(envelope).flip();
+        directOut = ByteBuffer.allocateDirect(size + LkrCrypt.OVERHEAD);
+
+        random = new SecureRandom();
+        byte[] k = new byte[32];
+        random.nextBytes(k);
+        jceKey = new SecretKeySpec(k, "AES");
+        jceEnc = Cipher.getInstance("AES/GCM/NoPadding", "SunJCE");
+        jceDec = Cipher.getInstance("AES/GCM/NoPadding", "SunJCE");
+        jceCiphertextNonce = new byte[12];
+        random.nextBytes(jceCiphertextNonce);
+        jceEnc.init(Cipher.ENCRYPT_MODE, jceKey, new GCMParameterSpec(128, jceCiphertextNonce));
+        jceEnc.updateAAD(context);
+        jceCiphertext = jceEnc.doFinal(plaintext);
+        warmUp();
+    }
+
+    /**
+     * SunJCE's GCM intrinsics apply once its methods are C2-compiled, which takes thousands of
+     * calls: at 1 MiB (one call = tens of ms interpreted) JMH's warm-up alone would measure the
+     * interpreter. A running application has them compiled, so both sides are warmed on small
+     * values first.
+     */
+    private void warmUp() throws Exception {
+        byte[] small = new byte[4096];
+        byte[] nonce = new byte[12];
+        for (int i = 0; i < 30_000; i++) {
+            random.nextBytes(nonce);
+            jceEnc.init(Cipher.ENCRYPT_MODE, jceKey, new GCMParameterSpec(128, nonce));
+            jceEnc.updateAAD(context);
+            byte[] ct = jceEnc.doFinal(small);
+            jceDec.init(Cipher.DECRYPT_MODE, jceKey, new GCMParameterSpec(128, nonce));
+            jceDec.updateAAD(context);
+            jceDec.doFinal(ct);
+            crypt.decrypt(crypt.encrypt(small, context), context);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        crypt.close();
+    }
+
+    @Benchmark
+    public byte[] lkrEncryptBytes() throws Exception {
+        return crypt.encrypt(plaintext, context);
+    }
+
+    @Benchmark
+    public byte[] lkrDecryptBytes() throws Exception {
+        return crypt.decrypt(envelope, context);
+    }
+
+    @Benchmark
+    public int lkrEncryptDirect() throws Exception {
+        directIn.position(0);
+        directOut.clear();
+        return crypt.encrypt(directIn, context, directOut);
+    }
+
+    @Benchmark
+    public int lkrDecryptDirect() throws Exception {
+        directEnv.position(0);
+        directOut.clear();
+        return crypt.decrypt(directEnv, context, directOut);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RUST_OPS)
+    public long rustOnlyEncrypt() {
+        return crypt.rustOnlyNanos(size, RUST_OPS, false);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(RUST_OPS)
+    public long rustOnlyDecrypt() {
+        return crypt.rustOnlyNanos(size, RUST_OPS, true);
+    }
+
+    /** SunJCE with a fresh random nonce per call (what a plain Java implementation does). */
+    @Benchmark
+    public byte[] jceEncrypt() throws Exception {
+        random.nextBytes(jceNonce);
+        jceEnc.init(Cipher.ENCRYPT_MODE, jceKey, new GCMParameterSpec(128, jceNonce));
+        jceEnc.updateAAD(context);
+        return jceEnc.doFinal(plaintext);
+    }
+
+    @Benchmark
+    public byte[] jceDecrypt() throws Exception {
+        jceDec.init(Cipher.DECRYPT_MODE, jceKey, new GCMParameterSpec(128, jceCiphertextNonce));
+        jceDec.updateAAD(context);
+        return jceDec.doFinal(jceCiphertext);
+    }
+}

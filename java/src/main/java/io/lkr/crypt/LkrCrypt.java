@@ -1,0 +1,483 @@
+package io.lkr.crypt;
+
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.Base64;
+import java.util.Objects;
+import java.util.concurrent.locks.StampedLock;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.ShortBufferException;
+
+/**
+ * An open keystore: encrypts, decrypts and migrates records as envelopes v1 (SPEC §4, §7, §8).
+ *
+ * <p>One instance is meant to be shared by every thread of the application. {@link #close()}
+ * may be called at any time, also while other threads are inside a call: it waits for the
+ * calls in progress, releases the native handle, and every later call throws
+ * {@link IllegalStateException}. An instance that is never closed is released when it becomes
+ * unreachable.
+ *
+ * <p>Failures: {@link AEADBadTagException} ({@link NotAuthenticException}) when a value is not
+ * authentic; {@link MasterKeyException}, {@link KeystoreException} and {@link LegacyException}
+ * (all {@link GeneralSecurityException}s) with the engine's messages, which contain SPEC's
+ * exact texts; {@link NullPointerException} / {@link IllegalArgumentException} for bad
+ * arguments.
+ */
+public final class LkrCrypt implements AutoCloseable {
+    /** Bytes an envelope adds to its plaintext (SPEC §4). */
+    public static final int OVERHEAD = 69;
+
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    /**
+     * The native handle and the lock that keeps it alive: every call holds the read lock,
+     * closing takes the write lock. Kept apart from {@link LkrCrypt} so that the cleaner can
+     * reach it.
+     */
+    private static final class Handle implements Runnable {
+        private final StampedLock lock = new StampedLock();
+        /**
+         * Set first by close: new calls stop taking the read lock, so the writer waits only
+         * for the calls in progress (StampedLock lets readers barge past a waiting writer).
+         */
+        private volatile boolean closing;
+        private long ptr;
+
+        Handle(long ptr) {
+            this.ptr = ptr;
+        }
+
+        /** Takes the read lock for one call, or throws when the handle is closed or closing. */
+        long readLock() {
+            if (closing) {
+                throw closed();
+            }
+            long stamp = lock.readLock();
+            if (closing) {
+                lock.unlockRead(stamp);
+                throw closed();
+            }
+            return stamp;
+        }
+
+        @Override
+        public void run() {
+            closing = true;
+            long stamp = lock.writeLock();
+            try {
+                if (ptr != 0) {
+                    long p = ptr;
+                    ptr = 0;
+                    Native.close(p);
+                }
+            } finally {
+                lock.unlockWrite(stamp);
+            }
+        }
+    }
+
+    private final Handle handle;
+    private final Cleaner.Cleanable cleanable;
+
+    private LkrCrypt(long ptr) {
+        this.handle = new Handle(ptr);
+        this.cleanable = CLEANER.register(this, handle);
+    }
+
+    // ---- opening -----------------------------------------------------------------------------
+
+    /**
+     * Opens the keystore file at {@code keystore} with the CMK chosen by the environment
+     * ({@code LKR_MASTER_KEY_ENV}, {@code LKR_MASTER_KEY_FILE} or {@code LKR_AWS_CMK}: exactly
+     * one) and the legacy key from {@code LKR_LEGACY_KEY_ENV} / {@code LKR_LEGACY_KEY_FILE}
+     * if set. A missing keystore is created (KEK id 1).
+     */
+    public static LkrCrypt openFromEnvironment(Path keystore) throws GeneralSecurityException {
+        Objects.requireNonNull(keystore, "keystore");
+        Native.ensureLoaded();
+        return new LkrCrypt(Native.openPath(keystore.toAbsolutePath().toString()));
+    }
+
+    /**
+     * Opens a keystore the application keeps itself (e.g. in its database) with the CMK and
+     * legacy key from the environment, as {@link #openFromEnvironment(Path)}. {@code null}
+     * creates a new keystore (KEK id 1): store {@link #exportKeystore()}.
+     */
+    public static LkrCrypt openFromEnvironment(byte[] keystoreOrNull) throws GeneralSecurityException {
+        Native.ensureLoaded();
+        return new LkrCrypt(Native.openBytes(keystoreOrNull));
+    }
+
+    /** The keystore document (UTF-8 JSON, SPEC §6): only wrapped keys, safe to store. */
+    public byte[] exportKeystore() {
+        long stamp = handle.readLock();
+        try {
+            return Native.exportKeystore(live());
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /** The id of the KEK that encrypts new values. */
+    public int activeKekId() {
+        long stamp = handle.readLock();
+        try {
+            return Native.activeKekId(live());
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /** True when the environment configured a legacy key for {@link #migrate(byte[], byte[])}. */
+    public boolean hasLegacyKey() {
+        long stamp = handle.readLock();
+        try {
+            return Native.hasLegacyKey(live());
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /** The envelope length for a plaintext of {@code plaintextLength} bytes. */
+    public static int encryptedLength(int plaintextLength) {
+        if (plaintextLength < 0 || plaintextLength > Integer.MAX_VALUE - OVERHEAD) {
+            throw new IllegalArgumentException("No envelope for a plaintext of " + plaintextLength + " bytes");
+        }
+        return plaintextLength + OVERHEAD;
+    }
+
+    /** The plaintext length of an envelope of {@code envelopeLength} bytes (0 if shorter than one). */
+    public static int decryptedLength(int envelopeLength) {
+        return Math.max(0, envelopeLength - OVERHEAD);
+    }
+
+    // ---- byte[] ------------------------------------------------------------------------------
+
+    /** Encrypts {@code plaintext} bound to {@code context} (may be empty) into a new envelope v1. */
+    public byte[] encrypt(byte[] plaintext, byte[] context) throws GeneralSecurityException {
+        Objects.requireNonNull(plaintext, "plaintext");
+        Objects.requireNonNull(context, "context");
+        byte[] out = new byte[encryptedLength(plaintext.length)];
+        long stamp = handle.readLock();
+        try {
+            Native.encrypt(live(), plaintext, context, out);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        return out;
+    }
+
+    /**
+     * Decrypts an envelope v1 bound to {@code context}.
+     *
+     * @throws AEADBadTagException when the value is not authentic under this context and keystore
+     */
+    public byte[] decrypt(byte[] envelope, byte[] context) throws GeneralSecurityException {
+        Objects.requireNonNull(envelope, "envelope");
+        Objects.requireNonNull(context, "context");
+        byte[] out = new byte[decryptedLength(envelope.length)];
+        long stamp = handle.readLock();
+        try {
+            Native.decrypt(live(), envelope, context, out);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        return out;
+    }
+
+    /**
+     * Migrates a legacy value (IV ‖ AES-128-CBC ciphertext, SPEC §7) to an envelope v1 bound to
+     * {@code context}, with the legacy key from the environment; the plaintext never leaves
+     * native code. A value that already is an authentic envelope v1 under {@code context} is
+     * returned unchanged.
+     */
+    public byte[] migrate(byte[] legacy, byte[] context) throws GeneralSecurityException {
+        return migrate(legacy, context, null);
+    }
+
+    /** As {@link #migrate(byte[], byte[])} with the caller's 16-byte legacy key (null: the environment's). */
+    public byte[] migrate(byte[] legacy, byte[] context, byte[] legacyKey16) throws GeneralSecurityException {
+        Objects.requireNonNull(legacy, "legacy");
+        Objects.requireNonNull(context, "context");
+        long stamp = handle.readLock();
+        try {
+            return Native.migrate(live(), legacy, context, legacyKey16, false);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    // ---- base64 text forms -------------------------------------------------------------------
+
+    /** Encrypts and returns the stored text form: standard base64 of the envelope. */
+    public String encryptToBase64(byte[] plaintext, byte[] context) throws GeneralSecurityException {
+        return Base64.getEncoder().encodeToString(encrypt(plaintext, context));
+    }
+
+    /** Decrypts the stored text form (base64 of an envelope). */
+    public byte[] decryptFromBase64(String envelopeBase64, byte[] context) throws GeneralSecurityException {
+        Objects.requireNonNull(envelopeBase64, "envelopeBase64");
+        return decrypt(decodeStored(envelopeBase64), context);
+    }
+
+    /** Encrypts a string (UTF-8) bound to a context (UTF-8) into the stored text form. */
+    public String encryptString(String plaintext, String context) throws GeneralSecurityException {
+        Objects.requireNonNull(plaintext, "plaintext");
+        Objects.requireNonNull(context, "context");
+        return encryptToBase64(plaintext.getBytes(StandardCharsets.UTF_8), context.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Decrypts the stored text form of a string encrypted with {@link #encryptString}.
+     *
+     * @throws IllegalArgumentException when the authentic plaintext is not UTF-8 text
+     */
+    public String decryptString(String envelopeBase64, String context) throws GeneralSecurityException {
+        Objects.requireNonNull(context, "context");
+        byte[] plaintext = decryptFromBase64(envelopeBase64, context.getBytes(StandardCharsets.UTF_8));
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(plaintext))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(
+                    "The value is authentic but its plaintext is not UTF-8 text: use decrypt(byte[], byte[])", e);
+        } finally {
+            java.util.Arrays.fill(plaintext, (byte) 0);
+        }
+    }
+
+    /**
+     * Migrates the stored text form of a legacy text value (base64) to the stored text form of an
+     * envelope v1; the legacy plaintext must be valid UTF-8 (text columns, SPEC §7). An envelope
+     * already authentic under {@code context} comes back unchanged.
+     */
+    public String migrateString(String legacyBase64, String context) throws GeneralSecurityException {
+        return migrateString(legacyBase64, context, null);
+    }
+
+    /** As {@link #migrateString(String, String)} with the caller's 16-byte legacy key (null: the environment's). */
+    public String migrateString(String legacyBase64, String context, byte[] legacyKey16)
+            throws GeneralSecurityException {
+        Objects.requireNonNull(legacyBase64, "legacyBase64");
+        Objects.requireNonNull(context, "context");
+        byte[] value = decodeStored(legacyBase64);
+        long stamp = handle.readLock();
+        byte[] out;
+        try {
+            out = Native.migrate(live(), value, context.getBytes(StandardCharsets.UTF_8), legacyKey16, true);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        return Base64.getEncoder().encodeToString(out);
+    }
+
+    private static byte[] decodeStored(String text) throws AEADBadTagException {
+        try {
+            return Base64.getMimeDecoder().decode(text.trim());
+        } catch (IllegalArgumentException e) {
+            throw new NotAuthenticException(ErrorKind.NOT_AUTHENTIC,
+                    "The value could not be authenticated: it is not valid base64");
+        }
+    }
+
+    // ---- direct ByteBuffers (no copy) --------------------------------------------------------
+
+    /**
+     * Encrypts the remaining bytes of the direct buffer {@code plaintext} into the direct buffer
+     * {@code out} at its position, like {@code Cipher.doFinal(ByteBuffer, ByteBuffer)}: on
+     * success {@code plaintext}'s position moves to its limit and {@code out}'s past the
+     * envelope. Nothing is copied.
+     *
+     * @return the envelope's length
+     * @throws ShortBufferException when {@code out} has less than {@code encryptedLength(plaintext.remaining())} bytes left
+     */
+    public int encrypt(ByteBuffer plaintext, byte[] context, ByteBuffer out) throws GeneralSecurityException {
+        checkDirect(plaintext, context, out);
+        int needed = encryptedLength(plaintext.remaining());
+        if (out.remaining() < needed) {
+            throw new ShortBufferException("Output buffer too small: " + needed + " bytes needed, "
+                    + out.remaining() + " given");
+        }
+        int n;
+        long stamp = handle.readLock();
+        try {
+            n = Native.encryptDirect(live(), plaintext, plaintext.position(), plaintext.remaining(), context,
+                    out, out.position(), out.remaining());
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        plaintext.position(plaintext.limit());
+        out.position(out.position() + n);
+        return n;
+    }
+
+    /**
+     * Decrypts the remaining bytes of the direct buffer {@code envelope} into the direct buffer
+     * {@code out}, as {@link #encrypt(ByteBuffer, byte[], ByteBuffer)}.
+     *
+     * @return the plaintext's length
+     * @throws AEADBadTagException when the value is not authentic
+     * @throws ShortBufferException when {@code out} has less than {@code decryptedLength(envelope.remaining())} bytes left
+     */
+    public int decrypt(ByteBuffer envelope, byte[] context, ByteBuffer out) throws GeneralSecurityException {
+        checkDirect(envelope, context, out);
+        int n;
+        long stamp = handle.readLock();
+        try {
+            n = Native.decryptDirect(live(), envelope, envelope.position(), envelope.remaining(), context,
+                    out, out.position(), out.remaining());
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        envelope.position(envelope.limit());
+        out.position(out.position() + n);
+        return n;
+    }
+
+    private static void checkDirect(ByteBuffer in, byte[] context, ByteBuffer out) {
+        Objects.requireNonNull(in, "input buffer");
+        Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(out, "output buffer");
+        if (!in.isDirect() || !out.isDirect()) {
+            throw new IllegalArgumentException("Both buffers must be direct ByteBuffers (ByteBuffer.allocateDirect); "
+                    + "use the byte[] methods for heap buffers");
+        }
+        if (out.isReadOnly()) {
+            throw new IllegalArgumentException("The output buffer is read-only");
+        }
+    }
+
+    // ---- batches: many small values in one native call ---------------------------------------
+
+    /** Encrypts {@code plaintexts[i]} bound to {@code contexts[i]}, for every i, in one native call. */
+    public byte[][] encryptBatch(byte[][] plaintexts, byte[][] contexts) throws GeneralSecurityException {
+        checkBatch(plaintexts, contexts, "plaintexts");
+        long stamp = handle.readLock();
+        try {
+            return Native.encryptBatch(live(), plaintexts, contexts);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Decrypts {@code envelopes[i]} bound to {@code contexts[i]}, for every i, in one native call.
+     * The first value that is not authentic fails the batch (the message names its index).
+     */
+    public byte[][] decryptBatch(byte[][] envelopes, byte[][] contexts) throws GeneralSecurityException {
+        checkBatch(envelopes, contexts, "envelopes");
+        long stamp = handle.readLock();
+        try {
+            return Native.decryptBatch(live(), envelopes, contexts);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Migrates many values in one native call, with a result per value: re-encrypted, already v1
+     * or undecryptable — one bad value does not fail the batch. Only what concerns the whole
+     * call throws (no legacy key configured, a legacy key not of 16 bytes, bad arguments).
+     *
+     * @param legacyKey16 the legacy AES-128 key, or null for the environment's
+     * @param requireUtf8 the legacy plaintexts must be valid UTF-8 (text columns, SPEC §7)
+     */
+    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey16,
+            boolean requireUtf8) throws GeneralSecurityException {
+        checkBatch(values, contexts, "values");
+        int n = values.length;
+        byte[][] out = new byte[n][];
+        int[] outcomes = new int[n];
+        String[] messages = new String[n];
+        long stamp = handle.readLock();
+        try {
+            Native.migrateBatch(live(), values, contexts, legacyKey16, requireUtf8, out, outcomes, messages);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        MigrationResult[] results = new MigrationResult[n];
+        for (int i = 0; i < n; i++) {
+            results[i] = MigrationResult.fromNative(outcomes[i], out[i], messages[i]);
+        }
+        return results;
+    }
+
+    /** {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with the environment's legacy key. */
+    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, boolean requireUtf8)
+            throws GeneralSecurityException {
+        return migrateBatch(values, contexts, null, requireUtf8);
+    }
+
+    private static void checkBatch(byte[][] values, byte[][] contexts, String what) {
+        Objects.requireNonNull(values, what);
+        Objects.requireNonNull(contexts, "contexts");
+        if (values.length != contexts.length) {
+            throw new IllegalArgumentException(what + " and contexts must have the same length (one context per value): "
+                    + values.length + " and " + contexts.length);
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == null) {
+                throw new NullPointerException(what + "[" + i + "]");
+            }
+            if (contexts[i] == null) {
+                throw new NullPointerException("contexts[" + i + "]");
+            }
+        }
+    }
+
+    // ---- lifetime ----------------------------------------------------------------------------
+
+    /** True once {@link #close()} has run. */
+    public boolean isClosed() {
+        return handle.closing;
+    }
+
+    /**
+     * Releases the native handle (its keys are zeroized). Waits for calls in progress on other
+     * threads; later calls throw {@link IllegalStateException}. Closing twice does nothing.
+     */
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    /** The live handle; the caller holds the read lock. */
+    private long live() {
+        long p = handle.ptr;
+        if (p == 0) {
+            throw closed();
+        }
+        return p;
+    }
+
+    private static IllegalStateException closed() {
+        return new IllegalStateException("This LkrCrypt is closed");
+    }
+
+    /** Benchmark support: nanoseconds for {@code iterations} operations on {@code size} bytes, timed inside Rust. */
+    long rustOnlyNanos(int size, int iterations, boolean decrypt) {
+        long stamp = handle.readLock();
+        try {
+            return Native.rustOnlyNanos(live(), size, iterations, decrypt);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    @Override
+    public String toString() {
+        try {
+            return "LkrCrypt[active KEK " + activeKekId() + "]";
+        } catch (IllegalStateException e) {
+            return "LkrCrypt[closed]";
+        }
+    }
+}

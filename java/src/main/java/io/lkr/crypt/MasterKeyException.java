@@ -1,0 +1,23 @@
+package io.lkr.crypt;
+
+import java.security.KeyException;
+
+/**
+ * The Customer Master Key cannot be used: its configuration breaks SPEC §2 (the message
+ * carries SPEC's text, e.g. {@code Size of the Master Key is invalid it must be 32 bytes
+ * however is X}), or AWS KMS failed ({@link ErrorKind#KMS}).
+ */
+public final class MasterKeyException extends KeyException implements LkrException {
+    private static final long serialVersionUID = 1L;
+    private final ErrorKind kind;
+
+    public MasterKeyException(ErrorKind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return kind;
+    }
+}

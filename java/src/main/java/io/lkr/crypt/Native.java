@@ -1,0 +1,56 @@
+package io.lkr.crypt;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The JNI entry points (src/jni/ in the crate). Package-private: {@link LkrCrypt} checks
+ * arguments, holds the handle's lock around every call and is the only caller. Failures are
+ * thrown through {@link LkrErrors#fromNative(int, String)}.
+ */
+final class Native {
+    private Native() {}
+
+    static {
+        NativeLoader.load();
+    }
+
+    /** Forces the library to load (and fail early if it cannot). */
+    static void ensureLoaded() {}
+
+    static native long openPath(String keystorePath);
+
+    static native long openBytes(byte[] keystoreOrNull);
+
+    static native void close(long handle);
+
+    static native byte[] exportKeystore(long handle);
+
+    static native int activeKekId(long handle);
+
+    static native boolean hasLegacyKey(long handle);
+
+    /** {@code out} has exactly {@code plaintext.length + 69} bytes. */
+    static native void encrypt(long handle, byte[] plaintext, byte[] context, byte[] out);
+
+    /** {@code out} has exactly {@code max(0, envelope.length - 69)} bytes; zeroed on failure. */
+    static native void decrypt(long handle, byte[] envelope, byte[] context, byte[] out);
+
+    static native byte[] migrate(long handle, byte[] value, byte[] context, byte[] legacyKeyOrNull,
+            boolean requireUtf8);
+
+    static native int encryptDirect(long handle, ByteBuffer src, int srcPos, int srcLen, byte[] context,
+            ByteBuffer dst, int dstPos, int dstLen);
+
+    static native int decryptDirect(long handle, ByteBuffer src, int srcPos, int srcLen, byte[] context,
+            ByteBuffer dst, int dstPos, int dstLen);
+
+    static native byte[][] encryptBatch(long handle, byte[][] plaintexts, byte[][] contexts);
+
+    static native byte[][] decryptBatch(long handle, byte[][] envelopes, byte[][] contexts);
+
+    static native void migrateBatch(long handle, byte[][] values, byte[][] contexts, byte[] legacyKeyOrNull,
+            boolean requireUtf8, byte[][] out, int[] outcomes, String[] messages);
+
+    /** Benchmark support only: nanoseconds for {@code iterations} operations timed inside Rust. */
+    static native long rustOnlyNanos(long handle, int size, int iterations, boolean decrypt);
+}

@@ -1,0 +1,112 @@
+package io.lkr.crypt;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Loads {@code liblkr_crypt}: {@code System.loadLibrary("lkr_crypt")} first (an installed
+ * library on {@code java.library.path}); otherwise the copy bundled in the jar at
+ * {@code /native/<os>-<arch>/liblkr_crypt.so}, written to a file in a new private (0700)
+ * temporary directory, checked against the bundled bytes, loaded, and deleted again (the
+ * mapping stays valid). The system property {@code lkr.crypt.library} names a library file to
+ * load instead; {@code lkr.crypt.tmpdir} the directory to extract into (default
+ * {@code java.io.tmpdir}).
+ */
+public final class NativeLoader {
+    private static volatile String loadedFrom;
+
+    private NativeLoader() {}
+
+    /** Where the library was loaded from: "system", "bundled", or a file path; null before. */
+    public static String loadedFrom() {
+        return loadedFrom;
+    }
+
+    static synchronized void load() {
+        if (loadedFrom != null) {
+            return;
+        }
+        String explicit = System.getProperty("lkr.crypt.library");
+        if (explicit != null && !explicit.isEmpty()) {
+            System.load(Paths.get(explicit).toAbsolutePath().toString());
+            loadedFrom = explicit;
+            return;
+        }
+        UnsatisfiedLinkError systemFailure;
+        try {
+            System.loadLibrary("lkr_crypt");
+            loadedFrom = "system";
+            return;
+        } catch (UnsatisfiedLinkError e) {
+            systemFailure = e;
+        }
+        String resource = "/native/" + platform() + "/liblkr_crypt.so";
+        try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                UnsatisfiedLinkError e = new UnsatisfiedLinkError("liblkr_crypt is neither on java.library.path ("
+                        + systemFailure.getMessage() + ") nor bundled at " + resource);
+                e.addSuppressed(systemFailure);
+                throw e;
+            }
+            loadBundled(in.readAllBytes());
+            loadedFrom = "bundled";
+        } catch (IOException e) {
+            UnsatisfiedLinkError err = new UnsatisfiedLinkError("Could not extract the bundled liblkr_crypt: " + e);
+            err.initCause(e);
+            throw err;
+        }
+    }
+
+    private static void loadBundled(byte[] library) throws IOException {
+        String base = System.getProperty("lkr.crypt.tmpdir", System.getProperty("java.io.tmpdir"));
+        Path dir = Files.createTempDirectory(Paths.get(base), "lkr-crypt-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path file = dir.resolve("liblkr_crypt.so");
+        try {
+            Files.write(file, library, java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE);
+            if (!Arrays.equals(sha256(Files.readAllBytes(file)), sha256(library))) {
+                throw new IOException("the extracted copy at " + file + " differs from the bundled library");
+            }
+            System.load(file.toAbsolutePath().toString());
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code linux-x86_64}, {@code linux-aarch64}, ... */
+    static String platform() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        if (os.startsWith("linux")) {
+            os = "linux";
+        } else if (os.startsWith("mac")) {
+            os = "macos";
+        } else if (os.startsWith("windows")) {
+            os = "windows";
+        }
+        if (arch.equals("amd64") || arch.equals("x86_64")) {
+            arch = "x86_64";
+        } else if (arch.equals("arm64")) {
+            arch = "aarch64";
+        }
+        return os + "-" + arch;
+    }
+}

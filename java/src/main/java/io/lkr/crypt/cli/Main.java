@@ -1,0 +1,43 @@
+package io.lkr.crypt.cli;
+
+import java.io.PrintStream;
+import java.util.List;
+
+/**
+ * {@code java -jar lkr-crypt.jar <task> [options]} (SPEC §9). The tasks arrive in later
+ * issues; for now this knows their names: no task prints the list, an unknown task prints
+ * {@code Could not find task "<name>"} and the list (exit status 2).
+ */
+public final class Main {
+    static final List<String> TASKS = List.of("generate_master_key", "migrate_encryption", "encrypt_file",
+            "decrypt_file", "rekey", "rotate_kek", "export_keystore", "status");
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            usage(args.length == 0 ? err : out);
+            return args.length == 0 ? 2 : 0;
+        }
+        String task = args[0];
+        if (!TASKS.contains(task)) {
+            err.println("Could not find task \"" + task + "\"");
+            usage(err);
+            return 2;
+        }
+        err.println("The task " + task + " is not available in this build of lkr-crypt yet");
+        return 1;
+    }
+
+    private static void usage(PrintStream s) {
+        s.println("Usage: java -jar lkr-crypt.jar <task> [options]");
+        s.println("Tasks:");
+        for (String t : TASKS) {
+            s.println("  " + t);
+        }
+    }
+}

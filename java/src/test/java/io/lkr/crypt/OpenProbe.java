@@ -1,0 +1,32 @@
+package io.lkr.crypt;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+
+/**
+ * Run in a forked JVM with a controlled environment by the tests: opens a keystore from the
+ * environment and reports on stdout, one line: {@code OK kek=<id> legacy=<bool> loaded=<from>}
+ * or {@code EXC <exception class> <message>}. With a third argument, migrates that base64
+ * legacy value (context "T.C:1") and prints {@code MIGRATED <plaintext>} after decrypting it.
+ *
+ * <p>Usage: {@code OpenProbe path <keystore file> [legacyBase64]} or {@code OpenProbe bytes - }.
+ */
+public final class OpenProbe {
+    private OpenProbe() {}
+
+    public static void main(String[] args) {
+        try (LkrCrypt c = args[0].equals("path") ? LkrCrypt.openFromEnvironment(Path.of(args[1]))
+                : LkrCrypt.openFromEnvironment((byte[]) null)) {
+            System.out.println("OK kek=" + c.activeKekId() + " legacy=" + c.hasLegacyKey() + " loaded="
+                    + NativeLoader.loadedFrom());
+            if (args.length > 2) {
+                byte[] ctx = "T.C:1".getBytes(StandardCharsets.UTF_8);
+                byte[] env = c.migrate(Base64.getDecoder().decode(args[2]), ctx);
+                System.out.println("MIGRATED " + new String(c.decrypt(env, ctx), StandardCharsets.UTF_8));
+            }
+        } catch (Exception e) {
+            System.out.println("EXC " + e.getClass().getName() + " " + e.getMessage());
+        }
+    }
+}

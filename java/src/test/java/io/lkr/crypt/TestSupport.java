@@ -1,0 +1,93 @@
+package io.lkr.crypt;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Helpers shared by the tests: random bytes, forked JVMs with their own environment. */
+final class TestSupport {
+    static final SecureRandom RANDOM = new SecureRandom();
+    /** The CMK the pom gives the test JVM in LKR_MASTER_KEY_ENV. */
+    static final String TEST_CMK = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+
+    private TestSupport() {}
+
+    static byte[] random(int n) {
+        byte[] b = new byte[n];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A fresh handle on a new in-memory keystore under the test CMK. */
+    static LkrCrypt openNew() throws Exception {
+        return LkrCrypt.openFromEnvironment((byte[]) null);
+    }
+
+    /** The result of a forked JVM. */
+    static final class Run {
+        final int exit;
+        final String out;
+        final String err;
+
+        Run(int exit, String out, String err) {
+            this.exit = exit;
+            this.out = out;
+            this.err = err;
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + exit + "\nstdout: " + out + "\nstderr: " + err;
+        }
+    }
+
+    static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /**
+     * Runs {@code java <jvmArgs...>} with an environment holding no LKR_ variable except
+     * {@code env}'s, and waits for it (60 s at most).
+     */
+    static Run fork(Map<String, String> env, List<String> jvmArgs) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBin());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.addAll(jvmArgs);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("LKR_") || k.startsWith("AWS_"));
+        pb.environment().putAll(env);
+        Path out = Files.createTempFile("lkr-fork", ".out");
+        Path err = Files.createTempFile("lkr-fork", ".err");
+        try {
+            pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+            Process p = pb.start();
+            p.getOutputStream().close();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("forked JVM did not finish in 60 s: " + cmd);
+            }
+            return new Run(p.exitValue(), Files.readString(out).trim(), Files.readString(err).trim());
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** Runs {@link OpenProbe} on the test class path. */
+    static Run probe(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> a = new ArrayList<>(List.of("-cp", System.getProperty("java.class.path"), OpenProbe.class.getName()));
+        a.addAll(List.of(args));
+        return fork(env, a);
+    }
+}
