@@ -1,5 +1,8 @@
 package io.lkr.crypt;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -448,6 +451,66 @@ public final class LkrCrypt implements AutoCloseable {
     public void close() {
         cleanable.clean();
     }
+
+    /** Default stream segment size (SPEC §5): 64 KiB of plaintext per segment. */
+    public static final int DEFAULT_SEGMENT_SIZE = 65536;
+
+    /**
+     * An output stream that encrypts what is written to it as a stream v1 (SPEC §5) bound to
+     * {@code context}, with the default segment size. Close it to complete the stream.
+     */
+    public EncryptingOutputStream encryptingStream(OutputStream out, byte[] context)
+            throws IOException, GeneralSecurityException {
+        return encryptingStream(out, context, DEFAULT_SEGMENT_SIZE);
+    }
+
+    /**
+     * As {@link #encryptingStream(OutputStream, byte[])} with {@code segmentSize} plaintext
+     * bytes per segment (4096 to 16 MiB). Writes the stream header at once.
+     */
+    public EncryptingOutputStream encryptingStream(OutputStream out, byte[] context, int segmentSize)
+            throws IOException, GeneralSecurityException {
+        Objects.requireNonNull(out, "out");
+        Objects.requireNonNull(context, "context");
+        byte[] header = new byte[STREAM_HEADER_LEN];
+        long stream;
+        long stamp = handle.readLock();
+        try {
+            stream = Native.streamEncryptInit(live(), context, segmentSize, header);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        try {
+            return new EncryptingOutputStream(out, stream, segmentSize, header);
+        } catch (IOException | RuntimeException e) {
+            Native.streamEncryptFree(stream);
+            throw e;
+        }
+    }
+
+    /**
+     * An input stream that decrypts the stream v1 read from {@code in}, bound to
+     * {@code context}. Reads the 52-byte header now: a foreign or unknown-KEK stream fails
+     * here; damage further on fails while reading (an {@link IOException} whose cause is the
+     * {@link GeneralSecurityException}).
+     */
+    public DecryptingInputStream decryptingStream(InputStream in, byte[] context)
+            throws IOException, GeneralSecurityException {
+        Objects.requireNonNull(in, "in");
+        Objects.requireNonNull(context, "context");
+        byte[] header = in.readNBytes(STREAM_HEADER_LEN);
+        long stream;
+        long stamp = handle.readLock();
+        try {
+            stream = Native.streamDecryptInit(live(), header, context);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        int segmentSize = java.nio.ByteBuffer.wrap(header, 9, 4).getInt();
+        return new DecryptingInputStream(in, stream, segmentSize);
+    }
+
+    private static final int STREAM_HEADER_LEN = 52;
 
     /** The live handle; the caller holds the read lock. */
     private long live() {

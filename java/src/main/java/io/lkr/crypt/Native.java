@@ -53,4 +53,21 @@ final class Native {
 
     /** Benchmark support only: nanoseconds for {@code iterations} operations timed inside Rust. */
     static native long rustOnlyNanos(long handle, int size, int iterations, boolean decrypt);
+
+    // Streams (SPEC §5): a stream handle owns its derived key; one thread at a time.
+    static native long streamEncryptInit(long handle, byte[] context, int segmentSize, byte[] header52);
+
+    static native int streamEncryptUpdate(long stream, byte[] in, int off, int len, byte[] out);
+
+    static native int streamEncryptFinish(long stream, byte[] out);
+
+    static native void streamEncryptFree(long stream);
+
+    static native long streamDecryptInit(long handle, byte[] header52, byte[] context);
+
+    static native int streamDecryptUpdate(long stream, byte[] in, int off, int len, byte[] out);
+
+    static native int streamDecryptFinish(long stream, byte[] out);
+
+    static native void streamDecryptFree(long stream);
 }

@@ -4,9 +4,9 @@ import java.io.PrintStream;
 import java.util.List;
 
 /**
- * {@code java -jar lkr-crypt.jar <task> [options]} (SPEC §9). The tasks arrive in later
- * issues; for now this knows their names: no task prints the list, an unknown task prints
- * {@code Could not find task "<name>"} and the list (exit status 2).
+ * {@code java -jar lkr-crypt.jar <task> [options]} (SPEC §9): dispatches to the task classes.
+ * No task prints the list, an unknown task prints {@code Could not find task "<name>"} and the
+ * list (exit status 2).
  */
 public final class Main {
     static final List<String> TASKS = List.of("generate_master_key", "migrate_encryption", "encrypt_file",
@@ -24,13 +24,25 @@ public final class Main {
             return args.length == 0 ? 2 : 0;
         }
         String task = args[0];
+        Integer dbTask = DbTasks.run(task, java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        if (dbTask != null) {
+            return dbTask;
+        }
         if (!TASKS.contains(task)) {
             err.println("Could not find task \"" + task + "\"");
             usage(err);
             return 2;
         }
-        err.println("The task " + task + " is not available in this build of lkr-crypt yet");
-        return 1;
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        switch (task) {
+            case "encrypt_file":
+                return FileTasks.encryptFile(rest, out, err);
+            case "decrypt_file":
+                return FileTasks.decryptFile(rest, out, err);
+            default:
+                err.println("The task " + task + " is not available in this build of lkr-crypt yet");
+                return 1;
+        }
     }
 
     private static void usage(PrintStream s) {

@@ -1,0 +1,240 @@
+package io.lkr.crypt.cli;
+
+import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.db.InternalDb;
+import io.lkr.crypt.db.KeystoreStore;
+import io.lkr.crypt.db.Schema;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code encrypt_file IN OUT} and {@code decrypt_file IN OUT} (SPEC §9): stream format v1 for
+ * backups and cached files, {@code -} meaning stdin / stdout. The output file is written to a
+ * temporary file beside it and renamed into place only when the whole stream is done, so a
+ * failed decrypt leaves no partial plaintext behind. Diagnostics go to stderr (stdout may be
+ * the data). The keystore comes from {@code --keystore FILE}, else the internal database.
+ */
+public final class FileTasks {
+    private FileTasks() {}
+
+    public static int encryptFile(String[] args, PrintStream out, PrintStream err) {
+        return TaskSupport.execute(new Encrypt(err), args, out, err);
+    }
+
+    public static int decryptFile(String[] args, PrintStream out, PrintStream err) {
+        return TaskSupport.execute(new Decrypt(err), args, out, err);
+    }
+
+    abstract static class FileTask implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "IN", description = "Input file, or - for stdin")
+        String in;
+
+        @Parameters(index = "1", paramLabel = "OUT", description = "Output file, or - for stdout")
+        String out;
+
+        @Option(names = "--context", paramLabel = "TEXT", defaultValue = "",
+                description = "Context the stream is bound to (default: empty)")
+        String context;
+
+        @Option(names = "--keystore", paramLabel = "FILE",
+                description = "Keystore file to use instead of the internal database's")
+        Path keystore;
+
+        @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
+                description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
+        Path creds;
+
+        final PrintStream err;
+
+        FileTask(PrintStream err) {
+            this.err = err;
+        }
+
+        abstract boolean writes();
+
+        abstract void transfer(LkrCrypt crypt, InputStream src, OutputStream dst)
+                throws IOException, GeneralSecurityException;
+
+        @Override
+        public Integer call() {
+            // SPEC §9: the CMK configuration is validated before anything else.
+            try (LkrCrypt check = LkrCrypt.openFromEnvironment((byte[]) null)) {
+                // valid
+            } catch (GeneralSecurityException e) {
+                err.println(e.getMessage());
+                return TaskSupport.FAILED;
+            }
+            try (LkrCrypt crypt = open()) {
+                if (crypt == null) {
+                    return TaskSupport.FAILED;
+                }
+                return run(crypt);
+            } catch (GeneralSecurityException e) {
+                err.println(e.getMessage());
+                return TaskSupport.FAILED;
+            }
+        }
+
+        private LkrCrypt open() throws GeneralSecurityException {
+            if (keystore != null) {
+                if (!writes() && !Files.exists(keystore)) {
+                    err.println("Missing keystore: " + keystore + " does not exist (decrypt_file only reads a keystore)");
+                    return null;
+                }
+                return LkrCrypt.openFromEnvironment(keystore);
+            }
+            InternalDb db;
+            try {
+                db = InternalDb.fromCreds(creds);
+            } catch (IOException e) {
+                err.println(e.getMessage());
+                return null;
+            }
+            try (Connection c = db.connect(writes())) {
+                if (writes()) {
+                    Schema.ensure(c, db.dialect());
+                    return KeystoreStore.openForWriting(c, db.dialect());
+                }
+                return KeystoreStore.openExisting(c, db.dialect(), db.toString());
+            } catch (SQLException e) {
+                err.println((writes() ? "" : "Missing keystore: ") + TaskSupport.describe(e, db)
+                        + (writes() ? "" : " (give --keystore FILE to use a keystore file)"));
+                return null;
+            }
+        }
+
+        private int run(LkrCrypt crypt) {
+            Path target = out.equals("-") ? null : Path.of(out);
+            Path tmp = null;
+            try (InputStream src = in.equals("-") ? System.in : Files.newInputStream(Path.of(in))) {
+                OutputStream dst;
+                if (target == null) {
+                    dst = new NonClosing(System.out);
+                } else {
+                    Path dir = target.toAbsolutePath().getParent();
+                    tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+                    dst = Files.newOutputStream(tmp);
+                }
+                try (OutputStream o = dst) {
+                    transfer(crypt, src, o);
+                }
+                if (tmp != null) {
+                    try {
+                        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    } catch (AtomicMoveNotSupportedException e) {
+                        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                    tmp = null;
+                }
+                return TaskSupport.OK;
+            } catch (NoSuchFileException | FileNotFoundException e) {
+                err.println("Cannot read " + in + ": no such file");
+                return TaskSupport.FAILED;
+            } catch (IOException e) {
+                Throwable cause = e.getCause() instanceof GeneralSecurityException ? e.getCause() : e;
+                err.println((writes() ? "encrypt_file" : "decrypt_file") + " failed: " + cause.getMessage());
+                return TaskSupport.FAILED;
+            } catch (GeneralSecurityException e) {
+                err.println((writes() ? "encrypt_file" : "decrypt_file") + " failed: " + e.getMessage());
+                return TaskSupport.FAILED;
+            } finally {
+                if (tmp != null) {
+                    try {
+                        Files.deleteIfExists(tmp);
+                    } catch (IOException ignored) {
+                        // best effort: the file holds no plaintext of an unauthenticated segment
+                    }
+                }
+            }
+        }
+    }
+
+    @Command(name = "encrypt_file", mixinStandardHelpOptions = true,
+            description = "Encrypts IN into OUT as an lkr-crypt stream (SPEC §5); - is stdin/stdout.")
+    static final class Encrypt extends FileTask {
+        @Option(names = "--segment-size", paramLabel = "N", defaultValue = "65536",
+                description = "Plaintext bytes per segment, 4096 to 16777216 (default: ${DEFAULT-VALUE})")
+        int segmentSize;
+
+        Encrypt(PrintStream err) {
+            super(err);
+        }
+
+        @Override
+        boolean writes() {
+            return true;
+        }
+
+        @Override
+        void transfer(LkrCrypt crypt, InputStream src, OutputStream dst) throws IOException, GeneralSecurityException {
+            try (OutputStream enc = crypt.encryptingStream(new NonClosing(dst), context.getBytes(StandardCharsets.UTF_8),
+                    segmentSize)) {
+                src.transferTo(enc);
+            }
+        }
+    }
+
+    @Command(name = "decrypt_file", mixinStandardHelpOptions = true,
+            description = "Decrypts the lkr-crypt stream IN into OUT; - is stdin/stdout. Writes nothing on failure.")
+    static final class Decrypt extends FileTask {
+        Decrypt(PrintStream err) {
+            super(err);
+        }
+
+        @Override
+        boolean writes() {
+            return false;
+        }
+
+        @Override
+        void transfer(LkrCrypt crypt, InputStream src, OutputStream dst) throws IOException, GeneralSecurityException {
+            try (InputStream dec = crypt.decryptingStream(new NonClosingIn(src), context.getBytes(StandardCharsets.UTF_8))) {
+                dec.transferTo(dst);
+            }
+        }
+    }
+
+    /** Keeps stdout (or the caller's stream) open when the encrypting stream closes. */
+    private static final class NonClosing extends java.io.FilterOutputStream {
+        NonClosing(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.flush();
+        }
+    }
+
+    private static final class NonClosingIn extends java.io.FilterInputStream {
+        NonClosingIn(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public void close() {
+            // the caller closes it
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package io.lkr.crypt.cli;
+
+import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.db.EncryptedColumn;
+import io.lkr.crypt.db.InternalDb;
+import io.lkr.crypt.db.KeystoreStore;
+import io.lkr.crypt.db.LiveNodes;
+import io.lkr.crypt.db.Manifest;
+import io.lkr.crypt.db.Migration;
+import io.lkr.crypt.db.Schema;
+import io.lkr.crypt.db.Settings;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code migrate_encryption [-d db.yaml]}: re-encrypts the internal database from legacy
+ * AES-128-CBC to AES-256-GCM (SPEC §9). Order: the CMK configuration (SPEC §2), the live-node
+ * check, the check of every value, then the committed batches; see {@link Migration}.
+ */
+@Command(name = "migrate_encryption", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Re-encrypts the internal database from legacy AES-128-CBC to AES-256-GCM.")
+public final class MigrateEncryptionTask implements Callable<Integer> {
+    /** SPEC §9's log line. */
+    public static final String START_MESSAGE = "Starting migration from AES-128-CBC Legacy to AES-GCM-256";
+
+    @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
+            description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
+    Path creds;
+
+    @Option(names = "--columns", paramLabel = "FILE", description = "Manifest of encrypted columns "
+            + "(default: ${DEFAULT-VALUE})", defaultValue = Manifest.DEFAULT_FILE)
+    Path columns;
+
+    @Option(names = "--skip-undecryptable", description = "Leave values that do not decrypt untouched, "
+            + "report them and exit with 3")
+    boolean skipUndecryptable;
+
+    @Option(names = "--dry-run", description = "Count and check every value; change nothing")
+    boolean dryRun;
+
+    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "1000",
+            description = "Rows per committed batch (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--log-dir", hidden = true, defaultValue = "log")
+    Path logDir;
+
+    @Option(names = "--progress-interval-ms", hidden = true, defaultValue = "5000")
+    long progressIntervalMs;
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final byte[] legacyKey;
+
+    MigrateEncryptionTask(PrintStream out, PrintStream err, byte[] legacyKey) {
+        this.out = out;
+        this.err = err;
+        this.legacyKey = legacyKey;
+    }
+
+    /** Runs the task; returns the exit status (0, 1, 2 or 3). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, null);
+    }
+
+    /**
+     * As {@link #run(String[], PrintStream, PrintStream)} with the caller's 16-byte legacy key
+     * (SPEC §7: the key may come from the caller) instead of the environment's (null).
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err, byte[] legacyKey) {
+        return TaskSupport.execute(new MigrateEncryptionTask(out, err, legacyKey), args, out, err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    @Override
+    public Integer call() {
+        if (batchSize < 1 || batchSize > 100_000) {
+            err.println("--batch-size must be between 1 and 100000");
+            return TaskSupport.USAGE;
+        }
+        try (TaskLog log = new TaskLog(logDir, out, err)) {
+            return migrate(log);
+        }
+    }
+
+    private int migrate(TaskLog log) {
+        // 1. The CMK configuration (SPEC §2), before the database is touched.
+        LkrCrypt fresh = TaskSupport.validateMasterKey(log);
+        if (fresh == null) {
+            return TaskSupport.FAILED;
+        }
+        LkrCrypt crypt = fresh;
+        InternalDb db = null;
+        try {
+            List<EncryptedColumn> manifest;
+            try {
+                manifest = Manifest.load(columns);
+            } catch (IOException e) {
+                log.error(e.getMessage());
+                return TaskSupport.FAILED;
+            }
+            db = TaskSupport.database(creds, log);
+            if (db == null) {
+                return TaskSupport.FAILED;
+            }
+            try (Connection c = db.connect()) {
+                c.setAutoCommit(false);
+                Schema.ensure(c, db.dialect());
+                // 2. Live nodes, by the database's clock.
+                if (!LiveNodes.find(c, db.dialect()).isEmpty()) {
+                    log.error(LiveNodes.MESSAGE);
+                    return TaskSupport.FAILED;
+                }
+                // 3. The keystore: the stored one, else the new one (published before the first write).
+                byte[] stored = KeystoreStore.read(c, db.dialect());
+                c.commit();
+                if (stored != null) {
+                    crypt = LkrCrypt.openFromEnvironment(stored);
+                    fresh.close();
+                }
+                return work(log, db, c, manifest, crypt, stored == null);
+            }
+        } catch (GeneralSecurityException e) {
+            log.error(e.getMessage());
+            return TaskSupport.FAILED;
+        } catch (SQLException e) {
+            log.error(TaskSupport.describe(e, db));
+            return TaskSupport.FAILED;
+        } finally {
+            crypt.close();
+            fresh.close();
+        }
+    }
+
+    private int work(TaskLog log, InternalDb db, Connection c, List<EncryptedColumn> manifest, LkrCrypt crypt,
+            boolean newKeystore) throws SQLException, GeneralSecurityException {
+        Migration.Options o = new Migration.Options();
+        o.batchSize = batchSize;
+        o.skipUndecryptable = skipUndecryptable;
+        o.legacyKey = legacyKey;
+        ProgressDisplay progress = new ProgressDisplay(err, ProgressDisplay.isTerminal(), log, progressIntervalMs);
+        Migration m = new Migration(c, db.dialect(), manifest, o, progress);
+        m.checkTables();
+        c.commit();
+        if (dryRun) {
+            log.info("Dry run: checking the migration from AES-128-CBC Legacy to AES-GCM-256 of " + db
+                    + "; nothing will be written");
+        } else {
+            log.infoLine(START_MESSAGE);
+        }
+        long total = m.countValues();
+        Migration.Report check = m.check(crypt);
+        if (!check.undecryptable.isEmpty()) {
+            log.error(check.undecryptable.size() + " value(s) do not decrypt with the legacy key (table, key):");
+            for (Migration.Undecryptable u : check.undecryptable) {
+                log.error("  " + u);
+            }
+            if (!skipUndecryptable) {
+                summary(log, check, false, true);
+                log.error("Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE), "
+                        + "or rerun with --skip-undecryptable to leave these values untouched.");
+                return TaskSupport.FAILED;
+            }
+        }
+        if (dryRun) {
+            summary(log, check, false, true);
+            log.info("Dry run: nothing was written.");
+            return check.undecryptable.isEmpty() ? TaskSupport.OK : TaskSupport.SKIPPED;
+        }
+        LkrCrypt writer = crypt;
+        if (newKeystore) {
+            writer = KeystoreStore.publishOrAdopt(c, db.dialect(), crypt);
+            log.fileOnly("INFO", "Created the keystore of the internal database (" + Settings.KEYSTORE + ")");
+        }
+        try {
+            Migration.Report done = m.write(writer, total);
+            long skipped = done.total(s -> s.undecryptable) + done.total(s -> s.conflicts);
+            if (skipped == 0) {
+                Settings.put(c, db.dialect(), Settings.SCHEME, Settings.SCHEME_GCM);
+            }
+            done.cryptoNanos += check.cryptoNanos;
+            done.totalNanos += check.totalNanos;
+            summary(log, done, true, false);
+            if (done.total(s -> s.conflicts) > 0) {
+                log.warn(done.total(s -> s.conflicts) + " value(s) changed during the migration and were left "
+                        + "as they are: run migrate_encryption again.");
+            }
+            if (done.total(s -> s.undecryptable) > 0) {
+                log.warn(done.total(s -> s.undecryptable) + " value(s) that do not decrypt were left untouched "
+                        + "(--skip-undecryptable); the encryption scheme is not recorded.");
+                return TaskSupport.SKIPPED;
+            }
+            return skipped == 0 ? TaskSupport.OK : TaskSupport.SKIPPED;
+        } finally {
+            if (writer != crypt) {
+                writer.close();
+            }
+        }
+    }
+
+    private static void summary(TaskLog log, Migration.Report r, boolean wrote, boolean check) {
+        String fmt = "  %-40s %12s %12s %12s %14s %8s";
+        log.info(check ? "Check summary (nothing written):" : "Migration summary:");
+        log.info(String.format(Locale.ROOT, fmt, "column", "values", "already v1", wrote ? "migrated" : "legacy",
+                "undecryptable", "empty"));
+        for (Migration.ColumnSummary s : r.columns) {
+            log.info(String.format(Locale.ROOT, fmt, s.column.name(), s.values, s.alreadyV1,
+                    wrote ? s.migrated : s.legacy, s.undecryptable, s.empty));
+        }
+        double secs = r.totalNanos / 1e9;
+        long rows = r.total(s -> s.values + s.empty);
+        log.info(String.format(Locale.ROOT, "  %d rows in %.1f s (%,.0f rows/s); time in crypto: %.1f %%",
+                rows, secs, secs > 0 ? rows / secs : 0.0,
+                r.totalNanos > 0 ? 100.0 * r.cryptoNanos / r.totalNanos : 0.0));
+    }
+}

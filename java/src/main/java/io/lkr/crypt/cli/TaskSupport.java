@@ -1,0 +1,87 @@
+package io.lkr.crypt.cli;
+
+import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.db.InternalDb;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.sql.SQLException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+
+/** What the database tasks share: running a picocli command with exit codes 0/1/2/3 (SPEC §9). */
+final class TaskSupport {
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+    static final int SKIPPED = 3;
+
+    private TaskSupport() {}
+
+    /** Parses {@code args} into {@code command} and runs it; usage errors exit with 2. */
+    static int execute(Callable<Integer> command, String[] args, PrintStream out, PrintStream err) {
+        // The CLI reports database failures itself; MariaDB Connector/J would also print them raw.
+        if (System.getProperty("mariadb.logging.disable") == null) {
+            System.setProperty("mariadb.logging.disable", "true");
+        }
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        cl.setErr(new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true));
+        cl.setExitCodeExceptionMapper(t -> FAILED);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            CommandLine c = ex.getCommandLine();
+            c.getErr().println(ex.getMessage());
+            c.usage(c.getErr());
+            return USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            c.getErr().println("Failed: " + ex);
+            return FAILED;
+        });
+        return cl.execute(args);
+    }
+
+    /** The internal database of {@code -d}, or a message and null. */
+    static InternalDb database(Path creds, TaskLog log) {
+        try {
+            return InternalDb.fromCreds(creds);
+        } catch (IOException e) {
+            log.error(e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Validates the CMK configuration of the environment (SPEC §2) before the database is
+     * touched: opens an engine over a new, unpublished keystore. Returns it, or logs the
+     * engine's message and returns null.
+     */
+    static LkrCrypt validateMasterKey(TaskLog log) {
+        try {
+            return LkrCrypt.openFromEnvironment((byte[]) null);
+        } catch (GeneralSecurityException e) {
+            log.error(e.getMessage());
+            return null;
+        }
+    }
+
+    /** An operator's message for a database failure (no value, no password). */
+    static String describe(SQLException e, InternalDb db) {
+        String m = e.getMessage();
+        return "Internal database " + db + ": " + (m == null ? e.getClass().getSimpleName() : m);
+    }
+
+    /** Closes quietly. */
+    static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // nothing to do
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package io.lkr.crypt.db;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * Where the internal database is (SPEC §9): the embedded HyperSQL file database
+ * {@code ./.db/lkr} by default, or the one a {@code db.yaml} names ({@code dialect},
+ * {@code host}, {@code port}, {@code database}, {@code username}, {@code password}; for
+ * {@code hsqldb}, {@code database} is the file path). The password never appears in
+ * {@link #toString()} or any message.
+ */
+public final class InternalDb {
+    /** The default embedded database, relative to the working directory. */
+    public static final String DEFAULT_HSQLDB_PATH = "./.db/lkr";
+
+    private final Dialect dialect;
+    private final String url;
+    private final String username;
+    private final String password;
+    private final String description;
+
+    private InternalDb(Dialect dialect, String url, String username, String password, String description) {
+        this.dialect = dialect;
+        this.url = url;
+        this.username = username;
+        this.password = password;
+        this.description = description;
+    }
+
+    /** The embedded HyperSQL file database at {@code path} (user SA, empty password). */
+    public static InternalDb hsqldb(String path) {
+        return hsqldb(path, "SA", "");
+    }
+
+    private static InternalDb hsqldb(String path, String user, String password) {
+        Objects.requireNonNull(path, "path");
+        String url = "jdbc:hsqldb:file:" + path + ";shutdown=true";
+        return new InternalDb(Dialect.HSQLDB, url, user, password, "jdbc:hsqldb:file:" + path);
+    }
+
+    /** A MySQL / MariaDB database. */
+    public static InternalDb mysql(String host, int port, String database, String user, String password) {
+        String url = "jdbc:mariadb://" + host + ":" + port + "/" + database;
+        return new InternalDb(Dialect.MYSQL, url, user, password == null ? "" : password,
+                "mysql://" + user + "@" + host + ":" + port + "/" + database);
+    }
+
+    /** The database named by {@code credsOrNull} (a db.yaml), or the default embedded one. */
+    public static InternalDb fromCreds(Path credsOrNull) throws IOException {
+        if (credsOrNull == null) {
+            return hsqldb(DEFAULT_HSQLDB_PATH);
+        }
+        Object doc;
+        try (Reader r = Files.newBufferedReader(credsOrNull, StandardCharsets.UTF_8)) {
+            doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IOException("Database credentials file not found: " + credsOrNull, e);
+        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+            throw new IOException("Database credentials file " + credsOrNull + " is not valid YAML: "
+                    + e.getMessage(), e);
+        }
+        if (!(doc instanceof Map)) {
+            throw new IOException("Database credentials file " + credsOrNull + " must be a YAML mapping "
+                    + "(dialect, host, port, database, username, password)");
+        }
+        Map<?, ?> m = (Map<?, ?>) doc;
+        Dialect d;
+        try {
+            d = Dialect.fromName(str(m, "dialect", null));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(credsOrNull + ": " + e.getMessage(), e);
+        }
+        String database = str(m, "database", null);
+        if (database == null || database.isEmpty()) {
+            throw new IOException(credsOrNull + ": \"database\" is missing");
+        }
+        if (d == Dialect.HSQLDB) {
+            return hsqldb(database, str(m, "username", "SA"), str(m, "password", ""));
+        }
+        String portText = str(m, "port", "3306");
+        int port;
+        try {
+            port = Integer.parseInt(portText.trim());
+        } catch (NumberFormatException e) {
+            throw new IOException(credsOrNull + ": \"port\" is not a number: " + portText, e);
+        }
+        return mysql(str(m, "host", "127.0.0.1"), port, database, str(m, "username", "root"),
+                str(m, "password", ""));
+    }
+
+    private static String str(Map<?, ?> m, String key, String dflt) {
+        Object v = m.get(key);
+        return v == null ? dflt : String.valueOf(v);
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** Opens a connection (auto-commit on, session in UTC). */
+    public Connection connect() throws SQLException {
+        return connect(true);
+    }
+
+    /**
+     * Opens a connection; with {@code createIfMissing} false an embedded database that does not
+     * exist yet is an error instead of a new empty database (read-only tasks).
+     */
+    public Connection connect(boolean createIfMissing) throws SQLException {
+        dialect.loadDriver();
+        Properties p = new Properties();
+        p.setProperty("user", username);
+        p.setProperty("password", password);
+        String u = url;
+        if (dialect == Dialect.HSQLDB && !createIfMissing) {
+            u += ";ifexists=true";
+        }
+        Connection c = DriverManager.getConnection(u, p);
+        try {
+            dialect.setupSession(c);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    /** Where the database is, without the password. */
+    @Override
+    public String toString() {
+        return description;
+    }
+}

@@ -1,0 +1,106 @@
+package io.lkr.crypt.db;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * The manifest of encrypted columns (SPEC §9), a YAML list:
+ * <pre>
+ * - {table: CONNECTION, key: ID, column: PASSWORD, context: row}
+ * - {table: OAUTH_CLIENT, key: ID, column: SECRET, context: none, type: binary}
+ * </pre>
+ */
+public final class Manifest {
+    /** The default manifest, relative to the working directory. */
+    public static final String DEFAULT_FILE = "encrypted_columns.yaml";
+
+    private Manifest() {}
+
+    public static List<EncryptedColumn> load(Path file) throws IOException {
+        Object doc;
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+        } catch (NoSuchFileException e) {
+            throw new IOException("The manifest of encrypted columns was not found: " + file
+                    + " (give --columns FILE)", e);
+        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+            throw new IOException("The manifest " + file + " is not valid YAML: " + e.getMessage(), e);
+        }
+        return parse(doc, file.toString());
+    }
+
+    public static List<EncryptedColumn> parse(String yaml) throws IOException {
+        try {
+            return parse(new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml), "manifest");
+        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+            throw new IOException("The manifest is not valid YAML: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<EncryptedColumn> parse(Object doc, String where) throws IOException {
+        List<EncryptedColumn> out = new ArrayList<>();
+        if (doc == null) {
+            return out;
+        }
+        if (!(doc instanceof List)) {
+            throw new IOException(where + ": the manifest must be a YAML list of "
+                    + "{table, key, column, context: row|none, type: text|binary}");
+        }
+        Set<String> seen = new HashSet<>();
+        int i = 0;
+        for (Object item : (List<?>) doc) {
+            i++;
+            if (!(item instanceof Map)) {
+                throw new IOException(where + ": entry " + i + " is not a mapping");
+            }
+            Map<?, ?> m = (Map<?, ?>) item;
+            String table = req(m, "table", where, i);
+            String key = req(m, "key", where, i);
+            String column = req(m, "column", where, i);
+            String ctx = opt(m, "context", "row").toLowerCase(Locale.ROOT);
+            EncryptedColumn.Context context;
+            if (ctx.equals("row")) {
+                context = EncryptedColumn.Context.ROW;
+            } else if (ctx.equals("none")) {
+                context = EncryptedColumn.Context.NONE;
+            } else {
+                throw new IOException(where + ": entry " + i + ": context must be row or none, not " + ctx);
+            }
+            String type = opt(m, "type", "text").toLowerCase(Locale.ROOT);
+            if (!type.equals("text") && !type.equals("binary")) {
+                throw new IOException(where + ": entry " + i + ": type must be text or binary, not " + type);
+            }
+            if (!seen.add(table + "." + column)) {
+                throw new IOException(where + ": " + table + "." + column + " is listed twice");
+            }
+            out.add(new EncryptedColumn(table, key, column, context, type.equals("text")));
+        }
+        return out;
+    }
+
+    private static String req(Map<?, ?> m, String k, String where, int i) throws IOException {
+        Object v = m.get(k);
+        if (v == null || String.valueOf(v).isEmpty()) {
+            throw new IOException(where + ": entry " + i + " has no " + k);
+        }
+        return String.valueOf(v);
+    }
+
+    private static String opt(Map<?, ?> m, String k, String dflt) {
+        Object v = m.get(k);
+        return v == null ? dflt : String.valueOf(v);
+    }
+}

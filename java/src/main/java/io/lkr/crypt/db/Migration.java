@@ -1,0 +1,481 @@
+package io.lkr.crypt.db;
+
+import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.MigrationResult;
+import java.security.GeneralSecurityException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Re-encrypts the encrypted columns of the internal database from legacy AES-128-CBC to envelopes
+ * v1 (SPEC §7, §9), in two phases over each column, scanned in key order with keyset pagination:
+ *
+ * <ol>
+ *   <li>{@link #check}: every value goes through the native {@link LkrCrypt#migrateBatch} and
+ *       nothing is written. It counts values already in v1 (told apart natively: magic, version
+ *       and successful authentication under the value's context — never guessed here), legacy
+ *       values, and lists those that do not decrypt (text columns also require UTF-8 plaintext,
+ *       which catches a wrong legacy key even for a single value).</li>
+ *   <li>{@link #write}: the same scan again; each page's re-encrypted values are written with a
+ *       compare-and-set {@code UPDATE t SET c = new WHERE key = k AND c = old} and committed as
+ *       one batch. A crash at any moment loses at most the uncommitted batch, whose values are
+ *       still legacy; a rerun leaves the v1 values alone (authentic under their context) and
+ *       finishes the others. Nothing is ever encrypted twice.</li>
+ * </ol>
+ *
+ * When the check's re-encrypted values fit in a third of the free heap, they are kept and the
+ * write phase only runs the compare-and-set updates (no second scan, no second encryption);
+ * otherwise, or when the keystore changed in between (another node published one first), the
+ * write phase scans and re-encrypts again.
+ *
+ * Values are stored in text columns as standard base64 (SPEC §4/§7 text form). NULL and empty
+ * values are left alone.
+ */
+public final class Migration {
+    /** How the migration runs. */
+    public static final class Options {
+        /** Rows per page and per committed batch. */
+        public int batchSize = 1000;
+        /** Leave undecryptable values untouched (and report them) instead of refusing. */
+        public boolean skipUndecryptable;
+        /** The legacy AES-128 key (16 bytes), or null for the one the engine read from the environment. */
+        public byte[] legacyKey;
+    }
+
+    /** Receives progress: a phase starts with its total of rows, then rows are scanned. */
+    public interface Progress {
+        default void begin(String phase, long totalRows) {}
+
+        default void advance(long rows) {}
+
+        default void end() {}
+
+        Progress NONE = new Progress() {};
+    }
+
+    /** A value that does not decrypt: where it is, never what it is. */
+    public static final class Undecryptable {
+        public final String table;
+        public final String column;
+        public final String keyColumn;
+        public final String key;
+
+        Undecryptable(EncryptedColumn c, String key) {
+            this.table = c.table();
+            this.column = c.column();
+            this.keyColumn = c.key();
+            this.key = key;
+        }
+
+        @Override
+        public String toString() {
+            return table + " " + keyColumn + "=" + key + " (column " + column + ")";
+        }
+    }
+
+    /** Counts for one column. */
+    public static final class ColumnSummary {
+        public final EncryptedColumn column;
+        /** Non-empty values scanned. */
+        public long values;
+        /** Empty (NULL or '') values, left alone. */
+        public long empty;
+        /** Values already envelopes v1. */
+        public long alreadyV1;
+        /** Legacy values that decrypt (the check) — to be re-encrypted. */
+        public long legacy;
+        /** Values re-encrypted and committed (the write phase). */
+        public long migrated;
+        /** Values that do not decrypt. */
+        public long undecryptable;
+        /** Values changed by someone else between read and write (left for a rerun). */
+        public long conflicts;
+
+        ColumnSummary(EncryptedColumn column) {
+            this.column = column;
+        }
+    }
+
+    /** What a phase found or did. */
+    public static final class Report {
+        public final List<ColumnSummary> columns = new ArrayList<>();
+        public final List<Undecryptable> undecryptable = new ArrayList<>();
+        /** Nanoseconds spent inside {@link LkrCrypt} calls. */
+        public long cryptoNanos;
+        /** Nanoseconds of the whole phase. */
+        public long totalNanos;
+
+        public long total(java.util.function.ToLongFunction<ColumnSummary> f) {
+            long n = 0;
+            for (ColumnSummary s : columns) {
+                n += f.applyAsLong(s);
+            }
+            return n;
+        }
+    }
+
+    /**
+     * The check's re-encrypted values, kept (within a memory budget) so that the write phase
+     * need not read and re-encrypt every row again: per column, the key, the value as read and
+     * its envelope. Written only with the engine that made them, each with a compare-and-set on
+     * the value as read. Null when the budget was exceeded (the write phase then re-scans).
+     */
+    private static final class Pending {
+        final List<Object> keys = new ArrayList<>();
+        final List<String> old = new ArrayList<>();
+        final List<byte[]> envelopes = new ArrayList<>();
+    }
+
+    private java.util.Map<EncryptedColumn, Pending> pending;
+    private long pendingBytes;
+    private long pendingBudget;
+    private LkrCrypt checkedWith;
+    private Report lastCheck;
+
+    private final Connection connection;
+    private final Dialect dialect;
+    private final List<EncryptedColumn> columns;
+    private final Options options;
+    private final Progress progress;
+
+    public Migration(Connection connection, Dialect dialect, List<EncryptedColumn> columns, Options options,
+            Progress progress) {
+        this.connection = Objects.requireNonNull(connection, "connection");
+        this.dialect = Objects.requireNonNull(dialect, "dialect");
+        this.columns = Collections.unmodifiableList(new ArrayList<>(columns));
+        this.options = Objects.requireNonNull(options, "options");
+        this.progress = progress == null ? Progress.NONE : progress;
+        if (options.batchSize < 1) {
+            throw new IllegalArgumentException("The batch size must be at least 1");
+        }
+    }
+
+    /** Verifies that every table of the manifest exists (before anything is read or written). */
+    public void checkTables() throws SQLException {
+        for (EncryptedColumn c : columns) {
+            if (!Schema.tableExists(connection, c.table())) {
+                throw new SQLException("Table " + c.table() + " of the manifest (" + c.name()
+                        + ") does not exist in the internal database");
+            }
+        }
+    }
+
+    /** Rows with a non-NULL value in each column, for progress. */
+    public long countValues() throws SQLException {
+        long n = 0;
+        for (EncryptedColumn c : columns) {
+            try (Statement s = connection.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + dialect.q(c.table()) + " WHERE "
+                            + dialect.q(c.column()) + " IS NOT NULL")) {
+                rs.next();
+                n += rs.getLong(1);
+            }
+            commitRead();
+        }
+        return n;
+    }
+
+    /** Phase 1: checks every value, writes nothing. */
+    public Report check(LkrCrypt crypt) throws SQLException, GeneralSecurityException {
+        Runtime rt = Runtime.getRuntime();
+        pendingBudget = (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) / 3;
+        pendingBytes = 0;
+        pending = new java.util.HashMap<>();
+        checkedWith = crypt;
+        lastCheck = run(crypt, false, countValues());
+        return lastCheck;
+    }
+
+    /** Rows the write phase will update (known after {@link #check}). */
+    public long pendingRows() {
+        return lastCheck == null ? 0 : lastCheck.total(x -> x.legacy);
+    }
+
+    /** Phase 2: re-encrypts and writes in committed batches. */
+    public Report write(LkrCrypt crypt, long totalRows) throws SQLException, GeneralSecurityException {
+        String logSize = dialect == Dialect.HSQLDB ? suspendHsqldbCheckpoints() : null;
+        try {
+            if (pending != null && crypt == checkedWith && lastCheck != null) {
+                return writePending();
+            }
+            pending = null;
+            return run(crypt, true, totalRows);
+        } finally {
+            if (logSize != null) {
+                setHsqldbLogSize(logSize);
+            }
+        }
+    }
+
+    private Report writePending() throws SQLException {
+        Report report = new Report();
+        long t0 = System.nanoTime();
+        Dialect d = dialect;
+        Base64.Encoder enc = Base64.getEncoder();
+        progress.begin("Re-encrypting", pendingRows());
+        try {
+            for (ColumnSummary checked : lastCheck.columns) {
+                EncryptedColumn c = checked.column;
+                ColumnSummary s = new ColumnSummary(c);
+                s.values = checked.values;
+                s.empty = checked.empty;
+                s.alreadyV1 = checked.alreadyV1;
+                s.legacy = checked.legacy;
+                s.undecryptable = checked.undecryptable;
+                report.columns.add(s);
+                Pending p = pending.get(c);
+                if (p == null) {
+                    continue;
+                }
+                try (PreparedStatement ps = connection.prepareStatement("UPDATE " + d.q(c.table()) + " SET "
+                        + d.q(c.column()) + " = ? WHERE " + d.q(c.key()) + " = ? AND " + d.q(c.column()) + " = ?")) {
+                    int n = p.keys.size();
+                    for (int from = 0; from < n; from += options.batchSize) {
+                        int to = Math.min(n, from + options.batchSize);
+                        for (int i = from; i < to; i++) {
+                            ps.setString(1, enc.encodeToString(p.envelopes.get(i)));
+                            ps.setObject(2, p.keys.get(i));
+                            ps.setString(3, p.old.get(i));
+                            ps.addBatch();
+                            p.envelopes.set(i, null);
+                        }
+                        long written = execute(ps, to - from);
+                        s.migrated += written;
+                        s.conflicts += (to - from) - written;
+                        progress.advance(to - from);
+                    }
+                }
+                pending.remove(c);
+            }
+        } finally {
+            progress.end();
+            pending = null;
+        }
+        report.totalNanos = System.nanoTime() - t0;
+        report.undecryptable.addAll(lastCheck.undecryptable);
+        return report;
+    }
+
+    /** Executes and commits one batch of compare-and-set updates; returns the rows updated. */
+    private long execute(PreparedStatement ps, int pendingCount) throws SQLException {
+        int[] counts = ps.executeBatch();
+        connection.commit();
+        if (counts.length != pendingCount) {
+            return pendingCount;
+        }
+        long written = 0;
+        for (int k : counts) {
+            if (k > 0 || k == Statement.SUCCESS_NO_INFO) {
+                written++;
+            }
+        }
+        return written;
+    }
+
+    /**
+     * HyperSQL checkpoints whenever its redo log passes {@code hsqldb.log_size} (50 MB by
+     * default), and a checkpoint of MEMORY tables rewrites the whole database: re-encrypting
+     * every row would rewrite it dozens of times. During the write phase the automatic
+     * checkpoint is off (every change is still in the redo log, synced as configured: a crash
+     * loses nothing committed beyond what HyperSQL's write delay allows, and a rerun redoes
+     * that); the previous size is restored at the end (HyperSQL's default, 50 MB, when it
+     * reads 0 — which a killed run leaves behind). Returns it, or null when it cannot be
+     * read or changed (then nothing changes).
+     */
+    private String suspendHsqldbCheckpoints() {
+        try (Statement s = connection.createStatement();
+                ResultSet rs = s.executeQuery("SELECT PROPERTY_VALUE FROM INFORMATION_SCHEMA.SYSTEM_PROPERTIES "
+                        + "WHERE PROPERTY_NAME = 'hsqldb.log_size'")) {
+            if (!rs.next()) {
+                return null;
+            }
+            String size = rs.getString(1).trim();
+            if (Integer.parseInt(size) == 0) {
+                // Left at 0 by a run that was killed: restore HyperSQL's default.
+                size = "50";
+            }
+            commitRead();
+            s.execute("SET FILES LOG SIZE 0");
+            return size;
+        } catch (SQLException | NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private void setHsqldbLogSize(String size) throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            commitRead();
+            s.execute("SET FILES LOG SIZE " + Integer.parseInt(size));
+        }
+    }
+
+    private Report run(LkrCrypt crypt, boolean write, long totalRows) throws SQLException, GeneralSecurityException {
+        Report report = new Report();
+        long t0 = System.nanoTime();
+        progress.begin(write ? "Re-encrypting" : "Checking", totalRows);
+        try {
+            for (EncryptedColumn c : columns) {
+                ColumnSummary s = new ColumnSummary(c);
+                report.columns.add(s);
+                scanColumn(crypt, c, s, report, write);
+            }
+        } finally {
+            progress.end();
+        }
+        report.totalNanos = System.nanoTime() - t0;
+        return report;
+    }
+
+    private void scanColumn(LkrCrypt crypt, EncryptedColumn c, ColumnSummary s, Report report, boolean write)
+            throws SQLException, GeneralSecurityException {
+        Dialect d = dialect;
+        String select = "SELECT " + d.q(c.key()) + ", " + d.q(c.column()) + " FROM " + d.q(c.table()) + " WHERE "
+                + d.q(c.column()) + " IS NOT NULL";
+        String order = " ORDER BY " + d.q(c.key()) + d.limit(options.batchSize);
+        String first = select + order;
+        String next = select + " AND " + d.q(c.key()) + " > ?" + order;
+        String update = "UPDATE " + d.q(c.table()) + " SET " + d.q(c.column()) + " = ? WHERE " + d.q(c.key())
+                + " = ? AND " + d.q(c.column()) + " = ?";
+        int n = options.batchSize;
+        Object[] keys = new Object[n];
+        String[] keyTexts = new String[n];
+        String[] stored = new String[n];
+        try (PreparedStatement firstPs = connection.prepareStatement(first);
+                PreparedStatement nextPs = connection.prepareStatement(next);
+                PreparedStatement updatePs = write ? connection.prepareStatement(update) : null) {
+            firstPs.setFetchSize(n);
+            nextPs.setFetchSize(n);
+            Object lastKey = null;
+            boolean firstPage = true;
+            while (true) {
+                PreparedStatement ps = firstPage ? firstPs : nextPs;
+                if (!firstPage) {
+                    ps.setObject(1, lastKey);
+                }
+                firstPage = false;
+                int rows = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        keys[rows] = rs.getObject(1);
+                        keyTexts[rows] = rs.getString(1);
+                        stored[rows] = rs.getString(2);
+                        rows++;
+                    }
+                }
+                if (rows == 0) {
+                    commitRead();
+                    break;
+                }
+                lastKey = keys[rows - 1];
+                processPage(crypt, c, s, report, rows, keys, keyTexts, stored, updatePs);
+                progress.advance(rows);
+                if (rows < n) {
+                    commitRead();
+                    break;
+                }
+            }
+        }
+    }
+
+    private void processPage(LkrCrypt crypt, EncryptedColumn c, ColumnSummary s, Report report, int rows,
+            Object[] keys, String[] keyTexts, String[] stored, PreparedStatement updatePs)
+            throws SQLException, GeneralSecurityException {
+        // Decode the stored text forms; what is not base64 cannot be a value of ours.
+        int[] index = new int[rows];
+        byte[][] values = new byte[rows][];
+        byte[][] contexts = new byte[rows][];
+        int m = 0;
+        Base64.Decoder dec = Base64.getDecoder();
+        for (int i = 0; i < rows; i++) {
+            String v = stored[i].trim();
+            if (v.isEmpty()) {
+                s.empty++;
+                continue;
+            }
+            s.values++;
+            byte[] raw;
+            try {
+                raw = dec.decode(v);
+            } catch (IllegalArgumentException e) {
+                s.undecryptable++;
+                report.undecryptable.add(new Undecryptable(c, keyTexts[i]));
+                continue;
+            }
+            index[m] = i;
+            values[m] = raw;
+            contexts[m] = c.contextFor(keyTexts[i]);
+            m++;
+        }
+        if (m == 0) {
+            commitRead();
+            return;
+        }
+        if (m < rows) {
+            values = java.util.Arrays.copyOf(values, m);
+            contexts = java.util.Arrays.copyOf(contexts, m);
+        }
+        long t = System.nanoTime();
+        MigrationResult[] results = crypt.migrateBatch(values, contexts, options.legacyKey, c.isText());
+        report.cryptoNanos += System.nanoTime() - t;
+        int pendingUpdates = 0;
+        Base64.Encoder enc = Base64.getEncoder();
+        for (int j = 0; j < m; j++) {
+            int i = index[j];
+            switch (results[j].outcome()) {
+                case ALREADY_V1:
+                    s.alreadyV1++;
+                    break;
+                case UNDECRYPTABLE:
+                    s.undecryptable++;
+                    report.undecryptable.add(new Undecryptable(c, keyTexts[i]));
+                    break;
+                case REENCRYPTED:
+                    s.legacy++;
+                    if (updatePs == null && pending != null) {
+                        byte[] env = results[j].value();
+                        pendingBytes += 2L * stored[i].length() + env.length + 160;
+                        if (pendingBytes > pendingBudget) {
+                            pending = null; // too big to keep: the write phase re-scans
+                        } else {
+                            Pending p = pending.computeIfAbsent(c, x -> new Pending());
+                            p.keys.add(keys[i]);
+                            p.old.add(stored[i]);
+                            p.envelopes.add(env);
+                        }
+                    }
+                    if (updatePs != null) {
+                        updatePs.setString(1, enc.encodeToString(results[j].value()));
+                        updatePs.setObject(2, keys[i]);
+                        updatePs.setString(3, stored[i]);
+                        updatePs.addBatch();
+                        pendingUpdates++;
+                    }
+                    break;
+                default:
+                    throw new IllegalStateException("Unknown outcome " + results[j].outcome());
+            }
+        }
+        if (pendingUpdates > 0) {
+            long written = execute(updatePs, pendingUpdates);
+            s.migrated += written;
+            s.conflicts += pendingUpdates - written;
+        } else {
+            commitRead();
+        }
+    }
+
+    /** Ends the read transaction (no locks are kept between pages). */
+    private void commitRead() throws SQLException {
+        if (!connection.getAutoCommit()) {
+            connection.commit();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.lkr.crypt.db;
+
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** The tables lkr-crypt itself uses (SPEC §9), created when missing. */
+public final class Schema {
+    public static final String SETTING = "SETTING";
+    public static final String NODE = "NODE";
+
+    private Schema() {}
+
+    /** Creates {@code SETTING} and {@code NODE} when they do not exist (commits if not auto-commit). */
+    public static void ensure(Connection c, Dialect d) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + d.q(SETTING) + " (" + d.q("KEY") + " VARCHAR(255) PRIMARY KEY, "
+                    + d.q("VALUE") + " " + d.longText() + ")");
+            s.execute("CREATE TABLE IF NOT EXISTS " + d.q(NODE) + " (" + d.q("ID") + " VARCHAR(64) PRIMARY KEY, "
+                    + d.q("HOSTNAME") + " VARCHAR(255), " + d.q("HEARTBEAT_AT") + " " + d.timestampType() + ")");
+        }
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
+    }
+
+    /** True when {@code table} exists (exact name, as the manifest spells it). */
+    public static boolean tableExists(Connection c, String table) throws SQLException {
+        DatabaseMetaData md = c.getMetaData();
+        try (ResultSet rs = md.getTables(c.getCatalog(), null, table, new String[] {"TABLE"})) {
+            while (rs.next()) {
+                if (table.equals(rs.getString("TABLE_NAME"))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

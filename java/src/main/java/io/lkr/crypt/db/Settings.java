@@ -1,0 +1,72 @@
+package io.lkr.crypt.db;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/** Rows of {@code SETTING} (SPEC §9): {@code encryption_keystore}, {@code encryption_scheme}. */
+public final class Settings {
+    public static final String KEYSTORE = "encryption_keystore";
+    public static final String SCHEME = "encryption_scheme";
+    public static final String SCHEME_GCM = "aes-256-gcm";
+
+    private Settings() {}
+
+    /** The value of {@code key}, or null. */
+    public static String get(Connection c, Dialect d, String key) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + d.q("VALUE") + " FROM " + d.q(Schema.SETTING)
+                + " WHERE " + d.q("KEY") + " = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    /**
+     * Inserts {@code key} only if absent. Returns false (and leaves the row alone) when another
+     * writer inserted it first. Commits when the connection is not in auto-commit.
+     */
+    public static boolean insertIfAbsent(Connection c, Dialect d, String key, String value) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + d.q(Schema.SETTING) + " (" + d.q("KEY")
+                + ", " + d.q("VALUE") + ") VALUES (?, ?)")) {
+            ps.setString(1, key);
+            ps.setString(2, value);
+            ps.executeUpdate();
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
+            return true;
+        } catch (SQLException e) {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+            if (d.isDuplicateKey(e)) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Sets {@code key} to {@code value} (update, else insert). Commits when not in auto-commit. */
+    public static void put(Connection c, Dialect d, String key, String value) throws SQLException {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE " + d.q(Schema.SETTING) + " SET " + d.q("VALUE")
+                    + " = ? WHERE " + d.q("KEY") + " = ?")) {
+                ps.setString(1, value);
+                ps.setString(2, key);
+                if (ps.executeUpdate() > 0) {
+                    if (!c.getAutoCommit()) {
+                        c.commit();
+                    }
+                    return;
+                }
+            }
+            if (insertIfAbsent(c, d, key, value)) {
+                return;
+            }
+        }
+        throw new SQLException("Could not set " + key + " in " + Schema.SETTING);
+    }
+}

@@ -1,0 +1,116 @@
+package io.lkr.crypt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.db.InternalDb;
+import io.lkr.crypt.db.SampleDb;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.util.Base64;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** generate_master_key, status, read_value and the dispatcher. */
+class DbTasksTest {
+    static final byte[] LEGACY_KEY = Base64.getDecoder().decode("AAECAwQFBgcICQoLDA0ODw==");
+
+    @TempDir
+    Path dir;
+    String out;
+    String err;
+
+    int run(String task, String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        Integer rc = DbTasks.run(task, args, new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(e, true, StandardCharsets.UTF_8));
+        out = o.toString(StandardCharsets.UTF_8);
+        err = e.toString(StandardCharsets.UTF_8);
+        return rc;
+    }
+
+    @Test
+    void generateMasterKeyWritesA0400FileAndNeverOverwrites() throws Exception {
+        Path f = dir.resolve("cmk.b64");
+        assertEquals(0, run("generate_master_key", "--file", f.toString()), err);
+        assertEquals("r--------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+        byte[] key = Base64.getDecoder().decode(Files.readString(f).trim());
+        assertEquals(32, key.length);
+        assertTrue(out.contains("LKR_MASTER_KEY_FILE="), out);
+        String before = Files.readString(f);
+        assertEquals(1, run("generate_master_key", "--file", f.toString()));
+        assertTrue(err.contains("Refusing to overwrite"), err);
+        assertEquals(before, Files.readString(f));
+        assertEquals(2, run("generate_master_key"));
+        assertTrue(err.contains("--file"), err);
+    }
+
+    @Test
+    void unknownTaskIsNotMine() {
+        assertNull(DbTasks.run("encrypt_file", new String[0], System.out, System.err));
+    }
+
+    @Test
+    void statusBeforeAndAfterTheMigration() throws Exception {
+        Path db = dir.resolve("db").resolve("lkr");
+        Path yaml = dir.resolve("db.yaml");
+        Files.writeString(yaml, "dialect: hsqldb\ndatabase: " + db + "\n");
+        Path manifest = dir.resolve("cols.yaml");
+        SampleDb.writeManifest(manifest);
+        String log = dir.resolve("log").toString();
+        // A database that does not exist: a read-only task does not create it.
+        assertEquals(1, run("status", "-d", yaml.toString(), "--columns", manifest.toString(), "--log-dir", log));
+        assertTrue(err.contains("Missing keystore"), err);
+        assertTrue(!Files.exists(dir.resolve("db")) || !Files.exists(dir.resolve("db").resolve("lkr.script")));
+
+        try (Connection c = InternalDb.hsqldb(db.toString()).connect()) {
+            new SampleDb(LEGACY_KEY).create(c, InternalDb.hsqldb(db.toString()).dialect(), 40, 32, false);
+        }
+        assertEquals(1, run("status", "-d", yaml.toString(), "--columns", manifest.toString(), "--log-dir", log));
+        assertTrue(err.contains("Missing keystore: no encryption_keystore"), err);
+
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        assertEquals(0, MigrateEncryptionTask.run(new String[] {"-d", yaml.toString(), "--columns",
+            manifest.toString(), "--log-dir", log}, new PrintStream(o), new PrintStream(new ByteArrayOutputStream()),
+                LEGACY_KEY));
+        assertEquals(0, run("status", "-d", yaml.toString(), "--columns", manifest.toString(), "--log-dir", log), err);
+        assertTrue(out.contains("CMK: local"), out);
+        assertTrue(out.contains("Active KEK: 1"), out);
+        assertTrue(out.contains("Encryption scheme: aes-256-gcm"), out);
+        assertTrue(out.matches("(?s).*CONNECTION\\.PASSWORD\\s+40\\s+0\\s+0.*"), out);
+        assertTrue(out.contains("Values: 45 GCM, 0 legacy"), out);
+
+        assertEquals(0, run("read_value", "CONNECTION.PASSWORD", "7", "-d", yaml.toString(), "--columns",
+                manifest.toString()), err);
+        assertEquals(SampleDb.connectionPassword(7, 32), out.trim());
+
+        // With a keystore file instead of the database's.
+        Path ks = dir.resolve("ks.json");
+        try (Connection c = InternalDb.hsqldb(db.toString()).connect()) {
+            Files.writeString(ks, io.lkr.crypt.db.Settings.get(c, io.lkr.crypt.db.Dialect.HSQLDB,
+                    io.lkr.crypt.db.Settings.KEYSTORE));
+        }
+        assertEquals(0, run("status", "--keystore", ks.toString(), "-d", yaml.toString(), "--columns",
+                manifest.toString(), "--log-dir", log), err);
+        assertTrue(out.contains("Keystore: file " + ks), out);
+        try (LkrCrypt k = LkrCrypt.openFromEnvironment(Files.readAllBytes(ks))) {
+            assertEquals(1, k.activeKekId());
+        }
+    }
+
+    @Test
+    void logLineFormat() {
+        String line = TaskLog.format("INFO", MigrateEncryptionTask.START_MESSAGE);
+        assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d{4} \\[INFO\\|"
+                + java.util.regex.Pattern.quote(Thread.currentThread().getName())
+                + "\\|crypt\\] :: Starting migration from AES-128-CBC Legacy to AES-GCM-256"), line);
+    }
+}
