@@ -2,13 +2,14 @@ package io.lkr.crypt;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -56,7 +57,7 @@ public final class NativeLoader {
                 e.addSuppressed(systemFailure);
                 throw e;
             }
-            loadBundled(in.readAllBytes());
+            loadBundled(in);
             loadedFrom = "bundled";
         } catch (IOException e) {
             UnsatisfiedLinkError err = new UnsatisfiedLinkError("Could not extract the bundled liblkr_crypt: " + e);
@@ -65,15 +66,23 @@ public final class NativeLoader {
         }
     }
 
-    private static void loadBundled(byte[] library) throws IOException {
+    /** Extracts the library streaming (the heap may be small), checks the copy, loads it. */
+    private static void loadBundled(InputStream library) throws IOException {
         String base = System.getProperty("lkr.crypt.tmpdir", System.getProperty("java.io.tmpdir"));
         Path dir = Files.createTempDirectory(Paths.get(base), "lkr-crypt-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path file = dir.resolve("liblkr_crypt.so");
         try {
-            Files.write(file, library, java.nio.file.StandardOpenOption.CREATE_NEW,
-                    java.nio.file.StandardOpenOption.WRITE);
-            if (!Arrays.equals(sha256(Files.readAllBytes(file)), sha256(library))) {
+            MessageDigest bundled = sha256();
+            try (OutputStream out = Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                new DigestInputStream(library, bundled).transferTo(out);
+            }
+            MessageDigest extracted = sha256();
+            try (InputStream in = new DigestInputStream(Files.newInputStream(file), extracted)) {
+                in.transferTo(OutputStream.nullOutputStream());
+            }
+            if (!MessageDigest.isEqual(bundled.digest(), extracted.digest())) {
                 throw new IOException("the extracted copy at " + file + " differs from the bundled library");
             }
             System.load(file.toAbsolutePath().toString());
@@ -83,9 +92,9 @@ public final class NativeLoader {
         }
     }
 
-    private static byte[] sha256(byte[] data) {
+    private static MessageDigest sha256() {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
