@@ -9,7 +9,7 @@ import java.util.List;
  */
 public final class DbTasks {
     /** The tasks of SPEC §9 implemented here. */
-    public static final List<String> SPEC_TASKS = List.of("generate_master_key", "migrate_encryption", "status");
+    public static final List<String> SPEC_TASKS = List.of("generate_master_key", "migrate_encryption", "status", "export_keystore");
     /** Extra tasks for demonstrations and tests (not in SPEC §9's list). */
     public static final List<String> EXTRA_TASKS = List.of("create_sample_db", "read_value");
 
@@ -24,6 +24,8 @@ public final class DbTasks {
                 return MigrateEncryptionTask.run(args, out, err);
             case "status":
                 return StatusTask.run(args, out, err);
+            case "export_keystore":
+                return ExportKeystoreTask.run(args, out, err);
             case "create_sample_db":
                 return CreateSampleDbTask.run(args, out, err);
             case "read_value":

@@ -104,6 +104,29 @@ class DbTasksTest {
         try (LkrCrypt k = LkrCrypt.openFromEnvironment(Files.readAllBytes(ks))) {
             assertEquals(1, k.activeKekId());
         }
+
+        // export_keystore: mode 0600, the database's document; a backup encrypted with the
+        // database's keystore decrypts with the exported file.
+        Path exported = dir.resolve("exported.json");
+        assertEquals(0, run("export_keystore", exported.toString(), "-d", yaml.toString()), err);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(exported)));
+        assertEquals(Files.readString(ks), Files.readString(exported));
+        Path data = Files.writeString(dir.resolve("backup.tar"), "backup bytes ".repeat(1000));
+        Path sealed = dir.resolve("backup.tar.lks");
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        assertEquals(0, FileTasks.encryptFile(new String[] {data.toString(), sealed.toString(), "-d", yaml.toString()},
+                quiet, quiet));
+        Path restored = dir.resolve("restored.tar");
+        assertEquals(0, FileTasks.decryptFile(new String[] {sealed.toString(), restored.toString(), "--keystore",
+            exported.toString()}, quiet, quiet));
+        assertEquals(Files.readString(data), Files.readString(restored));
+        // A database without a keystore: nothing is written.
+        Path empty = dir.resolve("empty.yaml");
+        Files.writeString(empty, "dialect: hsqldb\ndatabase: " + dir.resolve("nodb").resolve("lkr") + "\n");
+        Path none = dir.resolve("none.json");
+        assertEquals(1, run("export_keystore", none.toString(), "-d", empty.toString()));
+        assertTrue(err.contains("Missing keystore"), err);
+        assertTrue(!Files.exists(none));
     }
 
     @Test

@@ -1,0 +1,105 @@
+package io.lkr.crypt.cli;
+
+import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.db.InternalDb;
+import io.lkr.crypt.db.KeystoreStore;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code export_keystore FILE} (SPEC §9): writes the internal database's keystore to FILE with
+ * mode 0600. It holds only wrapped keys — safe beside backups, useless without the CMK — and it
+ * is what decrypts a backup of the internal database itself. Reads only: the keystore is
+ * opened with the configured CMK first, so a file that could not be used is never written.
+ */
+@Command(name = "export_keystore", mixinStandardHelpOptions = true,
+        description = "Writes the internal database's keystore to FILE (mode 0600).")
+public final class ExportKeystoreTask implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE", description = "The keystore file to write")
+    Path file;
+
+    @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
+            description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
+    Path creds;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    ExportKeystoreTask(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return TaskSupport.execute(new ExportKeystoreTask(out, err), args, out, err);
+    }
+
+    @Override
+    public Integer call() {
+        try (LkrCrypt check = LkrCrypt.openFromEnvironment((byte[]) null)) {
+            // the CMK configuration is valid (SPEC §9: validated before the database is touched)
+        } catch (GeneralSecurityException e) {
+            err.println(e.getMessage());
+            return TaskSupport.FAILED;
+        }
+        InternalDb db;
+        try {
+            db = InternalDb.fromCreds(creds);
+        } catch (IOException e) {
+            err.println(e.getMessage());
+            return TaskSupport.FAILED;
+        }
+        byte[] doc;
+        int activeKek;
+        try (Connection c = db.connect(false);
+                LkrCrypt crypt = KeystoreStore.openExisting(c, db.dialect(), db.toString())) {
+            doc = crypt.exportKeystore();
+            activeKek = crypt.activeKekId();
+        } catch (SQLException e) {
+            err.println("Missing keystore: " + TaskSupport.describe(e, db));
+            return TaskSupport.FAILED;
+        } catch (GeneralSecurityException e) {
+            err.println(e.getMessage());
+            return TaskSupport.FAILED;
+        }
+        Path tmp = null;
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(tmp, doc);
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            err.println("Could not write the keystore file " + file + ": " + e.getMessage());
+            return TaskSupport.FAILED;
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // nothing secret in it: only wrapped keys
+                }
+            }
+        }
+        out.println("Wrote the keystore of " + db + " (active KEK " + activeKek + ") to " + file + " (mode 0600)");
+        return TaskSupport.OK;
+    }
+}
