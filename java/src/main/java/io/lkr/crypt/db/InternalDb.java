@@ -128,7 +128,7 @@ public final class InternalDb {
         if (dialect == Dialect.HSQLDB && !createIfMissing) {
             u += ";ifexists=true";
         }
-        Connection c = DriverManager.getConnection(u, p);
+        Connection c = open(u, p);
         try {
             dialect.setupSession(c);
         } catch (SQLException e) {
@@ -136,6 +136,35 @@ public final class InternalDb {
             throw e;
         }
         return c;
+    }
+
+    /**
+     * How long an embedded database whose lock file is still held is waited for: HyperSQL keeps
+     * a lock file with a heartbeat, and after a process was killed (kill -9) the next open is
+     * refused until that heartbeat is older than about 10 s. A rerun right after a crash must
+     * still work, so the open is retried for this long.
+     */
+    static final long HSQLDB_LOCK_WAIT_MILLIS = 30_000;
+
+    private Connection open(String u, Properties p) throws SQLException {
+        long deadline = System.nanoTime() + HSQLDB_LOCK_WAIT_MILLIS * 1_000_000;
+        while (true) {
+            try {
+                return DriverManager.getConnection(u, p);
+            } catch (SQLException e) {
+                String m = String.valueOf(e.getMessage());
+                if (dialect != Dialect.HSQLDB || !m.contains("lock acquisition failure")
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Where the database is, without the password. */
