@@ -5,10 +5,8 @@ import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
@@ -48,10 +46,8 @@ public final class ExportKeystoreTask implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LkrCrypt check = LkrCrypt.openFromEnvironment((byte[]) null)) {
-            // the CMK configuration is valid (SPEC §9: validated before the database is touched)
-        } catch (GeneralSecurityException e) {
-            err.println(e.getMessage());
+        // SPEC §9: the CMK configuration is validated before the database is touched.
+        if (!TaskSupport.masterKeyConfigured(err)) {
             return TaskSupport.FAILED;
         }
         InternalDb db;
@@ -80,11 +76,7 @@ public final class ExportKeystoreTask implements Callable<Integer> {
             tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.write(tmp, doc);
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            TaskSupport.moveIntoPlace(tmp, file);
             tmp = null;
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {

@@ -10,11 +10,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -74,10 +72,7 @@ public final class FileTasks {
         @Override
         public Integer call() {
             // SPEC §9: the CMK configuration is validated before anything else.
-            try (LkrCrypt check = LkrCrypt.openFromEnvironment((byte[]) null)) {
-                // valid
-            } catch (GeneralSecurityException e) {
-                err.println(e.getMessage());
+            if (!TaskSupport.masterKeyConfigured(err)) {
                 return TaskSupport.FAILED;
             }
             try (LkrCrypt crypt = open()) {
@@ -135,11 +130,7 @@ public final class FileTasks {
                     transfer(crypt, src, o);
                 }
                 if (tmp != null) {
-                    try {
-                        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                    } catch (AtomicMoveNotSupportedException e) {
-                        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                    }
+                    TaskSupport.moveIntoPlace(tmp, target);
                     tmp = null;
                 }
                 return TaskSupport.OK;

@@ -68,6 +68,29 @@ final class TaskSupport {
         }
     }
 
+    /**
+     * Validates the CMK configuration (SPEC §2) for tasks that report to {@code err} only (their
+     * stdout may carry data): true when valid, else the engine's message is printed.
+     */
+    static boolean masterKeyConfigured(PrintStream err) {
+        try (LkrCrypt check = LkrCrypt.openFromEnvironment((byte[]) null)) {
+            return check != null;
+        } catch (GeneralSecurityException e) {
+            err.println(e.getMessage());
+            return false;
+        }
+    }
+
+    /** Renames a finished temporary file over {@code target} (atomically where the file system can). */
+    static void moveIntoPlace(Path tmp, Path target) throws IOException {
+        try {
+            java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
     /** An operator's message for a database failure (no value, no password). */
     static String describe(SQLException e, InternalDb db) {
         String m = e.getMessage();
