@@ -6,7 +6,19 @@ use crate::format::{envelope, legacy};
 use crate::keys::{self, MasterKey};
 use crate::keystore::{Kek, Keystore};
 use crate::secret::Key128;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use std::path::Path;
+
+/// Decodes a stored text form (standard base64, padded; surrounding whitespace ignored).
+fn decode_text(text: &str) -> Result<Vec<u8>> {
+    B64.decode(text.trim()).map_err(|_| {
+        Error::new(
+            ErrorKind::NotAuthentic,
+            "The value is not valid base64, so it is not an lkr-crypt value's text form",
+        )
+    })
+}
 
 /// Whether opening a keystore file may create it (SPEC §6: only an open for writing may).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -320,6 +332,23 @@ impl Crypt {
         let n = self.decrypt_into(envelope, context, &mut out)?;
         out.truncate(n);
         Ok(out)
+    }
+
+    /// Encrypts into the stored text form: standard base64 (padded) of the envelope v1.
+    pub fn encrypt_text(&self, plaintext: &[u8], context: &[u8]) -> Result<String> {
+        Ok(B64.encode(self.encrypt(plaintext, context)?))
+    }
+
+    /// Decrypts an envelope v1 given in its text form (standard base64; surrounding
+    /// whitespace ignored).
+    pub fn decrypt_text(&self, text: &str, context: &[u8]) -> Result<Vec<u8>> {
+        self.decrypt(&decode_text(text)?, context)
+    }
+
+    /// Migrates a value given in its text form (base64 of a legacy value or of an envelope v1)
+    /// and returns the envelope v1's text form (see [`Crypt::migrate`]).
+    pub fn migrate_text(&self, text: &str, context: &[u8]) -> Result<String> {
+        Ok(B64.encode(self.migrate(&decode_text(text)?, context)?))
     }
 
     /// The most bytes [`Crypt::migrate_into`] may write for an input of `len` bytes.

@@ -170,3 +170,24 @@ fn header_is_what_spec_says() {
     assert_eq!(env.len(), HEADER_LEN + 16);
     assert_eq!(Crypt::migrated_max_len(10), 63);
 }
+
+#[test]
+fn text_forms_are_standard_base64() {
+    use base64::Engine;
+    let c = new_crypt();
+    let text = c.encrypt_text(b"s3cret", CTX).unwrap();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(&text)
+        .unwrap();
+    assert_eq!(&raw[..4], b"LKR\x01");
+    assert_eq!(c.decrypt(&raw, CTX).unwrap(), b"s3cret");
+    assert_eq!(
+        c.decrypt_text(&format!(" {text}\n"), CTX).unwrap(),
+        b"s3cret"
+    );
+    let e = c.decrypt_text("not base64!", CTX).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+    assert!(e.message().contains("not valid base64"), "{e}");
+    // Migrating the text form of a v1 value returns it unchanged.
+    assert_eq!(c.migrate_text(&text, CTX).unwrap(), text);
+}
