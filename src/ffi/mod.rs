@@ -535,13 +535,7 @@ pub unsafe extern "C" fn lkr_migrate_ex(
         let key_bytes = input(legacy_key, legacy_key_len, "legacy_key")?;
         let key = match key_bytes.len() {
             0 => None,
-            16 => crate::secret::Key128::from_slice(key_bytes),
-            n => {
-                return Err(Error::new(
-                    ErrorKind::Legacy,
-                    format!("Size of the Legacy Key is invalid it must be 16 bytes however is {n}"),
-                ))
-            }
+            _ => Some(crate::keys::legacy_key_from_bytes(key_bytes)?),
         };
         let value = input(value, len, "legacy")?;
         let ctx = input(ctx, ctx_len, "ctx")?;

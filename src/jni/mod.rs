@@ -257,16 +257,7 @@ fn legacy_key(env: &JNIEnv<'_>, key: &JByteArray<'_>) -> JResult<Option<Key128>>
     }
     let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(16));
     read_into(env, key, &mut buf)?;
-    match Key128::from_slice(&buf) {
-        Some(k) => Ok(Some(k)),
-        None => Err(Fail::Engine(Error::new(
-            ErrorKind::Legacy,
-            format!(
-                "Size of the Legacy Key is invalid it must be 16 bytes however is {}",
-                buf.len()
-            ),
-        ))),
-    }
+    Ok(Some(crate::keys::legacy_key_from_bytes(&buf)?))
 }
 
 fn into_handle(c: Crypt) -> jlong {

@@ -149,6 +149,19 @@ pub fn legacy_key_from(lookup: Lookup<'_>) -> Result<Option<Key128>> {
     }
 }
 
+/// A legacy AES-128 key given by a caller as raw bytes (C and Java): exactly 16 bytes.
+pub fn legacy_key_from_bytes(bytes: &[u8]) -> Result<Key128> {
+    Key128::from_slice(bytes).ok_or_else(|| {
+        Error::new(
+            crate::ErrorKind::Legacy,
+            format!(
+                "Size of the Legacy Key is invalid it must be 16 bytes however is {}",
+                bytes.len()
+            ),
+        )
+    })
+}
+
 /// The error for a KMS CMK in a build without KMS support (cargo feature `aws-kms`).
 #[cfg(not(feature = "aws-kms"))]
 pub(crate) fn kms_unavailable(k: &AwsKmsKey) -> Error {
