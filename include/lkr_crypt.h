@@ -83,6 +83,12 @@
 #define LKR_MIGRATE_REQUIRE_UTF8 1
 
 /**
+ * `lkr_migrate_ex` flag: also re-encrypt envelopes v1 whose KEK is not the active one (after
+ * `lkr_rotate_kek`), as `lkr_reencrypt` does.
+ */
+#define LKR_MIGRATE_REENCRYPT 2
+
+/**
  * Length of a stream header (SPEC §5).
  */
 #define LKR_STREAM_HEADER_LEN 52
@@ -185,6 +191,28 @@ int32_t lkr_rotate_kek(const struct LkrCrypt *c, struct LkrCrypt **out);
 int32_t lkr_rekey_from_env(const struct LkrCrypt *c, struct LkrCrypt **out);
 
 /**
+ * SPEC §9 `rekey` of a keystore file: opens `keystore_path` with the source CMK
+ * (`LKR_MASTER_KEY_ENV_SOURCE`, `LKR_MASTER_KEY_FILE_SOURCE` or `LKR_AWS_CMK_SOURCE`),
+ * re-wraps every KEK under the destination CMK (the `..._DESTINATION` variables), checks that
+ * the result opens with it, and replaces the file atomically (a crash leaves the old or the
+ * new keystore). `*out` receives a handle under the destination CMK. No record changes.
+ *
+ * # Safety
+ * `keystore_path` must be NULL or a NUL-terminated string; `out` must be NULL or writable.
+ */
+int32_t lkr_rekey_file_from_env(const char *keystore_path, struct LkrCrypt **out);
+
+/**
+ * SPEC §9 `rotate_kek` of a keystore file: opens `keystore_path` with the CMK of the
+ * environment, adds a new active KEK (id = the largest + 1) and replaces the file atomically.
+ * `*out` receives a handle on the new keystore; older KEKs keep decrypting.
+ *
+ * # Safety
+ * `keystore_path` must be NULL or a NUL-terminated string; `out` must be NULL or writable.
+ */
+int32_t lkr_rotate_kek_file_from_env(const char *keystore_path, struct LkrCrypt **out);
+
+/**
  * `*out` receives a new handle whose keystore no longer holds KEK `kek_id` (which must not
  * be the active one). Values that KEK encrypted no longer decrypt: re-encrypt them first.
  *
@@ -280,9 +308,10 @@ int32_t lkr_migrate(const struct LkrCrypt *c,
 
 /**
  * `lkr_migrate` with the caller's legacy key (`legacy_key`, 16 bytes; NULL with length 0
- * uses the environment's), `flags` (`LKR_MIGRATE_REQUIRE_UTF8` or 0) and, when
- * `reencrypted` is not NULL, 1 stored there if the value was re-encrypted, 0 if it was
- * already an envelope v1 and copied unchanged.
+ * uses the environment's), `flags` (`LKR_MIGRATE_REQUIRE_UTF8`, `LKR_MIGRATE_REENCRYPT`, both
+ * or 0) and, when `reencrypted` is not NULL, stored there: 1 if the legacy value was
+ * re-encrypted, 2 if an envelope v1 was re-encrypted from an older KEK to the active one
+ * (`LKR_MIGRATE_REENCRYPT`), 0 if it was an envelope v1 copied unchanged.
  *
  * # Safety
  * Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
@@ -299,6 +328,41 @@ int32_t lkr_migrate_ex(const struct LkrCrypt *c,
                        size_t out_cap,
                        size_t *out_len,
                        int32_t *reencrypted);
+
+/**
+ * Re-encryption to the active KEK (after `lkr_rotate_kek`): the envelope `env`, authentic
+ * under `ctx`, is written to `out` (at least `env_len` bytes; the result has the same length)
+ * encrypted with the active KEK; `*changed` (if not NULL) receives 1, or 0 when `env` was
+ * already under the active KEK and was copied unchanged. The plaintext never leaves the
+ * library. Returns `LKR_ERR_NOT_AUTHENTIC` when `env` is not authentic.
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
+ */
+int32_t lkr_reencrypt(const struct LkrCrypt *c,
+                      const uint8_t *env,
+                      size_t env_len,
+                      const uint8_t *ctx,
+                      size_t ctx_len,
+                      uint8_t *out,
+                      size_t out_cap,
+                      size_t *out_len,
+                      int32_t *changed);
+
+/**
+ * `*kek_id` receives the id of the KEK that encrypted `value` when it is an envelope v1
+ * authentic under `ctx` (to count values per KEK before retiring one); otherwise returns
+ * `LKR_ERR_NOT_AUTHENTIC`.
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length; `kek_id` must be NULL or writable.
+ */
+int32_t lkr_kek_id_of(const struct LkrCrypt *c,
+                      const uint8_t *value,
+                      size_t len,
+                      const uint8_t *ctx,
+                      size_t ctx_len,
+                      uint32_t *kek_id);
 
 /**
  * Copies the message of this thread's most recent failed call into `buf`, NUL-terminated

@@ -34,6 +34,9 @@ pub enum OpenMode {
 pub struct MigrateOptions {
     /// The legacy plaintext must be valid UTF-8 (text columns, SPEC §7/§9).
     pub require_utf8: bool,
+    /// Also re-encrypt authentic v1 values whose KEK is not the active one (after a KEK
+    /// rotation, SPEC §9), as [`Crypt::reencrypt_into`] does.
+    pub reencrypt: bool,
 }
 
 /// What [`Crypt::migrate_into`] did.
@@ -43,13 +46,16 @@ pub enum Migrated {
     AlreadyV1(usize),
     /// The legacy value was re-encrypted; the envelope has this length.
     Reencrypted(usize),
+    /// The v1 value was re-encrypted from an older KEK to the active one (only with
+    /// [`MigrateOptions::reencrypt`] or [`Crypt::reencrypt_into`]); the envelope has this length.
+    Rotated(usize),
 }
 
 impl Migrated {
     /// Bytes written to the output.
     pub fn written(self) -> usize {
         match self {
-            Migrated::AlreadyV1(n) | Migrated::Reencrypted(n) => n,
+            Migrated::AlreadyV1(n) | Migrated::Reencrypted(n) | Migrated::Rotated(n) => n,
         }
     }
 }
@@ -223,6 +229,35 @@ impl Crypt {
         Ok(rekeyed)
     }
 
+    /// SPEC §9 `rekey` of a keystore document the application keeps (e.g. in its database):
+    /// opens `keystore` with the source CMK (`LKR_MASTER_KEY_ENV_SOURCE`,
+    /// `LKR_MASTER_KEY_FILE_SOURCE` or `LKR_AWS_CMK_SOURCE`) and returns a handle on the KEKs
+    /// re-wrapped under the destination CMK (the `..._DESTINATION` variables), already checked
+    /// to open with it. Store its [`Crypt::keystore_json`] in place of the old document.
+    pub fn rekey_document_from_env(keystore: &[u8]) -> Result<Crypt> {
+        let (source, destination) = rekey_keys_from_env()?;
+        Crypt::open_bytes(keystore, source)
+            .map_err(source_hint)?
+            .rekey(destination)
+    }
+
+    /// SPEC §9 `rekey` of the keystore file at `path` (atomic replace) from the `..._SOURCE`
+    /// CMK to the `..._DESTINATION` CMK; see [`Crypt::rekey_document_from_env`].
+    pub fn rekey_file_from_env(path: &Path) -> Result<Crypt> {
+        let (source, destination) = rekey_keys_from_env()?;
+        let rekeyed = Crypt::open_file(path, source, OpenMode::MustExist)
+            .map_err(source_hint)?
+            .rekey(destination)?;
+        rekeyed.keystore.replace_file(path)?;
+        Ok(rekeyed)
+    }
+
+    /// SPEC §9 `rotate_kek` of the keystore file at `path` with the CMK of the environment
+    /// (SPEC §2): a new active KEK, the file replaced atomically.
+    pub fn rotate_kek_file_from_env(path: &Path) -> Result<Crypt> {
+        Crypt::rotate_kek_file(path, keys::master_key_from_env()?)
+    }
+
     /// The CMK configuration this handle was opened with.
     pub fn master_key(&self) -> &MasterKey {
         &self.master
@@ -367,12 +402,17 @@ impl Crypt {
         options: MigrateOptions,
         out: &mut [u8],
     ) -> Result<Migrated> {
-        if envelope::looks_like_v1(value) && self.is_authentic(value, context) {
-            if out.len() < value.len() {
-                return Err(Error::buffer_too_small(value.len(), out.len()));
+        if envelope::looks_like_v1(value) {
+            let stale = options.reencrypt
+                && envelope::parse(value).is_ok_and(|(h, _)| h.kek_id != self.active_kek_id());
+            if stale {
+                // Not authentic (e.g. a legacy value that happens to start like v1): try legacy.
+                if let Ok(m) = self.rotate_into(value, context, out) {
+                    return Ok(m);
+                }
+            } else if self.is_authentic(value, context) {
+                return copy_unchanged(value, out);
             }
-            out[..value.len()].copy_from_slice(value);
-            return Ok(Migrated::AlreadyV1(value.len()));
         }
         let key = legacy_key.or(self.legacy_key.as_ref()).ok_or_else(|| {
             Error::new(
@@ -420,6 +460,57 @@ impl Crypt {
         crate::format::stream::StreamReader::new(self, inner, context)
     }
 
+    /// Re-encryption to the active KEK (after [`Crypt::rotate_kek`]): an authentic envelope v1
+    /// under `context` whose KEK is not the active one is decrypted and encrypted again with
+    /// the active KEK ([`Migrated::Rotated`]); one already under the active KEK is copied
+    /// unchanged ([`Migrated::AlreadyV1`]). `out` must hold `envelope.len()` bytes (the new
+    /// envelope has the same length). Anything that is not authentic is an error, and
+    /// the plaintext never leaves this call.
+    pub fn reencrypt_into(
+        &self,
+        envelope: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<Migrated> {
+        let (header, _) = envelope::parse(envelope)?;
+        if header.kek_id == self.active_kek_id() {
+            // Authenticate before saying "unchanged": a forged value must not pass as current.
+            if !self.is_authentic(envelope, context) {
+                return Err(Error::not_authentic());
+            }
+            return copy_unchanged(envelope, out);
+        }
+        if out.len() < envelope.len() {
+            return Err(Error::buffer_too_small(envelope.len(), out.len()));
+        }
+        self.rotate_into(envelope, context, out)
+    }
+
+    /// Decrypts `envelope` (authenticating it) and encrypts its plaintext with the active KEK.
+    fn rotate_into(&self, envelope: &[u8], context: &[u8], out: &mut [u8]) -> Result<Migrated> {
+        let mut plaintext =
+            zeroize::Zeroizing::new(vec![0u8; envelope.len().saturating_sub(envelope::OVERHEAD)]);
+        let n = self.decrypt_into(envelope, context, &mut plaintext)?;
+        self.encrypt_into(&plaintext[..n], context, out)
+            .map(Migrated::Rotated)
+    }
+
+    /// [`Crypt::reencrypt_into`] into a new vector (the same value when it is already under the
+    /// active KEK).
+    pub fn reencrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; envelope.len()];
+        let n = self.reencrypt_into(envelope, context, &mut out)?.written();
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// The id of the KEK that encrypted `value` when it is an authentic envelope v1 under
+    /// `context` (for counts per KEK before retiring one); `None` otherwise.
+    pub fn authentic_kek_id(&self, value: &[u8], context: &[u8]) -> Option<u32> {
+        let (header, _) = envelope::parse(value).ok()?;
+        self.is_authentic(value, context).then_some(header.kek_id)
+    }
+
     /// True when `value` is an authentic envelope v1 under `context` (nothing is returned).
     pub fn is_authentic(&self, value: &[u8], context: &[u8]) -> bool {
         let Ok((header, body)) = envelope::parse(value) else {
@@ -431,4 +522,35 @@ impl Crypt {
         let mut scratch = zeroize::Zeroizing::new(vec![0u8; body.len() - crate::aead::TAG_LEN]);
         envelope::open_with(&kek.deriver, &header, body, context, &mut scratch).is_ok()
     }
+}
+
+/// The source and destination CMKs of `rekey` (SPEC §9), both checked before anything is read.
+fn rekey_keys_from_env() -> Result<(MasterKey, MasterKey)> {
+    let source = keys::master_key_from(&keys::process_env, "_SOURCE")?;
+    let destination = keys::master_key_from(&keys::process_env, "_DESTINATION")?;
+    Ok((source, destination))
+}
+
+/// Says which CMK did not open the keystore during a rekey.
+fn source_hint(e: Error) -> Error {
+    if e.kind() == ErrorKind::MasterKey {
+        Error::new(
+            e.kind(),
+            format!(
+                "{} (the source CMK, given by the _SOURCE variables)",
+                e.message()
+            ),
+        )
+    } else {
+        e
+    }
+}
+
+/// Copies an authentic value unchanged into `out`.
+fn copy_unchanged(value: &[u8], out: &mut [u8]) -> Result<Migrated> {
+    if out.len() < value.len() {
+        return Err(Error::buffer_too_small(value.len(), out.len()));
+    }
+    out[..value.len()].copy_from_slice(value);
+    Ok(Migrated::AlreadyV1(value.len()))
 }

@@ -132,7 +132,10 @@ fn bad_length_and_bad_padding_give_the_same_error() {
 fn a_wrong_key_is_caught_by_the_utf8_check_of_text_columns() {
     let key = random::<16>();
     let crypt = new_crypt();
-    let text = MigrateOptions { require_utf8: true };
+    let text = MigrateOptions {
+        require_utf8: true,
+        ..Default::default()
+    };
     // Under many wrong keys, one value sometimes shows valid padding (~1 in 256) but the
     // garbage plaintext is then (almost) never valid UTF-8 of this length.
     let legacy = openssl_legacy(&key, &random(), b"a text value of some length");
@@ -167,7 +170,10 @@ fn migrate_never_hands_out_plaintext_on_failure() {
     let crypt = new_crypt();
     let legacy = openssl_legacy(&key, &random(), b"\xff\xfe not utf8");
     let mut out = vec![0u8; legacy.len() + 53];
-    let text = MigrateOptions { require_utf8: true };
+    let text = MigrateOptions {
+        require_utf8: true,
+        ..Default::default()
+    };
     assert!(crypt
         .migrate_into(&legacy, b"", Some(&Key128::new(key)), text, &mut out)
         .is_err());

@@ -3,7 +3,7 @@
 
 mod common;
 use common::{bytes, local_cmk};
-use lkr_crypt::{Crypt, ErrorKind, OpenMode};
+use lkr_crypt::{Crypt, ErrorKind, MigrateOptions, Migrated, OpenMode};
 use std::io::{Read, Write};
 
 fn stream(c: &Crypt, pt: &[u8]) -> Vec<u8> {
@@ -125,4 +125,87 @@ fn retiring_a_kek() {
     assert_eq!(e.kind(), ErrorKind::UnknownKek);
     let env2 = c3.encrypt(b"new", b"").unwrap();
     assert_eq!(c3.decrypt(&env2, b"").unwrap(), b"new");
+}
+
+#[test]
+fn reencryption_moves_values_to_the_active_kek() {
+    let c1 = Crypt::create(local_cmk()).unwrap();
+    let old = c1.encrypt(b"secret", b"T.C:1").unwrap();
+    let c2 = c1.rotate_kek().unwrap();
+    assert_eq!(c2.authentic_kek_id(&old, b"T.C:1"), Some(1));
+    assert_eq!(c2.authentic_kek_id(&old, b"T.C:2"), None, "wrong context");
+    let mut out = vec![0u8; old.len()];
+    let m = c2.reencrypt_into(&old, b"T.C:1", &mut out).unwrap();
+    assert_eq!(m, Migrated::Rotated(old.len()));
+    assert_eq!(c2.authentic_kek_id(&out, b"T.C:1"), Some(2));
+    assert_eq!(c2.decrypt(&out, b"T.C:1").unwrap(), b"secret");
+    assert_ne!(out, old);
+    // Already under the active KEK: unchanged, byte for byte.
+    let again = c2.reencrypt(&out, b"T.C:1").unwrap();
+    assert_eq!(again, out);
+    // Not authentic (tampered, wrong context, a stranger's keystore): an error, nothing out.
+    let mut bad = old.clone();
+    *bad.last_mut().unwrap() ^= 1;
+    assert_eq!(
+        c2.reencrypt(&bad, b"T.C:1").unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+    let mut bad_active = out.clone();
+    bad_active[60] ^= 1;
+    assert_eq!(
+        c2.reencrypt(&bad_active, b"T.C:1").unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+    assert!(c2.reencrypt(&old, b"T.C:2").is_err());
+    let stranger = Crypt::create(local_cmk()).unwrap();
+    assert!(stranger.reencrypt(&old, b"T.C:1").is_err());
+    // Too small an output is reported with the size needed.
+    let e = c2
+        .reencrypt_into(&old, b"T.C:1", &mut vec![0u8; old.len() - 1])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
+    assert_eq!(e.needed(), Some(old.len()));
+    // After re-encryption the old KEK can be retired and the value still decrypts.
+    let c3 = c2.retire_kek(1).unwrap();
+    assert_eq!(c3.decrypt(&out, b"T.C:1").unwrap(), b"secret");
+}
+
+#[test]
+fn migration_with_reencrypt_moves_v1_values_and_still_migrates_legacy() {
+    let legacy_key = lkr_crypt::keys::legacy_key_from_bytes(&[7u8; 16]).unwrap();
+    let c1 = Crypt::create(local_cmk()).unwrap();
+    let old = c1.encrypt(b"v1 value", b"ctx").unwrap();
+    let c2 = c1.rotate_kek().unwrap();
+    let current = c2.encrypt(b"current", b"ctx").unwrap();
+    let reencrypt = MigrateOptions {
+        reencrypt: true,
+        ..Default::default()
+    };
+    let mut out = vec![0u8; 4096];
+    // Without the option an older KEK's value is left alone.
+    let m = c2
+        .migrate_into(
+            &old,
+            b"ctx",
+            Some(&legacy_key),
+            MigrateOptions::default(),
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(m, Migrated::AlreadyV1(old.len()));
+    let m = c2
+        .migrate_into(&old, b"ctx", Some(&legacy_key), reencrypt, &mut out)
+        .unwrap();
+    assert_eq!(m, Migrated::Rotated(old.len()));
+    assert_eq!(c2.authentic_kek_id(&out[..old.len()], b"ctx"), Some(2));
+    let m = c2
+        .migrate_into(&current, b"ctx", Some(&legacy_key), reencrypt, &mut out)
+        .unwrap();
+    assert_eq!(m, Migrated::AlreadyV1(current.len()));
+    assert_eq!(&out[..current.len()], &current[..]);
+    // A value of an older KEK under the wrong context is not authentic: it is then tried as a
+    // legacy value, which fails (never silently "migrated").
+    assert!(c2
+        .migrate_into(&old, b"other", Some(&legacy_key), reencrypt, &mut out)
+        .is_err());
 }

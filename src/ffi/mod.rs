@@ -42,6 +42,10 @@ pub const LKR_ERR_INTERNAL: i32 = 11;
 /// `lkr_migrate_ex` flag: the legacy plaintext must be valid UTF-8 (text columns).
 pub const LKR_MIGRATE_REQUIRE_UTF8: u32 = 1;
 
+/// `lkr_migrate_ex` flag: also re-encrypt envelopes v1 whose KEK is not the active one (after
+/// `lkr_rotate_kek`), as `lkr_reencrypt` does.
+pub const LKR_MIGRATE_REENCRYPT: u32 = 2;
+
 /// An open keystore. Create it with `lkr_open_from_env` or `lkr_open_from_env_bytes`,
 /// release it with `lkr_close`. Safe to share between threads; it must not be closed while
 /// another thread still uses it.
@@ -224,29 +228,12 @@ pub unsafe extern "C" fn lkr_open_from_env(
     keystore_path: *const c_char,
     out: *mut *mut LkrCrypt,
 ) -> i32 {
-    guard(|| {
-        if out.is_null() {
-            return Err(Error::invalid(
-                "out is NULL: pass the address of an LkrCrypt pointer",
-            ));
-        }
-        // SAFETY: checked non-null; the caller guarantees it is writable.
-        unsafe { *out = std::ptr::null_mut() };
-        if keystore_path.is_null() {
-            return Err(Error::invalid(
-                "keystore_path is NULL: give the keystore file's path",
-            ));
-        }
-        // SAFETY: the caller guarantees a NUL-terminated string.
-        let path = unsafe { CStr::from_ptr(keystore_path) };
-        let path = path
-            .to_str()
-            .map_err(|_| Error::invalid("keystore_path is not valid UTF-8"))?;
-        let crypt = Crypt::open_from_env(Path::new(path))?;
-        // SAFETY: checked non-null above.
-        unsafe { *out = boxed(crypt) };
-        Ok(())
-    })
+    // SAFETY: the same contract.
+    unsafe {
+        open_handle(out, || {
+            Crypt::open_from_env(path_arg(keystore_path, "keystore_path")?)
+        })
+    }
 }
 
 /// Like `lkr_open_from_env`, for a keystore the application keeps itself (e.g. in its
@@ -262,21 +249,13 @@ pub unsafe extern "C" fn lkr_open_from_env_bytes(
     keystore_len: usize,
     out: *mut *mut LkrCrypt,
 ) -> i32 {
-    guard(|| {
-        if out.is_null() {
-            return Err(Error::invalid(
-                "out is NULL: pass the address of an LkrCrypt pointer",
-            ));
-        }
-        // SAFETY: checked non-null; the caller guarantees it is writable.
-        unsafe { *out = std::ptr::null_mut() };
-        // SAFETY: the caller's contract.
-        let ks = unsafe { input(keystore, keystore_len, "keystore")? };
-        let crypt = Crypt::open_bytes_from_env((!ks.is_empty()).then_some(ks))?;
-        // SAFETY: checked non-null above.
-        unsafe { *out = boxed(crypt) };
-        Ok(())
-    })
+    // SAFETY: the same contract.
+    unsafe {
+        open_handle(out, || {
+            let ks = input(keystore, keystore_len, "keystore")?;
+            Crypt::open_bytes_from_env((!ks.is_empty()).then_some(ks))
+        })
+    }
 }
 
 /// Writes the keystore document (JSON, only wrapped keys, no NUL) to `out`.
@@ -314,17 +293,8 @@ unsafe fn derive_handle(
     out: *mut *mut LkrCrypt,
     op: impl FnOnce(&Crypt) -> Result<Crypt>,
 ) -> i32 {
-    guard(|| unsafe {
-        if out.is_null() {
-            return Err(Error::invalid(
-                "out is NULL: pass the address of an LkrCrypt pointer",
-            ));
-        }
-        *out = std::ptr::null_mut();
-        let next = op(handle(c)?)?;
-        *out = boxed(next);
-        Ok(())
-    })
+    // SAFETY: the same contract.
+    unsafe { open_handle(out, || op(handle(c)?)) }
 }
 
 /// KEK rotation: `*out` receives a new handle whose keystore has a new active KEK (id = the
@@ -351,6 +321,80 @@ pub unsafe extern "C" fn lkr_rotate_kek(c: *const LkrCrypt, out: *mut *mut LkrCr
 pub unsafe extern "C" fn lkr_rekey_from_env(c: *const LkrCrypt, out: *mut *mut LkrCrypt) -> i32 {
     // SAFETY: the same contract.
     unsafe { derive_handle(c, out, Crypt::rekey_from_env) }
+}
+
+/// Reads a NUL-terminated UTF-8 path argument.
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string.
+unsafe fn path_arg<'a>(path: *const c_char, name: &str) -> Result<&'a Path> {
+    if path.is_null() {
+        return Err(Error::invalid(format!(
+            "{name} is NULL: give the keystore file's path"
+        )));
+    }
+    // SAFETY: the caller guarantees a NUL-terminated string.
+    let path = unsafe { CStr::from_ptr(path) };
+    path.to_str()
+        .map(Path::new)
+        .map_err(|_| Error::invalid(format!("{name} is not valid UTF-8")))
+}
+
+/// Opens a handle through `open` and stores it in `*out`.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+unsafe fn open_handle(out: *mut *mut LkrCrypt, open: impl FnOnce() -> Result<Crypt>) -> i32 {
+    guard(|| unsafe {
+        if out.is_null() {
+            return Err(Error::invalid(
+                "out is NULL: pass the address of an LkrCrypt pointer",
+            ));
+        }
+        *out = std::ptr::null_mut();
+        *out = boxed(open()?);
+        Ok(())
+    })
+}
+
+/// SPEC §9 `rekey` of a keystore file: opens `keystore_path` with the source CMK
+/// (`LKR_MASTER_KEY_ENV_SOURCE`, `LKR_MASTER_KEY_FILE_SOURCE` or `LKR_AWS_CMK_SOURCE`),
+/// re-wraps every KEK under the destination CMK (the `..._DESTINATION` variables), checks that
+/// the result opens with it, and replaces the file atomically (a crash leaves the old or the
+/// new keystore). `*out` receives a handle under the destination CMK. No record changes.
+///
+/// # Safety
+/// `keystore_path` must be NULL or a NUL-terminated string; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_rekey_file_from_env(
+    keystore_path: *const c_char,
+    out: *mut *mut LkrCrypt,
+) -> i32 {
+    // SAFETY: the same contract.
+    unsafe {
+        open_handle(out, || {
+            Crypt::rekey_file_from_env(path_arg(keystore_path, "keystore_path")?)
+        })
+    }
+}
+
+/// SPEC §9 `rotate_kek` of a keystore file: opens `keystore_path` with the CMK of the
+/// environment, adds a new active KEK (id = the largest + 1) and replaces the file atomically.
+/// `*out` receives a handle on the new keystore; older KEKs keep decrypting.
+///
+/// # Safety
+/// `keystore_path` must be NULL or a NUL-terminated string; `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_rotate_kek_file_from_env(
+    keystore_path: *const c_char,
+    out: *mut *mut LkrCrypt,
+) -> i32 {
+    // SAFETY: the same contract.
+    unsafe {
+        open_handle(out, || {
+            Crypt::rotate_kek_file_from_env(path_arg(keystore_path, "keystore_path")?)
+        })
+    }
 }
 
 /// `*out` receives a new handle whose keystore no longer holds KEK `kek_id` (which must not
@@ -504,9 +548,10 @@ pub unsafe extern "C" fn lkr_migrate(
 }
 
 /// `lkr_migrate` with the caller's legacy key (`legacy_key`, 16 bytes; NULL with length 0
-/// uses the environment's), `flags` (`LKR_MIGRATE_REQUIRE_UTF8` or 0) and, when
-/// `reencrypted` is not NULL, 1 stored there if the value was re-encrypted, 0 if it was
-/// already an envelope v1 and copied unchanged.
+/// uses the environment's), `flags` (`LKR_MIGRATE_REQUIRE_UTF8`, `LKR_MIGRATE_REENCRYPT`, both
+/// or 0) and, when `reencrypted` is not NULL, stored there: 1 if the legacy value was
+/// re-encrypted, 2 if an envelope v1 was re-encrypted from an older KEK to the active one
+/// (`LKR_MIGRATE_REENCRYPT`), 0 if it was an envelope v1 copied unchanged.
 ///
 /// # Safety
 /// Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
@@ -527,7 +572,7 @@ pub unsafe extern "C" fn lkr_migrate_ex(
 ) -> i32 {
     guard(|| unsafe {
         let crypt = handle(c)?;
-        if flags & !LKR_MIGRATE_REQUIRE_UTF8 != 0 {
+        if flags & !(LKR_MIGRATE_REQUIRE_UTF8 | LKR_MIGRATE_REENCRYPT) != 0 {
             return Err(Error::invalid(format!(
                 "Unknown flags {flags:#x} for lkr_migrate_ex"
             )));
@@ -542,6 +587,7 @@ pub unsafe extern "C" fn lkr_migrate_ex(
         let out = output(out, out_cap, &[value, ctx, key_bytes])?;
         let options = MigrateOptions {
             require_utf8: flags & LKR_MIGRATE_REQUIRE_UTF8 != 0,
+            reencrypt: flags & LKR_MIGRATE_REENCRYPT != 0,
         };
         let mut outcome = None;
         with_out_len(out_len, || {
@@ -550,8 +596,82 @@ pub unsafe extern "C" fn lkr_migrate_ex(
             Ok(m.written())
         })?;
         if !reencrypted.is_null() {
-            *reencrypted = matches!(outcome, Some(Migrated::Reencrypted(_))) as i32;
+            *reencrypted = match outcome {
+                Some(Migrated::Reencrypted(_)) => 1,
+                Some(Migrated::Rotated(_)) => 2,
+                _ => 0,
+            };
         }
+        Ok(())
+    })
+}
+
+/// Re-encryption to the active KEK (after `lkr_rotate_kek`): the envelope `env`, authentic
+/// under `ctx`, is written to `out` (at least `env_len` bytes; the result has the same length)
+/// encrypted with the active KEK; `*changed` (if not NULL) receives 1, or 0 when `env` was
+/// already under the active KEK and was copied unchanged. The plaintext never leaves the
+/// library. Returns `LKR_ERR_NOT_AUTHENTIC` when `env` is not authentic.
+///
+/// # Safety
+/// Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_reencrypt(
+    c: *const LkrCrypt,
+    env: *const u8,
+    env_len: usize,
+    ctx: *const u8,
+    ctx_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    changed: *mut i32,
+) -> i32 {
+    guard(|| unsafe {
+        let crypt = handle(c)?;
+        let env = input(env, env_len, "env")?;
+        let ctx = input(ctx, ctx_len, "ctx")?;
+        let out = output(out, out_cap, &[env, ctx])?;
+        let mut outcome = None;
+        with_out_len(out_len, || {
+            let m = crypt.reencrypt_into(env, ctx, out)?;
+            outcome = Some(m);
+            Ok(m.written())
+        })?;
+        if !changed.is_null() {
+            *changed = matches!(outcome, Some(Migrated::Rotated(_))) as i32;
+        }
+        Ok(())
+    })
+}
+
+/// `*kek_id` receives the id of the KEK that encrypted `value` when it is an envelope v1
+/// authentic under `ctx` (to count values per KEK before retiring one); otherwise returns
+/// `LKR_ERR_NOT_AUTHENTIC`.
+///
+/// # Safety
+/// Every pointer must be NULL or valid for its length; `kek_id` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn lkr_kek_id_of(
+    c: *const LkrCrypt,
+    value: *const u8,
+    len: usize,
+    ctx: *const u8,
+    ctx_len: usize,
+    kek_id: *mut u32,
+) -> i32 {
+    guard(|| unsafe {
+        let crypt = handle(c)?;
+        let value = input(value, len, "value")?;
+        let ctx = input(ctx, ctx_len, "ctx")?;
+        if kek_id.is_null() {
+            return Err(Error::invalid(
+                "kek_id is NULL: pass the address of a uint32_t",
+            ));
+        }
+        *kek_id = 0;
+        *kek_id = crypt
+            .authentic_kek_id(value, ctx)
+            .ok_or_else(Error::not_authentic)?;
         Ok(())
     })
 }

@@ -34,6 +34,11 @@ const ERRORS_SIG: &str = "(ILjava/lang/String;)Ljava/lang/Throwable;";
 const OUTCOME_REENCRYPTED: jint = 1;
 const OUTCOME_ALREADY_V1: jint = 2;
 const OUTCOME_UNDECRYPTABLE: jint = 3;
+const OUTCOME_ROTATED: jint = 4;
+
+/// `migrateBatch` flags, mirrored by `io.lkr.crypt.LkrCrypt`.
+const MIGRATE_REQUIRE_UTF8: jint = 1;
+const MIGRATE_REENCRYPT: jint = 2;
 
 /// Why an export failed.
 enum Fail {
@@ -328,6 +333,164 @@ pub extern "system" fn Java_io_lkr_crypt_Native_exportKeystore<'l>(
     })
 }
 
+/// `static native int[] kekIds(long handle)`: every KEK id of the keystore, ascending.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_kekIds<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jni::sys::jintArray {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        let ids: Vec<jint> = c.kek_ids().into_iter().map(|id| id as jint).collect();
+        let arr = env.new_int_array(ids.len() as jint)?;
+        env.set_int_array_region(&arr, 0, &ids)?;
+        Ok(arr.into_raw())
+    })
+}
+
+/// `static native long rotateKek(long handle)`: a new handle with a new active KEK.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_rotateKek<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jlong {
+    boundary(&mut env, |_| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        Ok(into_handle(c.rotate_kek()?))
+    })
+}
+
+/// `static native long retireKek(long handle, int kekId)`: a new handle without that KEK.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_retireKek<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    kek_id: jint,
+) -> jlong {
+    boundary(&mut env, |_| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        let id = u32::try_from(kek_id).map_err(|_| invalid(format!("No KEK has id {kek_id}")))?;
+        Ok(into_handle(c.retire_kek(id)?))
+    })
+}
+
+/// `static native long rekeyFromEnv(long handle)`: a new handle with the KEKs re-wrapped under
+/// the `..._DESTINATION` CMK.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_rekeyFromEnv<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jlong {
+    boundary(&mut env, |_| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        Ok(into_handle(c.rekey_from_env()?))
+    })
+}
+
+/// `static native long rekeyDocumentFromEnv(byte[] keystore)`: SPEC §9 `rekey` of a keystore
+/// document, from the `..._SOURCE` CMK to the `..._DESTINATION` CMK.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_rekeyDocumentFromEnv<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    keystore: JByteArray<'l>,
+) -> jlong {
+    boundary(&mut env, |env| {
+        not_null(&keystore, "keystore")?;
+        let mut buf = Vec::new();
+        read_into(env, &keystore, &mut buf)?;
+        Ok(into_handle(Crypt::rekey_document_from_env(&buf)?))
+    })
+}
+
+/// `static native long rekeyFileFromEnv(String keystorePath)`: SPEC §9 `rekey` of a keystore
+/// file (atomic replace).
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_rekeyFileFromEnv<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    path: JString<'l>,
+) -> jlong {
+    boundary(&mut env, |env| {
+        not_null(&path, "keystore path")?;
+        let path: String = env.get_string(&path)?.into();
+        Ok(into_handle(Crypt::rekey_file_from_env(Path::new(&path))?))
+    })
+}
+
+/// `static native long rotateKekFileFromEnv(String keystorePath)`: SPEC §9 `rotate_kek` of a
+/// keystore file (atomic replace).
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_rotateKekFileFromEnv<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    path: JString<'l>,
+) -> jlong {
+    boundary(&mut env, |env| {
+        not_null(&path, "keystore path")?;
+        let path: String = env.get_string(&path)?.into();
+        Ok(into_handle(Crypt::rotate_kek_file_from_env(Path::new(
+            &path,
+        ))?))
+    })
+}
+
+/// `static native byte[] reencrypt(long handle, byte[] envelope, byte[] context)`: the
+/// envelope re-encrypted with the active KEK, or null when it already is under it.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_reencrypt<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    value: JByteArray<'l>,
+    context: JByteArray<'l>,
+) -> jbyteArray {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        not_null(&value, "envelope")?;
+        not_null(&context, "context")?;
+        let (mut v, mut ctx) = (Vec::new(), Vec::new());
+        read_into(env, &value, &mut v)?;
+        read_into(env, &context, &mut ctx)?;
+        let mut out = vec![0u8; v.len()];
+        match c.reencrypt_into(&v, &ctx, &mut out)? {
+            Migrated::Rotated(n) => Ok(new_array(env, &out[..n])?.into_raw()),
+            _ => Ok(std::ptr::null_mut()),
+        }
+    })
+}
+
+/// `static native int kekIdOf(long handle, byte[] value, byte[] context)`: the KEK id of an
+/// envelope v1 authentic under `context`, or -1.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_kekIdOf<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    value: JByteArray<'l>,
+    context: JByteArray<'l>,
+) -> jint {
+    boundary(&mut env, |env| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        not_null(&value, "value")?;
+        not_null(&context, "context")?;
+        let (mut v, mut ctx) = (Vec::new(), Vec::new());
+        read_into(env, &value, &mut v)?;
+        read_into(env, &context, &mut ctx)?;
+        Ok(c.authentic_kek_id(&v, &ctx).map_or(-1, |id| id as jint))
+    })
+}
+
 /// `static native int activeKekId(long handle)`.
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_activeKekId<'l>(
@@ -457,6 +620,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrate<'l>(
         let key = legacy_key(env, &key)?;
         let options = MigrateOptions {
             require_utf8: require_utf8 != 0,
+            ..Default::default()
         };
         let (mut v, mut ctx) = (Vec::new(), Vec::new());
         read_into(env, &value, &mut v)?;
@@ -704,10 +868,11 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decryptBatch<'l>(
 }
 
 /// `static native void migrateBatch(long handle, byte[][] values, byte[][] contexts,
-/// byte[] legacyKeyOrNull, boolean requireUtf8, byte[][] out, int[] outcomes,
-/// String[] messages)`: per item, `outcomes[i]` is 1 (re-encrypted, `out[i]` the envelope),
-/// 2 (already v1, `out[i]` the value) or 3 (the legacy value does not decrypt, `messages[i]`
-/// says so). Only a failure that concerns the whole call (no legacy key, bad arguments)
+/// byte[] legacyKeyOrNull, int flags, byte[][] out, int[] outcomes, String[] messages)`:
+/// `flags` is 1 (require UTF-8), 2 (also re-encrypt v1 values under an older KEK), both or 0.
+/// Per item, `outcomes[i]` is 1 (re-encrypted, `out[i]` the envelope), 2 (already v1,
+/// `out[i]` the value), 3 (the legacy value does not decrypt, `messages[i]` says so) or 4
+/// (v1 re-encrypted from an older KEK to the active one, `out[i]` the envelope). Only a failure that concerns the whole call (no legacy key, bad arguments)
 /// throws.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
@@ -718,7 +883,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrateBatch<'l>(
     values: JObjectArray<'l>,
     contexts: JObjectArray<'l>,
     key: JByteArray<'l>,
-    require_utf8: jboolean,
+    flags: jint,
     out: JObjectArray<'l>,
     outcomes: JIntArray<'l>,
     messages: JObjectArray<'l>,
@@ -740,8 +905,12 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrateBatch<'l>(
         }
         let key = legacy_key(env, &key)?;
         let key_available = key.is_some() || c.has_legacy_key();
+        if flags & !(MIGRATE_REQUIRE_UTF8 | MIGRATE_REENCRYPT) != 0 {
+            return Err(invalid(format!("Unknown migrateBatch flags {flags:#x}")));
+        }
         let options = MigrateOptions {
-            require_utf8: require_utf8 != 0,
+            require_utf8: flags & MIGRATE_REQUIRE_UTF8 != 0,
+            reencrypt: flags & MIGRATE_REENCRYPT != 0,
         };
         let (mut v, mut ctx, mut buf) = (Vec::new(), Vec::new(), Vec::new());
         let mut codes = vec![0 as jint; n as usize];
@@ -754,6 +923,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrateBatch<'l>(
                     codes[i as usize] = match m {
                         Migrated::Reencrypted(_) => OUTCOME_REENCRYPTED,
                         Migrated::AlreadyV1(_) => OUTCOME_ALREADY_V1,
+                        Migrated::Rotated(_) => OUTCOME_ROTATED,
                     };
                     let item = new_array(env, &buf[..m.written()])?;
                     env.set_object_array_element(&out, i, &item)?;

@@ -636,6 +636,145 @@ static void check_rotation(const LkrCrypt *h)
     expect_rc(lkr_rekey_from_env(h, &t), LKR_ERR_MASTER_KEY, "rekey without a destination CMK is refused");
 }
 
+/* Reads a whole small file into a malloc'd, NUL-terminated buffer (NULL when it fails). */
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n;
+    if (!f)
+        return NULL;
+    buf = xmalloc(65536);
+    n = fread(buf, 1, 65535, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* SPEC §9 rotate_kek and rekey of a keystore file, and re-encryption to the active KEK, with
+ * the CMKs given by the environment (LKR_MASTER_KEY_ENV, then the _SOURCE/_DESTINATION
+ * variables, set and unset here on the main thread). */
+static void check_file_rotation_and_rekey(const char *dir)
+{
+    static const char dest_cmk[] = "ZGVzdGluYXRpb24gQ01LIGZvciB0aGUgQyB0ZXN0ISE=";
+    char ks[4096], why[512];
+    const char *cmk = getenv("LKR_MASTER_KEY_ENV");
+    char *saved_cmk, *before, *after;
+    LkrCrypt *h = NULL, *r = NULL, *k = NULL, *o = NULL;
+    unsigned char pt[40], *v1, *moved, *again, *mig;
+    size_t n1 = 0, nm = 0, na = 0, ng = 0;
+    uint32_t id = 99;
+    int32_t changed = -1, reenc = -1;
+
+    if (!cmk) {
+        fail("file rotation", "LKR_MASTER_KEY_ENV is not set");
+        return;
+    }
+    saved_cmk = strdup(cmk);
+    snprintf(ks, sizeof ks, "%s/rotated-keystore.json", dir);
+    unlink(ks);
+    if (!expect_rc(lkr_open_from_env(ks, &h), LKR_OK, "open a second keystore file"))
+        goto out;
+    fill_pattern(pt, sizeof pt, 5);
+    v1 = encrypt_new(h, pt, sizeof pt, CTX, &n1);
+    expect_rc(lkr_rotate_kek_file_from_env(NULL, &r), LKR_ERR_INVALID_ARGUMENT,
+              "lkr_rotate_kek_file_from_env(NULL) refused");
+    if (!expect_rc(lkr_rotate_kek_file_from_env(ks, &r), LKR_OK, "lkr_rotate_kek_file_from_env"))
+        goto out;
+    check(lkr_active_kek_id(r) == 2, "the rotated file's handle is on KEK 2", "%u",
+          lkr_active_kek_id(r));
+    if (expect_rc(lkr_open_from_env(ks, &o), LKR_OK, "reopen the rotated keystore file")) {
+        check(lkr_active_kek_id(o) == 2, "the rotation was persisted in the file", "%u",
+              lkr_active_kek_id(o));
+        check(decrypts_to(o, v1, n1, CTX, pt, sizeof pt, why, sizeof why),
+              "a value written before the rotation decrypts after reopening", "%s", why);
+        lkr_close(o);
+        o = NULL;
+    }
+    /* Re-encryption to the active KEK. */
+    check(lkr_kek_id_of(r, v1, n1, (const uint8_t *)CTX, CTX_LEN, &id) == LKR_OK && id == 1,
+          "lkr_kek_id_of names KEK 1 for the old value", "id %u: %s", id, last_err());
+    moved = xmalloc(n1);
+    if (expect_rc(lkr_reencrypt(r, v1, n1, (const uint8_t *)CTX, CTX_LEN, moved, n1, &nm, &changed),
+                  LKR_OK, "lkr_reencrypt")) {
+        check(changed == 1 && nm == n1, "lkr_reencrypt re-encrypted it (same length)", "changed %d, %zu",
+              (int)changed, nm);
+        check(lkr_kek_id_of(r, moved, nm, (const uint8_t *)CTX, CTX_LEN, &id) == LKR_OK && id == 2,
+              "the re-encrypted value is under KEK 2", "id %u", id);
+        check(decrypts_to(r, moved, nm, CTX, pt, sizeof pt, why, sizeof why),
+              "the re-encrypted value decrypts to the original", "%s", why);
+        again = xmalloc(nm);
+        check(lkr_reencrypt(r, moved, nm, (const uint8_t *)CTX, CTX_LEN, again, nm, &na, &changed) ==
+                      LKR_OK &&
+                  changed == 0 && na == nm && memcmp(again, moved, nm) == 0,
+              "lkr_reencrypt of a value under the active KEK copies it unchanged", "changed %d",
+              (int)changed);
+        expect_rc(lkr_reencrypt(r, v1, n1, (const uint8_t *)CTX, CTX_LEN, again, n1 - 1, &na, NULL),
+                  LKR_ERR_BUFFER_TOO_SMALL, "lkr_reencrypt into a short buffer");
+        moved[nm - 1] ^= 1;
+        expect_rc(lkr_reencrypt(r, moved, nm, (const uint8_t *)CTX, CTX_LEN, again, nm, &na, NULL),
+                  LKR_ERR_NOT_AUTHENTIC, "lkr_reencrypt of a tampered value");
+        expect_rc(lkr_kek_id_of(r, moved, nm, (const uint8_t *)CTX, CTX_LEN, &id), LKR_ERR_NOT_AUTHENTIC,
+                  "lkr_kek_id_of of a tampered value");
+        free(again);
+    }
+    expect_rc(lkr_kek_id_of(r, v1, n1, (const uint8_t *)CTX, CTX_LEN, NULL), LKR_ERR_INVALID_ARGUMENT,
+              "lkr_kek_id_of with a NULL kek_id");
+    mig = xmalloc(lkr_migrated_max_len(n1));
+    check(lkr_migrate_ex(r, NULL, 0, LKR_MIGRATE_REENCRYPT, v1, n1, (const uint8_t *)CTX, CTX_LEN, mig,
+                         lkr_migrated_max_len(n1), &ng, &reenc) == LKR_OK &&
+              reenc == 2,
+          "lkr_migrate_ex with LKR_MIGRATE_REENCRYPT moves an old KEK's value (reencrypted = 2)",
+          "reencrypted %d: %s", (int)reenc, last_err());
+    expect_rc(lkr_migrate_ex(r, NULL, 0, 4, v1, n1, (const uint8_t *)CTX, CTX_LEN, mig,
+                             lkr_migrated_max_len(n1), &ng, NULL),
+              LKR_ERR_INVALID_ARGUMENT, "lkr_migrate_ex with an unknown flag");
+    free(mig);
+    free(moved);
+
+    /* Rekey the file: LKR_MASTER_KEY_ENV_SOURCE -> LKR_MASTER_KEY_ENV_DESTINATION. */
+    expect_rc(lkr_rekey_file_from_env(ks, &k), LKR_ERR_MASTER_KEY,
+              "lkr_rekey_file_from_env without _SOURCE/_DESTINATION is refused");
+    setenv("LKR_MASTER_KEY_ENV_SOURCE", dest_cmk, 1);
+    setenv("LKR_MASTER_KEY_ENV_DESTINATION", saved_cmk, 1);
+    before = read_small_file(ks);
+    {
+        int32_t rc = lkr_rekey_file_from_env(ks, &k);
+        after = read_small_file(ks);
+        check(rc == LKR_ERR_MASTER_KEY && contains(last_err(), "Master Key does not match the keystore") &&
+                  contains(last_err(), "source") && k == NULL,
+              "rekey with the wrong source CMK is refused, saying so", "status %d (%s): %s", (int)rc,
+              st(rc), last_err());
+        check(before && after && strcmp(before, after) == 0, "a refused rekey leaves the file unchanged", "");
+        free(before);
+        free(after);
+    }
+    setenv("LKR_MASTER_KEY_ENV_SOURCE", saved_cmk, 1);
+    setenv("LKR_MASTER_KEY_ENV_DESTINATION", dest_cmk, 1);
+    if (expect_rc(lkr_rekey_file_from_env(ks, &k), LKR_OK, "lkr_rekey_file_from_env (local -> local)")) {
+        check(decrypts_to(k, v1, n1, CTX, pt, sizeof pt, why, sizeof why),
+              "the rekeyed handle decrypts a value written before the rekey", "%s", why);
+        expect_rc(lkr_open_from_env(ks, &o), LKR_ERR_MASTER_KEY, "the old CMK no longer opens the file");
+        setenv("LKR_MASTER_KEY_ENV", dest_cmk, 1);
+        if (expect_rc(lkr_open_from_env(ks, &o), LKR_OK, "the destination CMK opens the rekeyed file")) {
+            check(lkr_active_kek_id(o) == 2, "the rekey kept both KEKs (active 2)", "%u",
+                  lkr_active_kek_id(o));
+            check(decrypts_to(o, v1, n1, CTX, pt, sizeof pt, why, sizeof why),
+                  "values written before the rekey decrypt with the destination CMK", "%s", why);
+            lkr_close(o);
+        }
+        setenv("LKR_MASTER_KEY_ENV", saved_cmk, 1);
+    }
+    unsetenv("LKR_MASTER_KEY_ENV_SOURCE");
+    unsetenv("LKR_MASTER_KEY_ENV_DESTINATION");
+    free(v1);
+out:
+    lkr_close(k);
+    lkr_close(r);
+    lkr_close(h);
+    free(saved_cmk);
+}
+
 static void check_version_and_lengths(void)
 {
     const char *v = lkr_version();
@@ -1402,6 +1541,7 @@ int main(int argc, char **argv)
     free(ks);
 
     check_threads(h);
+    check_file_rotation_and_rekey(dir);
 
     lkr_close(NULL);
     pass("lkr_close(NULL) is a no-op");

@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.locks.StampedLock;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.ShortBufferException;
@@ -385,6 +388,17 @@ public final class LkrCrypt implements AutoCloseable {
         }
     }
 
+    /** Options of {@link #migrateBatch(byte[][], byte[][], byte[], Set)}. */
+    public enum MigrateOption {
+        /** The legacy plaintexts must be valid UTF-8 (text columns, SPEC §7). */
+        REQUIRE_UTF8,
+        /**
+         * Also re-encrypt authentic envelopes v1 whose KEK is not the active one (after
+         * {@link #rotateKek()}): outcome {@link MigrationResult.Outcome#ROTATED}.
+         */
+        REENCRYPT
+    }
+
     /**
      * Migrates many values in one native call, with a result per value: re-encrypted, already v1
      * or undecryptable — one bad value does not fail the batch. Only what concerns the whole
@@ -395,6 +409,20 @@ public final class LkrCrypt implements AutoCloseable {
      */
     public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey16,
             boolean requireUtf8) throws GeneralSecurityException {
+        return migrateBatch(values, contexts, legacyKey16,
+                requireUtf8 ? EnumSet.of(MigrateOption.REQUIRE_UTF8) : EnumSet.noneOf(MigrateOption.class));
+    }
+
+    /**
+     * {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with {@code options}: with
+     * {@link MigrateOption#REENCRYPT} it is also the re-encryption to the active KEK after a
+     * rotation (SPEC §9), legacy and older-KEK values alike, in one pass.
+     */
+    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey16,
+            Set<MigrateOption> options) throws GeneralSecurityException {
+        Objects.requireNonNull(options, "options");
+        int flags = (options.contains(MigrateOption.REQUIRE_UTF8) ? 1 : 0)
+                | (options.contains(MigrateOption.REENCRYPT) ? 2 : 0);
         checkBatch(values, contexts, "values");
         int n = values.length;
         byte[][] out = new byte[n][];
@@ -402,7 +430,7 @@ public final class LkrCrypt implements AutoCloseable {
         String[] messages = new String[n];
         long stamp = handle.readLock();
         try {
-            Native.migrateBatch(live(), values, contexts, legacyKey16, requireUtf8, out, outcomes, messages);
+            Native.migrateBatch(live(), values, contexts, legacyKey16, flags, out, outcomes, messages);
         } finally {
             handle.lock.unlockRead(stamp);
         }
@@ -434,6 +462,133 @@ public final class LkrCrypt implements AutoCloseable {
                 throw new NullPointerException("contexts[" + i + "]");
             }
         }
+    }
+
+    // ---- KEK rotation, re-encryption and rekey (SPEC §9) -------------------------------------
+
+    /** Every KEK id of the keystore, ascending. */
+    public int[] kekIds() {
+        long stamp = handle.readLock();
+        try {
+            return Native.kekIds(live());
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * KEK rotation: a new handle on a copy of the keystore with a new active KEK (id = the
+     * largest + 1); older KEKs keep decrypting. This handle is unchanged. Store the new handle's
+     * {@link #exportKeystore()} where the application keeps its keystore, then use it (and
+     * close this one). For a keystore file, {@link #rotateKekFile(Path)} does both.
+     */
+    public LkrCrypt rotateKek() throws GeneralSecurityException {
+        long stamp = handle.readLock();
+        try {
+            return new LkrCrypt(Native.rotateKek(live()));
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * A new handle on a copy of the keystore without KEK {@code kekId} (never the active one).
+     * Values and streams that KEK encrypted no longer decrypt with it: re-encrypt them first
+     * ({@link #reencrypt}) and keep an exported copy of the old keystore for older backups.
+     */
+    public LkrCrypt retireKek(int kekId) throws GeneralSecurityException {
+        long stamp = handle.readLock();
+        try {
+            return new LkrCrypt(Native.retireKek(live(), kekId));
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * Rekey of this handle's keystore: a new handle whose keystore holds the same KEKs
+     * re-wrapped under the CMK of the {@code _DESTINATION} variables
+     * ({@code LKR_MASTER_KEY_ENV_DESTINATION}, {@code LKR_MASTER_KEY_FILE_DESTINATION} or
+     * {@code LKR_AWS_CMK_DESTINATION}), checked to open with it. No value changes. Store its
+     * {@link #exportKeystore()} in place of the old keystore.
+     */
+    public LkrCrypt rekeyFromEnvironment() throws GeneralSecurityException {
+        long stamp = handle.readLock();
+        try {
+            return new LkrCrypt(Native.rekeyFromEnv(live()));
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+    }
+
+    /**
+     * SPEC §9 {@code rekey} of a keystore document the application keeps (e.g. in its
+     * database): opens it with the {@code _SOURCE} CMK and returns a handle on the KEKs
+     * re-wrapped under the {@code _DESTINATION} CMK, checked to open with it. Replace the stored
+     * document with its {@link #exportKeystore()} (atomically, e.g. compare-and-set).
+     */
+    public static LkrCrypt rekeyKeystore(byte[] keystore) throws GeneralSecurityException {
+        Objects.requireNonNull(keystore, "keystore");
+        Native.ensureLoaded();
+        return new LkrCrypt(Native.rekeyDocumentFromEnv(keystore));
+    }
+
+    /**
+     * SPEC §9 {@code rekey} of the keystore file {@code keystore}, from the {@code _SOURCE} CMK
+     * to the {@code _DESTINATION} CMK: checked, then replaced atomically (a crash leaves the old
+     * or the new file). Returns a handle under the destination CMK.
+     */
+    public static LkrCrypt rekeyKeystoreFile(Path keystore) throws GeneralSecurityException {
+        Objects.requireNonNull(keystore, "keystore");
+        Native.ensureLoaded();
+        return new LkrCrypt(Native.rekeyFileFromEnv(keystore.toAbsolutePath().toString()));
+    }
+
+    /**
+     * SPEC §9 {@code rotate_kek} of the keystore file {@code keystore} with the CMK of the
+     * environment: a new active KEK, the file replaced atomically. Returns a handle on it.
+     */
+    public static LkrCrypt rotateKekFile(Path keystore) throws GeneralSecurityException {
+        Objects.requireNonNull(keystore, "keystore");
+        Native.ensureLoaded();
+        return new LkrCrypt(Native.rotateKekFileFromEnv(keystore.toAbsolutePath().toString()));
+    }
+
+    /**
+     * Re-encryption to the active KEK: {@code envelope} (authentic under {@code context})
+     * encrypted again under the active KEK — or {@code envelope} itself (the same array) when it
+     * already is under it, so {@code result != envelope} says whether to store it. The
+     * plaintext never enters Java. Throws {@link javax.crypto.AEADBadTagException} when the
+     * value is not authentic.
+     */
+    public byte[] reencrypt(byte[] envelope, byte[] context) throws GeneralSecurityException {
+        Objects.requireNonNull(envelope, "envelope");
+        Objects.requireNonNull(context, "context");
+        byte[] moved;
+        long stamp = handle.readLock();
+        try {
+            moved = Native.reencrypt(live(), envelope, context);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        return moved == null ? envelope : moved;
+    }
+
+    /**
+     * The id of the KEK that encrypted {@code value} when it is an envelope v1 authentic under
+     * {@code context}; empty otherwise (a legacy value, a damaged one, another keystore's).
+     */
+    public OptionalInt kekIdOf(byte[] value, byte[] context) {
+        Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(context, "context");
+        int id;
+        long stamp = handle.readLock();
+        try {
+            id = Native.kekIdOf(live(), value, context);
+        } finally {
+            handle.lock.unlockRead(stamp);
+        }
+        return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
     // ---- lifetime ----------------------------------------------------------------------------

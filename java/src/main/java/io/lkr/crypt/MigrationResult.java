@@ -4,14 +4,19 @@ import java.util.Objects;
 
 /** What {@link LkrCrypt#migrateBatch} did with one value. */
 public final class MigrationResult {
-    /** The three outcomes of migrating one value (codes shared with the native side). */
+    /** The outcomes of migrating one value (codes shared with the native side). */
     public enum Outcome {
         /** A legacy value, decrypted and re-encrypted as an envelope v1: store {@link #value()}. */
         REENCRYPTED,
         /** Already an authentic envelope v1 under the context: nothing to write. */
         ALREADY_V1,
         /** Neither: the legacy value does not decrypt with the legacy key (see {@link #message()}). */
-        UNDECRYPTABLE
+        UNDECRYPTABLE,
+        /**
+         * An envelope v1 under an older KEK, re-encrypted under the active one (only with
+         * {@link LkrCrypt.MigrateOption#REENCRYPT}): store {@link #value()}.
+         */
+        ROTATED
     }
 
     private final Outcome outcome;
@@ -32,6 +37,8 @@ public final class MigrationResult {
                 return new MigrationResult(Outcome.ALREADY_V1, value, null);
             case 3:
                 return new MigrationResult(Outcome.UNDECRYPTABLE, null, message);
+            case 4:
+                return new MigrationResult(Outcome.ROTATED, value, null);
             default:
                 throw new IllegalStateException("Unknown migration outcome " + code);
         }
@@ -41,7 +48,10 @@ public final class MigrationResult {
         return outcome;
     }
 
-    /** The envelope v1 (REENCRYPTED: the new value; ALREADY_V1: the value itself); null if UNDECRYPTABLE. */
+    /**
+     * The envelope v1 (REENCRYPTED, ROTATED: the new value; ALREADY_V1: the value itself); null if
+     * UNDECRYPTABLE.
+     */
     public byte[] value() {
         return value;
     }

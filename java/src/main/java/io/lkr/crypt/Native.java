@@ -48,8 +48,30 @@ final class Native {
 
     static native byte[][] decryptBatch(long handle, byte[][] envelopes, byte[][] contexts);
 
+    /** {@code flags}: 1 = require UTF-8, 2 = also re-encrypt v1 values under an older KEK. */
     static native void migrateBatch(long handle, byte[][] values, byte[][] contexts, byte[] legacyKeyOrNull,
-            boolean requireUtf8, byte[][] out, int[] outcomes, String[] messages);
+            int flags, byte[][] out, int[] outcomes, String[] messages);
+
+    // KEK rotation and rekey (SPEC §9): each returns a new handle.
+    static native int[] kekIds(long handle);
+
+    static native long rotateKek(long handle);
+
+    static native long retireKek(long handle, int kekId);
+
+    static native long rekeyFromEnv(long handle);
+
+    static native long rekeyDocumentFromEnv(byte[] keystore);
+
+    static native long rekeyFileFromEnv(String keystorePath);
+
+    static native long rotateKekFileFromEnv(String keystorePath);
+
+    /** The envelope re-encrypted under the active KEK, or null when it already is. */
+    static native byte[] reencrypt(long handle, byte[] envelope, byte[] context);
+
+    /** The KEK id of an authentic envelope v1, or -1. */
+    static native int kekIdOf(long handle, byte[] value, byte[] context);
 
     /** Benchmark support only: nanoseconds for {@code iterations} operations timed inside Rust. */
     static native long rustOnlyNanos(long handle, int size, int iterations, boolean decrypt);
