@@ -333,6 +333,21 @@ pub extern "system" fn Java_io_lkr_crypt_Native_exportKeystore<'l>(
     })
 }
 
+/// `static native void checkMasterKeyConfig(String suffix)`: SPEC §2's checks of the CMK
+/// variables named with `suffix` (`""`, `"_SOURCE"`, `"_DESTINATION"`), without using the key.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_checkMasterKeyConfig<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    suffix: JString<'l>,
+) {
+    boundary(&mut env, |env| {
+        not_null(&suffix, "suffix")?;
+        let suffix: String = env.get_string(&suffix)?.into();
+        Ok(crate::keys::check_master_key_config(&suffix)?)
+    })
+}
+
 /// `static native int[] kekIds(long handle)`: every KEK id of the keystore, ascending.
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_kekIds<'l>(

@@ -125,6 +125,18 @@ pub fn master_key_from(lookup: Lookup<'_>, suffix: &str) -> Result<MasterKey> {
     }
 }
 
+/// Validates the CMK configuration named with `suffix` (`""`, `"_SOURCE"` or `"_DESTINATION"`)
+/// in the process environment without using it (no KMS request): SPEC §2's errors before a task
+/// touches anything.
+pub fn check_master_key_config(suffix: &str) -> Result<()> {
+    if !matches!(suffix, "" | "_SOURCE" | "_DESTINATION") {
+        return Err(Error::invalid(format!(
+            "Unknown CMK variable suffix {suffix:?}: use \"\", \"_SOURCE\" or \"_DESTINATION\""
+        )));
+    }
+    master_key_from(&process_env, suffix).map(drop)
+}
+
 /// Reads the legacy AES-128 key from `LKR_LEGACY_KEY_ENV` / `LKR_LEGACY_KEY_FILE`; `None`
 /// when neither is set.
 pub fn legacy_key_from(lookup: Lookup<'_>) -> Result<Option<Key128>> {

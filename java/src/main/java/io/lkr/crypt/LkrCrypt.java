@@ -466,6 +466,19 @@ public final class LkrCrypt implements AutoCloseable {
 
     // ---- KEK rotation, re-encryption and rekey (SPEC §9) -------------------------------------
 
+    /**
+     * Checks the CMK configuration of the environment (SPEC §2: exactly one source, valid
+     * base64 of 32 bytes, a key file of mode 0400) without using the key — no KMS request.
+     * {@code suffix} names the variables: {@code ""} ({@code LKR_MASTER_KEY_ENV}, ...),
+     * {@code "_SOURCE"} or {@code "_DESTINATION"} (for {@code rekey}). Throws
+     * {@link MasterKeyException} with SPEC's message when it is wrong.
+     */
+    public static void checkMasterKeyConfiguration(String suffix) throws GeneralSecurityException {
+        Objects.requireNonNull(suffix, "suffix");
+        Native.ensureLoaded();
+        Native.checkMasterKeyConfig(suffix);
+    }
+
     /** Every KEK id of the keystore, ascending. */
     public int[] kekIds() {
         long stamp = handle.readLock();

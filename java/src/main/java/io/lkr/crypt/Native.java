@@ -52,6 +52,9 @@ final class Native {
     static native void migrateBatch(long handle, byte[][] values, byte[][] contexts, byte[] legacyKeyOrNull,
             int flags, byte[][] out, int[] outcomes, String[] messages);
 
+    /** SPEC §2's checks of the CMK variables with {@code suffix} ("", "_SOURCE", "_DESTINATION"). */
+    static native void checkMasterKeyConfig(String suffix);
+
     // KEK rotation and rekey (SPEC §9): each returns a new handle.
     static native int[] kekIds(long handle);
 

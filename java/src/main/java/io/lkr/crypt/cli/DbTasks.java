@@ -9,9 +9,10 @@ import java.util.List;
  */
 public final class DbTasks {
     /** The tasks of SPEC §9 implemented here. */
-    public static final List<String> SPEC_TASKS = List.of("generate_master_key", "migrate_encryption", "status", "export_keystore");
-    /** Extra tasks for demonstrations and tests (not in SPEC §9's list). */
-    public static final List<String> EXTRA_TASKS = List.of("create_sample_db", "read_value");
+    public static final List<String> SPEC_TASKS = List.of("generate_master_key", "migrate_encryption", "status", "export_keystore",
+            "rekey", "rotate_kek");
+    /** Extra tasks (not in SPEC §9's list): retiring a KEK, and tasks for demonstrations and tests. */
+    public static final List<String> EXTRA_TASKS = List.of("retire_kek", "create_sample_db", "read_value");
 
     private DbTasks() {}
 
@@ -26,6 +27,12 @@ public final class DbTasks {
                 return StatusTask.run(args, out, err);
             case "export_keystore":
                 return ExportKeystoreTask.run(args, out, err);
+            case "rekey":
+                return KeystoreTasks.rekey(args, out, err);
+            case "rotate_kek":
+                return KeystoreTasks.rotateKek(args, out, err);
+            case "retire_kek":
+                return KeystoreTasks.retireKek(args, out, err);
             case "create_sample_db":
                 return CreateSampleDbTask.run(args, out, err);
             case "read_value":

@@ -5,9 +5,7 @@ import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -70,26 +68,11 @@ public final class ExportKeystoreTask implements Callable<Integer> {
             err.println(e.getMessage());
             return TaskSupport.FAILED;
         }
-        Path tmp = null;
         try {
-            Path dir = file.toAbsolutePath().getParent();
-            tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, doc);
-            TaskSupport.moveIntoPlace(tmp, file);
-            tmp = null;
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            TaskSupport.writeKeystoreFile(file, doc);
         } catch (IOException e) {
             err.println("Could not write the keystore file " + file + ": " + e.getMessage());
             return TaskSupport.FAILED;
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // nothing secret in it: only wrapped keys
-                }
-            }
         }
         out.println("Wrote the keystore of " + db + " (active KEK " + activeKek + ") to " + file + " (mode 0600)");
         return TaskSupport.OK;

@@ -10,7 +10,7 @@ import java.util.List;
  */
 public final class Main {
     static final List<String> TASKS = List.of("generate_master_key", "migrate_encryption", "encrypt_file",
-            "decrypt_file", "rekey", "rotate_kek", "export_keystore", "status");
+            "decrypt_file", "rekey", "rotate_kek", "export_keystore", "status", "retire_kek");
 
     private Main() {}
 
@@ -40,8 +40,7 @@ public final class Main {
             case "decrypt_file":
                 return FileTasks.decryptFile(rest, out, err);
             default:
-                err.println("The task " + task + " is not available in this build of lkr-crypt yet");
-                return 1;
+                throw new IllegalStateException("Task " + task + " has no implementation");
         }
     }
 

@@ -47,6 +47,10 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Count and check every value; change nothing")
     boolean dryRun;
 
+    @Option(names = "--reencrypt", description = "Also re-encrypt values under an older KEK to the active KEK "
+            + "(after rotate_kek); then retire_kek can remove the old KEK")
+    boolean reencrypt;
+
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "1000",
             description = "Rows per committed batch (default: ${DEFAULT-VALUE})")
     int batchSize;
@@ -150,6 +154,7 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
         o.batchSize = batchSize;
         o.skipUndecryptable = skipUndecryptable;
         o.legacyKey = legacyKey;
+        o.reencrypt = reencrypt;
         ProgressDisplay progress = new ProgressDisplay(err, ProgressDisplay.isTerminal(), log, progressIntervalMs);
         Migration m = new Migration(c, db.dialect(), manifest, o, progress);
         m.checkTables();
@@ -159,6 +164,10 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
                     + "; nothing will be written");
         } else {
             log.infoLine(START_MESSAGE);
+        }
+        if (reencrypt) {
+            log.info("Values under an older KEK will be re-encrypted under the active KEK " + crypt.activeKekId()
+                    + (dryRun ? " (dry run)" : ""));
         }
         long total = m.countValues();
         Migration.Report check = m.check(crypt);
@@ -211,13 +220,16 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
     }
 
     private static void summary(TaskLog log, Migration.Report r, boolean wrote, boolean check) {
-        String fmt = "  %-40s %12s %12s %12s %14s %8s";
+        String fmt = "  %-40s %12s %12s %12s %12s %14s %8s";
         log.info(check ? "Check summary (nothing written):" : "Migration summary:");
-        log.info(String.format(Locale.ROOT, fmt, "column", "values", "already v1", wrote ? "migrated" : "legacy",
+        log.info(String.format(Locale.ROOT, fmt, "column", "values", "already v1", "legacy", "older KEK",
                 "undecryptable", "empty"));
         for (Migration.ColumnSummary s : r.columns) {
-            log.info(String.format(Locale.ROOT, fmt, s.column.name(), s.values, s.alreadyV1,
-                    wrote ? s.migrated : s.legacy, s.undecryptable, s.empty));
+            log.info(String.format(Locale.ROOT, fmt, s.column.name(), s.values, s.alreadyV1, s.legacy, s.olderKek,
+                    s.undecryptable, s.empty));
+        }
+        if (wrote) {
+            log.info("  re-encrypted and written: " + r.total(s -> s.migrated) + " value(s)");
         }
         double secs = r.totalNanos / 1e9;
         long rows = r.total(s -> s.values + s.empty);

@@ -4,6 +4,7 @@ import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.db.Dialect;
 import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
+import io.lkr.crypt.db.KekUsage;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.LiveNodes;
 import io.lkr.crypt.db.Manifest;
@@ -11,21 +12,15 @@ import io.lkr.crypt.db.Schema;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -139,32 +134,11 @@ public final class StatusTask implements Callable<Integer> {
     }
 
     private void describeKeystore(byte[] doc, String where, LkrCrypt crypt) {
-        Object parsed;
-        try {
-            parsed = new Yaml(new SafeConstructor(new LoaderOptions())).load(new String(doc, StandardCharsets.UTF_8));
-        } catch (RuntimeException e) {
-            parsed = null;
-        }
-        String kind = "unknown";
-        int keks = -1;
-        if (parsed instanceof Map) {
-            Object mk = ((Map<?, ?>) parsed).get("master_key");
-            if (mk instanceof Map) {
-                Map<?, ?> m = (Map<?, ?>) mk;
-                kind = String.valueOf(m.get("kind"));
-                if ("aws-kms".equals(kind) && m.get("key_id") != null) {
-                    kind += " (" + m.get("key_id") + ")";
-                }
-            }
-            Object k = ((Map<?, ?>) parsed).get("keks");
-            if (k instanceof List) {
-                keks = ((List<?>) k).size();
-            }
-        }
-        out.println("CMK: " + kind);
+        int[] ids = crypt.kekIds();
+        out.println("CMK: " + TaskSupport.cmkKind(doc));
         out.println("Keystore: " + where);
-        out.println("Active KEK: " + crypt.activeKekId() + (keks >= 0 ? " (" + keks + " KEK" + (keks == 1 ? "" : "s")
-                + " in the keystore)" : ""));
+        out.println("Active KEK: " + crypt.activeKekId() + " (" + ids.length + " KEK" + (ids.length == 1 ? "" : "s")
+                + " in the keystore: " + KeystoreTasks.Base.ids(ids) + ")");
     }
 
     private void counts(TaskLog log, Connection c, Dialect d, LkrCrypt crypt) throws SQLException {
@@ -175,42 +149,28 @@ public final class StatusTask implements Callable<Integer> {
             log.warn("No value counts: " + e.getMessage());
             return;
         }
-        long gcmTotal = 0;
-        long legacyTotal = 0;
-        out.println(String.format(java.util.Locale.ROOT, "  %-40s %12s %12s %8s", "column", "GCM", "legacy", "empty"));
-        Base64.Decoder dec = Base64.getDecoder();
-        for (EncryptedColumn col : manifest) {
-            if (!Schema.tableExists(c, col.table())) {
-                out.println(String.format(java.util.Locale.ROOT, "  %-40s (no such table)", col.name()));
+        KekUsage usage = KekUsage.scan(c, d, manifest, crypt);
+        String fmt = "  %-40s %12s %12s %8s  %s";
+        out.println(String.format(Locale.ROOT, fmt, "column", "GCM", "legacy", "empty", "GCM values per KEK"));
+        for (KekUsage.Column col : usage.columns()) {
+            if (!col.exists) {
+                out.println(String.format(Locale.ROOT, "  %-40s (no such table)", col.column.name()));
                 continue;
             }
-            long gcm = 0;
-            long legacy = 0;
-            long empty = 0;
-            try (Statement s = c.createStatement()) {
-                s.setFetchSize(1000);
-                try (ResultSet rs = s.executeQuery("SELECT " + d.q(col.key()) + ", " + d.q(col.column()) + " FROM "
-                        + d.q(col.table()))) {
-                    while (rs.next()) {
-                        String v = rs.getString(2);
-                        if (v == null || v.isBlank()) {
-                            empty++;
-                            continue;
-                        }
-                        try {
-                            byte[] pt = crypt.decrypt(dec.decode(v.trim()), col.contextFor(rs.getString(1)));
-                            java.util.Arrays.fill(pt, (byte) 0);
-                            gcm++;
-                        } catch (GeneralSecurityException | IllegalArgumentException e) {
-                            legacy++;
-                        }
-                    }
-                }
-            }
-            gcmTotal += gcm;
-            legacyTotal += legacy;
-            out.println(String.format(java.util.Locale.ROOT, "  %-40s %12d %12d %8d", col.name(), gcm, legacy, empty));
+            out.println(String.format(Locale.ROOT, fmt, col.column.name(), col.v1(), col.other, col.empty,
+                    perKek(col.byKek)));
         }
-        out.println("Values: " + gcmTotal + " GCM, " + legacyTotal + " legacy (or not authentic)");
+        long gcm = usage.totalByKek().values().stream().mapToLong(Long::longValue).sum();
+        out.println("Values: " + gcm + " GCM, " + usage.other() + " legacy (or not authentic)");
+        out.println("GCM values per KEK: " + (usage.totalByKek().isEmpty() ? "none" : perKek(usage.totalByKek()))
+                + (usage.totalByKek().keySet().stream().anyMatch(k -> k != crypt.activeKekId())
+                        ? " (migrate_encryption --reencrypt moves them to the active KEK " + crypt.activeKekId() + ")"
+                        : ""));
+    }
+
+    private static String perKek(Map<Integer, Long> byKek) {
+        StringBuilder b = new StringBuilder();
+        byKek.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append("KEK ").append(k).append(": ").append(v));
+        return b.toString();
     }
 }

@@ -91,6 +91,64 @@ final class TaskSupport {
         }
     }
 
+    /**
+     * Writes a keystore document to {@code file} durably and atomically: a temporary file of mode
+     * 0600 in the same directory, synced, renamed over {@code file}, the directory synced. A
+     * crash leaves the old file or the new one, never a mix (the document holds only wrapped
+     * keys, so a leftover temporary file reveals nothing).
+     */
+    static void writeKeystoreFile(Path file, byte[] doc) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Path tmp = java.nio.file.Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        try {
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(doc);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                ch.force(true);
+            }
+            moveIntoPlace(tmp, file);
+            tmp = null;
+            try (java.nio.channels.FileChannel d = java.nio.channels.FileChannel.open(dir,
+                    java.nio.file.StandardOpenOption.READ)) {
+                d.force(true);
+            } catch (IOException ignored) {
+                // a file system that cannot sync a directory: the rename itself is still atomic
+            }
+        } finally {
+            if (tmp != null) {
+                java.nio.file.Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    /**
+     * The kind of CMK that wraps a keystore document (SPEC §6 {@code master_key}): "local", or
+     * "aws-kms (key id)"; "unknown" when the document cannot be read.
+     */
+    static String cmkKind(byte[] doc) {
+        Object parsed;
+        try {
+            parsed = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
+                    new org.yaml.snakeyaml.LoaderOptions())).load(new String(doc, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            return "unknown";
+        }
+        if (parsed instanceof java.util.Map) {
+            Object mk = ((java.util.Map<?, ?>) parsed).get("master_key");
+            if (mk instanceof java.util.Map) {
+                java.util.Map<?, ?> m = (java.util.Map<?, ?>) mk;
+                String kind = String.valueOf(m.get("kind"));
+                return "aws-kms".equals(kind) && m.get("key_id") != null ? kind + " (" + m.get("key_id") + ")" : kind;
+            }
+        }
+        return "unknown";
+    }
+
     /** An operator's message for a database failure (no value, no password). */
     static String describe(SQLException e, InternalDb db) {
         String m = e.getMessage();

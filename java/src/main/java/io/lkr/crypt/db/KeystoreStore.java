@@ -53,6 +53,16 @@ public final class KeystoreStore {
         return LkrCrypt.openFromEnvironment(theirs);
     }
 
+    /**
+     * Replaces the stored keystore {@code expected} with {@code replacement} in one committed
+     * compare-and-set UPDATE (rekey, KEK rotation): a crash leaves the old or the new document,
+     * and nothing is changed when another writer replaced it first (returns false).
+     */
+    public static boolean replace(Connection c, Dialect d, byte[] expected, byte[] replacement) throws SQLException {
+        return Settings.compareAndSet(c, d, Settings.KEYSTORE, new String(expected, StandardCharsets.UTF_8),
+                new String(replacement, StandardCharsets.UTF_8));
+    }
+
     /** Opens the stored keystore, or creates and publishes one (an open for writing). */
     public static LkrCrypt openForWriting(Connection c, Dialect d) throws SQLException, GeneralSecurityException {
         byte[] ks = read(c, d);

@@ -48,6 +48,11 @@ public final class Migration {
         public boolean skipUndecryptable;
         /** The legacy AES-128 key (16 bytes), or null for the one the engine read from the environment. */
         public byte[] legacyKey;
+        /**
+         * Also re-encrypt envelopes v1 whose KEK is not the active one (after {@code rotate_kek}),
+         * with the same checks, batches and crash safety.
+         */
+        public boolean reencrypt;
     }
 
     /** Receives progress: a phase starts with its total of rows, then rows are scanned. */
@@ -92,6 +97,8 @@ public final class Migration {
         public long alreadyV1;
         /** Legacy values that decrypt (the check) — to be re-encrypted. */
         public long legacy;
+        /** Envelopes v1 under an older KEK (the check, with {@link Options#reencrypt}) — to be re-encrypted. */
+        public long olderKek;
         /** Values re-encrypted and committed (the write phase). */
         public long migrated;
         /** Values that do not decrypt. */
@@ -196,7 +203,7 @@ public final class Migration {
 
     /** Rows the write phase will update (known after {@link #check}). */
     public long pendingRows() {
-        return lastCheck == null ? 0 : lastCheck.total(x -> x.legacy);
+        return lastCheck == null ? 0 : lastCheck.total(x -> x.legacy + x.olderKek);
     }
 
     /** Phase 2: re-encrypts and writes in committed batches. */
@@ -229,6 +236,7 @@ public final class Migration {
                 s.empty = checked.empty;
                 s.alreadyV1 = checked.alreadyV1;
                 s.legacy = checked.legacy;
+                s.olderKek = checked.olderKek;
                 s.undecryptable = checked.undecryptable;
                 report.columns.add(s);
                 Pending p = pending.get(c);
@@ -423,7 +431,7 @@ public final class Migration {
             contexts = java.util.Arrays.copyOf(contexts, m);
         }
         long t = System.nanoTime();
-        MigrationResult[] results = crypt.migrateBatch(values, contexts, options.legacyKey, c.isText());
+        MigrationResult[] results = crypt.migrateBatch(values, contexts, options.legacyKey, flags(c));
         report.cryptoNanos += System.nanoTime() - t;
         int pendingUpdates = 0;
         Base64.Encoder enc = Base64.getEncoder();
@@ -438,7 +446,12 @@ public final class Migration {
                     report.undecryptable.add(new Undecryptable(c, keyTexts[i]));
                     break;
                 case REENCRYPTED:
-                    s.legacy++;
+                case ROTATED:
+                    if (results[j].outcome() == MigrationResult.Outcome.ROTATED) {
+                        s.olderKek++;
+                    } else {
+                        s.legacy++;
+                    }
                     if (updatePs == null && pending != null) {
                         byte[] env = results[j].value();
                         pendingBytes += 2L * stored[i].length() + env.length + 160;
@@ -470,6 +483,17 @@ public final class Migration {
         } else {
             commitRead();
         }
+    }
+
+    private java.util.Set<LkrCrypt.MigrateOption> flags(EncryptedColumn c) {
+        java.util.EnumSet<LkrCrypt.MigrateOption> f = java.util.EnumSet.noneOf(LkrCrypt.MigrateOption.class);
+        if (c.isText()) {
+            f.add(LkrCrypt.MigrateOption.REQUIRE_UTF8);
+        }
+        if (options.reencrypt) {
+            f.add(LkrCrypt.MigrateOption.REENCRYPT);
+        }
+        return f;
     }
 
     /** Ends the read transaction (no locks are kept between pages). */

@@ -49,6 +49,30 @@ public final class Settings {
         }
     }
 
+    /**
+     * Sets {@code key} to {@code value} only while it still holds {@code expected} (a
+     * compare-and-set in one UPDATE), and commits. Returns false, changing nothing, when another
+     * writer changed it first.
+     */
+    public static boolean compareAndSet(Connection c, Dialect d, String key, String expected, String value)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + d.q(Schema.SETTING) + " SET " + d.q("VALUE")
+                + " = ? WHERE " + d.q("KEY") + " = ? AND " + d.q("VALUE") + " = ?")) {
+            ps.setString(1, value);
+            ps.setString(2, key);
+            ps.setString(3, expected);
+            int n = ps.executeUpdate();
+            if (!c.getAutoCommit()) {
+                if (n == 1) {
+                    c.commit();
+                } else {
+                    c.rollback();
+                }
+            }
+            return n == 1;
+        }
+    }
+
     /** Sets {@code key} to {@code value} (update, else insert). Commits when not in auto-commit. */
     public static void put(Connection c, Dialect d, String key, String value) throws SQLException {
         for (int attempt = 0; attempt < 3; attempt++) {

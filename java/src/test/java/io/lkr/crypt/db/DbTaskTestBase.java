@@ -1,0 +1,179 @@
+package io.lkr.crypt.db;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.cli.MigrateEncryptionTask;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the tests of the database tasks share: a fresh internal database per test (HyperSQL or
+ * MariaDB, by subclass), the sample tables of {@link SampleDb}, the task arguments, snapshots of
+ * the stored values, and child JVMs for kill -9 and environment tests.
+ */
+abstract class DbTaskTestBase {
+    /** The legacy key of the sample values (and a wrong one). */
+    static final byte[] LEGACY_KEY = Base64.getDecoder().decode("AAECAwQFBgcICQoLDA0ODw==");
+    static final byte[] WRONG_KEY = Base64.getDecoder().decode("DwAODQwLCgkIBwYFBAMCAQ==");
+    static final int VALUE_SIZE = 64;
+    static final Pattern LOG_LINE = Pattern.compile("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d{4} "
+            + "\\[INFO\\|[^|\\]]+\\|crypt\\] :: Starting migration from AES-128-CBC Legacy to AES-GCM-256$",
+            Pattern.MULTILINE);
+
+    @TempDir
+    Path dir;
+    TestDb t;
+    Path manifest;
+    String out;
+    String err;
+
+    abstract TestDb create(Path dir) throws Exception;
+
+    /** Row count for the kill -9 test: big enough to take a few seconds. */
+    abstract int killRows();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        t = create(dir);
+        manifest = dir.resolve("encrypted_columns.yaml");
+        SampleDb.writeManifest(manifest);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (t != null) {
+            t.drop();
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    void sample(int rows) throws Exception {
+        try (Connection c = t.db.connect()) {
+            new SampleDb(LEGACY_KEY).create(c, t.db.dialect(), rows, VALUE_SIZE, false);
+        }
+    }
+
+    String[] args(String... extra) {
+        List<String> a = new ArrayList<>(List.of("-d", t.yaml.toString(), "--columns", manifest.toString(),
+                "--log-dir", dir.resolve("log").toString()));
+        a.addAll(List.of(extra));
+        return a.toArray(new String[0]);
+    }
+
+    int migrate(byte[] legacyKey, String... extra) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        int rc = MigrateEncryptionTask.run(args(extra), new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(e, true, StandardCharsets.UTF_8), legacyKey);
+        out = o.toString(StandardCharsets.UTF_8);
+        err = e.toString(StandardCharsets.UTF_8);
+        return rc;
+    }
+
+    /** Every stored value of the sample tables: "TABLE:key" → stored text. */
+    Map<String, String> snapshot() throws SQLException {
+        Map<String, String> m = new TreeMap<>();
+        Dialect d = t.db.dialect();
+        try (Connection c = t.db.connect(); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT " + d.q("ID") + ", " + d.q("PASSWORD") + " FROM "
+                    + d.q("CONNECTION"))) {
+                while (rs.next()) {
+                    m.put("CONNECTION:" + rs.getString(1), rs.getString(2));
+                }
+            }
+            try (ResultSet rs = s.executeQuery("SELECT " + d.q("ID") + ", " + d.q("CLIENT_SECRET") + " FROM "
+                    + d.q("OAUTH_CLIENT_APP"))) {
+                while (rs.next()) {
+                    m.put("OAUTH_CLIENT_APP:" + rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        return m;
+    }
+
+    String setting(String key) throws SQLException {
+        try (Connection c = t.db.connect()) {
+            Schema.ensure(c, t.db.dialect());
+            return Settings.get(c, t.db.dialect(), key);
+        }
+    }
+
+    static boolean isV1(String stored) {
+        byte[] b = Base64.getDecoder().decode(stored);
+        return b.length >= 69 && b[0] == 'L' && b[1] == 'K' && b[2] == 'R' && b[3] == 1;
+    }
+
+    /** Every value decrypts, through the database's keystore, to the sample's original plaintext. */
+    void assertAllMigratedToOriginals(int rows) throws Exception {
+        Map<String, String> snap = snapshot();
+        assertEquals(rows + rows / 10 + 1, snap.size());
+        try (Connection c = t.db.connect();
+                LkrCrypt crypt = KeystoreStore.openExisting(c, t.db.dialect(), t.db.toString())) {
+            for (Map.Entry<String, String> e : snap.entrySet()) {
+                String[] k = e.getKey().split(":", 2);
+                assertTrue(isV1(e.getValue()), e.getKey() + " is not v1");
+                byte[] env = Base64.getDecoder().decode(e.getValue());
+                if (k[0].equals("CONNECTION")) {
+                    int id = Integer.parseInt(k[1]);
+                    String pt = new String(crypt.decrypt(env, ("CONNECTION.PASSWORD:" + id)
+                            .getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+                    assertEquals(SampleDb.connectionPassword(id, VALUE_SIZE), pt, e.getKey());
+                } else {
+                    int n = Integer.parseInt(k[1].substring(4));
+                    assertArrayEquals(SampleDb.clientSecret(n), crypt.decrypt(env, new byte[0]), e.getKey());
+                }
+            }
+        }
+    }
+
+    static String classPath() {
+        String cp = System.getProperty("surefire.test.class.path");
+        return cp != null && !cp.isEmpty() ? cp : System.getProperty("java.class.path");
+    }
+
+    ProcessBuilder child(Map<String, String> env, String... extra) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", classPath(), MigrateEncryptionTask.class.getName()));
+        cmd.addAll(List.of(args(extra)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+        pb.environment().put("LKR_LEGACY_KEY_ENV", Base64.getEncoder().encodeToString(LEGACY_KEY));
+        pb.environment().putAll(env);
+        return pb;
+    }
+
+    static String drain(Process p) throws Exception {
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+}
