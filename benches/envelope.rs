@@ -1,6 +1,8 @@
 //! Envelope v1 encrypt/decrypt next to raw aws-lc-rs AES-256-GCM (one pre-scheduled key, a
-//! counter nonce, the same out-of-place calls into a caller buffer) at 64 B, 1 KiB, 16 KiB
-//! and 1 MiB, measured in the same run; prints the throughput ratios and the per-record cost.
+//! counter nonce, the same out-of-place calls into a caller buffer) and raw ring AES-256-GCM
+//! (in place, its only mode) at 64 B, 1 KiB, 16 KiB and 1 MiB, measured in the same run; prints
+//! the throughput ratios and the per-record cost. The envelope uses the process's backend
+//! (`lkr_crypt::aead::backend()`, printed; `LKR_AEAD_BACKEND` overrides).
 //!
 //! `cargo bench --bench envelope` (add `-- --quick` for a short run).
 //! Targets (issue #2): ≥ 0.75× raw at 16 KiB, ≥ 0.9× at 1 MiB, 64-byte encrypt ≤ 350 ns.
@@ -26,6 +28,19 @@ fn label(n: usize) -> String {
 
 fn raw_key() -> LessSafeKey {
     LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).unwrap())
+}
+
+fn ring_key() -> ring::aead::LessSafeKey {
+    ring::aead::LessSafeKey::new(
+        ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, &[7u8; 32]).unwrap(),
+    )
+}
+
+fn ring_nonce(counter: &mut u64) -> ring::aead::Nonce {
+    *counter += 1;
+    let mut n = [0u8; 12];
+    n[4..].copy_from_slice(&counter.to_be_bytes());
+    ring::aead::Nonce::assume_unique_for_key(n)
 }
 
 fn nonce(counter: &mut u64) -> Nonce {
@@ -62,6 +77,18 @@ fn bench(c: &mut Criterion) {
                         .unwrap()
                     })
                 });
+                let rk = ring_key();
+                let mut buf = pt.clone();
+                group.bench_with_input(BenchmarkId::new("ring", label(n)), &(), |b, _| {
+                    b.iter(|| {
+                        rk.seal_in_place_separate_tag(
+                            ring_nonce(&mut counter),
+                            ring::aead::Aad::from(CTX),
+                            black_box(&mut buf),
+                        )
+                        .unwrap()
+                    })
+                });
             } else {
                 let env = crypt.encrypt(&pt, CTX).unwrap();
                 group.bench_with_input(BenchmarkId::new("lkr", label(n)), &env, |b, env| {
@@ -86,6 +113,30 @@ fn bench(c: &mut Criterion) {
                         .unwrap()
                     })
                 });
+                let rk = ring_key();
+                let mut sealed = pt.clone();
+                let tag = rk
+                    .seal_in_place_separate_tag(
+                        ring::aead::Nonce::assume_unique_for_key([1; 12]),
+                        ring::aead::Aad::from(CTX),
+                        &mut sealed,
+                    )
+                    .unwrap();
+                let mut buf = vec![0u8; n];
+                group.bench_with_input(BenchmarkId::new("ring", label(n)), &(), |b, _| {
+                    b.iter(|| {
+                        buf.copy_from_slice(black_box(&sealed));
+                        rk.open_in_place_separate_tag(
+                            ring::aead::Nonce::assume_unique_for_key([1; 12]),
+                            ring::aead::Aad::from(CTX),
+                            tag,
+                            &mut buf,
+                            0..,
+                        )
+                        .map(|p| p.len())
+                        .unwrap()
+                    })
+                });
             }
         }
         group.finish();
@@ -103,10 +154,21 @@ fn mean_ns(dir: &Path, group: &str, id: &str, n: usize) -> Option<f64> {
 }
 
 fn report(dir: &Path) {
-    println!("\nlkr-crypt envelope v1 vs raw aws-lc-rs AES-256-GCM (same run, medians)");
     println!(
-        "{:<8} {:>7} {:>12} {:>12} {:>11} {:>11} {:>7}",
-        "op", "size", "lkr ns", "raw ns", "lkr MB/s", "raw MB/s", "ratio"
+        "\nlkr-crypt envelope v1 (backend {}) vs raw aws-lc-rs and raw ring AES-256-GCM (same run, medians)",
+        lkr_crypt::aead::backend().name()
+    );
+    println!(
+        "{:<8} {:>7} {:>11} {:>11} {:>11} {:>9} {:>11} {:>11} {:>11}",
+        "op",
+        "size",
+        "lkr ns",
+        "aws-lc ns",
+        "ring ns",
+        "lkr MB/s",
+        "aws-lc MB/s",
+        "vs aws-lc",
+        "vs ring"
     );
     for group in ["encrypt", "decrypt"] {
         for &n in &SIZES {
@@ -114,13 +176,15 @@ fn report(dir: &Path) {
             else {
                 continue;
             };
+            let g = mean_ns(dir, group, "ring", n).unwrap_or(f64::NAN);
             let mbs = |ns: f64| n as f64 / ns * 1e3;
             println!(
-                "{group:<8} {:>7} {l:>12.1} {r:>12.1} {:>11.0} {:>11.0} {:>6.2}x",
+                "{group:<8} {:>7} {l:>11.1} {r:>11.1} {g:>11.1} {:>9.0} {:>11.0} {:>10.2}x {:>10.2}x",
                 label(n),
                 mbs(l),
                 mbs(r),
-                r / l
+                r / l,
+                g / l
             );
         }
     }

@@ -166,7 +166,10 @@ fn main() {
         let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
         v["median"]["point_estimate"].as_f64()
     };
-    println!("\nlkr-crypt stream v1, 1 GiB at 64 KiB segments vs raw aws-lc-rs AES-256-GCM (same run, medians)");
+    println!(
+        "\nlkr-crypt stream v1 (backend {}), 1 GiB at 64 KiB segments vs raw aws-lc-rs AES-256-GCM (same run, medians)",
+        lkr_crypt::aead::backend().name()
+    );
     let gbs = |ns: f64| GIB as f64 / ns;
     if let (Some(e), Some(r)) = (est("lkr_encrypt"), est("raw_seal_64KiB_chunks")) {
         println!(

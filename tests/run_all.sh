@@ -2,8 +2,9 @@
 # Runs every test suite of lkr-crypt with the real servers they need:
 #   * a KMS-API server (moto, in a Python venv) on 127.0.0.1 — tests/kms_server.sh
 #   * a MariaDB server on 127.0.0.1 — tests/mariadb_server.sh
-# then the Rust crate with the default aws-lc-rs backend (unit, integration, C ABI, KMS and
-# known-answer tests), the same suites with the RustCrypto backend, and the Java suites.
+# then the Rust crate with the default backends (unit, integration, C ABI, KMS and known-answer
+# tests; AES-GCM from ring or aws-lc-rs, chosen by CPU, and the format suites on each of them),
+# the same suites with the RustCrypto backend, and the Java suites.
 # Installs what is missing first (.ci/setup). Servers are stopped by PID when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,14 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 echo "== cargo test (aws-lc-rs backend, with AWS KMS)"
 cargo test --locked
+
+echo "== cargo test: the format suites again on the other default AES-GCM backend"
+# The process picks ring or aws-lc-rs by CPU (src/aead.rs); run the known-answer, envelope,
+# stream, keystore, rotation and C suites on aws-lc-rs and ring explicitly.
+for b in aws-lc-rs ring; do
+  LKR_AEAD_BACKEND=$b cargo test --locked --test vectors --test envelope --test stream \
+    --test keystore --test rotation --test legacy --test c_abi --test wycheproof
+done
 
 echo "== cargo test (RustCrypto backend)"
 cargo test --locked --no-default-features --features rustcrypto --tests
