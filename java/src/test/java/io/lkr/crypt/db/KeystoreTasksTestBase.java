@@ -528,6 +528,11 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         byte[] pt = backup(bk, "backup".getBytes(StandardCharsets.UTF_8));
         Map<String, String> values = snapshot();
         int n = values.size();
+        // The same keystore as a file, rekeyed alongside.
+        Path file = dir.resolve("keystore-file.json");
+        assertEquals(0, io.lkr.crypt.cli.DbTasks.run("export_keystore", new String[] {"-d", t.yaml.toString(),
+                file.toString()}, new PrintStream(OutputStream.nullOutputStream()),
+                new PrintStream(OutputStream.nullOutputStream())));
         String[][] steps = {
             // source variable, source, destination variable, destination
             {"LKR_MASTER_KEY_ENV", TEST_CMK, "LKR_AWS_CMK", keyA},  // local -> KMS
@@ -544,6 +549,13 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
             open.put(s[2], s[3]);
             assertOpensWith(open, n, bk, pt);
             assertEquals(values, snapshot());
+            r = run(jar(e, "rekey", "--keystore", file.toString()));
+            assertEquals(0, r[0], "file " + String.join(" -> ", s[0], s[2]) + ": " + r[1]);
+            Path restored = dir.resolve("restored-file-" + System.nanoTime());
+            r = run(jar(open, "decrypt_file", "--keystore", file.toString(), "--context", "backup", bk.toString(),
+                    restored.toString()));
+            assertEquals(0, r[0], (String) r[1]);
+            assertArrayEquals(pt, Files.readAllBytes(restored));
         }
         assertTrue(storedKeystore().contains("\"local\""), storedKeystore());
         assertAllMigratedToOriginals(40);
