@@ -269,6 +269,27 @@ fn into_handle(c: Crypt) -> jlong {
     Box::into_raw(Box::new(c)) as jlong
 }
 
+/// A new handle from `open` applied to the Java string `path` (a keystore file).
+fn handle_from_path(
+    env: &mut JNIEnv<'_>,
+    path: &JString<'_>,
+    open: impl FnOnce(&Path) -> crate::error::Result<Crypt>,
+) -> JResult<jlong> {
+    not_null(path, "keystore path")?;
+    let path: String = env.get_string(path)?.into();
+    Ok(into_handle(open(Path::new(&path))?))
+}
+
+/// A new handle from `op` applied to the live handle `h` (rotation, rekey, retiring a KEK).
+fn derived_handle(
+    h: jlong,
+    op: impl FnOnce(&Crypt) -> crate::error::Result<Crypt>,
+) -> JResult<jlong> {
+    // SAFETY: the handle contract.
+    let c = unsafe { crypt(h)? };
+    Ok(into_handle(op(c)?))
+}
+
 /// `static native long openPath(String keystorePath)`.
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_openPath<'l>(
@@ -277,9 +298,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_openPath<'l>(
     path: JString<'l>,
 ) -> jlong {
     boundary(&mut env, |env| {
-        not_null(&path, "keystore path")?;
-        let path: String = env.get_string(&path)?.into();
-        Ok(into_handle(Crypt::open_from_env(Path::new(&path))?))
+        handle_from_path(env, &path, Crypt::open_from_env)
     })
 }
 
@@ -372,11 +391,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_rotateKek<'l>(
     _class: JClass<'l>,
     h: jlong,
 ) -> jlong {
-    boundary(&mut env, |_| {
-        // SAFETY: the handle contract.
-        let c = unsafe { crypt(h)? };
-        Ok(into_handle(c.rotate_kek()?))
-    })
+    boundary(&mut env, |_| derived_handle(h, Crypt::rotate_kek))
 }
 
 /// `static native long retireKek(long handle, int kekId)`: a new handle without that KEK.
@@ -388,10 +403,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_retireKek<'l>(
     kek_id: jint,
 ) -> jlong {
     boundary(&mut env, |_| {
-        // SAFETY: the handle contract.
-        let c = unsafe { crypt(h)? };
         let id = u32::try_from(kek_id).map_err(|_| invalid(format!("No KEK has id {kek_id}")))?;
-        Ok(into_handle(c.retire_kek(id)?))
+        derived_handle(h, |c| c.retire_kek(id))
     })
 }
 
@@ -403,11 +416,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_rekeyFromEnv<'l>(
     _class: JClass<'l>,
     h: jlong,
 ) -> jlong {
-    boundary(&mut env, |_| {
-        // SAFETY: the handle contract.
-        let c = unsafe { crypt(h)? };
-        Ok(into_handle(c.rekey_from_env()?))
-    })
+    boundary(&mut env, |_| derived_handle(h, Crypt::rekey_from_env))
 }
 
 /// `static native long rekeyDocumentFromEnv(byte[] keystore)`: SPEC §9 `rekey` of a keystore
@@ -435,9 +444,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_rekeyFileFromEnv<'l>(
     path: JString<'l>,
 ) -> jlong {
     boundary(&mut env, |env| {
-        not_null(&path, "keystore path")?;
-        let path: String = env.get_string(&path)?.into();
-        Ok(into_handle(Crypt::rekey_file_from_env(Path::new(&path))?))
+        handle_from_path(env, &path, Crypt::rekey_file_from_env)
     })
 }
 
@@ -450,11 +457,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_rotateKekFileFromEnv<'l>(
     path: JString<'l>,
 ) -> jlong {
     boundary(&mut env, |env| {
-        not_null(&path, "keystore path")?;
-        let path: String = env.get_string(&path)?.into();
-        Ok(into_handle(Crypt::rotate_kek_file_from_env(Path::new(
-            &path,
-        ))?))
+        handle_from_path(env, &path, Crypt::rotate_kek_file_from_env)
     })
 }
 
