@@ -985,6 +985,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
             require_utf8: flags & MIGRATE_REQUIRE_UTF8 != 0,
             reencrypt: flags & MIGRATE_REENCRYPT != 0,
         };
+        let mut migrator = c.migrator(key.as_ref(), options);
         let mut codes = vec![0 as jint; n];
         let mut ends = vec![0 as jint; n];
         let mut failed: Vec<(usize, String)> = Vec::new();
@@ -1002,7 +1003,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
                 let value = &vb[v0..v_ends[i]];
                 let ctx = &cb[c0..c_ends[i]];
                 let slot = &mut ob[pos..pos + Crypt::migrated_max_len(value.len())];
-                match c.migrate_into(value, ctx, key.as_ref(), options, slot) {
+                match migrator.migrate_into(value, ctx, slot) {
                     Ok(m) => {
                         codes[i] = match m {
                             Migrated::Reencrypted(_) => OUTCOME_REENCRYPTED,
