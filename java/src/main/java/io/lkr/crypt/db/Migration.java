@@ -419,13 +419,14 @@ public final class Migration {
             commitRead();
             return;
         }
-        // The crypto: packing the values with their contexts (TABLE.COLUMN:<key>, built in place),
-        // the native call, and the results left in the batch (outcomes and slices of one array).
+        byte[] prefix = c.contextFor(""); // TABLE.COLUMN: (or empty, for context: none)
+        boolean rowContext = c.context() == EncryptedColumn.Context.ROW;
+        // The crypto: packing the values with their contexts (prefix + key, built in place), the
+        // native call, and the results left in the batch (outcomes and slices of one array). It
+        // allocates nothing on the Java heap once the batch has grown to the page size.
         long t = System.nanoTime();
         MigrationBatch b = batch;
         b.clear();
-        byte[] prefix = c.contextFor("");
-        boolean rowContext = c.context() == EncryptedColumn.Context.ROW;
         for (int j = 0; j < m; j++) {
             b.add(values[j], 0, values[j].length, prefix, rowContext ? keyTexts[index[j]] : null);
         }
