@@ -126,8 +126,9 @@ public final class Migration {
     /**
      * The check's re-encrypted values, kept (within a memory budget) so that the write phase
      * need not read and re-encrypt every row again: per column, the key, the value as read and
-     * its envelope's text form (base64, as stored). Written only with the engine that made them, each with a compare-and-set on
-     * the value as read. Null when the budget was exceeded (the write phase then re-scans).
+     * its envelope's text form (base64, as stored). Written only with the engine that made them,
+     * each with a compare-and-set on the value as read. Null when the budget was exceeded (the
+     * write phase then re-scans).
      */
     private static final class Pending {
         final List<Object> keys = new ArrayList<>();
