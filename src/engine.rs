@@ -393,7 +393,8 @@ impl Crypt {
 
     /// Migrates one value to envelope v1 without handing its plaintext out (SPEC §7): an
     /// authentic v1 envelope under `context` is copied unchanged; anything else must be a
-    /// legacy value that decrypts with the legacy key (`legacy_key`, else the handle's).
+    /// legacy value that decrypts with the legacy key (`legacy_key`, else the handle's). For
+    /// many values, [`Crypt::migrator`] does the same with the legacy key scheduled once.
     pub fn migrate_into(
         &self,
         value: &[u8],
@@ -402,31 +403,23 @@ impl Crypt {
         options: MigrateOptions,
         out: &mut [u8],
     ) -> Result<Migrated> {
-        if envelope::looks_like_v1(value) {
-            let stale = options.reencrypt
-                && envelope::parse(value).is_ok_and(|(h, _)| h.kek_id != self.active_kek_id());
-            if stale {
-                // Not authentic (e.g. a legacy value that happens to start like v1): try legacy.
-                if let Ok(m) = self.rotate_into(value, context, out) {
-                    return Ok(m);
-                }
-            } else if self.is_authentic(value, context) {
-                return copy_unchanged(value, out);
-            }
+        self.migrator(legacy_key, options)
+            .migrate_into(value, context, out)
+    }
+
+    /// A [`Migrator`]: [`Crypt::migrate_into`] with these arguments, for many values.
+    pub fn migrator<'a>(
+        &'a self,
+        legacy_key: Option<&'a Key128>,
+        options: MigrateOptions,
+    ) -> Migrator<'a> {
+        Migrator {
+            crypt: self,
+            key: legacy_key.or(self.legacy_key.as_ref()),
+            options,
+            legacy: None,
+            plaintext: zeroize::Zeroizing::new(Vec::new()),
         }
-        let key = legacy_key.or(self.legacy_key.as_ref()).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Legacy,
-                format!(
-                    "No legacy key is configured: set {} or {} to the legacy AES-128 key (base64)",
-                    keys::ENV_LEGACY_KEY_ENV,
-                    keys::ENV_LEGACY_KEY_FILE
-                ),
-            )
-        })?;
-        let plaintext = legacy::decrypt(key, value, options.require_utf8)?;
-        self.encrypt_into(&plaintext, context, out)
-            .map(Migrated::Reencrypted)
     }
 
     /// Migrates one value (see [`Crypt::migrate_into`]) with the handle's legacy key.
@@ -521,6 +514,69 @@ impl Crypt {
         };
         let mut scratch = zeroize::Zeroizing::new(vec![0u8; body.len() - crate::aead::TAG_LEN]);
         envelope::open_with(&kek.deriver, &header, body, context, &mut scratch).is_ok()
+    }
+}
+
+/// [`Crypt::migrate_into`] for a batch of values, with the same result value by value: the
+/// legacy key is scheduled on the first legacy value and kept, and legacy plaintexts go
+/// through one reused buffer, wiped when the migrator is dropped (keep it for one batch).
+pub struct Migrator<'a> {
+    crypt: &'a Crypt,
+    key: Option<&'a Key128>,
+    options: MigrateOptions,
+    legacy: Option<legacy::LegacyDecryptor>,
+    plaintext: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Migrator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Migrator<'_> {
+    /// Migrates one value into `out`, which must hold [`Crypt::migrated_max_len`] of its
+    /// length (see [`Crypt::migrate_into`]).
+    pub fn migrate_into(
+        &mut self,
+        value: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<Migrated> {
+        let c = self.crypt;
+        if envelope::looks_like_v1(value) {
+            let stale = self.options.reencrypt
+                && envelope::parse(value).is_ok_and(|(h, _)| h.kek_id != c.active_kek_id());
+            if stale {
+                // Not authentic (e.g. a legacy value that happens to start like v1): try legacy.
+                if let Ok(m) = c.rotate_into(value, context, out) {
+                    return Ok(m);
+                }
+            } else if c.is_authentic(value, context) {
+                return copy_unchanged(value, out);
+            }
+        }
+        let legacy = match self.legacy {
+            Some(ref l) => l,
+            None => {
+                let key = self.key.ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Legacy,
+                        format!(
+                            "No legacy key is configured: set {} or {} to the legacy AES-128 key (base64)",
+                            keys::ENV_LEGACY_KEY_ENV,
+                            keys::ENV_LEGACY_KEY_FILE
+                        ),
+                    )
+                })?;
+                self.legacy.insert(legacy::LegacyDecryptor::new(key)?)
+            }
+        };
+        let n = legacy.decrypt_into(value, self.options.require_utf8, &mut self.plaintext)?;
+        c.encrypt_into(&self.plaintext[..n], context, out)
+            .map(Migrated::Reencrypted)
     }
 }
 

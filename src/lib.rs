@@ -26,7 +26,7 @@ pub mod keystore;
 pub mod rng;
 pub mod secret;
 
-pub use engine::{Crypt, MigrateOptions, Migrated, OpenMode};
+pub use engine::{Crypt, MigrateOptions, Migrated, Migrator, OpenMode};
 pub use error::{Error, ErrorKind, Result};
 
 /// The library's version.

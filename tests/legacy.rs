@@ -191,3 +191,75 @@ fn migrate_never_hands_out_plaintext_on_failure() {
         )
         .is_ok());
 }
+
+#[test]
+fn one_migrator_for_a_batch_gives_the_per_value_results() {
+    let crypt = new_crypt();
+    let key = random::<16>();
+    let legacy_key = Key128::new(key);
+    let wrong = Key128::new(random());
+    // Sizes up and down (the migrator's plaintext buffer grows and is reused), bad values and v1
+    // values in between, with both keys.
+    let mut values = Vec::new();
+    for (i, size) in [0usize, 300, 1, 15, 16, 17, 2000, 5, 64]
+        .into_iter()
+        .enumerate()
+    {
+        let pt: Vec<u8> = (0..size).map(|k| b'a' + ((k + i) % 26) as u8).collect();
+        let ctx = format!("T.C:{i}").into_bytes();
+        let legacy = openssl_legacy(&key, &random(), &pt);
+        values.push((legacy.clone(), ctx.clone()));
+        values.push((crypt.encrypt(&pt, &ctx).unwrap(), ctx.clone()));
+        values.push((vec![7u8; size % 70], ctx.clone()));
+        values.push((
+            openssl_legacy(&key, &random(), &[0xff, 0xfe, i as u8]),
+            ctx.clone(),
+        ));
+        values.push((legacy, b"another context".to_vec()));
+    }
+    for k in [&legacy_key, &wrong] {
+        for require_utf8 in [false, true] {
+            let options = MigrateOptions {
+                require_utf8,
+                reencrypt: false,
+            };
+            let mut migrator = crypt.migrator(Some(k), options);
+            for (i, (v, ctx)) in values.iter().enumerate() {
+                let mut batch = vec![0u8; lkr_crypt::Crypt::migrated_max_len(v.len())];
+                let mut single = batch.clone();
+                let b = migrator.migrate_into(v, ctx, &mut batch);
+                let s = crypt.migrate_into(v, ctx, Some(k), options, &mut single);
+                match (b, s) {
+                    (Ok(Migrated::AlreadyV1(n)), Ok(Migrated::AlreadyV1(m))) => {
+                        assert_eq!(n, m, "item {i}");
+                        assert_eq!(&batch[..n], &v[..], "item {i}");
+                    }
+                    (Ok(Migrated::Reencrypted(n)), Ok(Migrated::Reencrypted(m))) => {
+                        assert_eq!(n, m, "item {i}");
+                        assert_eq!(
+                            crypt.decrypt(&batch[..n], ctx).unwrap(),
+                            crypt.decrypt(&single[..m], ctx).unwrap(),
+                            "item {i}"
+                        );
+                    }
+                    (Err(b), Err(s)) => {
+                        assert_eq!(b.kind(), ErrorKind::Legacy, "item {i}");
+                        assert_eq!((b.kind(), b.message()), (s.kind(), s.message()), "item {i}");
+                    }
+                    (b, s) => panic!("item {i}: the migrator gave {b:?}, migrate_into {s:?}"),
+                }
+            }
+        }
+    }
+    // Without any legacy key, legacy values fail and v1 values still pass.
+    let mut migrator = crypt.migrator(None, MigrateOptions::default());
+    let mut out = vec![0u8; 4096];
+    let e = migrator
+        .migrate_into(&values[0].0, &values[0].1, &mut out)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Legacy);
+    assert!(matches!(
+        migrator.migrate_into(&values[1].0, &values[1].1, &mut out),
+        Ok(Migrated::AlreadyV1(_))
+    ));
+}

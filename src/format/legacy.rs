@@ -1,7 +1,7 @@
 //! Legacy values (SPEC §7): `IV(16) ‖ AES-128-CBC(legacy key, IV, PKCS#7(plaintext))`.
 //! Bad length and bad padding give one and the same error (no padding oracle).
 
-use crate::aead::aes128_cbc_decrypt;
+use crate::aead::Aes128CbcDecryptor;
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Key128;
 use zeroize::Zeroizing;
@@ -13,18 +13,57 @@ fn undecryptable() -> Error {
     Error::new(ErrorKind::Legacy, UNDECRYPTABLE)
 }
 
+/// A legacy key scheduled once, for many values (a batch migration).
+pub struct LegacyDecryptor {
+    cipher: Aes128CbcDecryptor,
+}
+
+impl LegacyDecryptor {
+    /// Schedules `key`.
+    pub fn new(key: &Key128) -> Result<LegacyDecryptor> {
+        Ok(LegacyDecryptor {
+            cipher: Aes128CbcDecryptor::new(key).map_err(|_| undecryptable())?,
+        })
+    }
+
+    /// Decrypts a legacy value into `buf` (the caller's zeroizing buffer, reused from value to
+    /// value; its old contents are overwritten, and a buffer too small is replaced, so no copy
+    /// of a plaintext is freed unwiped) and returns the plaintext's length. With
+    /// `require_utf8`, a plaintext that is not valid UTF-8 counts as undecryptable (a wrong key
+    /// "decrypts" ~1 value in 256).
+    pub fn decrypt_into(
+        &self,
+        value: &[u8],
+        require_utf8: bool,
+        buf: &mut Zeroizing<Vec<u8>>,
+    ) -> Result<usize> {
+        if value.len() < 32 || !value.len().is_multiple_of(16) {
+            return Err(undecryptable());
+        }
+        let iv: [u8; 16] = value[..16].try_into().expect("16 bytes");
+        let ciphertext = &value[16..];
+        if buf.capacity() < ciphertext.len() {
+            // Replacing drops (and wipes) the old buffer; growing it in place would not.
+            *buf = Zeroizing::new(Vec::with_capacity(ciphertext.len().max(2 * buf.capacity())));
+        }
+        buf.clear();
+        buf.extend_from_slice(ciphertext);
+        let n = self
+            .cipher
+            .decrypt(&iv, &mut buf[..])
+            .map_err(|_| undecryptable())?;
+        if require_utf8 && std::str::from_utf8(&buf[..n]).is_err() {
+            return Err(undecryptable());
+        }
+        Ok(n)
+    }
+}
+
 /// Decrypts a legacy value into a zeroizing buffer. With `require_utf8`, a plaintext that is
 /// not valid UTF-8 counts as undecryptable (a wrong key "decrypts" ~1 value in 256).
 pub fn decrypt(key: &Key128, value: &[u8], require_utf8: bool) -> Result<Zeroizing<Vec<u8>>> {
-    if value.len() < 32 || !value.len().is_multiple_of(16) {
-        return Err(undecryptable());
-    }
-    let iv: [u8; 16] = value[..16].try_into().expect("16 bytes");
-    let mut buf = Zeroizing::new(value[16..].to_vec());
-    let n = aes128_cbc_decrypt(key, &iv, &mut buf).map_err(|_| undecryptable())?;
+    let mut buf = Zeroizing::new(Vec::new());
+    let n = LegacyDecryptor::new(key)?.decrypt_into(value, require_utf8, &mut buf)?;
     buf.truncate(n);
-    if require_utf8 && std::str::from_utf8(&buf).is_err() {
-        return Err(undecryptable());
-    }
     Ok(buf)
 }

@@ -11,8 +11,9 @@
 //!   String message)`, which maps [`ErrorKind`] codes to exception classes; messages are the
 //!   engine's, unchanged.
 //! * Large arrays are accessed through critical regions (`GetPrimitiveArrayCritical`), not
-//!   copied; no JNI function is called while a region is held. Contexts and batch items are
-//!   small and are copied.
+//!   copied; no JNI function is called while a region is held. Contexts and the items of the
+//!   `byte[][]` batches are small and are copied; the packed migration batch (`migratePacked`)
+//!   pins its three byte arrays for the whole batch.
 
 use crate::error::{Error, ErrorKind};
 use crate::format::envelope;
@@ -30,13 +31,13 @@ use std::path::Path;
 const ERRORS_CLASS: &str = "io/lkr/crypt/LkrErrors";
 const ERRORS_SIG: &str = "(ILjava/lang/String;)Ljava/lang/Throwable;";
 
-/// Outcome codes of `migrateBatch`, mirrored by `io.lkr.crypt.MigrationResult.Outcome`.
+/// Outcome codes of `migratePacked`, mirrored by `io.lkr.crypt.MigrationResult.Outcome`.
 const OUTCOME_REENCRYPTED: jint = 1;
 const OUTCOME_ALREADY_V1: jint = 2;
 const OUTCOME_UNDECRYPTABLE: jint = 3;
 const OUTCOME_ROTATED: jint = 4;
 
-/// `migrateBatch` flags, mirrored by `io.lkr.crypt.LkrCrypt`.
+/// `migratePacked` flags, mirrored by `io.lkr.crypt.LkrCrypt`.
 const MIGRATE_REQUIRE_UTF8: jint = 1;
 const MIGRATE_REENCRYPT: jint = 2;
 
@@ -885,78 +886,169 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decryptBatch<'l>(
     })
 }
 
-/// `static native void migrateBatch(long handle, byte[][] values, byte[][] contexts,
-/// byte[] legacyKeyOrNull, int flags, byte[][] out, int[] outcomes, String[] messages)`:
-/// `flags` is 1 (require UTF-8), 2 (also re-encrypt v1 values under an older KEK), both or 0.
-/// Per item, `outcomes[i]` is 1 (re-encrypted, `out[i]` the envelope), 2 (already v1,
-/// `out[i]` the value), 3 (the legacy value does not decrypt, `messages[i]` says so) or 4
-/// (v1 re-encrypted from an older KEK to the active one, `out[i]` the envelope). Only a failure that concerns the whole call (no legacy key, bad arguments)
-/// throws.
+/// The end offsets of a packed batch's items: `count` ints of `array`, each item `i` spanning
+/// `[ends[i-1], ends[i])` of a data array of `data_len` bytes (item 0 starts at 0). Checked:
+/// not negative, never decreasing, within the data.
+fn packed_ends(
+    env: &JNIEnv<'_>,
+    array: &JIntArray<'_>,
+    count: usize,
+    what: &str,
+    data_len: usize,
+) -> JResult<Vec<usize>> {
+    not_null(array, what)?;
+    if (env.get_array_length(array)? as usize) < count {
+        return Err(invalid(format!("{what} has fewer than {count} entries")));
+    }
+    let mut raw = vec![0 as jint; count];
+    env.get_int_array_region(array, 0, &mut raw)?;
+    let mut ends = Vec::with_capacity(count);
+    let mut start = 0usize;
+    for (i, &e) in raw.iter().enumerate() {
+        let end = usize::try_from(e).map_err(|_| invalid(format!("{what}[{i}] is negative")))?;
+        if end < start || end > data_len {
+            return Err(invalid(format!(
+                "{what}[{i}] = {end} does not follow {start} within an array of {data_len} bytes"
+            )));
+        }
+        ends.push(end);
+        start = end;
+    }
+    Ok(ends)
+}
+
+/// A (non-null) array's length.
+fn array_len<'a, A>(env: &JNIEnv<'_>, array: &A, what: &str) -> JResult<usize>
+where
+    A: AsRef<JObject<'a>> + jni::objects::AsJArrayRaw<'a>,
+{
+    not_null(array, what)?;
+    Ok(env.get_array_length(array)? as usize)
+}
+
+/// `static native void migratePacked(long handle, int count, byte[] values, int[] valueEnds,
+/// byte[] contexts, int[] contextEnds, byte[] legacyKeyOrNull, int flags, byte[] out,
+/// int[] outEnds, int[] outcomes, String[] messages)`: the batch migration of
+/// `io.lkr.crypt.MigrationBatch`, without an object per item. Item `i` is
+/// `values[valueEnds[i-1]..valueEnds[i]]` (from 0 for item 0) with the context
+/// `contexts[contextEnds[i-1]..contextEnds[i]]`; its result is written to
+/// `out[outEnds[i-1]..outEnds[i]]` (packed, empty when undecryptable), so `out` must hold
+/// `sum(len_i + 53)` bytes. `flags` and `outcomes[i]` as in the per-item migration: 1
+/// re-encrypted, 2 already v1 (the value copied), 3 undecryptable (`messages[i]` says why; the
+/// other slots of `messages` are not touched), 4 rotated. Only a failure that concerns the whole
+/// call (no legacy key, bad arguments) throws; then `out`, `outEnds`, `outcomes` and `messages`
+/// hold nothing meaningful. The three byte arrays are pinned (critical regions) for the whole
+/// batch: keep batches to thousands of items, not millions.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_io_lkr_crypt_Native_migrateBatch<'l>(
+pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
-    values: JObjectArray<'l>,
-    contexts: JObjectArray<'l>,
+    count: jint,
+    values: JByteArray<'l>,
+    value_ends: JIntArray<'l>,
+    contexts: JByteArray<'l>,
+    context_ends: JIntArray<'l>,
     key: JByteArray<'l>,
     flags: jint,
-    out: JObjectArray<'l>,
+    out: JByteArray<'l>,
+    out_ends: JIntArray<'l>,
     outcomes: JIntArray<'l>,
     messages: JObjectArray<'l>,
 ) {
     boundary(&mut env, |env| {
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
-        let n = batch_len(env, &values, &contexts)?;
-        not_null(&out, "out")?;
-        not_null(&outcomes, "outcomes")?;
+        let n = usize::try_from(count).map_err(|_| invalid("count is negative"))?;
+        if flags & !(MIGRATE_REQUIRE_UTF8 | MIGRATE_REENCRYPT) != 0 {
+            return Err(invalid(format!("Unknown migrateBatch flags {flags:#x}")));
+        }
+        let values_len = array_len(env, &values, "values")?;
+        let contexts_len = array_len(env, &contexts, "contexts")?;
+        let out_len = array_len(env, &out, "out")?;
+        let v_ends = packed_ends(env, &value_ends, n, "valueEnds", values_len)?;
+        let c_ends = packed_ends(env, &context_ends, n, "contextEnds", contexts_len)?;
         not_null(&messages, "messages")?;
-        if env.get_array_length(&out)? != n
-            || env.get_array_length(&outcomes)? != n
-            || env.get_array_length(&messages)? != n
+        if array_len(env, &out_ends, "outEnds")? < n
+            || array_len(env, &outcomes, "outcomes")? < n
+            || (env.get_array_length(&messages)? as usize) < n
         {
+            return Err(invalid(format!(
+                "outEnds, outcomes and messages must have a slot for each of the {n} items"
+            )));
+        }
+        // Every item's result fits in its own slice of `out` (checked once, here).
+        let mut need = 0usize;
+        let mut start = 0usize;
+        for &end in &v_ends {
+            need = need.saturating_add(Crypt::migrated_max_len(end - start));
+            start = end;
+        }
+        if need > out_len {
+            return Err(invalid(format!(
+                "out holds {out_len} bytes; this batch may need {need} (each value's length + {})",
+                Crypt::migrated_max_len(0)
+            )));
+        }
+        // `out` is pinned writable: it must not also be an input.
+        if env.is_same_object(&out, &values)? || env.is_same_object(&out, &contexts)? {
             return Err(invalid(
-                "out, outcomes and messages must have one slot per value",
+                "out must be an array of its own, not the values' or the contexts' array",
             ));
         }
         let key = legacy_key(env, &key)?;
         let key_available = key.is_some() || c.has_legacy_key();
-        if flags & !(MIGRATE_REQUIRE_UTF8 | MIGRATE_REENCRYPT) != 0 {
-            return Err(invalid(format!("Unknown migrateBatch flags {flags:#x}")));
-        }
         let options = MigrateOptions {
             require_utf8: flags & MIGRATE_REQUIRE_UTF8 != 0,
             reencrypt: flags & MIGRATE_REENCRYPT != 0,
         };
-        let (mut v, mut ctx, mut buf) = (Vec::new(), Vec::new(), Vec::new());
-        let mut codes = vec![0 as jint; n as usize];
-        for i in 0..n {
-            batch_item(env, &values, i, "values", &mut v)?;
-            batch_item(env, &contexts, i, "contexts", &mut ctx)?;
-            buf.resize(Crypt::migrated_max_len(v.len()), 0);
-            match c.migrate_into(&v, &ctx, key.as_ref(), options, &mut buf) {
-                Ok(m) => {
-                    codes[i as usize] = match m {
-                        Migrated::Reencrypted(_) => OUTCOME_REENCRYPTED,
-                        Migrated::AlreadyV1(_) => OUTCOME_ALREADY_V1,
-                        Migrated::Rotated(_) => OUTCOME_ROTATED,
-                    };
-                    let item = new_array(env, &buf[..m.written()])?;
-                    env.set_object_array_element(&out, i, &item)?;
-                    env.delete_local_ref(item)?;
+        let mut migrator = c.migrator(key.as_ref(), options);
+        let mut codes = vec![0 as jint; n];
+        let mut ends = vec![0 as jint; n];
+        let mut failed: Vec<(usize, String)> = Vec::new();
+        {
+            // SAFETY: lengths from GetArrayLength; no JNI call until the pins drop (at the end of
+            // this block, or on an early return).
+            let vp = unsafe { Pinned::new(env, &values, values_len, false) }?;
+            // SAFETY: as above (pinning the values' array twice, read-only, is allowed).
+            let cp = unsafe { Pinned::new(env, &contexts, contexts_len, false) }?;
+            // SAFETY: as above; `out` is neither of the other two.
+            let mut op = unsafe { Pinned::new(env, &out, out_len, true) }?;
+            let (vb, cb, ob) = (vp.bytes(), cp.bytes(), op.bytes_mut());
+            let (mut v0, mut c0, mut pos) = (0usize, 0usize, 0usize);
+            for i in 0..n {
+                let value = &vb[v0..v_ends[i]];
+                let ctx = &cb[c0..c_ends[i]];
+                let slot = &mut ob[pos..pos + Crypt::migrated_max_len(value.len())];
+                match migrator.migrate_into(value, ctx, slot) {
+                    Ok(m) => {
+                        codes[i] = match m {
+                            Migrated::Reencrypted(_) => OUTCOME_REENCRYPTED,
+                            Migrated::AlreadyV1(_) => OUTCOME_ALREADY_V1,
+                            Migrated::Rotated(_) => OUTCOME_ROTATED,
+                        };
+                        pos += m.written();
+                    }
+                    Err(e) if e.kind() == ErrorKind::Legacy && key_available => {
+                        codes[i] = OUTCOME_UNDECRYPTABLE;
+                        failed.push((i, e.message().to_owned()));
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(e) if e.kind() == ErrorKind::Legacy && key_available => {
-                    codes[i as usize] = OUTCOME_UNDECRYPTABLE;
-                    let m = env.new_string(e.message())?;
-                    env.set_object_array_element(&messages, i, &m)?;
-                    env.delete_local_ref(m)?;
-                }
-                Err(e) => return Err(e.into()),
+                // pos <= out_len, which is a Java array length.
+                ends[i] = pos as jint;
+                v0 = v_ends[i];
+                c0 = c_ends[i];
             }
         }
+        env.set_int_array_region(&out_ends, 0, &ends)?;
         env.set_int_array_region(&outcomes, 0, &codes)?;
+        for (i, message) in failed {
+            let m = env.new_string(message)?;
+            env.set_object_array_element(&messages, i as jint, &m)?;
+            env.delete_local_ref(m)?;
+        }
         Ok(())
     })
 }

@@ -420,25 +420,60 @@ public final class LkrCrypt implements AutoCloseable {
      */
     public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey16,
             Set<MigrateOption> options) throws GeneralSecurityException {
-        Objects.requireNonNull(options, "options");
-        int flags = (options.contains(MigrateOption.REQUIRE_UTF8) ? 1 : 0)
-                | (options.contains(MigrateOption.REENCRYPT) ? 2 : 0);
+        int flags = flags(options);
         checkBatch(values, contexts, "values");
         int n = values.length;
-        byte[][] out = new byte[n][];
-        int[] outcomes = new int[n];
-        String[] messages = new String[n];
+        long bytes = 0;
+        for (byte[] v : values) {
+            bytes += v.length;
+        }
+        MigrationBatch batch = new MigrationBatch(n, (int) Math.min(bytes, Integer.MAX_VALUE - 8));
+        for (int i = 0; i < n; i++) {
+            batch.add(values[i], contexts[i]);
+        }
+        migrate(batch, legacyKey16, flags);
+        MigrationResult[] results = new MigrationResult[n];
+        for (int i = 0; i < n; i++) {
+            results[i] = MigrationResult.fromNative(batch.outcomeCode(i), batch.result(i), batch.message(i));
+        }
+        return results;
+    }
+
+    /**
+     * Migrates the values of {@code batch} in one native call, as
+     * {@link #migrateBatch(byte[][], byte[][], byte[], Set)} but without an object per value: the
+     * results are read from the batch ({@link MigrationBatch#outcome(int)},
+     * {@link MigrationBatch#resultBase64(int)}, ...). For bulk migrations, with a batch that is
+     * reused.
+     *
+     * @param legacyKey16 the legacy AES-128 key, or null for the environment's
+     */
+    public void migrateBatch(MigrationBatch batch, byte[] legacyKey16, Set<MigrateOption> options)
+            throws GeneralSecurityException {
+        int flags = flags(options);
+        migrate(Objects.requireNonNull(batch, "batch"), legacyKey16, flags);
+    }
+
+    /** {@link #migrateBatch(MigrationBatch, byte[], Set)} with {@link MigrateOption#REQUIRE_UTF8} or none. */
+    public void migrateBatch(MigrationBatch batch, byte[] legacyKey16, boolean requireUtf8)
+            throws GeneralSecurityException {
+        migrate(Objects.requireNonNull(batch, "batch"), legacyKey16, requireUtf8 ? 1 : 0);
+    }
+
+    /** The native flags of {@code options}: 1 = require UTF-8, 2 = re-encrypt. */
+    private static int flags(Set<MigrateOption> options) {
+        Objects.requireNonNull(options, "options");
+        return (options.contains(MigrateOption.REQUIRE_UTF8) ? 1 : 0)
+                | (options.contains(MigrateOption.REENCRYPT) ? 2 : 0);
+    }
+
+    private void migrate(MigrationBatch batch, byte[] legacyKey16, int flags) throws GeneralSecurityException {
         long stamp = handle.readLock();
         try {
-            Native.migrateBatch(live(), values, contexts, legacyKey16, flags, out, outcomes, messages);
+            batch.migrate(live(), legacyKey16, flags);
         } finally {
             handle.lock.unlockRead(stamp);
         }
-        MigrationResult[] results = new MigrationResult[n];
-        for (int i = 0; i < n; i++) {
-            results[i] = MigrationResult.fromNative(outcomes[i], out[i], messages[i]);
-        }
-        return results;
     }
 
     /** {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with the environment's legacy key. */

@@ -48,9 +48,17 @@ final class Native {
 
     static native byte[][] decryptBatch(long handle, byte[][] envelopes, byte[][] contexts);
 
-    /** {@code flags}: 1 = require UTF-8, 2 = also re-encrypt v1 values under an older KEK. */
-    static native void migrateBatch(long handle, byte[][] values, byte[][] contexts, byte[] legacyKeyOrNull,
-            int flags, byte[][] out, int[] outcomes, String[] messages);
+    /**
+     * The packed batch migration of {@link MigrationBatch}: item {@code i} is
+     * {@code values[valueEnds[i-1] .. valueEnds[i]]} (from 0 for item 0) with its context packed
+     * likewise; its result goes to {@code out[outEnds[i-1] .. outEnds[i]]} ({@code out} holds
+     * every value's length + {@link MigrationBatch#EXPANSION}). {@code flags}: 1 = require UTF-8,
+     * 2 = also re-encrypt v1 values under an older KEK. {@code outcomes[i]}: 1 re-encrypted,
+     * 2 already v1, 3 undecryptable ({@code messages[i]} set), 4 rotated.
+     */
+    static native void migratePacked(long handle, int count, byte[] values, int[] valueEnds, byte[] contexts,
+            int[] contextEnds, byte[] legacyKeyOrNull, int flags, byte[] out, int[] outEnds, int[] outcomes,
+            String[] messages);
 
     /** SPEC §2's checks of the CMK variables with {@code suffix} ("", "_SOURCE", "_DESTINATION"). */
     static native void checkMasterKeyConfig(String suffix);

@@ -1,6 +1,7 @@
 package io.lkr.crypt.db;
 
 import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.MigrationBatch;
 import io.lkr.crypt.MigrationResult;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
@@ -132,14 +133,18 @@ public final class Migration {
     /**
      * The check's re-encrypted values, kept (within a memory budget) so that the write phase
      * need not read and re-encrypt every row again: per column, the key, the value as read and
-     * its envelope. Written only with the engine that made them, each with a compare-and-set on
-     * the value as read. Null when the budget was exceeded (the write phase then re-scans).
+     * its envelope's text form (base64, as stored). Written only with the engine that made them,
+     * each with a compare-and-set on the value as read. Null when the budget was exceeded (the
+     * write phase then re-scans).
      */
     private static final class Pending {
         final List<Object> keys = new ArrayList<>();
         final List<String> old = new ArrayList<>();
-        final List<byte[]> envelopes = new ArrayList<>();
+        final List<String> envelopes = new ArrayList<>();
     }
+
+    /** The packed batch of {@link #processPage}, reused from page to page. */
+    private final MigrationBatch batch = new MigrationBatch();
 
     private java.util.Map<EncryptedColumn, Pending> pending;
     private long pendingBytes;
@@ -226,7 +231,6 @@ public final class Migration {
         Report report = new Report();
         long t0 = System.nanoTime();
         Dialect d = dialect;
-        Base64.Encoder enc = Base64.getEncoder();
         progress.begin("Re-encrypting", pendingRows());
         try {
             for (ColumnSummary checked : lastCheck.columns) {
@@ -249,7 +253,7 @@ public final class Migration {
                     for (int from = 0; from < n; from += options.batchSize) {
                         int to = Math.min(n, from + options.batchSize);
                         for (int i = from; i < to; i++) {
-                            ps.setString(1, enc.encodeToString(p.envelopes.get(i)));
+                            ps.setString(1, p.envelopes.get(i));
                             ps.setObject(2, p.keys.get(i));
                             ps.setString(3, p.old.get(i));
                             ps.addBatch();
@@ -399,7 +403,6 @@ public final class Migration {
         // Decode the stored text forms; what is not base64 cannot be a value of ours.
         int[] index = new int[rows];
         byte[][] values = new byte[rows][];
-        byte[][] contexts = new byte[rows][];
         int m = 0;
         Base64.Decoder dec = Base64.getDecoder();
         for (int i = 0; i < rows; i++) {
@@ -419,25 +422,31 @@ public final class Migration {
             }
             index[m] = i;
             values[m] = raw;
-            contexts[m] = c.contextFor(keyTexts[i]);
             m++;
         }
         if (m == 0) {
             commitRead();
             return;
         }
-        if (m < rows) {
-            values = java.util.Arrays.copyOf(values, m);
-            contexts = java.util.Arrays.copyOf(contexts, m);
-        }
+        byte[] prefix = c.contextFor(""); // TABLE.COLUMN: (or empty, for context: none)
+        boolean rowContext = c.context() == EncryptedColumn.Context.ROW;
+        java.util.Set<LkrCrypt.MigrateOption> flags = flags(c);
+        // The crypto: packing the values with their contexts (prefix + key, built in place), the
+        // native call, and the results left in the batch (outcomes and slices of one array). It
+        // allocates nothing on the Java heap once the batch has grown to the page size.
         long t = System.nanoTime();
-        MigrationResult[] results = crypt.migrateBatch(values, contexts, options.legacyKey, flags(c));
+        MigrationBatch b = batch;
+        b.clear();
+        for (int j = 0; j < m; j++) {
+            b.add(values[j], 0, values[j].length, prefix, rowContext ? keyTexts[index[j]] : null);
+        }
+        crypt.migrateBatch(b, options.legacyKey, flags);
         report.cryptoNanos += System.nanoTime() - t;
         int pendingUpdates = 0;
-        Base64.Encoder enc = Base64.getEncoder();
         for (int j = 0; j < m; j++) {
             int i = index[j];
-            switch (results[j].outcome()) {
+            MigrationResult.Outcome outcome = b.outcome(j);
+            switch (outcome) {
                 case ALREADY_V1:
                     s.alreadyV1++;
                     break;
@@ -447,14 +456,14 @@ public final class Migration {
                     break;
                 case REENCRYPTED:
                 case ROTATED:
-                    if (results[j].outcome() == MigrationResult.Outcome.ROTATED) {
+                    if (outcome == MigrationResult.Outcome.ROTATED) {
                         s.olderKek++;
                     } else {
                         s.legacy++;
                     }
                     if (updatePs == null && pending != null) {
-                        byte[] env = results[j].value();
-                        pendingBytes += 2L * stored[i].length() + env.length + 160;
+                        String env = b.resultBase64(j);
+                        pendingBytes += 2L * stored[i].length() + env.length() + 160;
                         if (pendingBytes > pendingBudget) {
                             pending = null; // too big to keep: the write phase re-scans
                         } else {
@@ -465,7 +474,7 @@ public final class Migration {
                         }
                     }
                     if (updatePs != null) {
-                        updatePs.setString(1, enc.encodeToString(results[j].value()));
+                        updatePs.setString(1, b.resultBase64(j));
                         updatePs.setObject(2, keys[i]);
                         updatePs.setString(3, stored[i]);
                         updatePs.addBatch();
@@ -473,7 +482,7 @@ public final class Migration {
                     }
                     break;
                 default:
-                    throw new IllegalStateException("Unknown outcome " + results[j].outcome());
+                    throw new IllegalStateException("Unknown outcome " + outcome);
             }
         }
         if (pendingUpdates > 0) {
