@@ -67,6 +67,7 @@ pub struct Crypt {
     keks: Vec<Kek>,
     active: usize,
     legacy_key: Option<Key128>,
+    max_record: usize,
 }
 
 impl std::fmt::Debug for Crypt {
@@ -92,6 +93,8 @@ impl Crypt {
             keks,
             active,
             legacy_key: None,
+            max_record: crate::limits::process_max_record_size()
+                .unwrap_or(crate::limits::DEFAULT_MAX_RECORD_SIZE),
         }
     }
 
@@ -109,6 +112,7 @@ impl Crypt {
     /// [`OpenMode::CreateIfMissing`], a missing keystore is created; when another process
     /// creates one at the same moment, this one uses the winner's.
     pub fn open_file(path: &Path, master: MasterKey, mode: OpenMode) -> Result<Crypt> {
+        crate::limits::process_max_record_size()?;
         for _ in 0..3 {
             if let Some(ks) = Keystore::load_file(path)? {
                 let keks = ks.unlock(&master)?;
@@ -134,6 +138,7 @@ impl Crypt {
 
     /// Opens a keystore document held by the application (e.g. in its database).
     pub fn open_bytes(keystore: &[u8], master: MasterKey) -> Result<Crypt> {
+        crate::limits::process_max_record_size()?;
         let ks = Keystore::parse(keystore)?;
         let keks = ks.unlock(&master)?;
         Ok(Crypt::from_parts(ks, master, keks))
@@ -155,6 +160,7 @@ impl Crypt {
 
     /// Creates a new keystore (KEK id 1) in memory; store [`Crypt::keystore_json`].
     pub fn create(master: MasterKey) -> Result<Crypt> {
+        crate::limits::process_max_record_size()?;
         let (ks, keks) = Keystore::create(&master)?;
         Ok(Crypt::from_parts(ks, master, keks))
     }
@@ -269,6 +275,33 @@ impl Crypt {
         self
     }
 
+    /// Sets this handle's maximum record size (see [`crate::limits`]; by default the
+    /// process's: `LKR_MAX_RECORD_SIZE` or 64 MiB). Handles derived from this one (rotation,
+    /// rekey) start again from the process's. Values over [`crate::limits::MAX_MAX_RECORD_SIZE`]
+    /// are lowered to it.
+    pub fn with_max_record_size(mut self, max: usize) -> Crypt {
+        self.max_record = max.min(crate::limits::MAX_MAX_RECORD_SIZE);
+        self
+    }
+
+    /// The largest plaintext one record may hold (see [`crate::limits`]).
+    pub fn max_record_size(&self) -> usize {
+        self.max_record
+    }
+
+    /// Refuses a stored value (envelope or legacy value) of `len` bytes that exceeds the
+    /// maximum record size, before anything is allocated for it.
+    pub fn check_stored_len(&self, len: usize) -> Result<()> {
+        crate::limits::check_stored(len, self.max_record)
+    }
+
+    /// The envelope length for a plaintext of `len` bytes; refuses a plaintext over the
+    /// maximum record size.
+    pub fn encrypted_len(&self, len: usize) -> Result<usize> {
+        crate::limits::check_plaintext(len, self.max_record)?;
+        Ok(len + envelope::OVERHEAD)
+    }
+
     /// The keystore document (only wrapped keys), as stored.
     pub fn keystore_json(&self) -> String {
         self.keystore.to_json()
@@ -314,6 +347,7 @@ impl Crypt {
     /// Encrypts into `out`, which must hold at least `plaintext.len() + 69` bytes; returns the
     /// envelope's length.
     pub fn encrypt_into(&self, plaintext: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
+        crate::limits::check_plaintext(plaintext.len(), self.max_record)?;
         let n = envelope::sealed_len(plaintext.len()).ok_or_else(|| {
             Error::invalid(format!(
                 "The value is too large to encrypt as one record ({} bytes; at most {} bytes): use a stream",
@@ -342,6 +376,7 @@ impl Crypt {
 
     /// Encrypts `plaintext` bound to `context` into a new envelope v1.
     pub fn encrypt(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        crate::limits::check_plaintext(plaintext.len(), self.max_record)?;
         let mut out = vec![0u8; envelope::sealed_len(plaintext.len()).unwrap_or(0)];
         let n = self.encrypt_into(plaintext, context, &mut out)?;
         out.truncate(n);
@@ -351,6 +386,7 @@ impl Crypt {
     /// Decrypts into `out`, which must hold at least `envelope.len() - 69` bytes; returns the
     /// plaintext's length. Fails unless the envelope is authentic under `context`.
     pub fn decrypt_into(&self, envelope: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
+        self.check_stored_len(envelope.len())?;
         let (header, body) = envelope::parse(envelope)?;
         let kek = self.kek(header.kek_id)?;
         let n = body.len() - crate::aead::TAG_LEN;
@@ -363,6 +399,7 @@ impl Crypt {
 
     /// Decrypts an envelope v1 bound to `context`.
     pub fn decrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        self.check_stored_len(envelope.len())?;
         let mut out = vec![0u8; envelope.len().saturating_sub(envelope::OVERHEAD)];
         let n = self.decrypt_into(envelope, context, &mut out)?;
         out.truncate(n);
@@ -377,12 +414,14 @@ impl Crypt {
     /// Decrypts an envelope v1 given in its text form (standard base64; surrounding
     /// whitespace ignored).
     pub fn decrypt_text(&self, text: &str, context: &[u8]) -> Result<Vec<u8>> {
+        self.check_stored_len(crate::limits::decoded_len(text))?;
         self.decrypt(&decode_text(text)?, context)
     }
 
     /// Migrates a value given in its text form (base64 of a legacy value or of an envelope v1)
     /// and returns the envelope v1's text form (see [`Crypt::migrate`]).
     pub fn migrate_text(&self, text: &str, context: &[u8]) -> Result<String> {
+        self.check_stored_len(crate::limits::decoded_len(text))?;
         Ok(B64.encode(self.migrate(&decode_text(text)?, context)?))
     }
 
@@ -424,6 +463,7 @@ impl Crypt {
 
     /// Migrates one value (see [`Crypt::migrate_into`]) with the handle's legacy key.
     pub fn migrate(&self, value: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        self.check_stored_len(value.len())?;
         let mut out = vec![0u8; Crypt::migrated_max_len(value.len())];
         let n = self
             .migrate_into(value, context, None, MigrateOptions::default(), &mut out)?
@@ -465,6 +505,7 @@ impl Crypt {
         context: &[u8],
         out: &mut [u8],
     ) -> Result<Migrated> {
+        self.check_stored_len(envelope.len())?;
         let (header, _) = envelope::parse(envelope)?;
         if header.kek_id == self.active_kek_id() {
             // Authenticate before saying "unchanged": a forged value must not pass as current.
@@ -491,6 +532,7 @@ impl Crypt {
     /// [`Crypt::reencrypt_into`] into a new vector (the same value when it is already under the
     /// active KEK).
     pub fn reencrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        self.check_stored_len(envelope.len())?;
         let mut out = vec![0u8; envelope.len()];
         let n = self.reencrypt_into(envelope, context, &mut out)?.written();
         out.truncate(n);
@@ -506,6 +548,9 @@ impl Crypt {
 
     /// True when `value` is an authentic envelope v1 under `context` (nothing is returned).
     pub fn is_authentic(&self, value: &[u8], context: &[u8]) -> bool {
+        if self.check_stored_len(value.len()).is_err() {
+            return false;
+        }
         let Ok((header, body)) = envelope::parse(value) else {
             return false;
         };
@@ -546,6 +591,7 @@ impl Migrator<'_> {
         out: &mut [u8],
     ) -> Result<Migrated> {
         let c = self.crypt;
+        c.check_stored_len(value.len())?;
         if envelope::looks_like_v1(value) {
             let stale = self.options.reencrypt
                 && envelope::parse(value).is_ok_and(|(h, _)| h.kek_id != c.active_kek_id());

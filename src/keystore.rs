@@ -91,6 +91,22 @@ impl Kek {
     }
 }
 
+/// serde_json's message for a document that does not parse, without any part of the
+/// document: type errors quote the offending value (which could be a key pasted in the wrong
+/// place), so only syntax errors and missing fields are told as serde words them.
+fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    match e.classify() {
+        Category::Data if !text.starts_with("missing field") => format!(
+            "a field has a value of the wrong type or kind (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+        _ => text,
+    }
+}
+
 fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
@@ -219,12 +235,13 @@ impl Keystore {
 
     /// Parses and validates a keystore document.
     pub fn parse(bytes: &[u8]) -> Result<Keystore> {
-        let ks: Keystore = serde_json::from_slice(bytes)
-            .map_err(|e| Error::keystore(format!("The keystore is malformed: {e}")))?;
+        let ks: Keystore = serde_json::from_slice(bytes).map_err(|e| {
+            Error::keystore(format!("The keystore is malformed: {}", json_error(&e)))
+        })?;
         if ks.format != FORMAT {
+            // Not quoted: whatever was put there (a pasted key?) stays out of the message.
             return Err(Error::keystore(format!(
-                "The keystore is malformed: format is \"{}\", expected \"{FORMAT}\"",
-                ks.format
+                "The keystore is malformed: its format is not \"{FORMAT}\""
             )));
         }
         if ks.version != VERSION {

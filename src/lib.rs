@@ -23,6 +23,7 @@ pub mod jni;
 pub mod kdf;
 pub mod keys;
 pub mod keystore;
+pub mod limits;
 pub mod rng;
 pub mod secret;
 

@@ -28,5 +28,8 @@ done
 echo "== cargo test (RustCrypto backend)"
 cargo test --locked --no-default-features --features rustcrypto --tests
 
+echo "== valgrind memcheck: the C test program (tests/sanitizers.sh c)"
+bash tests/sanitizers.sh c
+
 echo "== Java (Maven: JUnit on Java 17 and 25, the jar)"
 bash java/ci.sh

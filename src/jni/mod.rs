@@ -641,6 +641,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrate<'l>(
             require_utf8: require_utf8 != 0,
             ..Default::default()
         };
+        c.check_stored_len(env.get_array_length(&value)? as usize)?;
         let (mut v, mut ctx) = (Vec::new(), Vec::new());
         read_into(env, &value, &mut v)?;
         read_into(env, &context, &mut ctx)?;
@@ -822,7 +823,7 @@ fn batch<'l>(
     env: &mut JNIEnv<'l>,
     values: JObjectArray<'l>,
     contexts: JObjectArray<'l>,
-    out_len: impl Fn(usize) -> usize,
+    out_len: impl Fn(usize) -> crate::Result<usize>,
     op: impl Fn(&[u8], &[u8], &mut [u8]) -> crate::Result<usize>,
 ) -> JResult<jobjectArray> {
     let n = batch_len(env, &values, &contexts)?;
@@ -832,7 +833,9 @@ fn batch<'l>(
     for i in 0..n {
         batch_item(env, &values, i, "values", &mut v)?;
         batch_item(env, &contexts, i, "contexts", &mut ctx)?;
-        out.resize(out_len(v.len()), 0);
+        let size = out_len(v.len())
+            .map_err(|e| Error::new(e.kind(), format!("Item {i} of {n}: {}", e.message())))?;
+        out.resize(size, 0);
         let written = op(&v, &ctx, &mut out)
             .map_err(|e| Error::new(e.kind(), format!("Item {i} of {n}: {}", e.message())))?;
         let item = new_array(env, &out[..written])?;
@@ -858,7 +861,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_encryptBatch<'l>(
             env,
             values,
             contexts,
-            |n| envelope::sealed_len(n).unwrap_or(0),
+            |n| c.encrypted_len(n),
             |v, x, o| c.encrypt_into(v, x, o),
         )
     })
@@ -880,7 +883,10 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decryptBatch<'l>(
             env,
             values,
             contexts,
-            |n| n.saturating_sub(envelope::OVERHEAD),
+            |n| {
+                c.check_stored_len(n)?;
+                Ok(n.saturating_sub(envelope::OVERHEAD))
+            },
             |v, x, o| c.decrypt_into(v, x, o),
         )
     })
@@ -1290,5 +1296,21 @@ pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptFree<'l>(
             drop(unsafe { Box::from_raw(s as *mut StreamDecryptor) });
         }
         Ok(())
+    })
+}
+
+/// `static native long maxRecordSize(long handle)`: the largest plaintext one record may hold
+/// (`LKR_MAX_RECORD_SIZE`, default 64 MiB), so that the Java side can check a value before it
+/// allocates an output array for `encrypt` / `decrypt` (the native calls refuse it anyway).
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_maxRecordSize<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jlong {
+    boundary(&mut env, |_| {
+        // SAFETY: the handle contract.
+        let c = unsafe { crypt(h)? };
+        Ok(c.max_record_size().min(jlong::MAX as usize) as jlong)
     })
 }

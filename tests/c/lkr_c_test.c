@@ -27,6 +27,11 @@
  * Prints one line per check ("ok N - ..." or "FAIL N - ...: why") and finally
  * "P passed, F failed"; exits 0 only when every check passed.
  *
+ * LKR_TEST_OPS_PER_THREAD (optional) sets the round trips per thread of the thread test
+ * (default 2000; tests/sanitizers.sh uses fewer under valgrind), and LKR_TEST_SELF (optional)
+ * the path the CMK checks re-execute (default /proc/self/exe, which under valgrind is the
+ * valgrind tool, not this program).
+ *
  * `lkr_c_test --child-open KEYSTORE` is the re-executed child of the CMK configuration
  * checks: it opens KEYSTORE with the environment it was given and prints the status code
  * and lkr_last_error's message on two lines.
@@ -56,7 +61,8 @@ extern char **environ;
 #define HEADER_LEN 53u
 
 #define N_THREADS 8
-#define OPS_PER_THREAD 2000
+/* Round trips per thread; LKR_TEST_OPS_PER_THREAD lowers it (e.g. under valgrind). */
+static int OPS_PER_THREAD = 2000;
 #define THREAD_MAX_PT 300
 
 /* ------------------------------------------------------------------------------------ */
@@ -380,7 +386,9 @@ static int run_child(const char *keystore, const char *const *vars, int32_t *rc,
         if (dup2(fds[1], STDOUT_FILENO) < 0)
             _exit(126);
         close(fds[1]);
-        execve("/proc/self/exe", argv, envp);
+        /* LKR_TEST_SELF: this program's path, for runners where /proc/self/exe is not it
+         * (valgrind: it is the valgrind tool). */
+        execve(getenv("LKR_TEST_SELF") ? getenv("LKR_TEST_SELF") : "/proc/self/exe", argv, envp);
         _exit(127);
     }
     close(fds[1]);
@@ -631,6 +639,8 @@ static void check_rotation(const LkrCrypt *h)
                   "a retired KEK's values no longer decrypt");
         lkr_close(t);
     }
+    lkr_close(r);
+    r = NULL;
     expect_rc(lkr_rotate_kek(NULL, &r), LKR_ERR_INVALID_ARGUMENT, "lkr_rotate_kek(NULL) refused");
     check(r == NULL, "out is NULL after a failure", "");
     expect_rc(lkr_rekey_from_env(h, &t), LKR_ERR_MASTER_KEY, "rekey without a destination CMK is refused");
@@ -1439,6 +1449,8 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (getenv("LKR_TEST_OPS_PER_THREAD") && atoi(getenv("LKR_TEST_OPS_PER_THREAD")) > 0)
+        OPS_PER_THREAD = atoi(getenv("LKR_TEST_OPS_PER_THREAD"));
     dir = argv[1];
     snprintf(keystore, sizeof keystore, "%s/keystore.json", dir);
     key = hex_env("LKR_TEST_LEGACY_KEY_HEX", &key_len);

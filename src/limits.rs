@@ -1,0 +1,140 @@
+//! Input limits: the maximum record size.
+//!
+//! A record (one value: the plaintext of an envelope) may hold at most the *maximum record
+//! size* of plaintext bytes. Anything larger is refused with [`ErrorKind::InvalidArgument`]
+//! before any memory is allocated for it:
+//! * `encrypt`: a plaintext longer than the maximum;
+//! * `decrypt`: an envelope longer than the maximum + 69 (its plaintext would be larger);
+//! * `migrate`: a value (legacy or envelope v1) longer than the maximum + 69.
+//!
+//! The default is [`DEFAULT_MAX_RECORD_SIZE`] (64 MiB: far above any database column value,
+//! far below what would exhaust a server). A process sets another with the variable
+//! `LKR_MAX_RECORD_SIZE` (a number of bytes, 1 to [`MAX_MAX_RECORD_SIZE`]; the empty string
+//! counts as unset), read once, when the first keystore is opened; an invalid value makes every
+//! open fail with a message naming the variable. A Rust caller may also set it per handle
+//! ([`crate::Crypt::with_max_record_size`]). Streams (SPEC §5) have no such limit: their
+//! memory use is bounded by the segment size.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::envelope;
+use std::sync::OnceLock;
+
+/// The variable that sets the maximum record size of the process, in bytes.
+pub const ENV_MAX_RECORD_SIZE: &str = "LKR_MAX_RECORD_SIZE";
+
+/// The default maximum record size: 64 MiB.
+pub const DEFAULT_MAX_RECORD_SIZE: usize = 64 << 20;
+
+/// The largest maximum record size that can be configured: what one GCM envelope can hold.
+pub const MAX_MAX_RECORD_SIZE: usize = envelope::MAX_PLAINTEXT;
+
+/// Parses a value of `LKR_MAX_RECORD_SIZE`; `None` (unset) or the empty string give the
+/// default.
+pub fn parse_max_record_size(value: Option<&str>) -> Result<usize> {
+    let Some(text) = value.filter(|v| !v.is_empty()) else {
+        return Ok(DEFAULT_MAX_RECORD_SIZE);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 1 && n <= MAX_MAX_RECORD_SIZE as u64 => Ok(n as usize),
+        _ => Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "{ENV_MAX_RECORD_SIZE}={text:?} is invalid: it must be a number of bytes from 1 to {MAX_MAX_RECORD_SIZE} (unset, the maximum record size is {DEFAULT_MAX_RECORD_SIZE} bytes)"
+            ),
+        )),
+    }
+}
+
+/// The process's maximum record size from `LKR_MAX_RECORD_SIZE`, read once.
+pub fn process_max_record_size() -> Result<usize> {
+    static LIMIT: OnceLock<Result<usize>> = OnceLock::new();
+    LIMIT
+        .get_or_init(|| {
+            let value =
+                std::env::var_os(ENV_MAX_RECORD_SIZE).map(|v| v.to_string_lossy().into_owned());
+            parse_max_record_size(value.as_deref())
+        })
+        .clone()
+}
+
+/// The length of the value a (trimmed, padded) base64 text decodes to, known before decoding
+/// it: a text form over the limit is refused without allocating its decoded value.
+pub(crate) fn decoded_len(text: &str) -> usize {
+    let t = text.trim().as_bytes();
+    let pad = t.iter().rev().take(2).filter(|&&b| b == b'=').count();
+    (t.len() / 4 * 3).saturating_sub(pad)
+}
+
+/// The error for a value of `len` bytes over the limit `max`.
+fn too_large(what: &str, len: usize, allowed: usize, max: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidArgument,
+        format!(
+            "The {what} is too large: {len} bytes, more than the {allowed} allowed by the maximum record size of {max} bytes ({ENV_MAX_RECORD_SIZE}); raise {ENV_MAX_RECORD_SIZE} or store it as a stream"
+        ),
+    )
+}
+
+/// Refuses a plaintext of `len` bytes over `max`.
+pub(crate) fn check_plaintext(len: usize, max: usize) -> Result<()> {
+    if len > max {
+        return Err(too_large("value to encrypt", len, max, max));
+    }
+    Ok(())
+}
+
+/// Refuses a stored value (an envelope, or a legacy value to migrate) of `len` bytes whose
+/// plaintext could exceed `max`.
+pub(crate) fn check_stored(len: usize, max: usize) -> Result<()> {
+    let allowed = max.saturating_add(envelope::OVERHEAD);
+    if len > allowed {
+        return Err(too_large("stored value", len, allowed, max));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_variable() {
+        assert_eq!(
+            parse_max_record_size(None).unwrap(),
+            DEFAULT_MAX_RECORD_SIZE
+        );
+        assert_eq!(
+            parse_max_record_size(Some("")).unwrap(),
+            DEFAULT_MAX_RECORD_SIZE
+        );
+        assert_eq!(parse_max_record_size(Some(" 1024\n")).unwrap(), 1024);
+        assert_eq!(parse_max_record_size(Some("1")).unwrap(), 1);
+        for bad in ["0", "-1", "64M", "1e6", "abc", "99999999999999999999999"] {
+            let e = parse_max_record_size(Some(bad)).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            assert!(e.message().contains("LKR_MAX_RECORD_SIZE"), "{e:?}");
+        }
+        let over = (MAX_MAX_RECORD_SIZE as u64 + 1).to_string();
+        assert!(parse_max_record_size(Some(&over)).is_err());
+    }
+
+    #[test]
+    fn decoded_len_is_exact_for_valid_text() {
+        use base64::Engine;
+        for n in 0..40 {
+            let text = base64::engine::general_purpose::STANDARD.encode(vec![7u8; n]);
+            assert_eq!(decoded_len(&format!(" {text}\n")), n);
+        }
+    }
+
+    #[test]
+    fn checks() {
+        assert!(check_plaintext(10, 10).is_ok());
+        assert!(check_plaintext(11, 10).is_err());
+        assert!(check_stored(79, 10).is_ok());
+        let e = check_stored(80, 10).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.message().contains("80 bytes"), "{e:?}");
+        assert!(check_stored(usize::MAX, usize::MAX).is_ok());
+    }
+}

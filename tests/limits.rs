@@ -1,0 +1,265 @@
+//! Input limits: the maximum record size (`LKR_MAX_RECORD_SIZE`, src/limits.rs) is enforced by
+//! encrypt, decrypt and migrate (binary and text forms) before anything is allocated for the
+//! value, and SPEC §5's segment-size bounds are enforced when a stream is read.
+
+mod common;
+
+use common::{bytes, new_crypt};
+use lkr_crypt::format::stream::{StreamDecryptor, HEADER_LEN};
+use lkr_crypt::limits::{DEFAULT_MAX_RECORD_SIZE, ENV_MAX_RECORD_SIZE};
+use lkr_crypt::{Crypt, ErrorKind, MigrateOptions};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::process::Command;
+
+/// Records the largest allocation made by this thread while `TRACK` is on.
+struct Tracking;
+
+thread_local! {
+    static TRACK: Cell<bool> = const { Cell::new(false) };
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Tracking {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: forwarded as is.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: forwarded as is.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        // SAFETY: forwarded as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+fn note(size: usize) {
+    // `try_with`: the thread-locals may be gone while a thread shuts down.
+    let _ = TRACK.try_with(|t| {
+        if t.get() {
+            let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
+        }
+    });
+}
+
+#[global_allocator]
+static GLOBAL: Tracking = Tracking;
+
+/// Runs `f` and returns its result with the largest allocation it made on this thread.
+fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    LARGEST.with(|l| l.set(0));
+    TRACK.with(|t| t.set(true));
+    let r = f();
+    TRACK.with(|t| t.set(false));
+    (r, LARGEST.with(|l| l.get()))
+}
+
+const CTX: &[u8] = b"CONNECTION.PASSWORD:42";
+const MAX: usize = 1 << 20;
+
+fn assert_too_large(e: &lkr_crypt::Error) {
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e:?}");
+    assert!(
+        e.message().contains("too large") && e.message().contains(ENV_MAX_RECORD_SIZE),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn the_default_maximum_is_64_mib() {
+    if std::env::var_os(ENV_MAX_RECORD_SIZE).is_some() {
+        return; // the child runs of `the_variable_sets_the_maximum` below
+    }
+    assert_eq!(DEFAULT_MAX_RECORD_SIZE, 64 << 20);
+    assert_eq!(new_crypt().max_record_size(), DEFAULT_MAX_RECORD_SIZE);
+}
+
+#[test]
+fn values_up_to_the_maximum_pass_and_larger_ones_are_refused_before_allocation() {
+    let big = new_crypt();
+    let c = Crypt::open_bytes(big.keystore_json().as_bytes(), big.master_key().clone())
+        .unwrap()
+        .with_max_record_size(MAX);
+    assert_eq!(c.max_record_size(), MAX);
+
+    // At the maximum: everything works.
+    let pt = bytes(MAX, 3);
+    let env = c.encrypt(&pt, CTX).unwrap();
+    assert_eq!(env.len(), MAX + 69);
+    assert_eq!(c.decrypt(&env, CTX).unwrap(), pt);
+    assert_eq!(c.migrate(&env, CTX).unwrap(), env);
+    assert_eq!(
+        c.decrypt_text(&c.encrypt_text(&pt, CTX).unwrap(), CTX)
+            .unwrap(),
+        pt
+    );
+
+    // One byte over: refused, and nothing of the value's size is allocated.
+    let pt = bytes(4 * MAX, 4);
+    let env = big.encrypt(&pt[..MAX + 1], CTX).unwrap();
+    let text = big.encrypt_text(&pt[..MAX + 1], CTX).unwrap();
+    let mut out = vec![0u8; 5 * MAX];
+    type Check<'a> = Box<dyn Fn() -> lkr_crypt::Error + 'a>;
+    let checks: Vec<(&str, Check)> = vec![
+        (
+            "encrypt",
+            Box::new(|| c.encrypt(&pt[..MAX + 1], CTX).unwrap_err()),
+        ),
+        (
+            "encrypt (4 MiB)",
+            Box::new(|| c.encrypt(&pt, CTX).unwrap_err()),
+        ),
+        (
+            "encrypt_text",
+            Box::new(|| c.encrypt_text(&pt[..MAX + 1], CTX).unwrap_err()),
+        ),
+        ("decrypt", Box::new(|| c.decrypt(&env, CTX).unwrap_err())),
+        (
+            "decrypt (4 MiB)",
+            Box::new(|| c.decrypt(&pt, CTX).unwrap_err()),
+        ),
+        (
+            "decrypt_text",
+            Box::new(|| c.decrypt_text(&text, CTX).unwrap_err()),
+        ),
+        ("migrate", Box::new(|| c.migrate(&env, CTX).unwrap_err())),
+        (
+            "migrate (4 MiB)",
+            Box::new(|| c.migrate(&pt, CTX).unwrap_err()),
+        ),
+        (
+            "migrate_text",
+            Box::new(|| c.migrate_text(&text, CTX).unwrap_err()),
+        ),
+    ];
+    for (what, check) in &checks {
+        let (e, largest) = largest_allocation(check);
+        assert_too_large(&e);
+        assert!(
+            largest < 4096,
+            "{what}: allocated {largest} bytes before refusing"
+        );
+    }
+    // The caller-buffer forms refuse before touching the buffer (the C and JNI paths).
+    let (e, largest) = largest_allocation(|| c.encrypt_into(&pt[..MAX + 1], CTX, &mut out));
+    assert_too_large(&e.unwrap_err());
+    assert!(largest < 4096);
+    let (e, largest) = largest_allocation(|| c.decrypt_into(&env, CTX, &mut out));
+    assert_too_large(&e.unwrap_err());
+    assert!(largest < 4096);
+    let (e, largest) =
+        largest_allocation(|| c.migrate_into(&pt, CTX, None, MigrateOptions::default(), &mut out));
+    assert_too_large(&e.unwrap_err());
+    assert!(largest < 4096);
+    assert!(out.iter().all(|&b| b == 0));
+    assert!(!c.is_authentic(&env, CTX));
+    assert!(big.is_authentic(&env, CTX));
+    assert_too_large(&c.encrypted_len(MAX + 1).unwrap_err());
+    assert_eq!(c.encrypted_len(MAX).unwrap(), MAX + 69);
+    // A too-small buffer for a too-large value: the limit is reported, not a buffer size.
+    assert_too_large(&c.decrypt_into(&env, CTX, &mut [0u8; 8]).unwrap_err());
+}
+
+#[test]
+fn the_variable_sets_the_maximum() {
+    // Runs this test binary again with the variable set, for the check below.
+    if let Some(v) = std::env::var_os("LKR_LIMITS_CHILD") {
+        let v = v.to_string_lossy().into_owned();
+        let r = Crypt::create(common::local_cmk());
+        match v.as_str() {
+            "1000" => {
+                let c = r.expect("a valid LKR_MAX_RECORD_SIZE");
+                assert_eq!(c.max_record_size(), 1000);
+                c.encrypt(&[0u8; 1000], b"").unwrap();
+                assert_too_large(&c.encrypt(&[0u8; 1001], b"").unwrap_err());
+                // Handles derived from this one keep the process's maximum.
+                assert_eq!(c.rotate_kek().unwrap().max_record_size(), 1000);
+            }
+            _ => {
+                let e = r.expect_err("an invalid LKR_MAX_RECORD_SIZE is refused at open");
+                assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+                assert!(
+                    e.message().contains(ENV_MAX_RECORD_SIZE) && e.message().contains(&v),
+                    "{e:?}"
+                );
+            }
+        }
+        println!("LIMITS_CHILD_OK");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    for value in ["1000", "ten", "0", "-5", "64MiB"] {
+        let out = Command::new(&exe)
+            .args([
+                "--exact",
+                "the_variable_sets_the_maximum",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("LKR_LIMITS_CHILD", value)
+            .env(ENV_MAX_RECORD_SIZE, value)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("LIMITS_CHILD_OK"),
+            "{ENV_MAX_RECORD_SIZE}={value}: {}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A real stream's header with the segment size field set to `s`.
+fn header_with_segment_size(c: &Crypt, s: u32) -> Vec<u8> {
+    let mut w = c.encrypting_writer(Vec::new(), CTX, 4096).unwrap();
+    std::io::Write::write_all(&mut w, b"data").unwrap();
+    let mut sealed = w.finish().unwrap();
+    sealed[9..13].copy_from_slice(&s.to_be_bytes());
+    sealed
+}
+
+#[test]
+fn segment_size_bounds_are_enforced_when_reading() {
+    let c = new_crypt();
+    for bad in [0u32, 1, 4095, (16 << 20) + 1, u32::MAX] {
+        let sealed = header_with_segment_size(&c, bad);
+        let (e, largest) = largest_allocation(|| {
+            StreamDecryptor::new(&c, &sealed[..HEADER_LEN], CTX)
+                .err()
+                .unwrap()
+        });
+        assert_eq!(e.kind(), ErrorKind::NotAuthentic, "S = {bad}: {e:?}");
+        assert!(largest < 4096, "S = {bad}: allocated {largest} bytes");
+        let e = c.decrypting_reader(&sealed[..], CTX).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::NotAuthentic, "S = {bad}: {e:?}");
+    }
+    // The bounds themselves are accepted by the header check (the header is then
+    // authenticated with the first segment, which fails here: S was changed).
+    for ok in [4096u32, 16 << 20] {
+        let sealed = header_with_segment_size(&c, ok);
+        let mut d = StreamDecryptor::new(&c, &sealed[..HEADER_LEN], CTX).unwrap();
+        assert_eq!(d.segment_size(), ok as usize);
+        let mut out = vec![0u8; d.update_max_len(sealed.len())];
+        let n = d.update(&sealed[HEADER_LEN..], &mut out).unwrap();
+        assert_eq!(n, 0);
+        let mut out = vec![0u8; d.finish_len()];
+        if ok == 4096 {
+            d.finish(&mut out).unwrap(); // unchanged header: it decrypts
+        } else {
+            assert_eq!(
+                d.finish(&mut out).unwrap_err().kind(),
+                ErrorKind::NotAuthentic
+            );
+        }
+    }
+}
