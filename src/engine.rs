@@ -626,6 +626,131 @@ impl Migrator<'_> {
     }
 }
 
+/// A batch of values packed back to back, with their contexts (see [`Crypt::migrate_packed`]):
+/// item `i` is `values[value_ends[i-1]..value_ends[i]]` (from 0 for the first), likewise for
+/// contexts. The ends must be non-decreasing and within the slices.
+#[derive(Debug, Clone, Copy)]
+pub struct PackedItems<'a> {
+    /// The values, back to back.
+    pub values: &'a [u8],
+    /// Where each value ends.
+    pub value_ends: &'a [usize],
+    /// The contexts, back to back.
+    pub contexts: &'a [u8],
+    /// Where each context ends.
+    pub context_ends: &'a [usize],
+}
+
+impl PackedItems<'_> {
+    fn len(&self) -> usize {
+        self.value_ends.len()
+    }
+
+    fn range(ends: &[usize], i: usize) -> std::ops::Range<usize> {
+        (if i == 0 { 0 } else { ends[i - 1] })..ends[i]
+    }
+
+    /// Output bytes that items `from..to` may need.
+    fn out_need(&self, from: usize, to: usize) -> usize {
+        (from..to)
+            .map(|i| Crypt::migrated_max_len(Self::range(self.value_ends, i).len()))
+            .fold(0usize, usize::saturating_add)
+    }
+}
+
+/// What [`Crypt::migrate_packed`] did with one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackedOutcome {
+    /// Migrated, or copied unchanged, into the output.
+    Written(Migrated),
+    /// The legacy value does not decrypt with the legacy key: the engine's message (it names
+    /// no value). Nothing was written for it.
+    Undecryptable(String),
+}
+
+impl Crypt {
+    /// [`Crypt::migrate_into`] for a packed batch, with the same result item by item: the
+    /// results are written back to back into `out` (which must hold
+    /// [`Crypt::migrated_max_len`] of every value), `out_ends[i]` receives where item `i`'s
+    /// result ends (an undecryptable item writes nothing) and `outcomes` one outcome per item.
+    /// A value that does not decrypt with the legacy key is an outcome, not an error; what
+    /// concerns the whole batch (no legacy key configured, a value over the size limit) is.
+    pub fn migrate_packed(
+        &self,
+        items: PackedItems<'_>,
+        legacy_key: Option<&Key128>,
+        options: MigrateOptions,
+        out: &mut [u8],
+        out_ends: &mut [usize],
+        outcomes: &mut Vec<PackedOutcome>,
+    ) -> Result<()> {
+        let n = items.len();
+        if items.context_ends.len() != n || out_ends.len() != n {
+            return Err(Error::invalid(
+                "every item needs a value end, a context end and an output end",
+            ));
+        }
+        for ends in [items.value_ends, items.context_ends] {
+            if ends.windows(2).any(|w| w[0] > w[1]) {
+                return Err(Error::invalid("the item ends must not decrease"));
+            }
+        }
+        if items
+            .value_ends
+            .last()
+            .is_some_and(|&e| e > items.values.len())
+            || items
+                .context_ends
+                .last()
+                .is_some_and(|&e| e > items.contexts.len())
+        {
+            return Err(Error::invalid("an item ends past its array"));
+        }
+        let need = items.out_need(0, n);
+        if out.len() < need {
+            return Err(Error::buffer_too_small(need, out.len()));
+        }
+        outcomes.clear();
+        self.migrate_range(items, 0..n, legacy_key, options, out, out_ends, outcomes)?;
+        Ok(())
+    }
+
+    /// Migrates `items[range]` into `out` from its start; `out_ends[k]` (relative to `out`)
+    /// for the `k`-th item of the range. Returns the bytes written.
+    #[allow(clippy::too_many_arguments)]
+    fn migrate_range(
+        &self,
+        items: PackedItems<'_>,
+        range: std::ops::Range<usize>,
+        legacy_key: Option<&Key128>,
+        options: MigrateOptions,
+        out: &mut [u8],
+        out_ends: &mut [usize],
+        outcomes: &mut Vec<PackedOutcome>,
+    ) -> Result<usize> {
+        let key_available = legacy_key.is_some() || self.has_legacy_key();
+        let mut migrator = self.migrator(legacy_key, options);
+        let mut pos = 0usize;
+        for (k, i) in range.enumerate() {
+            let value = &items.values[PackedItems::range(items.value_ends, i)];
+            let ctx = &items.contexts[PackedItems::range(items.context_ends, i)];
+            let slot = &mut out[pos..pos + Crypt::migrated_max_len(value.len())];
+            match migrator.migrate_into(value, ctx, slot) {
+                Ok(m) => {
+                    pos += m.written();
+                    outcomes.push(PackedOutcome::Written(m));
+                }
+                Err(e) if e.kind() == ErrorKind::Legacy && key_available => {
+                    outcomes.push(PackedOutcome::Undecryptable(e.message().to_owned()));
+                }
+                Err(e) => return Err(e),
+            }
+            out_ends[k] = pos;
+        }
+        Ok(pos)
+    }
+}
+
 /// The source and destination CMKs of `rekey` (SPEC §9), both checked before anything is read.
 fn rekey_keys_from_env() -> Result<(MasterKey, MasterKey)> {
     let source = keys::master_key_from(&keys::process_env, "_SOURCE")?;

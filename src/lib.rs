@@ -27,7 +27,7 @@ pub mod limits;
 pub mod rng;
 pub mod secret;
 
-pub use engine::{Crypt, MigrateOptions, Migrated, Migrator, OpenMode};
+pub use engine::{Crypt, MigrateOptions, Migrated, Migrator, OpenMode, PackedItems, PackedOutcome};
 pub use error::{Error, ErrorKind, Result};
 
 /// The library's version.

@@ -263,3 +263,110 @@ fn one_migrator_for_a_batch_gives_the_per_value_results() {
         Ok(Migrated::AlreadyV1(_))
     ));
 }
+
+/// The packed batch gives, item by item and in order, what `migrate_into` gives, with the
+/// results back to back.
+#[test]
+fn a_packed_batch_gives_the_per_value_results_in_order() {
+    use lkr_crypt::{PackedItems, PackedOutcome};
+    let crypt = new_crypt();
+    let key = random::<16>();
+    let legacy_key = Key128::new(key);
+    for n in [0usize, 1, 127, 128, 129, 301] {
+        let mut items = Vec::new();
+        for i in 0..n {
+            let pt: Vec<u8> = (0..(i * 7) % 300).map(|k| b'a' + (k % 26) as u8).collect();
+            let ctx = format!("T.C:{i}").into_bytes();
+            let v = match i % 4 {
+                0 | 1 => openssl_legacy(&key, &random(), &pt),
+                2 => crypt.encrypt(&pt, &ctx).unwrap(),
+                _ => vec![9u8; 32], // does not decrypt
+            };
+            items.push((v, ctx, pt));
+        }
+        let (mut values, mut value_ends, mut contexts, mut context_ends) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (v, c, _) in &items {
+            values.extend_from_slice(v);
+            value_ends.push(values.len());
+            contexts.extend_from_slice(c);
+            context_ends.push(contexts.len());
+        }
+        let need: usize = items
+            .iter()
+            .map(|(v, _, _)| lkr_crypt::Crypt::migrated_max_len(v.len()))
+            .sum();
+        let mut out = vec![0u8; need];
+        let mut ends = vec![0usize; n];
+        let mut outcomes = Vec::new();
+        let packed = PackedItems {
+            values: &values,
+            value_ends: &value_ends,
+            contexts: &contexts,
+            context_ends: &context_ends,
+        };
+        crypt
+            .migrate_packed(
+                packed,
+                Some(&legacy_key),
+                MigrateOptions::default(),
+                &mut out,
+                &mut ends,
+                &mut outcomes,
+            )
+            .unwrap();
+        assert_eq!(outcomes.len(), n);
+        let mut start = 0;
+        for (i, ((v, ctx, pt), outcome)) in items.iter().zip(&outcomes).enumerate() {
+            let result = &out[start..ends[i]];
+            match (i % 4, outcome) {
+                (0 | 1, PackedOutcome::Written(Migrated::Reencrypted(len))) => {
+                    assert_eq!(*len, result.len(), "item {i} of {n}");
+                    assert_eq!(&crypt.decrypt(result, ctx).unwrap(), pt, "item {i} of {n}");
+                }
+                (2, PackedOutcome::Written(Migrated::AlreadyV1(_))) => {
+                    assert_eq!(result, &v[..], "item {i} of {n}")
+                }
+                (3, PackedOutcome::Undecryptable(m)) => {
+                    assert!(result.is_empty(), "item {i} of {n}");
+                    assert!(!m.is_empty());
+                }
+                (_, o) => panic!("item {i} of {n}: {o:?}"),
+            }
+            start = ends[i];
+        }
+        // Too small an output is refused before anything is done.
+        if need > 0 {
+            let e = crypt
+                .migrate_packed(
+                    packed,
+                    Some(&legacy_key),
+                    MigrateOptions::default(),
+                    &mut out[..need - 1],
+                    &mut ends,
+                    &mut outcomes,
+                )
+                .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
+        }
+    }
+    // Without any legacy key configured, a legacy value fails the whole batch.
+    let v = openssl_legacy(&key, &random(), b"x");
+    let mut out = vec![0u8; 200];
+    let e = crypt
+        .migrate_packed(
+            PackedItems {
+                values: &v,
+                value_ends: &[v.len()],
+                contexts: b"",
+                context_ends: &[0],
+            },
+            None,
+            MigrateOptions::default(),
+            &mut out,
+            &mut [0],
+            &mut Vec::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Legacy);
+}

@@ -18,7 +18,7 @@
 use crate::error::{Error, ErrorKind};
 use crate::format::envelope;
 use crate::secret::Key128;
-use crate::{Crypt, MigrateOptions, Migrated};
+use crate::{Crypt, MigrateOptions, Migrated, PackedItems, PackedOutcome};
 use jni::objects::{JByteArray, JByteBuffer, JClass, JIntArray, JObject, JObjectArray, JString};
 use jni::objects::{JThrowable, JValue};
 use jni::sys::{jboolean, jbyteArray, jint, jlong, jobjectArray, JNI_ABORT};
@@ -1004,15 +1004,12 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
             ));
         }
         let key = legacy_key(env, &key)?;
-        let key_available = key.is_some() || c.has_legacy_key();
         let options = MigrateOptions {
             require_utf8: flags & MIGRATE_REQUIRE_UTF8 != 0,
             reencrypt: flags & MIGRATE_REENCRYPT != 0,
         };
-        let mut migrator = c.migrator(key.as_ref(), options);
-        let mut codes = vec![0 as jint; n];
-        let mut ends = vec![0 as jint; n];
-        let mut failed: Vec<(usize, String)> = Vec::new();
+        let mut results = Vec::with_capacity(n);
+        let mut out_pos = vec![0usize; n];
         {
             // SAFETY: lengths from GetArrayLength; no JNI call until the pins drop (at the end of
             // this block, or on an early return).
@@ -1021,33 +1018,36 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
             let cp = unsafe { Pinned::new(env, &contexts, contexts_len, false) }?;
             // SAFETY: as above; `out` is neither of the other two.
             let mut op = unsafe { Pinned::new(env, &out, out_len, true) }?;
-            let (vb, cb, ob) = (vp.bytes(), cp.bytes(), op.bytes_mut());
-            let (mut v0, mut c0, mut pos) = (0usize, 0usize, 0usize);
-            for i in 0..n {
-                let value = &vb[v0..v_ends[i]];
-                let ctx = &cb[c0..c_ends[i]];
-                let slot = &mut ob[pos..pos + Crypt::migrated_max_len(value.len())];
-                match migrator.migrate_into(value, ctx, slot) {
-                    Ok(m) => {
-                        codes[i] = match m {
-                            Migrated::Reencrypted(_) => OUTCOME_REENCRYPTED,
-                            Migrated::AlreadyV1(_) => OUTCOME_ALREADY_V1,
-                            Migrated::Rotated(_) => OUTCOME_ROTATED,
-                        };
-                        pos += m.written();
-                    }
-                    Err(e) if e.kind() == ErrorKind::Legacy && key_available => {
-                        codes[i] = OUTCOME_UNDECRYPTABLE;
-                        failed.push((i, e.message().to_owned()));
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-                // pos <= out_len, which is a Java array length.
-                ends[i] = pos as jint;
-                v0 = v_ends[i];
-                c0 = c_ends[i];
-            }
+            let items = PackedItems {
+                values: vp.bytes(),
+                value_ends: &v_ends,
+                contexts: cp.bytes(),
+                context_ends: &c_ends,
+            };
+            c.migrate_packed(
+                items,
+                key.as_ref(),
+                options,
+                op.bytes_mut(),
+                &mut out_pos,
+                &mut results,
+            )?;
         }
+        let mut codes = vec![0 as jint; n];
+        let mut failed: Vec<(usize, String)> = Vec::new();
+        for (i, r) in results.into_iter().enumerate() {
+            codes[i] = match r {
+                PackedOutcome::Written(Migrated::Reencrypted(_)) => OUTCOME_REENCRYPTED,
+                PackedOutcome::Written(Migrated::AlreadyV1(_)) => OUTCOME_ALREADY_V1,
+                PackedOutcome::Written(Migrated::Rotated(_)) => OUTCOME_ROTATED,
+                PackedOutcome::Undecryptable(message) => {
+                    failed.push((i, message));
+                    OUTCOME_UNDECRYPTABLE
+                }
+            };
+        }
+        // Every end is <= out_len, which is a Java array length.
+        let ends: Vec<jint> = out_pos.iter().map(|&e| e as jint).collect();
         env.set_int_array_region(&out_ends, 0, &ends)?;
         env.set_int_array_region(&outcomes, 0, &codes)?;
         for (i, message) in failed {
