@@ -7,7 +7,7 @@
 #   FUZZ_RUNS=10000000 fuzz/run.sh 3600 ...          (stop each target after FUZZ_RUNS
 #                                                    executions, or the time, whichever first)
 #
-# Corpora live in fuzz/corpus/<target>/ (kept between runs); seeds are made from
+# Corpora live in fuzz/corpus/<target>/ (committed minimized; runs add to them); seeds are made from
 # tests/vectors/*.json by fuzz/seeds.py into fuzz/seeds/<target>/ on every run. A crash
 # leaves its input in fuzz/artifacts/<target>/ and makes the script exit 1.
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`).
