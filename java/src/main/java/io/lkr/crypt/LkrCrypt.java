@@ -89,10 +89,34 @@ public final class LkrCrypt implements AutoCloseable {
 
     private final Handle handle;
     private final Cleaner.Cleanable cleanable;
+    /** The maximum record size (plaintext bytes), read once: values over it are refused before allocating. */
+    private final long maxRecord;
 
     private LkrCrypt(long ptr) {
         this.handle = new Handle(ptr);
         this.cleanable = CLEANER.register(this, handle);
+        this.maxRecord = Native.maxRecordSize(ptr);
+    }
+
+    /**
+     * The largest plaintext one record may hold ({@code LKR_MAX_RECORD_SIZE}, default 64 MiB);
+     * larger values are refused with {@link IllegalArgumentException} before anything is
+     * allocated for them. Large data belongs in a stream.
+     */
+    public long maxRecordSize() {
+        return maxRecord;
+    }
+
+    /** Refuses (with the engine's message) a value over the maximum, before anything is allocated. */
+    private void checkLength(int length, boolean stored) {
+        if (length > maxRecord + (stored ? OVERHEAD : 0)) {
+            long stamp = handle.readLock();
+            try {
+                Native.checkRecordLength(live(), length, stored);
+            } finally {
+                handle.lock.unlockRead(stamp);
+            }
+        }
     }
 
     // ---- opening -----------------------------------------------------------------------------
@@ -168,6 +192,7 @@ public final class LkrCrypt implements AutoCloseable {
     public byte[] encrypt(byte[] plaintext, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(context, "context");
+        checkLength(plaintext.length, false);
         byte[] out = new byte[encryptedLength(plaintext.length)];
         long stamp = handle.readLock();
         try {
@@ -186,6 +211,7 @@ public final class LkrCrypt implements AutoCloseable {
     public byte[] decrypt(byte[] envelope, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(envelope, "envelope");
         Objects.requireNonNull(context, "context");
+        checkLength(envelope.length, true);
         byte[] out = new byte[decryptedLength(envelope.length)];
         long stamp = handle.readLock();
         try {

@@ -27,6 +27,12 @@ final class Native {
 
     static native int activeKekId(long handle);
 
+    /** The largest plaintext one record may hold (LKR_MAX_RECORD_SIZE, default 64 MiB). */
+    static native long maxRecordSize(long handle);
+
+    /** Throws the engine's error when a plaintext (or a stored value) of this length is over the maximum. */
+    static native void checkRecordLength(long handle, long length, boolean stored);
+
     static native boolean hasLegacyKey(long handle);
 
     /** {@code out} has exactly {@code plaintext.length + 69} bytes. */
