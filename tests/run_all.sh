@@ -14,7 +14,7 @@ if [ "${1:-}" != --with-servers ]; then
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
 
-echo "== cargo test (aws-lc-rs backend, with AWS KMS)"
+echo "== cargo test (default features: AES-GCM from the backend chosen for this CPU, with AWS KMS)"
 cargo test --locked
 
 echo "== cargo test: the format suites again on the other default AES-GCM backend"
