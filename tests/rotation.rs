@@ -203,9 +203,11 @@ fn migration_with_reencrypt_moves_v1_values_and_still_migrates_legacy() {
         .unwrap();
     assert_eq!(m, Migrated::AlreadyV1(current.len()));
     assert_eq!(&out[..current.len()], &current[..]);
-    // A value of an older KEK under the wrong context is not authentic: it is then tried as a
-    // legacy value, which fails (never silently "migrated").
-    assert!(c2
-        .migrate_into(&old, b"other", Some(&legacy_key), reencrypt, &mut out)
-        .is_err());
+    // A value of an older KEK under the wrong context is not authentic: it is never rotated; it
+    // is tried as a legacy value, which fails — except that AES-CBC "decrypts" about 1 random
+    // value in 256 with valid padding (SPEC §9), which is then a legacy re-encryption.
+    assert!(matches!(
+        c2.migrate_into(&old, b"other", Some(&legacy_key), reencrypt, &mut out),
+        Err(_) | Ok(Migrated::Reencrypted(_))
+    ));
 }
