@@ -194,7 +194,7 @@ impl Aes256Gcm {
                 use ring::aead::{Aad, Nonce};
                 // ring works in place: the plaintext is copied into the output first.
                 let (ct, tag) = out.split_at_mut(plaintext.len());
-                ct.copy_from_slice(plaintext);
+                copy_for_in_place(ct, plaintext);
                 let t = k
                     .seal_in_place_separate_tag(
                         Nonce::assume_unique_for_key(*nonce),
@@ -247,7 +247,7 @@ impl Aes256Gcm {
             #[cfg(feature = "ring")]
             KeyImpl::Ring(k) => {
                 use ring::aead::{Aad, Nonce, Tag};
-                out.copy_from_slice(ct);
+                copy_for_in_place(out, ct);
                 let tag: [u8; TAG_LEN] = tag.try_into().expect("16-byte tag");
                 k.open_in_place_separate_tag(
                     Nonce::assume_unique_for_key(*nonce),
@@ -272,6 +272,28 @@ impl Aes256Gcm {
             zeroize::Zeroize::zeroize(out);
         }
         result
+    }
+}
+
+/// Copies `src` into `dst` (equal lengths), for ring's in-place operations.
+///
+/// glibc's `memcpy` of a large block (`rep movsb`) is 20-30× slower on this kind of CPU when the
+/// destination lies a few bytes above the source modulo 4 KiB (4K aliasing: each load waits
+/// for the store just written to the same page offset): a 16 KiB copy took 5.6-7.9 µs instead
+/// of 0.25 µs, which made one decryption in a hundred buffer layouts 3× slower. Copying
+/// 256-byte chunks from the end never loads an offset just stored, so that case is copied
+/// backwards.
+#[cfg(feature = "ring")]
+#[inline]
+fn copy_for_in_place(dst: &mut [u8], src: &[u8]) {
+    const CHUNK: usize = 256;
+    let ahead = (dst.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize) % 4096;
+    if src.len() <= CHUNK || !(1..64).contains(&ahead) {
+        dst.copy_from_slice(src);
+        return;
+    }
+    for (d, s) in dst.rchunks_mut(CHUNK).zip(src.rchunks(CHUNK)) {
+        d.copy_from_slice(s);
     }
 }
 
@@ -376,6 +398,25 @@ mod tests {
         assert_eq!(&out, pt);
         assert_eq!(k.open_into(&nonce, b"ae", &ct, &mut out), Err(Unauthentic));
         assert_eq!(out, vec![0u8; pt.len()]);
+    }
+
+    #[cfg(feature = "ring")]
+    #[test]
+    fn copy_for_in_place_copies_every_layout() {
+        // The destination `shift` bytes after the source modulo 4 KiB: 1..64 takes the backward
+        // copy, the rest the forward one; chunk-sized and ragged lengths.
+        let pattern: Vec<u8> = (0..20_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let mut buf = vec![0u8; 20_480 + 4096 + 20_000];
+        for len in [0, 1, 255, 256, 257, 1000, 4096, 16_384 + 3] {
+            for shift in [0usize, 1, 11, 27, 63, 64, 200, 4095] {
+                let (src, rest) = buf.split_at_mut(20_480);
+                src[..len].copy_from_slice(&pattern[..len]);
+                let dst = &mut rest[shift..shift + len];
+                dst.fill(0);
+                copy_for_in_place(dst, &src[..len]);
+                assert_eq!(dst, &pattern[..len], "len {len} shift {shift}");
+            }
+        }
     }
 
     #[test]
