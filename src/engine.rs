@@ -650,9 +650,9 @@ impl PackedItems<'_> {
         (if i == 0 { 0 } else { ends[i - 1] })..ends[i]
     }
 
-    /// Output bytes that items `from..to` may need.
-    fn out_need(&self, from: usize, to: usize) -> usize {
-        (from..to)
+    /// Output bytes that all items may need.
+    fn out_need(&self) -> usize {
+        (0..self.len())
             .map(|i| Crypt::migrated_max_len(Self::range(self.value_ends, i).len()))
             .fold(0usize, usize::saturating_add)
     }
@@ -706,32 +706,15 @@ impl Crypt {
         {
             return Err(Error::invalid("an item ends past its array"));
         }
-        let need = items.out_need(0, n);
+        let need = items.out_need();
         if out.len() < need {
             return Err(Error::buffer_too_small(need, out.len()));
         }
         outcomes.clear();
-        self.migrate_range(items, 0..n, legacy_key, options, out, out_ends, outcomes)?;
-        Ok(())
-    }
-
-    /// Migrates `items[range]` into `out` from its start; `out_ends[k]` (relative to `out`)
-    /// for the `k`-th item of the range. Returns the bytes written.
-    #[allow(clippy::too_many_arguments)]
-    fn migrate_range(
-        &self,
-        items: PackedItems<'_>,
-        range: std::ops::Range<usize>,
-        legacy_key: Option<&Key128>,
-        options: MigrateOptions,
-        out: &mut [u8],
-        out_ends: &mut [usize],
-        outcomes: &mut Vec<PackedOutcome>,
-    ) -> Result<usize> {
         let key_available = legacy_key.is_some() || self.has_legacy_key();
         let mut migrator = self.migrator(legacy_key, options);
         let mut pos = 0usize;
-        for (k, i) in range.enumerate() {
+        for (i, end) in out_ends.iter_mut().enumerate() {
             let value = &items.values[PackedItems::range(items.value_ends, i)];
             let ctx = &items.contexts[PackedItems::range(items.context_ends, i)];
             let slot = &mut out[pos..pos + Crypt::migrated_max_len(value.len())];
@@ -745,9 +728,9 @@ impl Crypt {
                 }
                 Err(e) => return Err(e),
             }
-            out_ends[k] = pos;
+            *end = pos;
         }
-        Ok(pos)
+        Ok(())
     }
 }
 
