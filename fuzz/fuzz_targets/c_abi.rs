@@ -10,6 +10,9 @@ use lkr_crypt::ffi::*;
 use lkr_crypt_fuzz::{c_handle, crypt, Input, LEGACY_KEY};
 use std::ptr;
 
+/// A flag `lkr_migrate_ex` does not know (it must refuse it).
+const UNKNOWN_FLAG: u32 = 4;
+
 /// An output buffer per `mode`: NULL with cap 0, exact, one short, larger, or tiny.
 fn out_buf(mode: u8, needed: usize) -> Option<Vec<u8>> {
     match mode % 5 {
@@ -169,7 +172,10 @@ fn run_one(input: &mut Input<'_>) {
         }
         3 => {
             let key_mode = input.u8();
-            let flags = input.u8() as u32 >> 6; // 0..=3: bit 1 is an unknown flag
+            // The top two bits: bit 6 is LKR_MIGRATE_REQUIRE_UTF8, bit 7 an unknown flag (4;
+            // 2 is LKR_MIGRATE_REENCRYPT now, which the fixed one-KEK keystore cannot exercise).
+            let f = input.u8() >> 6;
+            let flags = u32::from(f & 1) | if f & 2 == 2 { UNKNOWN_FLAG } else { 0 };
             let value = input.long().to_vec();
             let ctx = input.short().to_vec();
             let cap_extra = input.u8() as usize;
@@ -213,10 +219,10 @@ fn run_one(input: &mut Input<'_>) {
                 )
             };
             assert!((0..=10).contains(&rc), "status {rc}");
-            if null_key_len || flags & 2 == 2 {
+            if null_key_len || flags & UNKNOWN_FLAG != 0 {
                 assert_eq!(rc, LKR_ERR_INVALID_ARGUMENT);
             }
-            if !key.is_empty() && key.len() != 16 && !null_key_len && flags & 2 == 0 {
+            if !key.is_empty() && key.len() != 16 && !null_key_len && flags & UNKNOWN_FLAG == 0 {
                 assert_eq!(rc, LKR_ERR_LEGACY);
             }
             if rc == LKR_OK {

@@ -34,7 +34,11 @@ fuzz_target!(|data: &[u8]| {
     let delta = (flags >> 4) as isize - 8;
     let cap = (max as isize + delta).max(0) as usize;
     let mut out = vec![0u8; cap];
-    let options = MigrateOptions { require_utf8 };
+    // Not `reencrypt` (to the active KEK): the fixed keystore has one KEK.
+    let options = MigrateOptions {
+        require_utf8,
+        reencrypt: false,
+    };
     let r = c.migrate_into(
         &value,
         &ctx,
@@ -57,6 +61,7 @@ fuzz_target!(|data: &[u8]| {
                 &p[..]
             );
         }
+        Ok(Migrated::Rotated(_)) => panic!("rotated without MigrateOptions::reencrypt"),
         Err(e) => match e.kind() {
             ErrorKind::BufferTooSmall => {
                 let needed = e.needed().expect("needed");
