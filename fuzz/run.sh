@@ -10,7 +10,9 @@
 # Corpora live in fuzz/corpus/<target>/ (committed minimized; runs add to them); seeds are made from
 # tests/vectors/*.json by fuzz/seeds.py into fuzz/seeds/<target>/ on every run. A crash
 # leaves its input in fuzz/artifacts/<target>/ and makes the script exit 1.
-# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`).
+# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`). The fuzz
+# binaries need the crate's `libfuzzer` feature (passed here). The committed corpora are also
+# replayed on stable, without libFuzzer, by fuzz/tests/corpus.rs (a step of tests/run_all.sh).
 # Builds go to $CARGO_TARGET_DIR/fuzz when CARGO_TARGET_DIR is set, else fuzz/target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +41,7 @@ python3 fuzz/seeds.py fuzz/seeds
 for san in address none; do
   for t in "${TARGETS[@]}"; do
     if [ "$(sanitizer "$t")" = "$san" ]; then
-      cargo +nightly fuzz build -s "$san" --target-dir "$TARGET_DIR/$san"
+      cargo +nightly fuzz build -s "$san" --features libfuzzer --target-dir "$TARGET_DIR/$san"
       break
     fi
   done
@@ -54,7 +56,7 @@ for t in "${TARGETS[@]}"; do
   rc=0
   san=$(sanitizer "$t")
   echo "== $t: ${SECONDS_PER_TARGET}s (sanitizer: $san)"
-  cargo +nightly fuzz run -s "$san" --target-dir "$TARGET_DIR/$san" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+  cargo +nightly fuzz run -s "$san" --features libfuzzer --target-dir "$TARGET_DIR/$san" "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
     -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -max_len=65536 \
     -timeout=30 -rss_limit_mb=4096 ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
     -artifact_prefix="fuzz/artifacts/$t/" >"$log" 2>&1 || rc=$?

@@ -80,7 +80,7 @@ for value, ctx in envelopes + legacies:
     for flags in (0, 2):
         seeds["text_paths"].append(bytes([flags]) + short(ctx) + base64.b64encode(value))
 
-# c_abi: a sequence of operations (see fuzz_targets/c_abi.rs).
+# c_abi: a sequence of operations (see fuzz/src/targets/c_abi.rs).
 ops = b""
 ops += bytes([1]) + long(ks_env) + short(ks_ctx) + bytes([1])           # decrypt, exact
 ops += bytes([0]) + long(b"s3cret") + short(ks_ctx) + bytes([2])        # encrypt, one short

@@ -4,7 +4,8 @@
 #   * a MariaDB server on 127.0.0.1 — tests/mariadb_server.sh
 # then the Rust crate with the default backends (unit, integration, C ABI, KMS and known-answer
 # tests; AES-GCM from ring or aws-lc-rs, chosen by CPU, and the format suites on each of them),
-# the same suites with the RustCrypto backend, and the Java suites.
+# the same suites with the RustCrypto backend, the fuzz corpora (replayed through the fuzz targets'
+# code on stable), and the Java suites.
 # Installs what is missing first (.ci/setup). Servers are stopped by PID when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,11 @@ done
 
 echo "== cargo test (RustCrypto backend)"
 cargo test --locked --no-default-features --features rustcrypto --tests
+
+echo "== fuzz corpora replayed on stable (fuzz/tests/corpus.rs)"
+# Every committed minimized corpus (fuzz/corpus/<target>/) through the fuzz targets' code, without
+# libFuzzer or a sanitizer: the short version of fuzz/run.sh (its own workspace and lock file).
+cargo test --locked --manifest-path fuzz/Cargo.toml --test corpus -- --nocapture
 
 echo "== valgrind memcheck: the C test program (tests/sanitizers.sh c)"
 bash tests/sanitizers.sh c

@@ -1,42 +1,6 @@
-//! Keystore v1 documents (SPEC §6): `Keystore::parse` of arbitrary bytes, the JSON round
-//! trip, and unlocking with the fixed CMK (and another one). Input: the document.
+//! The `keystore_parse` fuzz target: `lkr_crypt_fuzz::targets::keystore_parse` (input layout documented there).
+//! `fuzz/tests/corpus.rs` replays the committed corpus through the same function on stable.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lkr_crypt::keystore::Keystore;
-use lkr_crypt::{Crypt, ErrorKind};
-use lkr_crypt_fuzz::{master, other_master};
 
-fuzz_target!(|data: &[u8]| {
-    let ks = match Keystore::parse(data) {
-        Ok(ks) => ks,
-        Err(e) => {
-            assert_eq!(e.kind(), ErrorKind::Keystore, "{e:?}");
-            return;
-        }
-    };
-    let json = ks.to_json();
-    let again = Keystore::parse(json.as_bytes()).expect("a parsed keystore re-parses");
-    assert_eq!(again, ks);
-    match ks.unlock(&master()) {
-        Ok(keks) => {
-            assert_eq!(keks.len(), ks.keks.len());
-            let c = Crypt::open_bytes(data, master()).expect("unlocked, so it opens");
-            assert_eq!(c.active_kek_id(), ks.active_kek);
-            let env = c.encrypt(b"fuzz", b"ctx").expect("encrypt");
-            assert_eq!(c.decrypt(&env, b"ctx").expect("decrypt"), b"fuzz");
-        }
-        Err(e) => assert!(
-            matches!(
-                e.kind(),
-                ErrorKind::Keystore | ErrorKind::MasterKey | ErrorKind::Kms
-            ),
-            "{e:?}"
-        ),
-    }
-    if let Err(e) = ks.unlock(&other_master()) {
-        assert!(matches!(
-            e.kind(),
-            ErrorKind::Keystore | ErrorKind::MasterKey | ErrorKind::Kms
-        ));
-    }
-});
+fuzz_target!(|data: &[u8]| lkr_crypt_fuzz::targets::keystore_parse(data));

@@ -1,51 +1,6 @@
-//! The stored text forms (standard base64): `decrypt_text`, `migrate_text`, `encrypt_text`
-//! on arbitrary text. Input: `flags: u8 ‖ ctx_len: u8 ‖ ctx ‖ text` (text: UTF-8, invalid
-//! sequences replaced).
+//! The `text_paths` fuzz target: `lkr_crypt_fuzz::targets::text_paths` (input layout documented there).
+//! `fuzz/tests/corpus.rs` replays the committed corpus through the same function on stable.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lkr_crypt::ErrorKind;
-use lkr_crypt_fuzz::{crypt, crypt_without_legacy, Input};
 
-fuzz_target!(|data: &[u8]| {
-    let mut input = Input(data);
-    let flags = input.u8();
-    let ctx = input.short().to_vec();
-    let text = String::from_utf8_lossy(input.rest()).into_owned();
-    let c = if flags & 1 == 1 {
-        crypt_without_legacy()
-    } else {
-        crypt()
-    };
-
-    let d = c.decrypt_text(&text, &ctx);
-    let m = c.migrate_text(&text, &ctx);
-    match &d {
-        Ok(_) => assert_eq!(
-            m.as_deref().expect("authentic, so migrate copies it"),
-            text.trim()
-        ),
-        Err(e) => assert!(matches!(
-            e.kind(),
-            ErrorKind::NotAuthentic | ErrorKind::UnknownKek | ErrorKind::UnsupportedFormat
-        )),
-    }
-    match &m {
-        Ok(t) => {
-            let p = c.decrypt_text(t, &ctx).expect("a migrated value decrypts");
-            if let Ok(dp) = &d {
-                assert_eq!(&p, dp);
-            }
-        }
-        Err(e) => assert!(
-            matches!(e.kind(), ErrorKind::Legacy | ErrorKind::NotAuthentic),
-            "{e:?}"
-        ),
-    }
-    if flags & 2 == 2 {
-        let t = c.encrypt_text(text.as_bytes(), &ctx).expect("encrypt_text");
-        assert_eq!(
-            c.decrypt_text(&t, &ctx).expect("round trip"),
-            text.as_bytes()
-        );
-    }
-});
+fuzz_target!(|data: &[u8]| lkr_crypt_fuzz::targets::text_paths(data));

@@ -2,8 +2,9 @@
 //! so the known-answer envelope and stream vectors are authentic under it), a fixed legacy
 //! key, and a reader that splits a fuzz input into fields.
 //!
-//! Input layouts are documented in each target and mirrored by `fuzz/seeds.py`, which turns
-//! `tests/vectors/*.json` into seeds.
+//! The targets' code is in [`targets`], one function per target, so that `tests/corpus.rs`
+//! can replay the committed corpora through it on stable. Input layouts are documented with
+//! each function and mirrored by `fuzz/seeds.py`, which turns `tests/vectors/*.json` into seeds.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -12,6 +13,8 @@ use lkr_crypt::keys::MasterKey;
 use lkr_crypt::secret::{Key128, Key256};
 use lkr_crypt::Crypt;
 use std::sync::OnceLock;
+
+pub mod targets;
 
 /// The known-answer keystore: its CMK, its JSON document.
 const KEYSTORE_V1: &str = include_str!("../../tests/vectors/keystore_v1.json");

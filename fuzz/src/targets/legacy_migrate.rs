@@ -1,0 +1,87 @@
+use crate::{crypt, crypt_without_legacy, legacy_key, Input};
+use lkr_crypt::format::legacy;
+use lkr_crypt::{Crypt, ErrorKind, MigrateOptions, Migrated};
+
+/// Legacy AES-128-CBC values (SPEC §7) and `migrate`: arbitrary bytes under an arbitrary
+/// context. Input: `flags: u8 ‖ ctx_len: u8 ‖ ctx ‖ value`. `flags` bit 0: require UTF-8;
+/// bit 1: pass the legacy key explicitly; bit 2: use a handle without a legacy key; bits 4-7:
+/// the output size around `migrated_max_len` (-8..=+7).
+pub fn legacy_migrate(data: &[u8]) {
+    let mut input = Input(data);
+    let flags = input.u8();
+    let ctx = input.short().to_vec();
+    let value = input.rest().to_vec();
+    let require_utf8 = flags & 1 == 1;
+    let explicit_key = flags & 2 == 2;
+    let c = if flags & 4 == 4 {
+        crypt_without_legacy()
+    } else {
+        crypt()
+    };
+    let key = legacy_key();
+    let key_available = explicit_key || c.has_legacy_key();
+
+    let plain = legacy::decrypt(&key, &value, require_utf8);
+    if let Err(e) = &plain {
+        assert_eq!(e.kind(), ErrorKind::Legacy);
+        assert_eq!(e.message(), legacy::UNDECRYPTABLE);
+    }
+    let authentic = c.is_authentic(&value, &ctx);
+
+    let max = Crypt::migrated_max_len(value.len());
+    let delta = (flags >> 4) as isize - 8;
+    let cap = (max as isize + delta).max(0) as usize;
+    let mut out = vec![0u8; cap];
+    // Not `reencrypt` (to the active KEK): the fixed keystore has one KEK.
+    let options = MigrateOptions {
+        require_utf8,
+        reencrypt: false,
+    };
+    let r = c.migrate_into(
+        &value,
+        &ctx,
+        explicit_key.then_some(&key),
+        options,
+        &mut out,
+    );
+    match r {
+        Ok(Migrated::AlreadyV1(n)) => {
+            assert!(authentic);
+            assert_eq!(&out[..n], &value[..]);
+        }
+        Ok(Migrated::Reencrypted(n)) => {
+            assert!(!authentic && key_available);
+            assert!(n <= max);
+            let p = plain.as_ref().expect("re-encrypted, so it decrypted");
+            assert_eq!(n, p.len() + 69);
+            assert_eq!(
+                &c.decrypt(&out[..n], &ctx).expect("the new envelope opens")[..],
+                &p[..]
+            );
+        }
+        Ok(Migrated::Rotated(_)) => panic!("rotated without MigrateOptions::reencrypt"),
+        Err(e) => match e.kind() {
+            ErrorKind::BufferTooSmall => {
+                let needed = e.needed().expect("needed");
+                assert!(needed > cap && needed <= max);
+            }
+            ErrorKind::Legacy => assert!(!authentic && (plain.is_err() || !key_available)),
+            _ => panic!("unexpected error {e:?}"),
+        },
+    }
+
+    // The allocating form with the handle's key agrees.
+    if !require_utf8 && !explicit_key {
+        match c.migrate(&value, &ctx) {
+            Ok(v) => {
+                if authentic {
+                    assert_eq!(v, value);
+                } else {
+                    let p = plain.as_ref().expect("migrated, so it decrypted");
+                    assert_eq!(&c.decrypt(&v, &ctx).expect("opens")[..], &p[..]);
+                }
+            }
+            Err(e) => assert_eq!(e.kind(), ErrorKind::Legacy),
+        }
+    }
+}
