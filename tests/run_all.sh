@@ -39,3 +39,6 @@ bash tests/sanitizers.sh c
 
 echo "== Java (Maven: JUnit on Java 17 and 25, the jar)"
 bash java/ci.sh
+
+echo "== the README's main job on the embedded default (examples/main_job.sh)"
+bash examples/main_job.sh
