@@ -139,6 +139,21 @@ public class LkrCryptBenchmark {
         return crypt.rustOnlyNanos(size, RUST_OPS, true);
     }
 
+    /**
+     * What the JVM alone spends on the result array of the byte[] paths (allocating and zeroing
+     * fresh heap memory): both byte[] paths and SunJCE pay it per call; the report subtracts it
+     * to show the JNI overhead proper.
+     */
+    @Benchmark
+    public byte[] allocEncryptResult() {
+        return new byte[size + LkrCrypt.OVERHEAD];
+    }
+
+    @Benchmark
+    public byte[] allocDecryptResult() {
+        return new byte[size];
+    }
+
     /** SunJCE with a fresh random nonce per call (what a plain Java implementation does). */
     @Benchmark
     public byte[] jceEncrypt() throws Exception {
