@@ -89,6 +89,14 @@
 #define LKR_MIGRATE_REENCRYPT 2
 
 /**
+ * `lkr_migrate_ex` flag: a value shaped like an envelope v1 of a KEK this keystore holds that
+ * is not authentic under `ctx` fails with `LKR_ERR_NOT_AUTHENTIC` instead of being tried as a
+ * legacy value (SPEC §7's default). Set it when migrating a database: with a wrong context,
+ * AES-CBC would "decrypt" about one such envelope in 4096 into garbage.
+ */
+#define LKR_MIGRATE_STRICT_V1 4
+
+/**
  * Length of a stream header (SPEC §5).
  */
 #define LKR_STREAM_HEADER_LEN 52
@@ -308,8 +316,8 @@ int32_t lkr_migrate(const struct LkrCrypt *c,
 
 /**
  * `lkr_migrate` with the caller's legacy key (`legacy_key`, 16 bytes; NULL with length 0
- * uses the environment's), `flags` (`LKR_MIGRATE_REQUIRE_UTF8`, `LKR_MIGRATE_REENCRYPT`, both
- * or 0) and, when `reencrypted` is not NULL, stored there: 1 if the legacy value was
+ * uses the environment's), `flags` (any of `LKR_MIGRATE_REQUIRE_UTF8`, `LKR_MIGRATE_REENCRYPT`,
+ * `LKR_MIGRATE_STRICT_V1`, or 0) and, when `reencrypted` is not NULL, stored there: 1 if the legacy value was
  * re-encrypted, 2 if an envelope v1 was re-encrypted from an older KEK to the active one
  * (`LKR_MIGRATE_REENCRYPT`), 0 if it was an envelope v1 copied unchanged.
  *

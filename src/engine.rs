@@ -37,6 +37,13 @@ pub struct MigrateOptions {
     /// Also re-encrypt authentic v1 values whose KEK is not the active one (after a KEK
     /// rotation, SPEC §9), as [`Crypt::reencrypt_into`] does.
     pub reencrypt: bool,
+    /// A value shaped like an envelope v1 of a KEK this keystore holds (magic, version,
+    /// algorithm, KEK id) that is not authentic under the context is undecryptable
+    /// ([`ErrorKind::NotAuthentic`]) instead of being tried as a legacy value, as SPEC §7 does
+    /// by default. `migrate_encryption` sets it: with a wrong context in the manifest, AES-CBC
+    /// would "decrypt" about one such envelope in 4096 into garbage and replace it. A genuine
+    /// legacy value starts with those 9 bytes with probability below 2^-56.
+    pub strict_v1: bool,
 }
 
 /// What [`Crypt::migrate_into`] did.
@@ -340,6 +347,11 @@ impl Crypt {
         }
     }
 
+    /// True when this keystore holds KEK `id`.
+    pub fn holds_kek(&self, id: u32) -> bool {
+        self.keks.binary_search_by_key(&id, |k| k.id).is_ok()
+    }
+
     pub(crate) fn active_kek(&self) -> &Kek {
         &self.keks[self.active]
     }
@@ -593,8 +605,8 @@ impl Migrator<'_> {
         let c = self.crypt;
         c.check_stored_len(value.len())?;
         if envelope::looks_like_v1(value) {
-            let stale = self.options.reencrypt
-                && envelope::parse(value).is_ok_and(|(h, _)| h.kek_id != c.active_kek_id());
+            let kek_id = envelope::parse(value).ok().map(|(h, _)| h.kek_id);
+            let stale = self.options.reencrypt && kek_id.is_some_and(|id| id != c.active_kek_id());
             if stale {
                 // Not authentic (e.g. a legacy value that happens to start like v1): try legacy.
                 if let Ok(m) = c.rotate_into(value, context, out) {
@@ -602,6 +614,14 @@ impl Migrator<'_> {
                 }
             } else if c.is_authentic(value, context) {
                 return copy_unchanged(value, out);
+            }
+            if let Some(id) = kek_id.filter(|&id| self.options.strict_v1 && c.holds_kek(id)) {
+                return Err(Error::new(
+                    ErrorKind::NotAuthentic,
+                    format!(
+                        "The value is an envelope v1 of KEK {id} but is not authentic under its context: check the context of its column (it was not tried as a legacy value)"
+                    ),
+                ));
             }
         }
         let legacy = match self.legacy {
@@ -663,8 +683,9 @@ impl PackedItems<'_> {
 pub enum PackedOutcome {
     /// Migrated, or copied unchanged, into the output.
     Written(Migrated),
-    /// The legacy value does not decrypt with the legacy key: the engine's message (it names
-    /// no value). Nothing was written for it.
+    /// The legacy value does not decrypt with the legacy key, or (with
+    /// [`MigrateOptions::strict_v1`]) an envelope v1 of this keystore is not authentic under its
+    /// context: the engine's message (it names no value). Nothing was written for it.
     Undecryptable(String),
 }
 
@@ -723,7 +744,10 @@ impl Crypt {
                     pos += m.written();
                     outcomes.push(PackedOutcome::Written(m));
                 }
-                Err(e) if e.kind() == ErrorKind::Legacy && key_available => {
+                Err(e)
+                    if (e.kind() == ErrorKind::Legacy && key_available)
+                        || e.kind() == ErrorKind::NotAuthentic =>
+                {
                     outcomes.push(PackedOutcome::Undecryptable(e.message().to_owned()));
                 }
                 Err(e) => return Err(e),

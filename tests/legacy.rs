@@ -221,7 +221,7 @@ fn one_migrator_for_a_batch_gives_the_per_value_results() {
         for require_utf8 in [false, true] {
             let options = MigrateOptions {
                 require_utf8,
-                reencrypt: false,
+                ..Default::default()
             };
             let mut migrator = crypt.migrator(Some(k), options);
             for (i, (v, ctx)) in values.iter().enumerate() {
@@ -369,4 +369,57 @@ fn a_packed_batch_gives_the_per_value_results_in_order() {
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Legacy);
+}
+
+/// SPEC §7 tries a v1-shaped value that is not authentic under the context as a legacy value,
+/// and AES-CBC "decrypts" about one envelope in 4096 (length a multiple of 16, then valid
+/// padding) into garbage. `strict_v1` (what `migrate_encryption` uses) refuses such a value
+/// when the keystore holds its KEK; a legacy value and a v1-shaped value of an unknown KEK are
+/// unaffected.
+#[test]
+fn strict_v1_never_turns_an_envelope_under_another_context_into_garbage() {
+    let key = random::<16>();
+    let crypt = new_crypt().with_legacy_key(Some(Key128::new(key)));
+    let strict = MigrateOptions {
+        strict_v1: true,
+        ..Default::default()
+    };
+    let migrate = |v: &[u8], ctx: &[u8], options| {
+        let mut out = vec![0u8; lkr_crypt::Crypt::migrated_max_len(v.len())];
+        crypt
+            .migrate_into(v, ctx, None, options, &mut out)
+            .map(|m| out[..m.written()].to_vec())
+    };
+    // An envelope of 11 + 69 = 80 bytes whose CBC "decryption" under the legacy key has valid
+    // padding: expected after ~256 tries.
+    let (env, garbage) = (0..100_000)
+        .find_map(|_| {
+            let env = crypt.encrypt(b"hunter2-abc", b"T.C:1").unwrap();
+            migrate(&env, b"T.C:2", MigrateOptions::default())
+                .ok()
+                .map(|g| (env, g))
+        })
+        .expect("one envelope in ~256 has valid CBC padding");
+    // The default (SPEC §7): re-encrypted garbage, not the original plaintext.
+    assert_ne!(crypt.decrypt(&garbage, b"T.C:2").unwrap(), b"hunter2-abc");
+    // strict_v1: refused, naming the KEK, never the value.
+    let e = migrate(&env, b"T.C:2", strict).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+    assert!(e.message().contains("KEK 1"), "{}", e.message());
+    // Under its own context it is still left alone; a legacy value still migrates.
+    assert_eq!(migrate(&env, b"T.C:1", strict).unwrap(), env);
+    let legacy = openssl_legacy(&key, &random(), b"old secret");
+    let v1 = migrate(&legacy, b"T.C:3", strict).unwrap();
+    assert_eq!(crypt.decrypt(&v1, b"T.C:3").unwrap(), b"old secret");
+    // A v1-shaped value of a KEK this keystore does not hold is tried as legacy (SPEC §7).
+    let mut unknown = env.clone();
+    unknown[5..9].copy_from_slice(&99u32.to_be_bytes());
+    assert_eq!(
+        migrate(&unknown, b"T.C:2", strict)
+            .map_err(|e| e.kind())
+            .err(),
+        migrate(&unknown, b"T.C:2", MigrateOptions::default())
+            .map_err(|e| e.kind())
+            .err()
+    );
 }

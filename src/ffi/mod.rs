@@ -46,6 +46,12 @@ pub const LKR_MIGRATE_REQUIRE_UTF8: u32 = 1;
 /// `lkr_rotate_kek`), as `lkr_reencrypt` does.
 pub const LKR_MIGRATE_REENCRYPT: u32 = 2;
 
+/// `lkr_migrate_ex` flag: a value shaped like an envelope v1 of a KEK this keystore holds that
+/// is not authentic under `ctx` fails with `LKR_ERR_NOT_AUTHENTIC` instead of being tried as a
+/// legacy value (SPEC §7's default). Set it when migrating a database: with a wrong context,
+/// AES-CBC would "decrypt" about one such envelope in 4096 into garbage.
+pub const LKR_MIGRATE_STRICT_V1: u32 = 4;
+
 /// An open keystore. Create it with `lkr_open_from_env` or `lkr_open_from_env_bytes`,
 /// release it with `lkr_close`. Safe to share between threads; it must not be closed while
 /// another thread still uses it.
@@ -548,8 +554,8 @@ pub unsafe extern "C" fn lkr_migrate(
 }
 
 /// `lkr_migrate` with the caller's legacy key (`legacy_key`, 16 bytes; NULL with length 0
-/// uses the environment's), `flags` (`LKR_MIGRATE_REQUIRE_UTF8`, `LKR_MIGRATE_REENCRYPT`, both
-/// or 0) and, when `reencrypted` is not NULL, stored there: 1 if the legacy value was
+/// uses the environment's), `flags` (any of `LKR_MIGRATE_REQUIRE_UTF8`, `LKR_MIGRATE_REENCRYPT`,
+/// `LKR_MIGRATE_STRICT_V1`, or 0) and, when `reencrypted` is not NULL, stored there: 1 if the legacy value was
 /// re-encrypted, 2 if an envelope v1 was re-encrypted from an older KEK to the active one
 /// (`LKR_MIGRATE_REENCRYPT`), 0 if it was an envelope v1 copied unchanged.
 ///
@@ -572,7 +578,8 @@ pub unsafe extern "C" fn lkr_migrate_ex(
 ) -> i32 {
     guard(|| unsafe {
         let crypt = handle(c)?;
-        if flags & !(LKR_MIGRATE_REQUIRE_UTF8 | LKR_MIGRATE_REENCRYPT) != 0 {
+        if flags & !(LKR_MIGRATE_REQUIRE_UTF8 | LKR_MIGRATE_REENCRYPT | LKR_MIGRATE_STRICT_V1) != 0
+        {
             return Err(Error::invalid(format!(
                 "Unknown flags {flags:#x} for lkr_migrate_ex"
             )));
@@ -588,6 +595,7 @@ pub unsafe extern "C" fn lkr_migrate_ex(
         let options = MigrateOptions {
             require_utf8: flags & LKR_MIGRATE_REQUIRE_UTF8 != 0,
             reencrypt: flags & LKR_MIGRATE_REENCRYPT != 0,
+            strict_v1: flags & LKR_MIGRATE_STRICT_V1 != 0,
         };
         let mut outcome = None;
         with_out_len(out_len, || {

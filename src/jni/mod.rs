@@ -40,6 +40,7 @@ const OUTCOME_ROTATED: jint = 4;
 /// `migratePacked` flags, mirrored by `io.lkr.crypt.LkrCrypt`.
 const MIGRATE_REQUIRE_UTF8: jint = 1;
 const MIGRATE_REENCRYPT: jint = 2;
+const MIGRATE_STRICT_V1: jint = 4;
 
 /// Why an export failed.
 enum Fail {
@@ -967,7 +968,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
         let n = usize::try_from(count).map_err(|_| invalid("count is negative"))?;
-        if flags & !(MIGRATE_REQUIRE_UTF8 | MIGRATE_REENCRYPT) != 0 {
+        if flags & !(MIGRATE_REQUIRE_UTF8 | MIGRATE_REENCRYPT | MIGRATE_STRICT_V1) != 0 {
             return Err(invalid(format!("Unknown migrateBatch flags {flags:#x}")));
         }
         let values_len = array_len(env, &values, "values")?;
@@ -1007,6 +1008,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
         let options = MigrateOptions {
             require_utf8: flags & MIGRATE_REQUIRE_UTF8 != 0,
             reencrypt: flags & MIGRATE_REENCRYPT != 0,
+            strict_v1: flags & MIGRATE_STRICT_V1 != 0,
         };
         let mut results = Vec::with_capacity(n);
         let mut out_pos = vec![0usize; n];

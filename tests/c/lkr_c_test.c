@@ -736,7 +736,7 @@ static void check_file_rotation_and_rekey(const char *dir)
               reenc == 2,
           "lkr_migrate_ex with LKR_MIGRATE_REENCRYPT moves an old KEK's value (reencrypted = 2)",
           "reencrypted %d: %s", (int)reenc, last_err());
-    expect_rc(lkr_migrate_ex(r, NULL, 0, 4, v1, n1, (const uint8_t *)CTX, CTX_LEN, mig,
+    expect_rc(lkr_migrate_ex(r, NULL, 0, 8, v1, n1, (const uint8_t *)CTX, CTX_LEN, mig,
                              lkr_migrated_max_len(n1), &ng, NULL),
               LKR_ERR_INVALID_ARGUMENT, "lkr_migrate_ex with an unknown flag");
     free(mig);
@@ -1183,6 +1183,19 @@ static void check_migrate(const LkrCrypt *h, const unsigned char *key, size_t ke
         check(rc != LKR_OK || n2 != n || memcmp(out, out2, n) != 0,
               "lkr_migrate of an envelope v1 under another context is not passed through",
               "returned it unchanged (%zu bytes)", n2);
+        /* LKR_MIGRATE_STRICT_V1: such a value (of a KEK this keystore holds) is never tried as
+         * legacy — always NOT_AUTHENTIC, whatever CBC would make of it. */
+        rc = lkr_migrate_ex(h, NULL, 0, LKR_MIGRATE_STRICT_V1, out, n, (const uint8_t *)"other", 5,
+                            out2, cap, &n2, &re);
+        check(rc == LKR_ERR_NOT_AUTHENTIC,
+              "lkr_migrate_ex(LKR_MIGRATE_STRICT_V1) of an envelope v1 under another context -> "
+              "NOT_AUTHENTIC",
+              "status %d (%s)", (int)rc, st(rc));
+        rc = lkr_migrate_ex(h, NULL, 0, LKR_MIGRATE_STRICT_V1, out, n, (const uint8_t *)CTX,
+                            CTX_LEN, out2, cap, &n2, &re);
+        check(rc == LKR_OK && re == 0 && n2 == n && memcmp(out, out2, n) == 0,
+              "lkr_migrate_ex(LKR_MIGRATE_STRICT_V1) of an envelope v1 under its context: unchanged",
+              "status %d (%s), reencrypted %d", (int)rc, st(rc), (int)re);
     }
     re = 42;
     rc = lkr_migrate_ex(h, NULL, 0, 0, text, text_len, (const uint8_t *)CTX, CTX_LEN, out, cap, &n,

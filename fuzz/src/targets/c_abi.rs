@@ -3,7 +3,7 @@ use lkr_crypt::ffi::*;
 use std::ptr;
 
 /// A flag `lkr_migrate_ex` does not know (it must refuse it).
-const UNKNOWN_FLAG: u32 = 4;
+const UNKNOWN_FLAG: u32 = 8;
 
 /// An output buffer per `mode`: NULL with cap 0, exact, one short, larger, or tiny.
 fn out_buf(mode: u8, needed: usize) -> Option<Vec<u8>> {
@@ -164,8 +164,9 @@ fn run_one(input: &mut Input<'_>) {
         }
         3 => {
             let key_mode = input.u8();
-            // The top two bits: bit 6 is LKR_MIGRATE_REQUIRE_UTF8, bit 7 an unknown flag (4;
-            // 2 is LKR_MIGRATE_REENCRYPT now, which the fixed one-KEK keystore cannot exercise).
+            // The top two bits: bit 6 is LKR_MIGRATE_REQUIRE_UTF8, bit 7 an unknown flag (8;
+            // 2 is LKR_MIGRATE_REENCRYPT, which the fixed one-KEK keystore cannot exercise, and
+            // 4 LKR_MIGRATE_STRICT_V1).
             let f = input.u8() >> 6;
             let flags = u32::from(f & 1) | if f & 2 == 2 { UNKNOWN_FLAG } else { 0 };
             let value = input.long().to_vec();

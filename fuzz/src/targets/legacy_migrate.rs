@@ -4,8 +4,8 @@ use lkr_crypt::{Crypt, ErrorKind, MigrateOptions, Migrated};
 
 /// Legacy AES-128-CBC values (SPEC §7) and `migrate`: arbitrary bytes under an arbitrary
 /// context. Input: `flags: u8 ‖ ctx_len: u8 ‖ ctx ‖ value`. `flags` bit 0: require UTF-8;
-/// bit 1: pass the legacy key explicitly; bit 2: use a handle without a legacy key; bits 4-7:
-/// the output size around `migrated_max_len` (-8..=+7).
+/// bit 1: pass the legacy key explicitly; bit 2: use a handle without a legacy key; bit 3:
+/// `MigrateOptions::strict_v1`; bits 4-7: the output size around `migrated_max_len` (-8..=+7).
 pub fn legacy_migrate(data: &[u8]) {
     let mut input = Input(data);
     let flags = input.u8();
@@ -33,9 +33,11 @@ pub fn legacy_migrate(data: &[u8]) {
     let cap = (max as isize + delta).max(0) as usize;
     let mut out = vec![0u8; cap];
     // Not `reencrypt` (to the active KEK): the fixed keystore has one KEK.
+    let strict_v1 = flags & 8 == 8;
     let options = MigrateOptions {
         require_utf8,
         reencrypt: false,
+        strict_v1,
     };
     let r = c.migrate_into(
         &value,
@@ -66,6 +68,15 @@ pub fn legacy_migrate(data: &[u8]) {
                 assert!(needed > cap && needed <= max);
             }
             ErrorKind::Legacy => assert!(!authentic && (plain.is_err() || !key_available)),
+            // Shaped like an envelope v1 (magic, version, algorithm, and the fixed keystore's
+            // KEK 1) but not authentic: never tried as legacy under `strict_v1`.
+            ErrorKind::NotAuthentic => assert!(
+                strict_v1
+                    && !authentic
+                    && value.len() >= 69
+                    && value[..5] == [b'L', b'K', b'R', 1, 1]
+                    && value[5..9] == 1u32.to_be_bytes()
+            ),
             _ => panic!("unexpected error {e:?}"),
         },
     }

@@ -422,7 +422,15 @@ public final class LkrCrypt implements AutoCloseable {
          * Also re-encrypt authentic envelopes v1 whose KEK is not the active one (after
          * {@link #rotateKek()}): outcome {@link MigrationResult.Outcome#ROTATED}.
          */
-        REENCRYPT
+        REENCRYPT,
+        /**
+         * A value shaped like an envelope v1 of a KEK this keystore holds that is not authentic
+         * under its context is UNDECRYPTABLE instead of being tried as a legacy value (SPEC §7's
+         * default). Use it when migrating a database: with a wrong context, AES-CBC would
+         * "decrypt" about one such envelope in 4096 into garbage. {@code migrate_encryption}
+         * always sets it.
+         */
+        STRICT_V1
     }
 
     /**
@@ -486,11 +494,12 @@ public final class LkrCrypt implements AutoCloseable {
         migrate(Objects.requireNonNull(batch, "batch"), legacyKey16, requireUtf8 ? 1 : 0);
     }
 
-    /** The native flags of {@code options}: 1 = require UTF-8, 2 = re-encrypt. */
+    /** The native flags of {@code options}: 1 = require UTF-8, 2 = re-encrypt, 4 = strict v1. */
     private static int flags(Set<MigrateOption> options) {
         Objects.requireNonNull(options, "options");
         return (options.contains(MigrateOption.REQUIRE_UTF8) ? 1 : 0)
-                | (options.contains(MigrateOption.REENCRYPT) ? 2 : 0);
+                | (options.contains(MigrateOption.REENCRYPT) ? 2 : 0)
+                | (options.contains(MigrateOption.STRICT_V1) ? 4 : 0);
     }
 
     private void migrate(MigrationBatch batch, byte[] legacyKey16, int flags) throws GeneralSecurityException {

@@ -93,7 +93,11 @@ class MigrationBatchTest {
     }
 
     /** What the per-item API does with one value: the outcome and the result (null if undecryptable). */
-    static Object[] perItem(byte[] value, byte[] ctx, boolean utf8, boolean reencrypt) throws Exception {
+    static Object[] perItem(byte[] value, byte[] ctx, boolean utf8, boolean reencrypt, boolean strictV1)
+            throws Exception {
+        if (strictV1 && heldEnvelopeShape(value) && rotated.kekIdOf(value, ctx).isEmpty()) {
+            return new Object[] {Outcome.UNDECRYPTABLE, null}; // never tried as legacy
+        }
         if (reencrypt) {
             try {
                 byte[] r = rotated.reencrypt(value, ctx);
@@ -117,14 +121,25 @@ class MigrationBatchTest {
         }
     }
 
+    /** Starts like an envelope v1 (SPEC §4: "LKR", version 1, algorithm 1) of a KEK {@code rotated} holds. */
+    static boolean heldEnvelopeShape(byte[] v) {
+        if (v.length < LkrCrypt.OVERHEAD || v[0] != 'L' || v[1] != 'K' || v[2] != 'R' || v[3] != 1 || v[4] != 1) {
+            return false;
+        }
+        int id = ((v[5] & 0xff) << 24) | ((v[6] & 0xff) << 16) | ((v[7] & 0xff) << 8) | (v[8] & 0xff);
+        return Arrays.stream(rotated.kekIds()).anyMatch(k -> k == id);
+    }
+
     @Test
     void sameResultsAsThePerItemCalls() throws Exception {
         Mix m = mix(400);
         int n = m.values.size();
         for (Set<MigrateOption> options : List.of(EnumSet.noneOf(MigrateOption.class), EnumSet.of(MigrateOption.REQUIRE_UTF8),
-                EnumSet.of(MigrateOption.REENCRYPT), EnumSet.allOf(MigrateOption.class))) {
+                EnumSet.of(MigrateOption.REENCRYPT), EnumSet.of(MigrateOption.STRICT_V1),
+                EnumSet.allOf(MigrateOption.class))) {
             boolean utf8 = options.contains(MigrateOption.REQUIRE_UTF8);
             boolean re = options.contains(MigrateOption.REENCRYPT);
+            boolean strict = options.contains(MigrateOption.STRICT_V1);
             MigrationBatch batch = new MigrationBatch();
             for (int i = 0; i < n; i++) {
                 assertEquals(i, batch.add(m.values.get(i), m.contexts.get(i)));
@@ -138,7 +153,7 @@ class MigrationBatchTest {
                 String what = options + " item " + i;
                 byte[] v = m.values.get(i);
                 byte[] ctx = m.contexts.get(i);
-                Object[] expected = perItem(v, ctx, utf8, re);
+                Object[] expected = perItem(v, ctx, utf8, re, strict);
                 Outcome outcome = batch.outcome(i);
                 seen[outcome.ordinal()]++;
                 assertEquals(expected[0], outcome, what);
@@ -147,7 +162,11 @@ class MigrationBatchTest {
                     assertNull(batch.result(i), what);
                     assertNull(batch.resultBase64(i), what);
                     assertEquals(0, batch.resultLength(i), what);
-                    assertEquals("Legacy value could not be decrypted", batch.message(i), what);
+                    if (strict && heldEnvelopeShape(v)) {
+                        assertTrue(batch.message(i).startsWith("The value is an envelope v1 of KEK "), what);
+                    } else {
+                        assertEquals("Legacy value could not be decrypted", batch.message(i), what);
+                    }
                     assertEquals(batch.message(i), viaArrays[i].message(), what);
                     assertNull(viaArrays[i].value(), what);
                     continue;
@@ -348,7 +367,7 @@ class MigrationBatchTest {
         refused(iae, "outEnds too short", c -> c.outEnds = new int[1]);
         refused(iae, "outcomes too short", c -> c.outcomes = new int[1]);
         refused(iae, "messages too short", c -> c.messages = new String[1]);
-        refused(iae, "unknown flags", c -> c.flags = 4);
+        refused(iae, "unknown flags", c -> c.flags = 8);
         refused(iae, "negative flags", c -> c.flags = -1);
         refused(iae, "out is the values' array", c -> {
             c.values = Arrays.copyOf(c.values, c.out.length);

@@ -172,13 +172,14 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
         long total = m.countValues();
         Migration.Report check = m.check(crypt);
         if (!check.undecryptable.isEmpty()) {
-            log.error(check.undecryptable.size() + " value(s) do not decrypt with the legacy key (table, key):");
+            log.error(check.undecryptable.size() + " value(s) do not decrypt (table, key: why):");
             for (Migration.Undecryptable u : check.undecryptable) {
                 log.error("  " + u);
             }
             if (!skipUndecryptable) {
                 summary(log, check, false, true);
-                log.error("Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE), "
+                log.error("Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE) "
+                        + "and, for envelopes that are not authentic, the column's context in encrypted_columns.yaml; "
                         + "or rerun with --skip-undecryptable to leave these values untouched.");
                 return TaskSupport.FAILED;
             }

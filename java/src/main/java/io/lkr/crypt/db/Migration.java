@@ -67,23 +67,26 @@ public final class Migration {
         Progress NONE = new Progress() {};
     }
 
-    /** A value that does not decrypt: where it is, never what it is. */
+    /** A value that does not decrypt: where it is and why, never what it is. */
     public static final class Undecryptable {
         public final String table;
         public final String column;
         public final String keyColumn;
         public final String key;
+        /** Why: the engine's message (it names no value). */
+        public final String reason;
 
-        Undecryptable(EncryptedColumn c, String key) {
+        Undecryptable(EncryptedColumn c, String key, String reason) {
             this.table = c.table();
             this.column = c.column();
             this.keyColumn = c.key();
             this.key = key;
+            this.reason = reason;
         }
 
         @Override
         public String toString() {
-            return table + " " + keyColumn + "=" + key + " (column " + column + ")";
+            return table + " " + keyColumn + "=" + key + " (column " + column + "): " + reason;
         }
     }
 
@@ -417,7 +420,7 @@ public final class Migration {
                 raw = dec.decode(v);
             } catch (IllegalArgumentException e) {
                 s.undecryptable++;
-                report.undecryptable.add(new Undecryptable(c, keyTexts[i]));
+                report.undecryptable.add(new Undecryptable(c, keyTexts[i], "not base64"));
                 continue;
             }
             index[m] = i;
@@ -452,7 +455,7 @@ public final class Migration {
                     break;
                 case UNDECRYPTABLE:
                     s.undecryptable++;
-                    report.undecryptable.add(new Undecryptable(c, keyTexts[i]));
+                    report.undecryptable.add(new Undecryptable(c, keyTexts[i], b.message(j)));
                     break;
                 case REENCRYPTED:
                 case ROTATED:
@@ -495,7 +498,9 @@ public final class Migration {
     }
 
     private java.util.Set<LkrCrypt.MigrateOption> flags(EncryptedColumn c) {
-        java.util.EnumSet<LkrCrypt.MigrateOption> f = java.util.EnumSet.noneOf(LkrCrypt.MigrateOption.class);
+        // An envelope of this keystore that does not authenticate under the manifest's context is
+        // reported, never tried as a legacy value (which CBC would "decrypt" into garbage ~1/4096).
+        java.util.EnumSet<LkrCrypt.MigrateOption> f = java.util.EnumSet.of(LkrCrypt.MigrateOption.STRICT_V1);
         if (c.isText()) {
             f.add(LkrCrypt.MigrateOption.REQUIRE_UTF8);
         }

@@ -148,6 +148,37 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         assertNull(setting(Settings.SCHEME), "not every value is migrated");
     }
 
+    /**
+     * An envelope moved to another row is not authentic under that row's context. SPEC §7 alone
+     * would try it as a legacy value, which AES-CBC "decrypts" into garbage about once in 4096;
+     * the migration reports it instead (naming its KEK and the context as the suspect) and, with
+     * --skip-undecryptable, leaves it exactly as it is.
+     */
+    @Test
+    void anEnvelopeUnderTheWrongContextIsReportedNeverTriedAsLegacy() throws Exception {
+        sample(100);
+        assertEquals(0, migrate(LEGACY_KEY), err);
+        Dialect d = t.db.dialect();
+        String moved = snapshot().get("CONNECTION:7");
+        try (Connection c = t.db.connect();
+                PreparedStatement ps = c.prepareStatement("UPDATE " + d.q("CONNECTION") + " SET " + d.q("PASSWORD")
+                        + " = ? WHERE " + d.q("ID") + " = ?")) {
+            ps.setString(1, moved);
+            ps.setInt(2, 8);
+            ps.executeUpdate();
+        }
+        Map<String, String> before = snapshot();
+        assertEquals(1, migrate(LEGACY_KEY), out);
+        assertEquals(before, snapshot(), "nothing written");
+        assertTrue(err.contains("1 value(s) do not decrypt"), err);
+        assertTrue(err.contains("CONNECTION ID=8 (column PASSWORD): The value is an envelope v1 of KEK 1 but is not "
+                + "authentic under its context"), err);
+        assertFalse(err.contains(moved), err);
+
+        assertEquals(3, migrate(LEGACY_KEY, "--skip-undecryptable"), err);
+        assertEquals(before, snapshot(), "the moved envelope is left exactly as it was");
+    }
+
     @Test
     void refusesWhileANodeIsLiveByTheDatabaseClock() throws Exception {
         sample(50);
