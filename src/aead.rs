@@ -190,19 +190,11 @@ impl Aes256Gcm {
                 .expect("GCM seal within the length limits cannot fail");
             }
             #[cfg(feature = "ring")]
-            KeyImpl::Ring(k) => {
-                use ring::aead::{Aad, Nonce};
+            KeyImpl::Ring(_) => {
                 // ring works in place: the plaintext is copied into the output first.
                 let (ct, tag) = out.split_at_mut(plaintext.len());
                 copy_for_in_place(ct, plaintext);
-                let t = k
-                    .seal_in_place_separate_tag(
-                        Nonce::assume_unique_for_key(*nonce),
-                        Aad::from(aad),
-                        ct,
-                    )
-                    .expect("GCM seal within the length limits cannot fail");
-                tag.copy_from_slice(t.as_ref());
+                tag.copy_from_slice(&self.seal_in_place(nonce, aad, ct));
             }
             #[cfg(feature = "rustcrypto")]
             KeyImpl::RustCrypto(k) => {
@@ -245,19 +237,11 @@ impl Aes256Gcm {
                 .map_err(|_| Unauthentic)
             }
             #[cfg(feature = "ring")]
-            KeyImpl::Ring(k) => {
-                use ring::aead::{Aad, Nonce, Tag};
+            KeyImpl::Ring(_) => {
+                // ring works in place: the ciphertext is copied into the output first.
                 copy_for_in_place(out, ct);
-                let tag: [u8; TAG_LEN] = tag.try_into().expect("16-byte tag");
-                k.open_in_place_separate_tag(
-                    Nonce::assume_unique_for_key(*nonce),
-                    Aad::from(aad),
-                    Tag::from(tag),
-                    out,
-                    0..,
-                )
-                .map(|_| ())
-                .map_err(|_| Unauthentic)
+                let tag: &[u8; TAG_LEN] = tag.try_into().expect("16-byte tag");
+                return self.open_in_place(nonce, aad, out, tag);
             }
             #[cfg(feature = "rustcrypto")]
             KeyImpl::RustCrypto(k) => {
@@ -270,6 +254,103 @@ impl Aes256Gcm {
         };
         if result.is_err() {
             zeroize::Zeroize::zeroize(out);
+        }
+        result
+    }
+}
+
+impl Aes256Gcm {
+    /// Encrypts `in_out` in place and returns the tag.
+    #[inline]
+    pub fn seal_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> [u8; TAG_LEN] {
+        let mut tag = [0u8; TAG_LEN];
+        match &self.key {
+            #[cfg(feature = "aws-lc")]
+            KeyImpl::AwsLc(k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                let t = k
+                    .seal_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(*nonce),
+                        Aad::from(aad),
+                        in_out,
+                    )
+                    .expect("GCM seal within the length limits cannot fail");
+                tag.copy_from_slice(t.as_ref());
+            }
+            #[cfg(feature = "ring")]
+            KeyImpl::Ring(k) => {
+                use ring::aead::{Aad, Nonce};
+                let t = k
+                    .seal_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(*nonce),
+                        Aad::from(aad),
+                        in_out,
+                    )
+                    .expect("GCM seal within the length limits cannot fail");
+                tag.copy_from_slice(t.as_ref());
+            }
+            #[cfg(feature = "rustcrypto")]
+            KeyImpl::RustCrypto(k) => {
+                use aes_gcm::aead::AeadInOut;
+                let t = k
+                    .encrypt_inout_detached(nonce.into(), aad, in_out.into())
+                    .expect("GCM seal within the length limits cannot fail");
+                tag.copy_from_slice(&t);
+            }
+        }
+        tag
+    }
+
+    /// Verifies `in_out ‖ tag` and decrypts `in_out` in place. On failure `in_out` is zeroed.
+    #[inline]
+    pub fn open_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Unauthentic> {
+        let result = match &self.key {
+            #[cfg(feature = "aws-lc")]
+            KeyImpl::AwsLc(k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                k.open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    tag,
+                    in_out,
+                )
+                .map(|_| ())
+                .map_err(|_| Unauthentic)
+            }
+            #[cfg(feature = "ring")]
+            KeyImpl::Ring(k) => {
+                use ring::aead::{Aad, Nonce, Tag};
+                k.open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    Tag::from(*tag),
+                    in_out,
+                    0..,
+                )
+                .map(|_| ())
+                .map_err(|_| Unauthentic)
+            }
+            #[cfg(feature = "rustcrypto")]
+            KeyImpl::RustCrypto(k) => {
+                use aes_gcm::aead::AeadInOut;
+                let tag = aes_gcm::Tag::from(*tag);
+                k.decrypt_inout_detached(nonce.into(), aad, in_out.into(), &tag)
+                    .map_err(|_| Unauthentic)
+            }
+        };
+        if result.is_err() {
+            zeroize::Zeroize::zeroize(in_out);
         }
         result
     }

@@ -386,6 +386,38 @@ impl Crypt {
         Ok(n)
     }
 
+    /// [`Crypt::encrypt_into`] with the plaintext already in place: `buf` (the plaintext's
+    /// length + 69 bytes) holds it at `buf[53..buf.len() - 16]` and becomes the envelope. For
+    /// callers that copy the plaintext anyway (into a new Java array, say), this saves a copy.
+    pub fn encrypt_in_place(&self, buf: &mut [u8], context: &[u8]) -> Result<usize> {
+        let Some(len) = buf.len().checked_sub(envelope::OVERHEAD) else {
+            return Err(Error::invalid(format!(
+                "The buffer must hold the plaintext and 69 bytes more ({} given)",
+                buf.len()
+            )));
+        };
+        crate::limits::check_plaintext(len, self.max_record)?;
+        if envelope::sealed_len(len).is_none() {
+            return Err(Error::invalid(format!(
+                "The value is too large to encrypt as one record ({len} bytes; at most {} bytes): use a stream",
+                envelope::MAX_PLAINTEXT
+            )));
+        }
+        let mut salt_nonce = [0u8; 44];
+        crate::rng::fill(&mut salt_nonce);
+        let (salt, nonce) = salt_nonce.split_at(32);
+        let kek = self.active_kek();
+        envelope::seal_in_place_with(
+            &kek.deriver,
+            kek.id,
+            salt.try_into().expect("32"),
+            nonce.try_into().expect("12"),
+            context,
+            buf,
+        );
+        Ok(buf.len())
+    }
+
     /// Encrypts `plaintext` bound to `context` into a new envelope v1.
     pub fn encrypt(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
         crate::limits::check_plaintext(plaintext.len(), self.max_record)?;
@@ -406,6 +438,31 @@ impl Crypt {
             return Err(Error::buffer_too_small(n, out.len()));
         }
         envelope::open_with(&kek.deriver, &header, body, context, &mut out[..n])?;
+        Ok(n)
+    }
+
+    /// [`Crypt::decrypt_into`] with the ciphertext already copied: `buf` (`envelope.len() - 69`
+    /// bytes) holds `envelope[53..envelope.len() - 16]` and receives the plaintext; of
+    /// `envelope` only the header and the tag are read. Unless `buf` holds that very ciphertext
+    /// the value is not authentic. On failure `buf` is zeroed.
+    pub fn decrypt_in_place(
+        &self,
+        envelope: &[u8],
+        context: &[u8],
+        buf: &mut [u8],
+    ) -> Result<usize> {
+        self.check_stored_len(envelope.len())?;
+        let n = envelope.len().saturating_sub(envelope::OVERHEAD);
+        if buf.len() != n {
+            return Err(Error::invalid(format!(
+                "The buffer must hold exactly the envelope's ciphertext ({n} bytes; {} given)",
+                buf.len()
+            )));
+        }
+        let (header, body) = envelope::parse(envelope)?;
+        let kek = self.kek(header.kek_id)?;
+        let tag: &[u8; crate::aead::TAG_LEN] = body[n..].try_into().expect("16 bytes");
+        envelope::open_in_place_with(&kek.deriver, &header, tag, context, buf)?;
         Ok(n)
     }
 

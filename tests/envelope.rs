@@ -191,3 +191,58 @@ fn text_forms_are_standard_base64() {
     // Migrating the text form of a v1 value returns it unchanged.
     assert_eq!(c.migrate_text(&text, CTX).unwrap(), text);
 }
+
+/// The in-place forms (what the JNI byte[] paths use): the same envelopes as the copying ones,
+/// and the same refusals; a failed open leaves the buffer zeroed.
+#[test]
+fn in_place_forms_agree_with_the_copying_ones() {
+    let c = new_crypt();
+    for n in [0usize, 1, 15, 16, 17, 4096, 16_384 + 3] {
+        let pt = bytes(n, n as u8 ^ 0x5a);
+        // encrypt_in_place: the plaintext at [53..len-16].
+        let mut buf = vec![0u8; n + OVERHEAD];
+        buf[HEADER_LEN..HEADER_LEN + n].copy_from_slice(&pt);
+        assert_eq!(c.encrypt_in_place(&mut buf, CTX).unwrap(), n + OVERHEAD);
+        assert_eq!(&buf[..5], b"LKR\x01\x01");
+        assert_eq!(c.decrypt(&buf, CTX).unwrap(), pt, "size {n}");
+        // decrypt_in_place of an envelope from encrypt.
+        let env = c.encrypt(&pt, CTX).unwrap();
+        let mut out = env[HEADER_LEN..env.len() - 16].to_vec();
+        assert_eq!(c.decrypt_in_place(&env, CTX, &mut out).unwrap(), n);
+        assert_eq!(out, pt, "size {n}");
+        // Wrong context, a changed ciphertext copy, a changed tag: refused, buffer zeroed.
+        let copy = || env[HEADER_LEN..env.len() - 16].to_vec();
+        let mut out = copy();
+        let e = c.decrypt_in_place(&env, b"other", &mut out).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+        assert!(out.iter().all(|&b| b == 0));
+        if n > 0 {
+            let mut out = copy();
+            out[n / 2] ^= 1;
+            let e = c.decrypt_in_place(&env, CTX, &mut out).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+            assert!(out.iter().all(|&b| b == 0));
+        }
+        let mut bad_tag = env.clone();
+        *bad_tag.last_mut().unwrap() ^= 0x80;
+        let mut out = copy();
+        let e = c.decrypt_in_place(&bad_tag, CTX, &mut out).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+        // A buffer of the wrong length is an argument error, not a guess.
+        let mut longer = vec![0u8; n + 1];
+        let e = c.decrypt_in_place(&env, CTX, &mut longer).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    }
+    let mut short = vec![0u8; OVERHEAD - 1];
+    assert_eq!(
+        c.encrypt_in_place(&mut short, CTX).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    let mut out = Vec::new();
+    assert_eq!(
+        c.decrypt_in_place(&[0u8; 10], CTX, &mut out)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotAuthentic
+    );
+}

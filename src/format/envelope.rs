@@ -100,16 +100,41 @@ pub fn seal_with(
 ) {
     debug_assert_eq!(out.len(), plaintext.len() + OVERHEAD);
     let (head, body) = out.split_at_mut(HEADER_LEN);
+    write_header(head, kek_id, salt, nonce);
+    let key = Aes256Gcm::new(&deriver.record_key(salt));
+    with_aad(head, context, |aad| {
+        key.seal_into(nonce, aad, plaintext, body)
+    });
+}
+
+/// [`seal_with`] in place: `buf` (the plaintext's length + `OVERHEAD` bytes) holds the
+/// plaintext at `buf[HEADER_LEN..buf.len() - TAG_LEN]` and becomes the envelope.
+#[inline]
+pub fn seal_in_place_with(
+    deriver: &KekDeriver,
+    kek_id: u32,
+    salt: &[u8; 32],
+    nonce: &[u8; 12],
+    context: &[u8],
+    buf: &mut [u8],
+) {
+    debug_assert!(buf.len() >= OVERHEAD);
+    let (head, body) = buf.split_at_mut(HEADER_LEN);
+    let (ct, tag) = body.split_at_mut(body.len() - TAG_LEN);
+    write_header(head, kek_id, salt, nonce);
+    let key = Aes256Gcm::new(&deriver.record_key(salt));
+    tag.copy_from_slice(&with_aad(head, context, |aad| {
+        key.seal_in_place(nonce, aad, ct)
+    }));
+}
+
+fn write_header(head: &mut [u8], kek_id: u32, salt: &[u8; 32], nonce: &[u8; 12]) {
     head[..3].copy_from_slice(MAGIC);
     head[3] = VERSION;
     head[4] = ALG_AES256GCM;
     head[5..9].copy_from_slice(&kek_id.to_be_bytes());
     head[9..41].copy_from_slice(salt);
     head[41..53].copy_from_slice(nonce);
-    let key = Aes256Gcm::new(&deriver.record_key(salt));
-    with_aad(head, context, |aad| {
-        key.seal_into(nonce, aad, plaintext, body)
-    });
 }
 
 /// Opens `ciphertext ‖ tag` of a parsed envelope into `out` (exactly `body.len() - 16`).
@@ -124,6 +149,23 @@ pub fn open_with(
     let key = Aes256Gcm::new(&deriver.record_key(header.salt()));
     with_aad(header.bytes, context, |aad| {
         key.open_into(header.nonce(), aad, body, out)
+    })
+    .map_err(|_| Error::not_authentic())
+}
+
+/// Opens a parsed envelope whose ciphertext was copied into `buf` (exactly the ciphertext's
+/// length), in place, with the envelope's `tag`. On failure `buf` is zeroed.
+#[inline]
+pub fn open_in_place_with(
+    deriver: &KekDeriver,
+    header: &Header<'_>,
+    tag: &[u8; TAG_LEN],
+    context: &[u8],
+    buf: &mut [u8],
+) -> Result<()> {
+    let key = Aes256Gcm::new(&deriver.record_key(header.salt()));
+    with_aad(header.bytes, context, |aad| {
+        key.open_in_place(header.nonce(), aad, buf, tag)
     })
     .map_err(|_| Error::not_authentic())
 }

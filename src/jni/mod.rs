@@ -539,80 +539,70 @@ pub extern "system" fn Java_io_lkr_crypt_Native_hasLegacyKey<'l>(
     })
 }
 
-/// `static native void encrypt(long handle, byte[] plaintext, byte[] context, byte[] out)`:
-/// `out` (allocated by Java, where allocation is cheapest) receives the envelope and must have
-/// exactly `plaintext.length + 69` bytes.
+/// `static native void encryptInPlace(long handle, byte[] context, byte[] buf)`: `buf` (the
+/// plaintext's length + 69 bytes, allocated by Java with the plaintext copied to offset 53 —
+/// `System.arraycopy` into a new array costs the JVM no more than zeroing it) becomes the
+/// envelope, sealed in place.
 #[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_encrypt<'l>(
+pub extern "system" fn Java_io_lkr_crypt_Native_encryptInPlace<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
-    plaintext: JByteArray<'l>,
     context: JByteArray<'l>,
-    out: JByteArray<'l>,
+    buf: JByteArray<'l>,
 ) {
     boundary(&mut env, |env| {
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
-        not_null(&plaintext, "plaintext")?;
         not_null(&context, "context")?;
-        not_null(&out, "out")?;
-        let pt_len = env.get_array_length(&plaintext)? as usize;
+        not_null(&buf, "buf")?;
         let ctx_len = env.get_array_length(&context)? as usize;
-        let out_len = env.get_array_length(&out)? as usize;
-        if envelope::sealed_len(pt_len) != Some(out_len) {
-            return Err(invalid(format!(
-                "out must have exactly {} bytes for a plaintext of {pt_len}",
-                pt_len.saturating_add(envelope::OVERHEAD)
-            )));
+        let buf_len = env.get_array_length(&buf)? as usize;
+        if env.is_same_object(&context, &buf)? {
+            return Err(invalid("buf must be an array of its own, not the context"));
         }
-        // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
-        let pt = unsafe { Pinned::new(env, &plaintext, pt_len, false) }?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
         let ctx = unsafe { Pinned::new(env, &context, ctx_len, false) }?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
-        let mut o = unsafe { Pinned::new(env, &out, out_len, true) }?;
-        c.encrypt_into(pt.bytes(), ctx.bytes(), o.bytes_mut())?;
+        let mut b = unsafe { Pinned::new(env, &buf, buf_len, true) }?;
+        c.encrypt_in_place(b.bytes_mut(), ctx.bytes())?;
         Ok(())
     })
 }
 
-/// `static native void decrypt(long handle, byte[] envelope, byte[] context, byte[] out)`:
-/// `out` (allocated by Java) receives the plaintext and must have exactly
-/// `max(0, envelope.length - 69)` bytes; on failure it is left zeroed.
+/// `static native void decryptInPlace(long handle, byte[] envelope, byte[] context, byte[] buf)`:
+/// `buf` (allocated by Java as a copy of the envelope's ciphertext, `envelope[53..length-16]`)
+/// receives the plaintext, opened in place; on failure it is left zeroed.
 #[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_decrypt<'l>(
+pub extern "system" fn Java_io_lkr_crypt_Native_decryptInPlace<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
     envelope_arr: JByteArray<'l>,
     context: JByteArray<'l>,
-    out: JByteArray<'l>,
+    buf: JByteArray<'l>,
 ) {
     boundary(&mut env, |env| {
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
         not_null(&envelope_arr, "envelope")?;
         not_null(&context, "context")?;
-        not_null(&out, "out")?;
+        not_null(&buf, "buf")?;
         let env_len = env.get_array_length(&envelope_arr)? as usize;
         let ctx_len = env.get_array_length(&context)? as usize;
-        let out_len = env.get_array_length(&out)? as usize;
-        if out_len != env_len.saturating_sub(envelope::OVERHEAD) {
-            return Err(invalid(format!(
-                "out must have exactly {} bytes for an envelope of {env_len}",
-                env_len.saturating_sub(envelope::OVERHEAD)
-            )));
+        let buf_len = env.get_array_length(&buf)? as usize;
+        if env.is_same_object(&buf, &envelope_arr)? || env.is_same_object(&buf, &context)? {
+            return Err(invalid("buf must be an array of its own"));
         }
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
         let e = unsafe { Pinned::new(env, &envelope_arr, env_len, false) }?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
         let ctx = unsafe { Pinned::new(env, &context, ctx_len, false) }?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
-        let mut o = unsafe { Pinned::new(env, &out, out_len, true) }?;
-        if let Err(err) = c.decrypt_into(e.bytes(), ctx.bytes(), o.bytes_mut()) {
+        let mut b = unsafe { Pinned::new(env, &buf, buf_len, true) }?;
+        if let Err(err) = c.decrypt_in_place(e.bytes(), ctx.bytes(), b.bytes_mut()) {
             // Leave no unauthenticated plaintext behind.
-            o.bytes_mut().fill(0);
+            b.bytes_mut().fill(0);
             return Err(err.into());
         }
         Ok(())

@@ -20,10 +20,13 @@ public final class BenchMain {
     private BenchMain() {}
 
     public static void main(String[] args) throws Exception {
-        Options opts = new OptionsBuilder()
-                .parent(new CommandLineOptions(args))
-                .include(LkrCryptBenchmark.class.getName())
-                .build();
+        CommandLineOptions cli = new CommandLineOptions(args);
+        OptionsBuilder builder = new OptionsBuilder();
+        builder.parent(cli);
+        if (cli.getIncludes().isEmpty()) { // a regex on the command line selects benchmarks
+            builder.include(LkrCryptBenchmark.class.getName());
+        }
+        Options opts = builder.build();
         Collection<RunResult> results = new Runner(opts).run();
         Map<String, Map<Integer, Double>> ns = new TreeMap<>();
         for (RunResult r : results) {
@@ -39,6 +42,10 @@ public final class BenchMain {
                     "SunJCE", "byte[]", "direct", "Rust-only", "byte[]x", "directx", "dir/Rust", "new byte[]",
                     "JNI byte[]", "JNI direct");
             for (int size : ns.getOrDefault("jce" + op, Map.of()).keySet()) {
+                if (!ns.containsKey("lkr" + op + "Bytes") || !ns.containsKey("lkr" + op + "Direct")
+                        || !ns.containsKey("rustOnly" + op)) {
+                    continue; // a partial run (benchmarks selected by regex): JMH's table above
+                }
                 double jce = ns.get("jce" + op).get(size);
                 double bytes = ns.get("lkr" + op + "Bytes").get(size);
                 double direct = ns.get("lkr" + op + "Direct").get(size);

@@ -35,11 +35,11 @@ final class Native {
 
     static native boolean hasLegacyKey(long handle);
 
-    /** {@code out} has exactly {@code plaintext.length + 69} bytes. */
-    static native void encrypt(long handle, byte[] plaintext, byte[] context, byte[] out);
+    /** {@code buf}: the plaintext's length + 69 bytes, the plaintext at offset 53; becomes the envelope. */
+    static native void encryptInPlace(long handle, byte[] context, byte[] buf);
 
-    /** {@code out} has exactly {@code max(0, envelope.length - 69)} bytes; zeroed on failure. */
-    static native void decrypt(long handle, byte[] envelope, byte[] context, byte[] out);
+    /** {@code buf}: a copy of {@code envelope[53..length-16]}; receives the plaintext, zeroed on failure. */
+    static native void decryptInPlace(long handle, byte[] envelope, byte[] context, byte[] buf);
 
     static native byte[] migrate(long handle, byte[] value, byte[] context, byte[] legacyKeyOrNull,
             boolean requireUtf8);

@@ -296,14 +296,19 @@ class LkrCryptTest {
     @Test
     void nativeCallsRejectBadArgumentsToo() {
         // The natives check what LkrCrypt already checks: nothing reaches Rust as a null.
-        assertThrows(IllegalArgumentException.class, () -> Native.encrypt(0, new byte[1], new byte[0], new byte[70]));
+        assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(0, new byte[0], new byte[70]));
         long h = Native.openBytes(null);
         try {
-            assertThrows(IllegalArgumentException.class, () -> Native.encrypt(h, null, new byte[0], new byte[70]));
-            assertThrows(IllegalArgumentException.class, () -> Native.encrypt(h, new byte[1], new byte[0], new byte[69]));
-            assertThrows(IllegalArgumentException.class, () -> Native.encrypt(h, new byte[1], new byte[0], null));
-            assertThrows(IllegalArgumentException.class, () -> Native.decrypt(h, new byte[100], null, new byte[31]));
-            assertThrows(IllegalArgumentException.class, () -> Native.decrypt(h, new byte[100], new byte[0], new byte[30]));
+            assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(h, null, new byte[70]));
+            assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(h, new byte[0], new byte[68]));
+            assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(h, new byte[0], null));
+            byte[] same = new byte[70];
+            assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(h, same, same));
+            assertThrows(IllegalArgumentException.class, () -> Native.decryptInPlace(h, new byte[100], null, new byte[31]));
+            assertThrows(IllegalArgumentException.class, () -> Native.decryptInPlace(h, new byte[100], new byte[0], new byte[30]));
+            assertThrows(IllegalArgumentException.class, () -> Native.decryptInPlace(h, null, new byte[0], new byte[31]));
+            byte[] env = new byte[100];
+            assertThrows(IllegalArgumentException.class, () -> Native.decryptInPlace(h, env, new byte[0], env));
             assertThrows(IllegalArgumentException.class,
                     () -> Native.encryptDirect(h, ByteBuffer.allocate(4), 0, 4, new byte[0], ByteBuffer.allocateDirect(100), 0, 100));
             assertThrows(IllegalArgumentException.class,
