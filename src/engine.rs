@@ -359,26 +359,17 @@ impl Crypt {
     /// Encrypts into `out`, which must hold at least `plaintext.len() + 69` bytes; returns the
     /// envelope's length.
     pub fn encrypt_into(&self, plaintext: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
-        crate::limits::check_plaintext(plaintext.len(), self.max_record)?;
-        let n = envelope::sealed_len(plaintext.len()).ok_or_else(|| {
-            Error::invalid(format!(
-                "The value is too large to encrypt as one record ({} bytes; at most {} bytes): use a stream",
-                plaintext.len(),
-                envelope::MAX_PLAINTEXT
-            ))
-        })?;
+        let n = self.envelope_len(plaintext.len())?;
         if out.len() < n {
             return Err(Error::buffer_too_small(n, out.len()));
         }
-        let mut salt_nonce = [0u8; 44];
-        crate::rng::fill(&mut salt_nonce);
-        let (salt, nonce) = salt_nonce.split_at(32);
+        let (salt, nonce) = fresh_salt_and_nonce();
         let kek = self.active_kek();
         envelope::seal_with(
             &kek.deriver,
             kek.id,
-            salt.try_into().expect("32"),
-            nonce.try_into().expect("12"),
+            &salt,
+            &nonce,
             plaintext,
             context,
             &mut out[..n],
@@ -396,26 +387,22 @@ impl Crypt {
                 buf.len()
             )));
         };
+        self.envelope_len(len)?;
+        let (salt, nonce) = fresh_salt_and_nonce();
+        let kek = self.active_kek();
+        envelope::seal_in_place_with(&kek.deriver, kek.id, &salt, &nonce, context, buf);
+        Ok(buf.len())
+    }
+
+    /// The envelope's length for a plaintext of `len` bytes, if one record may hold it.
+    fn envelope_len(&self, len: usize) -> Result<usize> {
         crate::limits::check_plaintext(len, self.max_record)?;
-        if envelope::sealed_len(len).is_none() {
-            return Err(Error::invalid(format!(
+        envelope::sealed_len(len).ok_or_else(|| {
+            Error::invalid(format!(
                 "The value is too large to encrypt as one record ({len} bytes; at most {} bytes): use a stream",
                 envelope::MAX_PLAINTEXT
-            )));
-        }
-        let mut salt_nonce = [0u8; 44];
-        crate::rng::fill(&mut salt_nonce);
-        let (salt, nonce) = salt_nonce.split_at(32);
-        let kek = self.active_kek();
-        envelope::seal_in_place_with(
-            &kek.deriver,
-            kek.id,
-            salt.try_into().expect("32"),
-            nonce.try_into().expect("12"),
-            context,
-            buf,
-        );
-        Ok(buf.len())
+            ))
+        })
     }
 
     /// Encrypts `plaintext` bound to `context` into a new envelope v1.
@@ -835,6 +822,15 @@ fn source_hint(e: Error) -> Error {
     } else {
         e
     }
+}
+
+/// A fresh record salt and GCM nonce from the CSPRNG (SPEC §1, §4).
+fn fresh_salt_and_nonce() -> ([u8; 32], [u8; 12]) {
+    let mut salt_nonce = [0u8; 44];
+    crate::rng::fill(&mut salt_nonce);
+    let salt = salt_nonce[..32].try_into().expect("32 bytes");
+    let nonce = salt_nonce[32..].try_into().expect("12 bytes");
+    (salt, nonce)
 }
 
 /// Copies an authentic value unchanged into `out`.
