@@ -438,19 +438,26 @@ impl Crypt {
         context: &[u8],
         buf: &mut [u8],
     ) -> Result<usize> {
-        self.check_stored_len(envelope.len())?;
         let n = envelope.len().saturating_sub(envelope::OVERHEAD);
-        if buf.len() != n {
-            return Err(Error::invalid(format!(
-                "The buffer must hold exactly the envelope's ciphertext ({n} bytes; {} given)",
-                buf.len()
-            )));
+        let opened = self.check_stored_len(envelope.len()).and_then(|()| {
+            if buf.len() != n {
+                return Err(Error::invalid(format!(
+                    "The buffer must hold exactly the envelope's ciphertext ({n} bytes; {} given)",
+                    buf.len()
+                )));
+            }
+            let (header, body) = envelope::parse(envelope)?;
+            let kek = self.kek(header.kek_id)?;
+            let tag: &[u8; crate::aead::TAG_LEN] = body[n..].try_into().expect("16 bytes");
+            envelope::open_in_place_with(&kek.deriver, &header, tag, context, buf)
+        });
+        match opened {
+            Ok(()) => Ok(n),
+            Err(e) => {
+                zeroize::Zeroize::zeroize(buf);
+                Err(e)
+            }
         }
-        let (header, body) = envelope::parse(envelope)?;
-        let kek = self.kek(header.kek_id)?;
-        let tag: &[u8; crate::aead::TAG_LEN] = body[n..].try_into().expect("16 bytes");
-        envelope::open_in_place_with(&kek.deriver, &header, tag, context, buf)?;
-        Ok(n)
     }
 
     /// Decrypts an envelope v1 bound to `context`.

@@ -3,7 +3,8 @@ use lkr_crypt::ErrorKind;
 
 /// Envelope v1 decryption (SPEC §4) of arbitrary bytes under an arbitrary context, over the
 /// fixed keystore. Input: `mode: u8 ‖ ctx_len: u8 ‖ ctx ‖ envelope`; the low 4 bits of `mode`
-/// move `decrypt_into`'s output size around the exact size (-8..=+7).
+/// move `decrypt_into`'s output size around the exact size (-8..=+7); `decrypt_in_place` is
+/// checked against `decrypt` too.
 pub fn envelope_decrypt(data: &[u8]) {
     let mut input = Input(data);
     let mode = input.u8();
@@ -54,6 +55,27 @@ pub fn envelope_decrypt(data: &[u8]) {
             } else {
                 assert_eq!(Some(e.kind()), whole.as_ref().err().map(|w| w.kind()));
             }
+        }
+    }
+
+    // The in-place form (the JNI byte[] path): a copy of the ciphertext opens to the same
+    // plaintext, and every failure is the same failure with the buffer left zeroed.
+    let mut buf = if env.len() >= 69 {
+        env[53..env.len() - 16].to_vec()
+    } else {
+        Vec::new()
+    };
+    match c.decrypt_in_place(&env, &ctx, &mut buf) {
+        Ok(n) => {
+            assert_eq!(n, expected);
+            assert_eq!(&buf[..], &whole.as_ref().expect("decrypt agreed")[..]);
+        }
+        Err(e) => {
+            assert!(
+                buf.iter().all(|&b| b == 0),
+                "unauthenticated bytes in place"
+            );
+            assert_eq!(Some(e.kind()), whole.as_ref().err().map(|w| w.kind()));
         }
     }
 }
