@@ -257,9 +257,7 @@ impl Aes256Gcm {
         }
         result
     }
-}
 
-impl Aes256Gcm {
     /// Encrypts `in_out` in place and returns the tag.
     #[inline]
     pub fn seal_in_place(
