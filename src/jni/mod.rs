@@ -167,6 +167,29 @@ struct Pinned<'a> {
 }
 
 impl<'a> Pinned<'a> {
+    /// `array`'s length, through the raw `GetArrayLength` (the hot paths call it per value;
+    /// the wrapper's checks cost as much as the call). Call it before pinning: inside a
+    /// critical region JNI allows no other function.
+    fn len_of(env: &JNIEnv<'_>, array: &JByteArray<'_>) -> JResult<usize> {
+        not_null(array, "array")?;
+        let raw_env = env.get_native_interface();
+        // SAFETY: `raw_env` is this thread's live JNIEnv and `array` a live, non-null array.
+        let n = unsafe {
+            let len = (**raw_env)
+                .GetArrayLength
+                .ok_or_else(|| invalid("JNI lacks GetArrayLength"))?;
+            len(raw_env, array.as_raw())
+        };
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// True when both pins are the same memory, i.e. the same Java array: `Pinned` hands out
+    /// a `&mut` view, which must not alias another view (checked without `IsSameObject`, a JNI
+    /// call of its own; a VM that copies instead of pinning gives distinct memory anyway).
+    fn same_memory(&self, other: &Pinned<'_>) -> bool {
+        !self.ptr.is_null() && self.ptr == other.ptr
+    }
+
     /// Pins `array`. `writable`: copy changes back (0) rather than discard them (`JNI_ABORT`).
     ///
     /// # Safety
@@ -556,15 +579,15 @@ pub extern "system" fn Java_io_lkr_crypt_Native_encryptInPlace<'l>(
         let c = unsafe { crypt(h)? };
         not_null(&context, "context")?;
         not_null(&buf, "buf")?;
-        let ctx_len = env.get_array_length(&context)? as usize;
-        let buf_len = env.get_array_length(&buf)? as usize;
-        if env.is_same_object(&context, &buf)? {
-            return Err(invalid("buf must be an array of its own, not the context"));
-        }
+        let ctx_len = Pinned::len_of(env, &context)?;
+        let buf_len = Pinned::len_of(env, &buf)?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
         let ctx = unsafe { Pinned::new(env, &context, ctx_len, false) }?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
         let mut b = unsafe { Pinned::new(env, &buf, buf_len, true) }?;
+        if b.same_memory(&ctx) {
+            return Err(invalid("buf must be an array of its own, not the context"));
+        }
         c.encrypt_in_place(b.bytes_mut(), ctx.bytes())?;
         Ok(())
     })
@@ -588,18 +611,18 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decryptInPlace<'l>(
         not_null(&envelope_arr, "envelope")?;
         not_null(&context, "context")?;
         not_null(&buf, "buf")?;
-        let env_len = env.get_array_length(&envelope_arr)? as usize;
-        let ctx_len = env.get_array_length(&context)? as usize;
-        let buf_len = env.get_array_length(&buf)? as usize;
-        if env.is_same_object(&buf, &envelope_arr)? || env.is_same_object(&buf, &context)? {
-            return Err(invalid("buf must be an array of its own"));
-        }
+        let env_len = Pinned::len_of(env, &envelope_arr)?;
+        let ctx_len = Pinned::len_of(env, &context)?;
+        let buf_len = Pinned::len_of(env, &buf)?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
         let e = unsafe { Pinned::new(env, &envelope_arr, env_len, false) }?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
         let ctx = unsafe { Pinned::new(env, &context, ctx_len, false) }?;
         // SAFETY: the length comes from GetArrayLength; no JNI call until the pins drop.
         let mut b = unsafe { Pinned::new(env, &buf, buf_len, true) }?;
+        if b.same_memory(&e) || b.same_memory(&ctx) {
+            return Err(invalid("buf must be an array of its own"));
+        }
         if let Err(err) = c.decrypt_in_place(e.bytes(), ctx.bytes(), b.bytes_mut()) {
             // Leave no unauthenticated plaintext behind.
             b.bytes_mut().fill(0);
@@ -694,8 +717,17 @@ fn direct<'l>(
             "The output buffer overlaps the input buffer: give a separate output buffer",
         ));
     }
-    let mut ctx = Vec::new();
-    read_into(env, &context, &mut ctx)?;
+    let ctx_len = Pinned::len_of(env, &context)?;
+    // SAFETY: the length comes from GetArrayLength; no JNI call until the pin drops.
+    let ctx = unsafe { Pinned::new(env, &context, ctx_len, false) }?;
+    // A Java array is heap memory and a direct buffer's is not, unless native code built the
+    // buffer over the array (NewDirectByteBuffer): then the output would alias the context.
+    let c0 = ctx.bytes().as_ptr() as usize;
+    if ctx_len > 0 && dl > 0 && c0 < d + dl && d < c0 + ctx_len {
+        return Err(invalid(
+            "The output buffer overlaps the context: give a separate output buffer",
+        ));
+    }
     // SAFETY: both regions lie within live direct buffers (the Java side keeps them
     // reachable during the call) and do not overlap.
     let (input, output) = unsafe {
@@ -704,7 +736,7 @@ fn direct<'l>(
             std::slice::from_raw_parts_mut(dp, dl),
         )
     };
-    let n = op(c, input, &ctx, output)?;
+    let n = op(c, input, ctx.bytes(), output)?;
     Ok(n as jint)
 }
 

@@ -38,8 +38,8 @@ public final class BenchMain {
         System.out.println();
         System.out.println("lkr-crypt vs SunJCE AES/GCM/NoPadding (fresh random nonce per call); ns/op, ratio = SunJCE time / lkr time");
         for (String op : new String[] {"Encrypt", "Decrypt"}) {
-            System.out.printf("%n%-8s %8s %10s %10s %10s %10s %8s %8s %9s %10s %12s %12s%n", op.toLowerCase(), "size",
-                    "SunJCE", "byte[]", "direct", "Rust-only", "byte[]x", "directx", "dir/Rust", "new byte[]",
+            System.out.printf("%n%-8s %8s %10s %10s %10s %10s %8s %8s %9s %10s %8s %12s %12s%n", op.toLowerCase(), "size",
+                    "SunJCE", "byte[]", "direct", "Rust-only", "byte[]x", "directx", "dir/Rust", "new byte[]", "refx",
                     "JNI byte[]", "JNI direct");
             for (int size : ns.getOrDefault("jce" + op, Map.of()).keySet()) {
                 if (!ns.containsKey("lkr" + op + "Bytes") || !ns.containsKey("lkr" + op + "Direct")
@@ -51,13 +51,15 @@ public final class BenchMain {
                 double direct = ns.get("lkr" + op + "Direct").get(size);
                 double rust = ns.get("rustOnly" + op).get(size);
                 double alloc = ns.getOrDefault("alloc" + op + "Result", Map.of()).getOrDefault(size, 0.0);
-                System.out.printf("%-8s %8d %10.0f %10.0f %10.0f %10.0f %7.2fx %7.2fx %8.2fx %10.0f %10.0fns %10.0fns%n",
+                System.out.printf("%-8s %8d %10.0f %10.0f %10.0f %10.0f %7.2fx %7.2fx %8.2fx %10.0f %7.2fx %10.0fns %10.0fns%n",
                         op.toLowerCase(), size, jce, bytes, direct, rust, jce / bytes, jce / direct, rust / direct, alloc,
-                        bytes - rust - alloc, direct - rust);
+                        jce / (rust + alloc), bytes - rust - alloc, direct - rust);
             }
         }
         System.out.println();
         System.out.println("new byte[]: the JVM allocating the result array alone; JNI byte[] = byte[] - Rust-only - new byte[].");
+        System.out.println("refx = SunJCE / (new byte[] + Rust-only): the byte[] ratio with no JNI cost at all (a fresh result");
+        System.out.println("array and the Rust work are what any binding pays), so byte[]x close to refx means JNI adds ~nothing.");
         System.out.println("Targets: byte[] >= 1x SunJCE at 64 B, >= 2x at 16 KiB, >= 3x at 1 MiB; direct >= 0.9x Rust-only at >= 16 KiB.");
     }
 }
