@@ -717,17 +717,10 @@ fn direct<'l>(
             "The output buffer overlaps the input buffer: give a separate output buffer",
         ));
     }
-    let ctx_len = Pinned::len_of(env, &context)?;
-    // SAFETY: the length comes from GetArrayLength; no JNI call until the pin drops.
-    let ctx = unsafe { Pinned::new(env, &context, ctx_len, false) }?;
-    // A Java array is heap memory and a direct buffer's is not, unless native code built the
-    // buffer over the array (NewDirectByteBuffer): then the output would alias the context.
-    let c0 = ctx.bytes().as_ptr() as usize;
-    if ctx_len > 0 && dl > 0 && c0 < d + dl && d < c0 + ctx_len {
-        return Err(invalid(
-            "The output buffer overlaps the context: give a separate output buffer",
-        ));
-    }
+    // The context is copied, not pinned: a critical region would hold off the GC for the whole
+    // operation, and direct buffers are for large data.
+    let mut ctx = Vec::new();
+    read_into(env, &context, &mut ctx)?;
     // SAFETY: both regions lie within live direct buffers (the Java side keeps them
     // reachable during the call) and do not overlap.
     let (input, output) = unsafe {
@@ -736,7 +729,7 @@ fn direct<'l>(
             std::slice::from_raw_parts_mut(dp, dl),
         )
     };
-    let n = op(c, input, ctx.bytes(), output)?;
+    let n = op(c, input, &ctx, output)?;
     Ok(n as jint)
 }
 
