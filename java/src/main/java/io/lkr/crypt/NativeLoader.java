@@ -17,12 +17,18 @@ import java.util.Locale;
  * library on {@code java.library.path}); otherwise the copy bundled in the jar at
  * {@code /native/<os>-<arch>/liblkr_crypt.so}, written to a file in a new private (0700)
  * temporary directory, checked against the bundled bytes, loaded, and deleted again (the
- * mapping stays valid). The system property {@code lkr.crypt.library} names a library file to
- * load instead; {@code lkr.crypt.tmpdir} the directory to extract into (default
+ * mapping stays valid). A JVM killed between extracting and deleting leaves its directory
+ * behind; the next extraction removes such leftovers of the same user once they are an hour old
+ * (an extraction takes milliseconds). The system property {@code lkr.crypt.library} names a
+ * library file to load instead; {@code lkr.crypt.tmpdir} the directory to extract into (default
  * {@code java.io.tmpdir}).
  */
 public final class NativeLoader {
     private static volatile String loadedFrom;
+    private static final String PREFIX = "lkr-crypt-";
+    private static final String FILE = "liblkr_crypt.so";
+    /** Extraction directories older than this are leftovers of a killed JVM. */
+    private static final java.time.Duration STALE = java.time.Duration.ofHours(1);
 
     private NativeLoader() {}
 
@@ -69,9 +75,10 @@ public final class NativeLoader {
     /** Extracts the library streaming (the heap may be small), checks the copy, loads it. */
     private static void loadBundled(InputStream library) throws IOException {
         String base = System.getProperty("lkr.crypt.tmpdir", System.getProperty("java.io.tmpdir"));
-        Path dir = Files.createTempDirectory(Paths.get(base), "lkr-crypt-",
+        removeLeftovers(Paths.get(base));
+        Path dir = Files.createTempDirectory(Paths.get(base), PREFIX,
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path file = dir.resolve("liblkr_crypt.so");
+        Path file = dir.resolve(FILE);
         try {
             MessageDigest bundled = sha256();
             try (OutputStream out = Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE_NEW,
@@ -89,6 +96,42 @@ public final class NativeLoader {
         } finally {
             Files.deleteIfExists(file);
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * Best effort: deletes {@code lkr-crypt-<digits>/liblkr_crypt.so} and its directory where the
+     * directory belongs to this user and was last modified more than {@link #STALE} ago. Anything
+     * else in such a directory keeps it; errors are ignored (another JVM may be doing the same).
+     */
+    private static void removeLeftovers(Path base) {
+        java.time.Instant cutoff = java.time.Instant.now().minus(STALE);
+        try (java.nio.file.DirectoryStream<Path> dirs = Files.newDirectoryStream(base, PREFIX + "*")) {
+            java.nio.file.attribute.UserPrincipal me = null;
+            for (Path dir : dirs) {
+                try {
+                    String suffix = dir.getFileName().toString().substring(PREFIX.length());
+                    if (suffix.isEmpty() || !suffix.chars().allMatch(Character::isDigit)
+                            || !Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            || Files.getLastModifiedTime(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                                    .toInstant().isAfter(cutoff)) {
+                        continue;
+                    }
+                    if (me == null) {
+                        me = base.getFileSystem().getUserPrincipalLookupService()
+                                .lookupPrincipalByName(System.getProperty("user.name"));
+                    }
+                    if (!me.equals(Files.getOwner(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+                        continue;
+                    }
+                    Files.deleteIfExists(dir.resolve(FILE));
+                    Files.deleteIfExists(dir);
+                } catch (IOException | RuntimeException ignored) {
+                    // not ours, not empty, or gone already: leave it
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // the directory cannot be listed: the extraction below reports what is wrong
         }
     }
 

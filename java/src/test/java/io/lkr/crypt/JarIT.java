@@ -43,4 +43,34 @@ class JarIT {
             assertEquals(0, files.count(), "the extracted copy is removed after loading");
         }
     }
+
+    @Test
+    void leftoversOfAKilledJvmAreRemovedOnceStale(@TempDir Path dir) throws Exception {
+        // What a JVM killed between extracting and deleting leaves: lkr-crypt-<digits>/liblkr_crypt.so.
+        java.nio.file.attribute.FileTime old =
+                java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(2)));
+        Path stale = leftover(dir, "lkr-crypt-123", old);
+        Path fresh = leftover(dir, "lkr-crypt-456", java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+        Path foreign = leftover(dir, "lkr-crypt-789", old);
+        Files.writeString(foreign.resolve("notes.txt"), "not the loader's");
+        Files.setLastModifiedTime(foreign, old);
+        Path other = leftover(dir, "lkr-cryptic", old);
+
+        String cp = JAR + java.io.File.pathSeparator + Path.of("target", "test-classes").toAbsolutePath();
+        TestSupport.Run r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
+                List.of("-Djava.io.tmpdir=" + dir, "-cp", cp, OpenProbe.class.getName(), "bytes", "-"));
+        assertTrue(r.out.contains("loaded=bundled"), r.toString());
+        assertTrue(Files.notExists(stale), "an hour-old leftover is removed");
+        assertTrue(Files.exists(fresh.resolve("liblkr_crypt.so")), "a recent one may be another JVM's extraction");
+        assertTrue(Files.exists(foreign.resolve("notes.txt")) && Files.notExists(foreign.resolve("liblkr_crypt.so")),
+                "only the library file is deleted; a directory holding anything else stays");
+        assertTrue(Files.exists(other.resolve("liblkr_crypt.so")), "names other than lkr-crypt-<digits> are not touched");
+    }
+
+    private static Path leftover(Path base, String name, java.nio.file.attribute.FileTime mtime) throws Exception {
+        Path d = Files.createDirectory(base.resolve(name));
+        Files.write(d.resolve("liblkr_crypt.so"), new byte[] {0x7f, 'E', 'L', 'F'});
+        Files.setLastModifiedTime(d, mtime);
+        return d;
+    }
 }
