@@ -15,7 +15,10 @@ echo "== working directory $WORK"
 set -x
 java -jar "$JAR" generate_master_key --file cmk.key
 export LKR_MASTER_KEY_FILE="$WORK/cmk.key"
+{ set +x; } 2>/dev/null   # a key is not traced into the log
 export LKR_LEGACY_KEY_ENV="$(openssl rand -base64 16)"
+echo "+ export LKR_LEGACY_KEY_ENV=<a new random AES-128 key, base64>"
+set -x
 java -jar "$JAR" create_sample_db --rows 10000
 java -jar "$JAR" migrate_encryption
 grep GCM log/lkr-crypt.log
