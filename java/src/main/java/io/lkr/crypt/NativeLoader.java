@@ -3,13 +3,19 @@ package io.lkr.crypt;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 
 /**
@@ -28,7 +34,7 @@ public final class NativeLoader {
     private static final String PREFIX = "lkr-crypt-";
     private static final String FILE = "liblkr_crypt.so";
     /** Extraction directories older than this are leftovers of a killed JVM. */
-    private static final java.time.Duration STALE = java.time.Duration.ofHours(1);
+    private static final Duration STALE = Duration.ofHours(1);
 
     private NativeLoader() {}
 
@@ -81,8 +87,8 @@ public final class NativeLoader {
         Path file = dir.resolve(FILE);
         try {
             MessageDigest bundled = sha256();
-            try (OutputStream out = Files.newOutputStream(file, java.nio.file.StandardOpenOption.CREATE_NEW,
-                    java.nio.file.StandardOpenOption.WRITE)) {
+            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)) {
                 new DigestInputStream(library, bundled).transferTo(out);
             }
             MessageDigest extracted = sha256();
@@ -105,15 +111,15 @@ public final class NativeLoader {
      * else in such a directory keeps it; errors are ignored (another JVM may be doing the same).
      */
     private static void removeLeftovers(Path base) {
-        java.time.Instant cutoff = java.time.Instant.now().minus(STALE);
-        try (java.nio.file.DirectoryStream<Path> dirs = Files.newDirectoryStream(base, PREFIX + "*")) {
-            java.nio.file.attribute.UserPrincipal me = null;
+        Instant cutoff = Instant.now().minus(STALE);
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(base, PREFIX + "*")) {
+            UserPrincipal me = null;
             for (Path dir : dirs) {
                 try {
                     String suffix = dir.getFileName().toString().substring(PREFIX.length());
                     if (suffix.isEmpty() || !suffix.chars().allMatch(Character::isDigit)
-                            || !Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                            || Files.getLastModifiedTime(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                            || Files.getLastModifiedTime(dir, LinkOption.NOFOLLOW_LINKS)
                                     .toInstant().isAfter(cutoff)) {
                         continue;
                     }
@@ -121,7 +127,7 @@ public final class NativeLoader {
                         me = base.getFileSystem().getUserPrincipalLookupService()
                                 .lookupPrincipalByName(System.getProperty("user.name"));
                     }
-                    if (!me.equals(Files.getOwner(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+                    if (!me.equals(Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS))) {
                         continue;
                     }
                     Files.deleteIfExists(dir.resolve(FILE));

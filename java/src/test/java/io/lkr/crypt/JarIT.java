@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.jar.JarFile;
@@ -47,10 +50,9 @@ class JarIT {
     @Test
     void leftoversOfAKilledJvmAreRemovedOnceStale(@TempDir Path dir) throws Exception {
         // What a JVM killed between extracting and deleting leaves: lkr-crypt-<digits>/liblkr_crypt.so.
-        java.nio.file.attribute.FileTime old =
-                java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(2)));
+        FileTime old = FileTime.from(Instant.now().minus(Duration.ofHours(2)));
         Path stale = leftover(dir, "lkr-crypt-123", old);
-        Path fresh = leftover(dir, "lkr-crypt-456", java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+        Path fresh = leftover(dir, "lkr-crypt-456", FileTime.from(Instant.now()));
         Path foreign = leftover(dir, "lkr-crypt-789", old);
         Files.writeString(foreign.resolve("notes.txt"), "not the loader's");
         Files.setLastModifiedTime(foreign, old);
@@ -67,7 +69,7 @@ class JarIT {
         assertTrue(Files.exists(other.resolve("liblkr_crypt.so")), "names other than lkr-crypt-<digits> are not touched");
     }
 
-    private static Path leftover(Path base, String name, java.nio.file.attribute.FileTime mtime) throws Exception {
+    private static Path leftover(Path base, String name, FileTime mtime) throws Exception {
         Path d = Files.createDirectory(base.resolve(name));
         Files.write(d.resolve("liblkr_crypt.so"), new byte[] {0x7f, 'E', 'L', 'F'});
         Files.setLastModifiedTime(d, mtime);
