@@ -744,7 +744,8 @@ fn a_kms_that_hangs_fails_within_the_timeout() {
         &[],
     );
     assert!(s.message.contains("did not answer"), "{s:?}");
-    assert!(s.ms < 2000.0, "LKR_AWS_TIMEOUT_MS=1000 took {} ms", s.ms);
+    // Below the 4 s default by a margin for the child's SDK set-up on a busy machine.
+    assert!(s.ms < 3000.0, "LKR_AWS_TIMEOUT_MS=1000 took {} ms", s.ms);
     eprintln!(
         "KMS figures: hanging server (LKR_AWS_TIMEOUT_MS=1000) failed in {:.0} ms",
         s.ms

@@ -141,6 +141,12 @@ class ConcurrencyTest {
                 th.start();
             }
             running.await();
+            // Busy for sure before the close: the workers have done some work (a fixed sleep
+            // alone may end before any of them, on a loaded machine or across a GC pause).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (ok.get() < threads && unexpected.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
             Thread.sleep(30 + 20 * round);
             crypt.close();
             for (Thread th : workers) {
@@ -149,7 +155,7 @@ class ConcurrencyTest {
             }
             assertTrue(unexpected.isEmpty(), () -> "unexpected: " + unexpected);
             assertEquals(threads, closedSeen.get(), "every worker saw IllegalStateException after close");
-            assertTrue(ok.get() > 0);
+            assertTrue(ok.get() >= threads, () -> "the workers did too little before the close: " + ok.get());
             assertThrows(IllegalStateException.class, () -> crypt.encrypt(new byte[1], new byte[0]));
         }
     }
