@@ -17,6 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The shaded jar (after `package`): runnable with java -jar, the native library inside. */
 class JarIT {
     static final Path JAR = Path.of("target", "lkr-crypt.jar").toAbsolutePath();
+    /** Only the jar and the probe class on the class path: no target/classes. */
+    static final String JAR_AND_PROBE =
+            JAR + java.io.File.pathSeparator + Path.of("target", "test-classes").toAbsolutePath();
 
     @Test
     void jarHoldsTheNativeLibrary() throws Exception {
@@ -36,10 +39,8 @@ class JarIT {
 
     @Test
     void theBundledLibraryLoadsFromTheJarAlone(@TempDir Path dir) throws Exception {
-        // Only the jar and the probe class on the class path: no target/classes.
-        String cp = JAR + java.io.File.pathSeparator + Path.of("target", "test-classes").toAbsolutePath();
         TestSupport.Run r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
-                List.of("-Djava.io.tmpdir=" + dir, "-cp", cp, OpenProbe.class.getName(), "bytes", "-"));
+                List.of("-Djava.io.tmpdir=" + dir, "-cp", JAR_AND_PROBE, OpenProbe.class.getName(), "bytes", "-"));
         assertTrue(r.out.startsWith("OK kek=1"), r.toString());
         assertTrue(r.out.contains("loaded=bundled"), r.toString());
         try (var files = Files.list(dir)) {
@@ -58,9 +59,8 @@ class JarIT {
         Files.setLastModifiedTime(foreign, old);
         Path other = leftover(dir, "lkr-cryptic", old);
 
-        String cp = JAR + java.io.File.pathSeparator + Path.of("target", "test-classes").toAbsolutePath();
         TestSupport.Run r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
-                List.of("-Djava.io.tmpdir=" + dir, "-cp", cp, OpenProbe.class.getName(), "bytes", "-"));
+                List.of("-Djava.io.tmpdir=" + dir, "-cp", JAR_AND_PROBE, OpenProbe.class.getName(), "bytes", "-"));
         assertTrue(r.out.contains("loaded=bundled"), r.toString());
         assertTrue(Files.notExists(stale), "an hour-old leftover is removed");
         assertTrue(Files.exists(fresh.resolve("liblkr_crypt.so")), "a recent one may be another JVM's extraction");
