@@ -97,6 +97,13 @@
 #define LKR_MIGRATE_STRICT_V1 4
 
 /**
+ * The largest context (`ctx_len`) any call accepts: 65536 bytes. A context names a value's
+ * place (e.g. `CONNECTION.PASSWORD:42`); a larger one is `LKR_ERR_INVALID_ARGUMENT`, refused
+ * before anything is allocated.
+ */
+#define LKR_MAX_CONTEXT 65536
+
+/**
  * Length of a stream header (SPEC §5).
  */
 #define LKR_STREAM_HEADER_LEN 52
@@ -245,6 +252,15 @@ uint32_t lkr_active_kek_id(const struct LkrCrypt *c);
  * that is not closed twice.
  */
 void lkr_close(struct LkrCrypt *crypt);
+
+/**
+ * Makes every thread reseed the generator of salts and nonces from the OS before its next
+ * draw. Copies of the process made by `fork()`, `_Fork()` or a raw `clone(2)` reseed without
+ * it; call it after a copy the kernel does not see — a CRIU/CRaC restore, a Lambda SnapStart
+ * restore, a cloned VM — from the restore hook, before anything is encrypted. Returns
+ * `LKR_OK`.
+ */
+int32_t lkr_rng_reseed(void);
 
 /**
  * The envelope length for a plaintext of `plaintext_len` bytes (`plaintext_len + 69`), or 0

@@ -359,6 +359,7 @@ impl Crypt {
     /// Encrypts into `out`, which must hold at least `plaintext.len() + 69` bytes; returns the
     /// envelope's length.
     pub fn encrypt_into(&self, plaintext: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
+        crate::limits::check_context(context.len())?;
         let n = self.envelope_len(plaintext.len())?;
         if out.len() < n {
             return Err(Error::buffer_too_small(n, out.len()));
@@ -388,6 +389,7 @@ impl Crypt {
             )));
         };
         self.envelope_len(len)?;
+        crate::limits::check_context(context.len())?;
         let (salt, nonce) = fresh_salt_and_nonce();
         let kek = self.active_kek();
         envelope::seal_in_place_with(&kek.deriver, kek.id, &salt, &nonce, context, buf);
@@ -408,7 +410,9 @@ impl Crypt {
     /// Encrypts `plaintext` bound to `context` into a new envelope v1.
     pub fn encrypt(&self, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
         crate::limits::check_plaintext(plaintext.len(), self.max_record)?;
-        let mut out = vec![0u8; envelope::sealed_len(plaintext.len()).unwrap_or(0)];
+        crate::limits::check_context(context.len())?;
+        let mut out =
+            crate::limits::try_zeroed(envelope::sealed_len(plaintext.len()).unwrap_or(0))?;
         let n = self.encrypt_into(plaintext, context, &mut out)?;
         out.truncate(n);
         Ok(out)
@@ -418,6 +422,7 @@ impl Crypt {
     /// plaintext's length. Fails unless the envelope is authentic under `context`.
     pub fn decrypt_into(&self, envelope: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
         self.check_stored_len(envelope.len())?;
+        crate::limits::check_context(context.len())?;
         let (header, body) = envelope::parse(envelope)?;
         let kek = self.kek(header.kek_id)?;
         let n = body.len() - crate::aead::TAG_LEN;
@@ -440,6 +445,7 @@ impl Crypt {
     ) -> Result<usize> {
         let n = envelope.len().saturating_sub(envelope::OVERHEAD);
         let opened = self.check_stored_len(envelope.len()).and_then(|()| {
+            crate::limits::check_context(context.len())?;
             if buf.len() != n {
                 return Err(Error::invalid(format!(
                     "The buffer must hold exactly the envelope's ciphertext ({n} bytes; {} given)",
@@ -463,7 +469,8 @@ impl Crypt {
     /// Decrypts an envelope v1 bound to `context`.
     pub fn decrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Vec<u8>> {
         self.check_stored_len(envelope.len())?;
-        let mut out = vec![0u8; envelope.len().saturating_sub(envelope::OVERHEAD)];
+        crate::limits::check_context(context.len())?;
+        let mut out = crate::limits::try_zeroed(envelope.len().saturating_sub(envelope::OVERHEAD))?;
         let n = self.decrypt_into(envelope, context, &mut out)?;
         out.truncate(n);
         Ok(out)
@@ -527,7 +534,8 @@ impl Crypt {
     /// Migrates one value (see [`Crypt::migrate_into`]) with the handle's legacy key.
     pub fn migrate(&self, value: &[u8], context: &[u8]) -> Result<Vec<u8>> {
         self.check_stored_len(value.len())?;
-        let mut out = vec![0u8; Crypt::migrated_max_len(value.len())];
+        crate::limits::check_context(context.len())?;
+        let mut out = crate::limits::try_zeroed(Crypt::migrated_max_len(value.len()))?;
         let n = self
             .migrate_into(value, context, None, MigrateOptions::default(), &mut out)?
             .written();
@@ -569,6 +577,7 @@ impl Crypt {
         out: &mut [u8],
     ) -> Result<Migrated> {
         self.check_stored_len(envelope.len())?;
+        crate::limits::check_context(context.len())?;
         let (header, _) = envelope::parse(envelope)?;
         if header.kek_id == self.active_kek_id() {
             // Authenticate before saying "unchanged": a forged value must not pass as current.
@@ -585,8 +594,9 @@ impl Crypt {
 
     /// Decrypts `envelope` (authenticating it) and encrypts its plaintext with the active KEK.
     fn rotate_into(&self, envelope: &[u8], context: &[u8], out: &mut [u8]) -> Result<Migrated> {
-        let mut plaintext =
-            zeroize::Zeroizing::new(vec![0u8; envelope.len().saturating_sub(envelope::OVERHEAD)]);
+        let mut plaintext = zeroize::Zeroizing::new(crate::limits::try_zeroed(
+            envelope.len().saturating_sub(envelope::OVERHEAD),
+        )?);
         let n = self.decrypt_into(envelope, context, &mut plaintext)?;
         self.encrypt_into(&plaintext[..n], context, out)
             .map(Migrated::Rotated)
@@ -596,7 +606,8 @@ impl Crypt {
     /// active KEK).
     pub fn reencrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Vec<u8>> {
         self.check_stored_len(envelope.len())?;
-        let mut out = vec![0u8; envelope.len()];
+        crate::limits::check_context(context.len())?;
+        let mut out = crate::limits::try_zeroed(envelope.len())?;
         let n = self.reencrypt_into(envelope, context, &mut out)?.written();
         out.truncate(n);
         Ok(out)
@@ -611,7 +622,9 @@ impl Crypt {
 
     /// True when `value` is an authentic envelope v1 under `context` (nothing is returned).
     pub fn is_authentic(&self, value: &[u8], context: &[u8]) -> bool {
-        if self.check_stored_len(value.len()).is_err() {
+        if self.check_stored_len(value.len()).is_err()
+            || crate::limits::check_context(context.len()).is_err()
+        {
             return false;
         }
         let Ok((header, body)) = envelope::parse(value) else {
@@ -620,7 +633,10 @@ impl Crypt {
         let Ok(kek) = self.kek(header.kek_id) else {
             return false;
         };
-        let mut scratch = zeroize::Zeroizing::new(vec![0u8; body.len() - crate::aead::TAG_LEN]);
+        let Ok(scratch) = crate::limits::try_zeroed(body.len() - crate::aead::TAG_LEN) else {
+            return false;
+        };
+        let mut scratch = zeroize::Zeroizing::new(scratch);
         envelope::open_with(&kek.deriver, &header, body, context, &mut scratch).is_ok()
     }
 }
@@ -655,6 +671,18 @@ impl Migrator<'_> {
     ) -> Result<Migrated> {
         let c = self.crypt;
         c.check_stored_len(value.len())?;
+        crate::limits::check_context(context.len())?;
+        if let Some(id) = envelope::claimed_kek_id(value).filter(|&id| !c.holds_kek(id)) {
+            // Magic, version and algorithm say envelope: CBC would "decrypt" ~1 in 256 of
+            // these into garbage, so it is never tried as a legacy value.
+            return Err(Error::new(
+                ErrorKind::UnknownKek,
+                format!(
+                    "The value is an envelope v1 of KEK {id}, which this keystore does not hold (it holds {:?}): it was not tried as a legacy value; use the keystore it was written with (e.g. the copy retire_kek kept in log/)",
+                    c.kek_ids()
+                ),
+            ));
+        }
         if envelope::looks_like_v1(value) {
             let kek_id = envelope::parse(value).ok().map(|(h, _)| h.kek_id);
             let stale = self.options.reencrypt && kek_id.is_some_and(|id| id != c.active_kek_id());
@@ -738,6 +766,12 @@ pub enum PackedOutcome {
     /// [`MigrateOptions::strict_v1`]) an envelope v1 of this keystore is not authentic under its
     /// context: the engine's message (it names no value). Nothing was written for it.
     Undecryptable(String),
+    /// Not migrated, and not because the legacy key failed (so it says nothing about that
+    /// key): an envelope v1 whose KEK this keystore does not hold, or (with
+    /// [`MigrateOptions::strict_v1`]) one that is not authentic under its context — never
+    /// tried as a legacy value — or a value over the record size limit. The engine's message
+    /// says which; nothing was written for it.
+    Refused(String),
 }
 
 impl Crypt {
@@ -745,8 +779,9 @@ impl Crypt {
     /// results are written back to back into `out` (which must hold
     /// [`Crypt::migrated_max_len`] of every value), `out_ends[i]` receives where item `i`'s
     /// result ends (an undecryptable item writes nothing) and `outcomes` one outcome per item.
-    /// A value that does not decrypt with the legacy key is an outcome, not an error; what
-    /// concerns the whole batch (no legacy key configured, a value over the size limit) is.
+    /// A value that does not decrypt with the legacy key, an envelope that is refused and a
+    /// value over the size limit are outcomes, not errors; what concerns the whole batch (no
+    /// legacy key configured, bad ends, a short output) is.
     pub fn migrate_packed(
         &self,
         items: PackedItems<'_>,
@@ -789,17 +824,25 @@ impl Crypt {
         for (i, end) in out_ends.iter_mut().enumerate() {
             let value = &items.values[PackedItems::range(items.value_ends, i)];
             let ctx = &items.contexts[PackedItems::range(items.context_ends, i)];
+            let limits = self
+                .check_stored_len(value.len())
+                .and_then(|()| crate::limits::check_context(ctx.len()));
+            if let Err(e) = limits {
+                outcomes.push(PackedOutcome::Refused(e.message().to_owned()));
+                *end = pos;
+                continue;
+            }
             let slot = &mut out[pos..pos + Crypt::migrated_max_len(value.len())];
             match migrator.migrate_into(value, ctx, slot) {
                 Ok(m) => {
                     pos += m.written();
                     outcomes.push(PackedOutcome::Written(m));
                 }
-                Err(e)
-                    if (e.kind() == ErrorKind::Legacy && key_available)
-                        || e.kind() == ErrorKind::NotAuthentic =>
-                {
+                Err(e) if e.kind() == ErrorKind::Legacy && key_available => {
                     outcomes.push(PackedOutcome::Undecryptable(e.message().to_owned()));
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::NotAuthentic | ErrorKind::UnknownKek) => {
+                    outcomes.push(PackedOutcome::Refused(e.message().to_owned()));
                 }
                 Err(e) => return Err(e),
             }

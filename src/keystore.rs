@@ -32,6 +32,9 @@ pub enum MasterKeyRecord {
     Local {
         /// base64 of `HKDF-Expand(CMK, "lkr-crypt v1 fingerprint", 16)`.
         fingerprint: String,
+        /// Fields this version does not know (a newer one's), kept as they are.
+        #[serde(flatten)]
+        unknown: Unknown,
     },
     /// An AWS KMS key.
     #[serde(rename = "aws-kms")]
@@ -40,6 +43,9 @@ pub enum MasterKeyRecord {
         key_id: String,
         /// The encryption context string.
         context: String,
+        /// Fields this version does not know (a newer one's), kept as they are.
+        #[serde(flatten)]
+        unknown: Unknown,
     },
 }
 
@@ -52,7 +58,15 @@ pub struct KekRecord {
     pub created: String,
     /// base64 of the wrapped KEK.
     pub wrapped: String,
+    /// Fields this version does not know (a newer one's), kept as they are.
+    #[serde(flatten)]
+    pub unknown: Unknown,
 }
+
+/// The fields of a keystore object that this version does not know: a document written by a
+/// newer version goes through `rotate_kek`, `rekey` and `retire_kek` with them unchanged
+/// (dropping, say, a recovery section would lose what it is there for).
+pub type Unknown = serde_json::Map<String, serde_json::Value>;
 
 /// The keystore document (only wrapped keys: safe to store beside the data).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +79,9 @@ pub struct Keystore {
     pub active_kek: u32,
     /// Every KEK, oldest first.
     pub keks: Vec<KekRecord>,
+    /// Top-level fields this version does not know, kept as they are.
+    #[serde(flatten)]
+    pub unknown: Unknown,
 }
 
 /// An unwrapped KEK with its pre-keyed derivation state.
@@ -168,7 +185,9 @@ impl Keystore {
                 id: 1,
                 created: now_rfc3339(),
                 wrapped: B64.encode(wrapped),
+                unknown: Unknown::new(),
             }],
+            unknown: Unknown::new(),
         };
         Ok((ks, vec![Kek::new(1, kek)]))
     }
@@ -177,6 +196,14 @@ impl Keystore {
     /// under `master` — the CMK that opened this keystore — and made the active one. The older
     /// KEKs stay and keep decrypting. Returns the new keystore and the new KEK.
     pub fn rotate(&self, master: &MasterKey) -> Result<(Keystore, Kek)> {
+        if !self.unknown.is_empty() {
+            // Sections of a newer version may have to cover every KEK (a recovery key does):
+            // adding one they would not cover is for the version that knows them.
+            return Err(Error::keystore(format!(
+                "The keystore has fields this lkr-crypt does not know ({}): it was written by a newer lkr-crypt; rotate KEKs with that version (nothing was changed)",
+                self.unknown.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+            )));
+        }
         let id = self
             .keks
             .iter()
@@ -193,6 +220,7 @@ impl Keystore {
             id,
             created: now_rfc3339(),
             wrapped: B64.encode(wrapped),
+            unknown: Unknown::new(),
         });
         ks.active_kek = id;
         Ok((ks, Kek::new(id, kek)))
@@ -202,6 +230,15 @@ impl Keystore {
     /// under `destination`. KEK ids, creation times and the active KEK are unchanged, so every
     /// record and stream still decrypts.
     pub fn rewrap(&self, keks: &[Kek], destination: &MasterKey) -> Result<Keystore> {
+        let (MasterKeyRecord::Local { unknown, .. } | MasterKeyRecord::AwsKms { unknown, .. }) =
+            &self.master_key;
+        if !unknown.is_empty() {
+            // They describe the CMK being replaced, in terms this version cannot carry over.
+            return Err(Error::keystore(format!(
+                "The keystore's master_key has fields this lkr-crypt does not know ({}): it was written by a newer lkr-crypt; rekey with that version (nothing was changed)",
+                unknown.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+            )));
+        }
         let mut ks = self.clone();
         ks.master_key = master_record(destination);
         for record in &mut ks.keks {
@@ -282,7 +319,7 @@ impl Keystore {
     /// not the CMK the keystore was made with.
     pub fn unlock(&self, master: &MasterKey) -> Result<Vec<Kek>> {
         match (&self.master_key, master) {
-            (MasterKeyRecord::Local { fingerprint }, MasterKey::Local(cmk)) => {
+            (MasterKeyRecord::Local { fingerprint, .. }, MasterKey::Local(cmk)) => {
                 if B64.encode(kdf::cmk_fingerprint(cmk)) != *fingerprint {
                     return Err(Error::master_key(format!(
                         "{MISMATCH}: the configured CMK is not the one this keystore was created with (its fingerprint differs)"
@@ -307,7 +344,7 @@ impl Keystore {
                 k.key_id
             ))),
             #[cfg(feature = "aws-kms")]
-            (MasterKeyRecord::AwsKms { key_id, context }, MasterKey::AwsKms(k)) => {
+            (MasterKeyRecord::AwsKms { key_id, context, .. }, MasterKey::AwsKms(k)) => {
                 self.unlock_kms(key_id, context, k)
             }
             #[cfg(not(feature = "aws-kms"))]
@@ -454,10 +491,12 @@ fn master_record(master: &MasterKey) -> MasterKeyRecord {
     match master {
         MasterKey::Local(cmk) => MasterKeyRecord::Local {
             fingerprint: B64.encode(kdf::cmk_fingerprint(cmk)),
+            unknown: Unknown::new(),
         },
         MasterKey::AwsKms(k) => MasterKeyRecord::AwsKms {
             key_id: k.key_id.clone(),
             context: k.context.clone(),
+            unknown: Unknown::new(),
         },
     }
 }

@@ -1,4 +1,4 @@
-//! Input limits: the maximum record size.
+//! Input limits: the maximum record size and the maximum context size.
 //!
 //! A record (one value: the plaintext of an envelope) may hold at most the *maximum record
 //! size* of plaintext bytes. Anything larger is refused with [`ErrorKind::InvalidArgument`]
@@ -14,6 +14,11 @@
 //! open fail with a message naming the variable. A Rust caller may also set it per handle
 //! ([`crate::Crypt::with_max_record_size`]). Streams (SPEC §5) have no such limit: their
 //! memory use is bounded by the segment size.
+//!
+//! A context (SPEC §4, §5) may hold at most [`MAX_CONTEXT`] bytes (64 KiB), checked by every
+//! call that takes one before anything is allocated; larger is [`ErrorKind::InvalidArgument`].
+//! Allocations whose size a caller decides are fallible ([`try_zeroed`]): out of memory is an
+//! error, not an abort of the calling process.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::envelope;
@@ -81,6 +86,45 @@ pub(crate) fn check_plaintext(len: usize, max: usize) -> Result<()> {
         return Err(too_large("value to encrypt", len, max, max));
     }
     Ok(())
+}
+
+/// The largest context a call accepts: 64 KiB. A context names a value's place (e.g.
+/// `CONNECTION.PASSWORD:42`, 22 bytes); it is GCM additional data, joined to the header before
+/// it is authenticated, so its size must be bounded before anything is allocated for it.
+pub const MAX_CONTEXT: usize = 64 << 10;
+
+/// Refuses a context of `len` bytes over [`MAX_CONTEXT`].
+pub fn check_context(len: usize) -> Result<()> {
+    if len > MAX_CONTEXT {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "The context is too large: {len} bytes, more than the {MAX_CONTEXT} allowed; a context names a value's place (e.g. CONNECTION.PASSWORD:42), not data"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An empty buffer with room for `len` bytes, or an error when the memory cannot be had:
+/// where a caller's size decides an allocation, running out of memory is an error, never an
+/// abort of the calling process.
+pub fn try_with_capacity(len: usize) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            format!("Cannot allocate {len} bytes for this value: not enough memory; lower {ENV_MAX_RECORD_SIZE} or store it as a stream"),
+        )
+    })?;
+    Ok(v)
+}
+
+/// A zeroed buffer of `len` bytes (see [`try_with_capacity`]).
+pub fn try_zeroed(len: usize) -> Result<Vec<u8>> {
+    let mut v = try_with_capacity(len)?;
+    v.resize(len, 0);
+    Ok(v)
 }
 
 /// Refuses a stored value (an envelope, or a legacy value to migrate) of `len` bytes whose

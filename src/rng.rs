@@ -1,48 +1,124 @@
 //! Salts and nonces: a fast userspace CSPRNG (rand's `ThreadRng`: ChaCha12 seeded from the
-//! OS and periodically reseeded), with one addition — it is reseeded in a child process after
-//! `fork()`, so that a parent and its child never draw the same bytes (SPEC §1).
+//! OS and periodically reseeded), reseeded in every copy of the process, so that two copies
+//! never draw the same bytes (SPEC §1) — the same salt and nonce under one KEK would repeat a
+//! data key and a GCM nonce.
 //!
-//! A `pthread_atfork` child handler bumps a generation counter; each thread compares it with
-//! the generation its generator was seeded in and reseeds from the OS on a mismatch. The
-//! check costs one relaxed atomic load per draw.
+//! A copy is recognised by construction, not by hooks alone: the process keeps an *epoch*
+//! (a random nonzero number) on a page marked `MADV_WIPEONFORK`, which the kernel hands to
+//! every child zeroed — whether it was made by `fork()`, glibc's `_Fork()` or a raw
+//! `clone(2)`, none of which need run a handler. Each thread remembers the epoch its
+//! generator was seeded in and reseeds from the OS when the epoch differs; a thread that finds
+//! the epoch zeroed draws a new one. The check costs one relaxed atomic load per draw.
+//!
+//! A copy the kernel does not see — a CRaC/CRIU restore, AWS Lambda SnapStart, a cloned VM —
+//! must call [`reseed`] (C: `lkr_rng_reseed`, Java: `LkrCrypt.reseedRandom()`) from its
+//! restore hook before it encrypts again: it sets a new epoch, so every thread reseeds.
+//! Where the page cannot be had (kernels before 4.14), a `pthread_atfork` handler bumps the
+//! epoch instead (`fork()` only).
 
 use rand::Rng;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::OnceLock;
 
-static GENERATION: AtomicU64 = AtomicU64::new(0);
-static ATFORK: Once = Once::new();
+/// The epoch when no wipe-on-fork page could be had: bumped by the fork handler and by
+/// [`reseed`].
+static FALLBACK_EPOCH: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    static SEEN: Cell<u64> = const { Cell::new(u64::MAX) };
+    /// The epoch this thread's generator was last seeded in; 0 before its first draw.
+    static SEEN: Cell<u64> = const { Cell::new(0) };
 }
 
 extern "C" fn after_fork_in_child() {
-    GENERATION.fetch_add(1, Ordering::Relaxed);
+    FALLBACK_EPOCH.fetch_add(1, Ordering::Relaxed);
 }
 
-fn install_fork_handler() {
-    ATFORK.call_once(|| {
-        // SAFETY: registering a handler that only touches an atomic is async-signal-safe.
-        let rc = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
-        assert_eq!(rc, 0, "pthread_atfork failed");
-    });
+/// The epoch cell: on a wipe-on-fork page when the kernel offers one, else the fallback.
+fn epoch_cell() -> &'static AtomicU64 {
+    static CELL: OnceLock<&'static AtomicU64> = OnceLock::new();
+    CELL.get_or_init(|| {
+        wipe_on_fork_cell().unwrap_or_else(|| {
+            // SAFETY: registering a handler that only touches an atomic is async-signal-safe.
+            let rc = unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+            assert_eq!(rc, 0, "pthread_atfork failed");
+            &FALLBACK_EPOCH
+        })
+    })
+}
+
+/// An atomic on a private anonymous page that every child process receives zeroed.
+fn wipe_on_fork_cell() -> Option<&'static AtomicU64> {
+    // SAFETY: a fresh private anonymous mapping of one page, never unmapped (it lives as long
+    // as the process); an AtomicU64 at its (page-aligned) start is valid and zero-initialised.
+    unsafe {
+        let len = libc::sysconf(libc::_SC_PAGESIZE).max(4096) as usize;
+        let page = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if page == libc::MAP_FAILED {
+            return None;
+        }
+        if libc::madvise(page, len, libc::MADV_WIPEONFORK) != 0 {
+            libc::munmap(page, len);
+            return None;
+        }
+        Some(&*(page as *const AtomicU64))
+    }
+}
+
+/// A random nonzero epoch from the OS.
+fn new_epoch() -> u64 {
+    let mut b = [0u8; 8];
+    fill_os(&mut b);
+    u64::from_ne_bytes(b) | 1
+}
+
+/// This process copy's epoch (drawn when the page was found zeroed: a new copy).
+#[inline]
+fn current_epoch() -> u64 {
+    let cell = epoch_cell();
+    let e = cell.load(Ordering::Relaxed);
+    if e != 0 {
+        return e;
+    }
+    let fresh = new_epoch();
+    match cell.compare_exchange(0, fresh, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => fresh,
+        Err(other) => other,
+    }
+}
+
+/// Makes every thread reseed its generator from the OS before its next draw. For copies of
+/// the process the kernel does not see (snapshot restore, a cloned VM): call it from the
+/// restore hook, before anything is encrypted.
+pub fn reseed() {
+    let cell = epoch_cell();
+    if std::ptr::eq(cell, &FALLBACK_EPOCH) {
+        FALLBACK_EPOCH.fetch_add(1, Ordering::Relaxed);
+    } else {
+        cell.store(new_epoch(), Ordering::Relaxed);
+    }
 }
 
 /// Fills `buf` with random bytes from the thread's userspace CSPRNG (no system call).
 #[inline]
 pub fn fill(buf: &mut [u8]) {
-    install_fork_handler();
     let mut rng = rand::rng();
-    let generation = GENERATION.load(Ordering::Relaxed);
+    let epoch = current_epoch();
     SEEN.with(|seen| {
-        if seen.get() != generation {
-            if seen.get() != u64::MAX {
-                // A fork happened since this thread's generator was last used.
+        if seen.get() != epoch {
+            if seen.get() != 0 {
+                // This thread's generator was seeded in another copy of the process (or
+                // before `reseed`): never continue its sequence.
                 rng.reseed().expect("the OS random source failed");
             }
-            seen.set(generation);
+            seen.set(epoch);
         }
     });
     rng.fill_bytes(buf);
@@ -86,5 +162,70 @@ mod tests {
         unsafe { libc::waitpid(pid, &mut status, 0) };
         assert_ne!(parent, child, "child drew the parent's bytes after fork");
         assert_ne!(before, parent);
+    }
+
+    /// Draws 32 bytes in a child made by a raw `clone(2)` (no fork handlers run) and returns
+    /// them with the parent's next 32.
+    fn parent_and_raw_clone_child() -> ([u8; 32], [u8; 32]) {
+        let mut fds = [0i32; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: a raw clone without CLONE_VM: the child gets a copy of the address space,
+        // draws, writes and exits without returning into Rust's runtime.
+        let pid = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                libc::SIGCHLD as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        };
+        assert!(pid >= 0, "clone failed");
+        if pid == 0 {
+            let mut b = [0u8; 32];
+            fill(&mut b);
+            unsafe {
+                libc::write(fds[1], b.as_ptr().cast(), 32);
+                libc::_exit(0);
+            }
+        }
+        let mut parent = [0u8; 32];
+        fill(&mut parent);
+        let mut child = [0u8; 32];
+        let n = unsafe { libc::read(fds[0], child.as_mut_ptr().cast(), 32) };
+        assert_eq!(n, 32);
+        let mut status = 0;
+        unsafe {
+            libc::waitpid(pid as libc::pid_t, &mut status, 0);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        (parent, child)
+    }
+
+    #[test]
+    fn parent_and_raw_clone_child_draw_different_bytes() {
+        let mut warm = [0u8; 32];
+        fill(&mut warm);
+        for _ in 0..8 {
+            let (parent, child) = parent_and_raw_clone_child();
+            assert_ne!(
+                parent, child,
+                "a raw clone(2) child drew the parent's bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn reseed_changes_the_sequence_of_every_thread() {
+        let mut warm = [0u8; 32];
+        fill(&mut warm);
+        let e = current_epoch();
+        reseed();
+        assert_ne!(current_epoch(), e);
+        let mut after = [0u8; 32];
+        fill(&mut after);
+        assert_eq!(SEEN.with(|s| s.get()), current_epoch());
     }
 }

@@ -55,3 +55,15 @@ impl<const N: usize> fmt::Debug for SecretBytes<N> {
         f.write_str("[REDACTED]")
     }
 }
+
+/// Sets `buf`'s length to `len` (new bytes zero). When it must grow beyond its capacity, the
+/// old block is wiped and a new one allocated (fallibly, see [`crate::limits::try_with_capacity`]):
+/// growing in place would leave a copy of its secret bytes in freed memory.
+pub fn resize_wiping(buf: &mut Vec<u8>, len: usize) -> crate::Result<()> {
+    if buf.capacity() < len {
+        zeroize::Zeroize::zeroize(buf);
+        *buf = crate::limits::try_with_capacity(len)?;
+    }
+    buf.resize(len, 0);
+    Ok(())
+}

@@ -263,3 +263,168 @@ fn segment_size_bounds_are_enforced_when_reading() {
         }
     }
 }
+
+#[test]
+fn a_claimed_16_mib_segment_size_allocates_only_what_arrives() {
+    // An unauthenticated header claims the largest segments; the stream then ends after a few
+    // bytes. Before, the reader allocated ~64 MiB on the header's word alone.
+    let c = new_crypt();
+    let sealed = header_with_segment_size(&c, 16 << 20);
+    let (r, largest) = largest_allocation(|| {
+        let mut reader = c.decrypting_reader(&sealed[..], CTX).unwrap();
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut out)
+    });
+    assert_eq!(r.unwrap_err().kind(), std::io::ErrorKind::InvalidData);
+    assert!(
+        largest <= 256 << 10,
+        "allocated {largest} bytes for a {}-byte stream",
+        sealed.len()
+    );
+    let (d, largest) = largest_allocation(|| StreamDecryptor::new(&c, &sealed[..HEADER_LEN], CTX));
+    d.unwrap();
+    assert!(
+        largest < 4096,
+        "StreamDecryptor::new allocated {largest} bytes"
+    );
+}
+
+fn assert_context_too_large(e: &lkr_crypt::Error) {
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("context is too large"), "{e:?}");
+}
+
+/// A context of 64 GiB that exists in the address space but not in memory: a read-only
+/// `MAP_NORESERVE` mapping of zero pages (never touched, unless a call reads or copies it).
+struct HugeMapping(*mut libc::c_void, usize);
+
+impl HugeMapping {
+    fn new(len: usize) -> HugeMapping {
+        // SAFETY: a fresh anonymous mapping, unmapped in Drop.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p, libc::MAP_FAILED, "mmap of {len} bytes");
+        HugeMapping(p, len)
+    }
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `len` readable bytes (zero pages) for as long as self lives.
+        unsafe { std::slice::from_raw_parts(self.0.cast(), self.1) }
+    }
+}
+
+impl Drop for HugeMapping {
+    fn drop(&mut self) {
+        // SAFETY: unmaps what new mapped.
+        unsafe { libc::munmap(self.0, self.1) };
+    }
+}
+
+#[test]
+fn contexts_over_64_kib_are_refused_before_anything_is_allocated() {
+    use lkr_crypt::limits::MAX_CONTEXT;
+    let c = new_crypt().with_legacy_key(Some(lkr_crypt::secret::Key128::random()));
+    let env = c.encrypt(b"value", b"").unwrap();
+    let at_max = vec![7u8; MAX_CONTEXT];
+    let e2 = c.encrypt(b"value", &at_max).unwrap();
+    assert_eq!(c.decrypt(&e2, &at_max).unwrap(), b"value");
+    let huge = HugeMapping::new(64 << 30);
+    let mut out = vec![0u8; 1024];
+    for ctx in [&at_max[..], &vec![7u8; MAX_CONTEXT + 1][..], huge.bytes()] {
+        if ctx.len() == MAX_CONTEXT {
+            continue;
+        }
+        type Check<'a> = Box<dyn Fn() -> lkr_crypt::Error + 'a>;
+        let checks: Vec<(&str, Check)> = vec![
+            (
+                "encrypt",
+                Box::new(|| c.encrypt(b"value", ctx).unwrap_err()),
+            ),
+            ("decrypt", Box::new(|| c.decrypt(&env, ctx).unwrap_err())),
+            ("migrate", Box::new(|| c.migrate(&env, ctx).unwrap_err())),
+            (
+                "reencrypt",
+                Box::new(|| c.reencrypt(&env, ctx).unwrap_err()),
+            ),
+            (
+                "writer",
+                Box::new(|| c.encrypting_writer(Vec::new(), ctx, 4096).err().unwrap()),
+            ),
+            (
+                "reader",
+                Box::new(|| c.decrypting_reader(&env[..], ctx).err().unwrap()),
+            ),
+        ];
+        for (what, check) in &checks {
+            let (e, largest) = largest_allocation(check);
+            assert_context_too_large(&e);
+            assert!(
+                largest < 4096,
+                "{what}: allocated {largest} bytes before refusing"
+            );
+        }
+        let (e, largest) = largest_allocation(|| c.encrypt_into(b"value", ctx, &mut out));
+        assert_context_too_large(&e.unwrap_err());
+        let (e2, _) = largest_allocation(|| c.decrypt_into(&env, ctx, &mut out));
+        assert_context_too_large(&e2.unwrap_err());
+        assert!(largest < 4096);
+        assert!(!c.is_authentic(&env, ctx));
+    }
+}
+
+#[test]
+fn an_oversized_value_in_a_packed_batch_is_that_values_outcome() {
+    let big = new_crypt();
+    let c = Crypt::open_bytes(big.keystore_json().as_bytes(), big.master_key().clone())
+        .unwrap()
+        .with_max_record_size(1000);
+    let ok = c.encrypt(b"fits", b"").unwrap();
+    let over = big.encrypt(&[1u8; 2000], b"").unwrap();
+    let mut values = ok.clone();
+    values.extend_from_slice(&over);
+    values.extend_from_slice(&ok);
+    let ends = [ok.len(), ok.len() + over.len(), values.len()];
+    let mut out = vec![0u8; values.len() + 3 * 53];
+    let mut out_ends = [0usize; 3];
+    let mut outcomes = Vec::new();
+    c.migrate_packed(
+        lkr_crypt::PackedItems {
+            values: &values,
+            value_ends: &ends,
+            contexts: &[],
+            context_ends: &[0, 0, 0],
+        },
+        None,
+        MigrateOptions::default(),
+        &mut out,
+        &mut out_ends,
+        &mut outcomes,
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            outcomes[0],
+            lkr_crypt::PackedOutcome::Written(lkr_crypt::Migrated::AlreadyV1(_))
+        ),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(&outcomes[1], lkr_crypt::PackedOutcome::Refused(m) if m.contains("too large")),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(
+            outcomes[2],
+            lkr_crypt::PackedOutcome::Written(lkr_crypt::Migrated::AlreadyV1(_))
+        ),
+        "{outcomes:?}"
+    );
+    assert_eq!(out_ends, [ok.len(), ok.len(), 2 * ok.len()]);
+}

@@ -199,3 +199,85 @@ fn legacy_key_sources() {
     let e = legacy_key_from(&vars(&[("LKR_LEGACY_KEY_FILE", &path)])).unwrap_err();
     assert!(e.message().contains("must be 0400, but is 0644"), "{e}");
 }
+
+/// Runs `f` on another thread and fails the test when it has not returned within 20 s (a key
+/// file read that blocks, e.g. on a FIFO without a writer, must not hang the caller).
+fn within_20s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("reading the key file hung (it must be refused at once)")
+}
+
+fn mkfifo(path: &std::path::Path, mode: u32) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_fifo_key_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("cmk.fifo");
+    mkfifo(&fifo, 0o400);
+    let p = fifo.to_str().unwrap().to_string();
+    let e = within_20s(move || {
+        master_key_from(&vars(&[("LKR_MASTER_KEY_FILE", &p)]), "")
+            .expect_err("a FIFO must be refused")
+    });
+    assert_eq!(e.kind(), ErrorKind::MasterKey);
+    assert!(e.message().contains("not a regular file"), "{e}");
+    let p = fifo.to_str().unwrap().to_string();
+    let e = within_20s(move || {
+        legacy_key_from(&vars(&[("LKR_LEGACY_KEY_FILE", &p)])).expect_err("a FIFO must be refused")
+    });
+    assert!(e.message().contains("not a regular file"), "{e}");
+}
+
+#[test]
+fn a_character_device_key_file_is_refused_at_once() {
+    // A 0400 copy of /dev/zero where we may make one (root, as in CI), else /dev/zero itself:
+    // either would be read until memory runs out if it were read at all.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("zero");
+    let c = std::ffi::CString::new(copy.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; makedev(1, 5) is /dev/zero.
+    let made = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o400, libc::makedev(1, 5)) } == 0;
+    let p = if made {
+        copy.to_str().unwrap().to_string()
+    } else {
+        "/dev/zero".to_string()
+    };
+    let e = within_20s(move || {
+        master_key_from(&vars(&[("LKR_MASTER_KEY_FILE", &p)]), "")
+            .expect_err("a device must be refused")
+    });
+    assert!(e.message().contains("not a regular file"), "{e}");
+}
+
+#[test]
+fn an_oversized_key_file_is_refused_without_reading_it() {
+    let (_d, p) = key_file(&format!("{KEY32}\n{}", " ".repeat(4000)), 0o400);
+    let e = err(&[("LKR_MASTER_KEY_FILE", &p)]);
+    assert!(e.message().contains("at most 1024 bytes"), "{e}");
+}
+
+#[test]
+fn a_key_file_of_another_user_is_refused() {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!(
+            "not root: cannot give a file to another user here; the check is covered in CI (root)"
+        );
+        return;
+    }
+    let (_d, p) = key_file(KEY32, 0o400);
+    let c = std::ffi::CString::new(p.as_str()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::chown(c.as_ptr(), 65534, 65534) }, 0);
+    let e = err(&[("LKR_MASTER_KEY_FILE", &p)]);
+    assert!(e.message().contains("owned by uid 65534"), "{e}");
+}

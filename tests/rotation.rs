@@ -211,3 +211,164 @@ fn migration_with_reencrypt_moves_v1_values_and_still_migrates_legacy() {
         Err(_) | Ok(Migrated::Reencrypted(_))
     ));
 }
+
+/// Adds fields this version does not know to a keystore document, as a newer version would.
+fn with_unknown_fields(doc: &[u8], top: bool, kek: bool, master: bool) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(doc).unwrap();
+    if top {
+        v["recovery"] = serde_json::json!({"kind": "rsa-oaep-sha256", "key_sha256": "AAAA", "keks": [{"id": 1, "wrapped": "BBBB"}]});
+    }
+    if kek {
+        v["keks"][0]["origin"] = serde_json::json!("hsm-7");
+    }
+    if master {
+        v["master_key"]["label"] = serde_json::json!("prod");
+    }
+    serde_json::to_vec_pretty(&v).unwrap()
+}
+
+#[test]
+fn rekey_and_retire_keep_fields_this_version_does_not_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.json");
+    let cmk = local_cmk();
+    let c = Crypt::open_file(&path, cmk.clone(), OpenMode::CreateIfMissing).unwrap();
+    let env = c.encrypt(b"v", b"ctx").unwrap();
+    let doc = with_unknown_fields(&std::fs::read(&path).unwrap(), true, true, false);
+    std::fs::write(&path, &doc).unwrap();
+    let new_cmk = local_cmk();
+    let rekeyed = Crypt::rekey_file(&path, cmk, new_cmk.clone()).unwrap();
+    assert_eq!(rekeyed.decrypt(&env, b"ctx").unwrap(), b"v");
+    let after: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let before: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    assert_eq!(
+        after["recovery"], before["recovery"],
+        "rekey dropped the recovery section"
+    );
+    assert_eq!(
+        after["keks"][0]["origin"], "hsm-7",
+        "rekey dropped a KEK's field"
+    );
+    // Rotation (without a top-level field it does not know) and retirement keep a KEK's.
+    let ks = lkr_crypt::keystore::Keystore::parse(&with_unknown_fields(
+        Crypt::create(new_cmk.clone())
+            .unwrap()
+            .keystore_json()
+            .as_bytes(),
+        false,
+        true,
+        false,
+    ))
+    .unwrap();
+    let (ks, _) = ks.rotate(&new_cmk).unwrap();
+    let (ks, _) = ks.rotate(&new_cmk).unwrap();
+    let ks = ks.retire(2).unwrap();
+    assert_eq!(ks.keks[0].unknown["origin"], "hsm-7", "{}", ks.to_json());
+}
+
+#[test]
+fn rotate_refuses_a_keystore_with_unknown_sections_and_rekey_one_with_unknown_cmk_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ks.json");
+    let cmk = local_cmk();
+    Crypt::open_file(&path, cmk.clone(), OpenMode::CreateIfMissing).unwrap();
+    let doc = with_unknown_fields(&std::fs::read(&path).unwrap(), true, false, false);
+    std::fs::write(&path, &doc).unwrap();
+    let e = Crypt::rotate_kek_file(&path, cmk.clone()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Keystore);
+    assert!(
+        e.message().contains("recovery") && e.message().contains("newer lkr-crypt"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        doc,
+        "a refused rotation changed the keystore"
+    );
+
+    let doc = with_unknown_fields(&doc, false, false, true);
+    std::fs::write(&path, &doc).unwrap();
+    let e = Crypt::rekey_file(&path, cmk, local_cmk()).unwrap_err();
+    assert!(
+        e.message().contains("label") && e.message().contains("newer lkr-crypt"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        doc,
+        "a refused rekey changed the keystore"
+    );
+}
+
+#[test]
+fn an_envelope_of_a_kek_the_keystore_does_not_hold_is_never_tried_as_legacy() {
+    // Envelopes of another keystore, of block-aligned lengths (16 bytes of plaintext + 69 is
+    // not, 27 + 69 = 96 is): CBC would "decrypt" about 1 in 256 of them into garbage.
+    let other = Crypt::create(local_cmk())
+        .unwrap()
+        .rotate_kek()
+        .unwrap()
+        .rotate_kek()
+        .unwrap();
+    let c = Crypt::create(local_cmk())
+        .unwrap()
+        .with_legacy_key(Some(lkr_crypt::secret::Key128::random()));
+    let values: Vec<Vec<u8>> = (0..3000u32)
+        .map(|i| other.encrypt(&bytes(27, i as u8), b"").unwrap())
+        .collect();
+    assert!(values.iter().all(|v| v.len() % 16 == 0));
+    for options in [
+        MigrateOptions::default(),
+        MigrateOptions {
+            reencrypt: true,
+            ..Default::default()
+        },
+        MigrateOptions {
+            strict_v1: true,
+            ..Default::default()
+        },
+    ] {
+        let mut out = vec![0u8; 200];
+        for v in &values {
+            let e = c.migrate_into(v, b"", None, options, &mut out).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::UnknownKek, "{e}");
+            assert!(
+                e.message().contains("KEK 3")
+                    && e.message().contains("not tried as a legacy value"),
+                "{e}"
+            );
+        }
+    }
+    // The packed batch reports each as refused, and the batch goes on.
+    let mut packed = Vec::new();
+    let mut ends = Vec::new();
+    for v in &values[..100] {
+        packed.extend_from_slice(v);
+        ends.push(packed.len());
+    }
+    let ctx_ends = vec![0usize; 100];
+    let mut out = vec![0u8; packed.len() + 100 * 53];
+    let mut out_ends = vec![0usize; 100];
+    let mut outcomes = Vec::new();
+    c.migrate_packed(
+        lkr_crypt::PackedItems {
+            values: &packed,
+            value_ends: &ends,
+            contexts: &[],
+            context_ends: &ctx_ends,
+        },
+        None,
+        MigrateOptions::default(),
+        &mut out,
+        &mut out_ends,
+        &mut outcomes,
+    )
+    .unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, lkr_crypt::PackedOutcome::Refused(m) if m.contains("KEK 3"))),
+        "{outcomes:?}"
+    );
+    assert!(out_ends.iter().all(|&e| e == 0));
+}

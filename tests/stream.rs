@@ -244,3 +244,56 @@ fn nothing_released_before_its_segment_authenticates() {
     );
     assert_eq!(out, pt[..2 * S]);
 }
+
+/// Reads `r` to its end or first error, then reads three more times.
+fn read_then_retry(mut r: impl Read) -> (std::io::Result<usize>, Vec<std::io::Result<usize>>) {
+    let mut sink = Vec::new();
+    let first = r.read_to_end(&mut sink);
+    let mut buf = [0u8; 64];
+    let retries = (0..3).map(|_| r.read(&mut buf)).collect();
+    (first, retries)
+}
+
+#[test]
+fn after_a_failure_every_later_read_fails() {
+    let c = new_crypt();
+    let sealed = encrypt(&c, &bytes(3 * S + 100, 9), 1000);
+    let mut tampered = sealed.clone();
+    tampered[HEADER_LEN + S + 16 + 5] ^= 1; // in segment 1
+    let truncated = &sealed[..HEADER_LEN + 2 * (S + 16)]; // at a segment boundary
+    for (what, input) in [("tampered", &tampered[..]), ("truncated", truncated)] {
+        let (first, retries) = read_then_retry(c.decrypting_reader(input, CTX).unwrap());
+        let e = first.expect_err(what);
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData, "{what}: {e}");
+        for r in retries {
+            let again = r.expect_err("a read after a failure must fail again, never end cleanly");
+            assert_eq!(again.kind(), e.kind(), "{what}");
+            assert_eq!(again.to_string(), e.to_string(), "{what}");
+        }
+    }
+    // The push API too: after a failed update or finish, every later call fails.
+    let mut d = StreamDecryptor::new(&c, &tampered[..HEADER_LEN], CTX).unwrap();
+    let mut out = vec![0u8; 4 * S];
+    let body = &tampered[HEADER_LEN..];
+    let e = d.update(body, &mut out).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+    assert_eq!(
+        d.update(&[], &mut out).unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+    assert_eq!(
+        d.finish(&mut out).unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+    let mut d = StreamDecryptor::new(&c, &truncated[..HEADER_LEN], CTX).unwrap();
+    let n = d.update(&truncated[HEADER_LEN..], &mut out).unwrap();
+    assert_eq!(n, S);
+    assert_eq!(
+        d.finish(&mut out).unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+    assert_eq!(
+        d.finish(&mut out).unwrap_err().kind(),
+        ErrorKind::NotAuthentic
+    );
+}

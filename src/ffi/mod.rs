@@ -445,6 +445,25 @@ pub unsafe extern "C" fn lkr_close(crypt: *mut LkrCrypt) {
     }
 }
 
+/// The largest context (`ctx_len`) any call accepts: 65536 bytes. A context names a value's
+/// place (e.g. `CONNECTION.PASSWORD:42`); a larger one is `LKR_ERR_INVALID_ARGUMENT`, refused
+/// before anything is allocated.
+pub const LKR_MAX_CONTEXT: usize = 65536;
+const _: () = assert!(LKR_MAX_CONTEXT == crate::limits::MAX_CONTEXT);
+
+/// Makes every thread reseed the generator of salts and nonces from the OS before its next
+/// draw. Copies of the process made by `fork()`, `_Fork()` or a raw `clone(2)` reseed without
+/// it; call it after a copy the kernel does not see — a CRIU/CRaC restore, a Lambda SnapStart
+/// restore, a cloned VM — from the restore hook, before anything is encrypted. Returns
+/// `LKR_OK`.
+#[no_mangle]
+pub extern "C" fn lkr_rng_reseed() -> i32 {
+    guard(|| {
+        crate::rng::reseed();
+        Ok(())
+    })
+}
+
 /// The envelope length for a plaintext of `plaintext_len` bytes (`plaintext_len + 69`), or 0
 /// when the plaintext is too large for one record.
 #[no_mangle]

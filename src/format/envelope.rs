@@ -55,6 +55,17 @@ pub fn looks_like_v1(value: &[u8]) -> bool {
     value.len() >= 4 && &value[..3] == MAGIC && value[3] == VERSION
 }
 
+/// The KEK id an envelope v1 names, when `value` starts with its magic, version and algorithm
+/// (whether it is authentic or not): such a value is an envelope, never a legacy value.
+#[inline]
+pub fn claimed_kek_id(value: &[u8]) -> Option<u32> {
+    if value.len() >= 9 && looks_like_v1(value) && value[4] == ALG_AES256GCM {
+        Some(u32::from_be_bytes(value[5..9].try_into().expect("4 bytes")))
+    } else {
+        None
+    }
+}
+
 /// Splits an envelope into header and `ciphertext ‖ tag`, checking what can be checked
 /// without a key. Structural damage reads as "not authentic" (never which byte).
 pub fn parse(envelope: &[u8]) -> Result<(Header<'_>, &[u8])> {

@@ -44,7 +44,9 @@ impl LegacyDecryptor {
         let ciphertext = &value[16..];
         if buf.capacity() < ciphertext.len() {
             // Replacing drops (and wipes) the old buffer; growing it in place would not.
-            *buf = Zeroizing::new(Vec::with_capacity(ciphertext.len().max(2 * buf.capacity())));
+            *buf = Zeroizing::new(crate::limits::try_with_capacity(
+                ciphertext.len().max(2 * buf.capacity()),
+            )?);
         }
         buf.clear();
         buf.extend_from_slice(ciphertext);

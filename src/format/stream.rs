@@ -105,6 +105,7 @@ impl StreamEncryptor {
     /// Starts a stream under the handle's active KEK with a fresh salt and nonce prefix.
     pub fn new(crypt: &Crypt, context: &[u8], segment_size: usize) -> Result<StreamEncryptor> {
         check_segment_size(segment_size)?;
+        crate::limits::check_context(context.len())?;
         let mut salt = [0u8; 32];
         let mut prefix = [0u8; 7];
         crate::rng::fill(&mut salt);
@@ -276,6 +277,9 @@ pub fn parse_header(header: &[u8]) -> Result<StreamHeader> {
 /// Push-style stream decryption into caller buffers.
 pub struct StreamDecryptor {
     seg: Segments,
+    /// The first authentication failure: every later call returns it again, so that a caller
+    /// that retries never sees a clean end of a damaged stream.
+    failed: Option<Error>,
     /// Sealed bytes not yet opened: at most S + 16 + 1.
     pending: Vec<u8>,
     finished: bool,
@@ -284,6 +288,7 @@ pub struct StreamDecryptor {
 impl StreamDecryptor {
     /// Starts decrypting a stream whose first 52 bytes are `header`.
     pub fn new(crypt: &Crypt, header: &[u8], context: &[u8]) -> Result<StreamDecryptor> {
+        crate::limits::check_context(context.len())?;
         let h = parse_header(header)?;
         let kek = crypt.kek(h.kek_id)?;
         let header: [u8; HEADER_LEN] = header[..HEADER_LEN].try_into().expect("52");
@@ -296,7 +301,10 @@ impl StreamDecryptor {
                 next: 0,
                 size: h.segment_size,
             },
-            pending: Vec::with_capacity(h.segment_size + TAG_LEN + 1),
+            // Grows with the data that arrives: the header's segment size is not authenticated
+            // yet, so nothing is allocated on its word alone.
+            pending: Vec::new(),
+            failed: None,
             finished: false,
         })
     }
@@ -319,14 +327,36 @@ impl StreamDecryptor {
 
     /// Consumes sealed bytes; writes the plaintext of every segment that is complete and
     /// known not to be the last (it authenticated) to `out`; returns the bytes written.
-    pub fn update(&mut self, mut input: &[u8], out: &mut [u8]) -> Result<usize> {
-        if self.finished {
-            return Err(Error::invalid("The stream is already finished"));
-        }
+    pub fn update(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize> {
+        self.check_usable()?;
         let need = self.update_max_len(input.len());
         if out.len() < need {
             return Err(Error::buffer_too_small(need, out.len()));
         }
+        let r = self.open_segments(input, out);
+        self.remember(r)
+    }
+
+    /// Refuses a call after the end or after a failure (the same error again).
+    fn check_usable(&self) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.finished {
+            return Err(Error::invalid("The stream is already finished"));
+        }
+        Ok(())
+    }
+
+    /// Keeps the first failure of `r`: the stream is unusable from then on.
+    fn remember<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            self.failed = Some(e.clone());
+        }
+        r
+    }
+
+    fn open_segments(&mut self, mut input: &[u8], out: &mut [u8]) -> Result<usize> {
         let (s, sealed) = (self.seg.size, self.seg.size + TAG_LEN);
         let mut written = 0;
         loop {
@@ -359,17 +389,16 @@ impl StreamDecryptor {
     /// [`finish_len`](Self::finish_len) bytes); returns the bytes written. A stream cut at a
     /// segment boundary or inside a segment fails here.
     pub fn finish(&mut self, out: &mut [u8]) -> Result<usize> {
-        if self.finished {
-            return Err(Error::invalid("The stream is already finished"));
-        }
+        self.check_usable()?;
         if self.pending.len() < TAG_LEN {
-            return Err(Error::not_authentic());
+            return self.remember(Err(Error::not_authentic()));
         }
         let n = self.finish_len();
         if out.len() < n {
             return Err(Error::buffer_too_small(n, out.len()));
         }
-        self.seg.open(&self.pending, true, &mut out[..n])?;
+        let r = self.seg.open(&self.pending, true, &mut out[..n]);
+        self.remember(r)?;
         self.finished = true;
         Ok(n)
     }
@@ -452,7 +481,14 @@ pub struct StreamReader<R: Read> {
     start: usize,
     end: usize,
     done: bool,
+    /// The first decryption failure, returned again by every later read.
+    failed: Option<Error>,
 }
+
+/// The most a [`StreamReader`] reads from its source at once. Its buffers grow beyond this
+/// only as a segment's bytes arrive (a header may claim segments of up to 16 MiB before
+/// anything is authenticated).
+const READ_CHUNK: usize = 256 << 10;
 
 impl<R: Read> StreamReader<R> {
     /// Reads the header from `inner` and prepares to decrypt under `context`.
@@ -476,12 +512,13 @@ impl<R: Read> StreamReader<R> {
         let s = dec.segment_size();
         Ok(StreamReader {
             inner,
-            input: vec![0u8; s + TAG_LEN + 1],
-            plain: vec![0u8; 2 * s],
+            input: vec![0u8; (s + TAG_LEN + 1).min(READ_CHUNK)],
+            plain: Vec::new(),
             dec,
             start: 0,
             end: 0,
             done: false,
+            failed: None,
         })
     }
 }
@@ -495,6 +532,9 @@ impl<R: Read> Read for StreamReader<R> {
                 self.start += n;
                 return Ok(n);
             }
+            if let Some(e) = &self.failed {
+                return Err(to_io(e.clone()));
+            }
             if self.done || buf.is_empty() {
                 return Ok(0);
             }
@@ -504,15 +544,36 @@ impl<R: Read> Read for StreamReader<R> {
                 Err(e) => return Err(e),
             };
             zeroize::Zeroize::zeroize(&mut self.plain[..self.end]);
-            self.start = 0;
-            self.end = if got == 0 {
-                self.done = true;
-                self.dec.finish(&mut self.plain).map_err(to_io)?
-            } else {
-                self.dec
-                    .update(&self.input[..got], &mut self.plain)
-                    .map_err(to_io)?
-            };
+            (self.start, self.end) = (0, 0);
+            match self.open(got) {
+                Ok(n) => self.end = n,
+                Err(e) => {
+                    self.failed = Some(e.clone());
+                    return Err(to_io(e));
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> StreamReader<R> {
+    /// Decrypts the `got` bytes just read (0: the end) into `plain`, grown (wiped first) to
+    /// what they complete.
+    fn open(&mut self, got: usize) -> Result<usize> {
+        let need = if got == 0 {
+            self.dec.finish_len()
+        } else {
+            self.dec.update_max_len(got)
+        };
+        if self.plain.len() < need {
+            crate::secret::resize_wiping(&mut self.plain, need)?;
+        }
+        if got == 0 {
+            let n = self.dec.finish(&mut self.plain)?;
+            self.done = true;
+            Ok(n)
+        } else {
+            self.dec.update(&self.input[..got], &mut self.plain)
         }
     }
 }

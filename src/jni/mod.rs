@@ -26,6 +26,7 @@ use jni::JNIEnv;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use zeroize::Zeroizing;
 
 /// The Java class whose static `fromNative(int, String)` builds every exception.
 const ERRORS_CLASS: &str = "io/lkr/crypt/LkrErrors";
@@ -36,6 +37,7 @@ const OUTCOME_REENCRYPTED: jint = 1;
 const OUTCOME_ALREADY_V1: jint = 2;
 const OUTCOME_UNDECRYPTABLE: jint = 3;
 const OUTCOME_ROTATED: jint = 4;
+const OUTCOME_REFUSED: jint = 5;
 
 /// `migratePacked` flags, mirrored by `io.lkr.crypt.LkrCrypt`.
 const MIGRATE_REQUIRE_UTF8: jint = 1;
@@ -263,11 +265,18 @@ impl Drop for Pinned<'_> {
 fn read_into(env: &JNIEnv<'_>, array: &JByteArray<'_>, buf: &mut Vec<u8>) -> JResult<()> {
     let n = env.get_array_length(array)? as usize;
     buf.clear();
-    buf.resize(n, 0);
+    crate::secret::resize_wiping(buf, n)?;
     // SAFETY: u8 and i8 have the same layout.
     let as_i8 = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<i8>(), n) };
     env.get_byte_array_region(array, 0, as_i8)?;
     Ok(())
+}
+
+/// Copies a context argument into `buf`, refusing one over the maximum context size before
+/// copying anything.
+fn read_context(env: &JNIEnv<'_>, context: &JByteArray<'_>, buf: &mut Vec<u8>) -> JResult<()> {
+    crate::limits::check_context(env.get_array_length(context)? as usize)?;
+    read_into(env, context, buf)
 }
 
 /// A new Java byte array holding `bytes`.
@@ -501,10 +510,11 @@ pub extern "system" fn Java_io_lkr_crypt_Native_reencrypt<'l>(
         let c = unsafe { crypt(h)? };
         not_null(&value, "envelope")?;
         not_null(&context, "context")?;
+        c.check_stored_len(env.get_array_length(&value)? as usize)?;
         let (mut v, mut ctx) = (Vec::new(), Vec::new());
         read_into(env, &value, &mut v)?;
-        read_into(env, &context, &mut ctx)?;
-        let mut out = vec![0u8; v.len()];
+        read_context(env, &context, &mut ctx)?;
+        let mut out = crate::limits::try_zeroed(v.len())?;
         match c.reencrypt_into(&v, &ctx, &mut out)? {
             Migrated::Rotated(n) => Ok(new_array(env, &out[..n])?.into_raw()),
             _ => Ok(std::ptr::null_mut()),
@@ -529,7 +539,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_kekIdOf<'l>(
         not_null(&context, "context")?;
         let (mut v, mut ctx) = (Vec::new(), Vec::new());
         read_into(env, &value, &mut v)?;
-        read_into(env, &context, &mut ctx)?;
+        read_context(env, &context, &mut ctx)?;
         Ok(c.authentic_kek_id(&v, &ctx).map_or(-1, |id| id as jint))
     })
 }
@@ -658,8 +668,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrate<'l>(
         c.check_stored_len(env.get_array_length(&value)? as usize)?;
         let (mut v, mut ctx) = (Vec::new(), Vec::new());
         read_into(env, &value, &mut v)?;
-        read_into(env, &context, &mut ctx)?;
-        let mut out = vec![0u8; Crypt::migrated_max_len(v.len())];
+        read_context(env, &context, &mut ctx)?;
+        let mut out = crate::limits::try_zeroed(Crypt::migrated_max_len(v.len()))?;
         let n = c
             .migrate_into(&v, &ctx, key.as_ref(), options, &mut out)?
             .written();
@@ -720,7 +730,7 @@ fn direct<'l>(
     // The context is copied, not pinned: a critical region would hold off the GC for the whole
     // operation, and direct buffers are for large data.
     let mut ctx = Vec::new();
-    read_into(env, &context, &mut ctx)?;
+    read_context(env, &context, &mut ctx)?;
     // SAFETY: both regions lie within live direct buffers (the Java side keeps them
     // reachable during the call) and do not overlap.
     let (input, output) = unsafe {
@@ -799,18 +809,20 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decryptDirect<'l>(
     })
 }
 
-/// The item `i` of a `byte[][]`, copied into `buf`.
+/// The item `i` of a `byte[][]`, copied into `buf` once `check` accepts its length.
 fn batch_item(
     env: &mut JNIEnv<'_>,
     array: &JObjectArray<'_>,
     i: jint,
     what: &str,
     buf: &mut Vec<u8>,
+    check: impl FnOnce(usize) -> crate::Result<()>,
 ) -> JResult<()> {
     let item = JByteArray::from(env.get_object_array_element(array, i)?);
     if item.is_null() {
         return Err(invalid(format!("{what}[{i}] is null")));
     }
+    check(env.get_array_length(&item)? as usize)?;
     read_into(env, &item, buf)?;
     env.delete_local_ref(item)?;
     Ok(())
@@ -844,16 +856,27 @@ fn batch<'l>(
 ) -> JResult<jobjectArray> {
     let n = batch_len(env, &values, &contexts)?;
     let result = env.new_object_array(n, "[B", JObject::null())?;
-    let (mut v, mut ctx) = (Vec::new(), Vec::new());
-    let mut out = zeroize::Zeroizing::new(Vec::new());
+    // Plaintexts pass through `v` (encrypt) or `out` (decrypt): both are wiped when dropped,
+    // and `read_into` / `resize_wiping` never leave an old block behind unwiped.
+    let (mut v, mut ctx) = (Zeroizing::new(Vec::new()), Vec::new());
+    let mut out = Zeroizing::new(Vec::new());
+    let item_error =
+        |i: jint, e: Error| Error::new(e.kind(), format!("Item {i} of {n}: {}", e.message()));
     for i in 0..n {
-        batch_item(env, &values, i, "values", &mut v)?;
-        batch_item(env, &contexts, i, "contexts", &mut ctx)?;
-        let size = out_len(v.len())
-            .map_err(|e| Error::new(e.kind(), format!("Item {i} of {n}: {}", e.message())))?;
-        out.resize(size, 0);
-        let written = op(&v, &ctx, &mut out)
-            .map_err(|e| Error::new(e.kind(), format!("Item {i} of {n}: {}", e.message())))?;
+        let mut size = 0;
+        batch_item(env, &values, i, "values", &mut v, |len| {
+            size = out_len(len)?;
+            Ok(())
+        })
+        .map_err(|e| match e {
+            Fail::Engine(e) => Fail::Engine(item_error(i, e)),
+            other => other,
+        })?;
+        batch_item(env, &contexts, i, "contexts", &mut ctx, |len| {
+            crate::limits::check_context(len).map_err(|e| item_error(i, e))
+        })?;
+        crate::secret::resize_wiping(&mut out, size)?;
+        let written = op(&v, &ctx, &mut out).map_err(|e| item_error(i, e))?;
         let item = new_array(env, &out[..written])?;
         env.set_object_array_element(&result, i, &item)?;
         env.delete_local_ref(item)?;
@@ -957,7 +980,9 @@ where
 /// `out[outEnds[i-1]..outEnds[i]]` (packed, empty when undecryptable), so `out` must hold
 /// `sum(len_i + 53)` bytes. `flags` and `outcomes[i]` as in the per-item migration: 1
 /// re-encrypted, 2 already v1 (the value copied), 3 undecryptable (`messages[i]` says why; the
-/// other slots of `messages` are not touched), 4 rotated. Only a failure that concerns the whole
+/// other slots of `messages` are not touched), 4 rotated, 5 refused without trying the legacy
+/// key (an envelope of a KEK this keystore does not hold, with strict-v1 one not authentic
+/// under its context, or a value over the size limit; `messages[i]` says which). Only a failure that concerns the whole
 /// call (no legacy key, bad arguments) throws; then `out`, `outEnds`, `outcomes` and `messages`
 /// hold nothing meaningful. The three byte arrays are pinned (critical regions) for the whole
 /// batch: keep batches to thousands of items, not millions.
@@ -1060,6 +1085,10 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
                 PackedOutcome::Undecryptable(message) => {
                     failed.push((i, message));
                     OUTCOME_UNDECRYPTABLE
+                }
+                PackedOutcome::Refused(message) => {
+                    failed.push((i, message));
+                    OUTCOME_REFUSED
                 }
             };
         }
@@ -1177,7 +1206,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_streamEncryptInit<'l>(
         not_null(&context, "context")?;
         not_null(&header, "header")?;
         let mut ctx = Vec::new();
-        read_into(env, &context, &mut ctx)?;
+        read_context(env, &context, &mut ctx)?;
         let size = usize::try_from(segment_size).map_err(|_| invalid("segmentSize is negative"))?;
         let enc = StreamEncryptor::new(c, &ctx, size)?;
         if env.get_array_length(&header)? as usize != STREAM_HEADER_LEN {
@@ -1259,7 +1288,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptInit<'l>(
         not_null(&context, "context")?;
         let (mut hdr, mut ctx) = (Vec::new(), Vec::new());
         read_into(env, &header, &mut hdr)?;
-        read_into(env, &context, &mut ctx)?;
+        read_context(env, &context, &mut ctx)?;
         let dec = StreamDecryptor::new(c, &hdr, &ctx)?;
         Ok(Box::into_raw(Box::new(dec)) as jlong)
     })
@@ -1354,5 +1383,18 @@ pub extern "system" fn Java_io_lkr_crypt_Native_maxRecordSize<'l>(
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
         Ok(c.max_record_size().min(jlong::MAX as usize) as jlong)
+    })
+}
+
+/// `static native void reseedRandom()`: every thread reseeds its generator of salts and nonces
+/// before its next draw (see `lkr_rng_reseed`).
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_reseedRandom<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) {
+    boundary(&mut env, |_| {
+        crate::rng::reseed();
+        Ok(())
     })
 }

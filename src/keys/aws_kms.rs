@@ -417,46 +417,62 @@ pub fn generate_kek(key: &AwsKmsKey, id: u32) -> Result<(Key256, Vec<u8>)> {
     })
 }
 
+/// The most KMS `Decrypt` calls one open makes at once: a keystore with many KEKs must not
+/// burst past the account's KMS request quota (throttling would fail the open).
+pub const MAX_CONCURRENT_DECRYPTS: usize = 8;
+
 /// Unwraps KEKs with KMS `Decrypt` under `key` (its key id is passed, so KMS refuses a blob of
 /// another key) and the SPEC §6 encryption context of each KEK id. One KMS call per KEK,
-/// made concurrently. Returns the KEKs in the order given.
+/// made concurrently, at most [`MAX_CONCURRENT_DECRYPTS`] at a time. Returns the KEKs in the
+/// order given.
 pub fn decrypt_keks(key: &AwsKmsKey, wrapped: Vec<(u32, Vec<u8>)>) -> Result<Vec<Key256>> {
     let limits = Limits::from_env()?;
     let key = key.clone();
-    run(limits.backstop(1), async move {
-        let kms = std::sync::Arc::new(Kms::connect(limits).await?);
-        let tasks: Vec<_> = wrapped
-            .into_iter()
-            .map(|(id, blob)| {
-                let (kms, key) = (kms.clone(), key.clone());
-                tokio::spawn(async move {
-                    let mut req = kms
-                        .client
-                        .decrypt()
-                        .key_id(&key.key_id)
-                        .ciphertext_blob(Blob::new(blob));
-                    for (k, v) in encryption_context(&key.context, id) {
-                        req = req.encryption_context(k, v);
-                    }
-                    let mut out = req
-                        .send()
-                        .await
-                        .map_err(|e| kms_error(&kms, &key, Op::Decrypt(id), e))?;
-                    take_key(out.plaintext.take(), "Decrypt", &key)
+    let rounds = wrapped.len().div_ceil(MAX_CONCURRENT_DECRYPTS).max(1);
+    run(
+        limits.backstop(u32::try_from(rounds).unwrap_or(u32::MAX)),
+        async move {
+            let kms = std::sync::Arc::new(Kms::connect(limits).await?);
+            let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_DECRYPTS));
+            let tasks: Vec<_> = wrapped
+                .into_iter()
+                .map(|(id, blob)| {
+                    let (kms, key, slots) = (kms.clone(), key.clone(), slots.clone());
+                    tokio::spawn(async move {
+                        let _slot = slots.acquire_owned().await.map_err(|_| {
+                            Error::new(
+                                ErrorKind::Internal,
+                                "The KMS request limiter was closed: a bug, please report it",
+                            )
+                        })?;
+                        let mut req = kms
+                            .client
+                            .decrypt()
+                            .key_id(&key.key_id)
+                            .ciphertext_blob(Blob::new(blob));
+                        for (k, v) in encryption_context(&key.context, id) {
+                            req = req.encryption_context(k, v);
+                        }
+                        let mut out = req
+                            .send()
+                            .await
+                            .map_err(|e| kms_error(&kms, &key, Op::Decrypt(id), e))?;
+                        take_key(out.plaintext.take(), "Decrypt", &key)
+                    })
                 })
-            })
-            .collect();
-        let mut keks = Vec::with_capacity(tasks.len());
-        for t in tasks {
-            keks.push(t.await.map_err(|_| {
+                .collect();
+            let mut keks = Vec::with_capacity(tasks.len());
+            for t in tasks {
+                keks.push(t.await.map_err(|_| {
                 Error::new(
                     ErrorKind::Internal,
                     "An AWS KMS Decrypt call failed unexpectedly (its task stopped): a bug, please report it",
                 )
             })??);
-        }
-        Ok(keks)
-    })
+            }
+            Ok(keks)
+        },
+    )
 }
 
 /// Wraps an existing KEK (e.g. when rekeying a keystore from a local CMK to KMS) with KMS

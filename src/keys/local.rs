@@ -23,18 +23,42 @@ pub fn decode_key_text<const N: usize>(text: &str, what: &str) -> Result<SecretB
     })
 }
 
+/// The most bytes a key file may hold: base64 of a 32-byte key is 44 characters, and a few
+/// hundred leave room for whitespace and a trailing newline.
+pub const MAX_KEY_FILE_LEN: u64 = 1024;
+
 /// Reads an `N`-byte key from the base64 text in `path`, which must be a regular file of mode
-/// exactly 0400. `var` names the variable that gave the path, for the messages.
+/// exactly 0400, owned by the effective user, of at most [`MAX_KEY_FILE_LEN`] bytes. `var`
+/// names the variable that gave the path, for the messages.
+///
+/// The file is opened once (non-blocking, so a FIFO cannot hang the open) and every check is
+/// made on the open descriptor (`fstat`), then the bytes are read from that same descriptor,
+/// bounded: nothing can be swapped in between the checks and the read, and a FIFO or a device
+/// is refused at once instead of hanging or being read until memory runs out.
 pub fn read_key_file<const N: usize>(path: &Path, what: &str, var: &str) -> Result<SecretBytes<N>> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| {
+    let unreadable = |e: std::io::Error| {
         Error::master_key(format!(
             "Missing backing keystore: {var} names {shown}, which cannot be read ({e})"
         ))
-    })?;
-    if meta.is_dir() {
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
         return Err(Error::master_key(format!(
             "{var} names {shown}, which is a directory: it must name the file holding the {what}"
+        )));
+    }
+    if !kind.is_file() {
+        return Err(Error::master_key(format!(
+            "{var} names {shown}, which is not a regular file (a FIFO, socket or device): it must name a regular file holding the {what}"
         )));
     }
     let mode = meta.permissions().mode() & 0o7777;
@@ -43,11 +67,30 @@ pub fn read_key_file<const N: usize>(path: &Path, what: &str, var: &str) -> Resu
             "Permission for backing key file must be 0400, but is {mode:04o} ({shown}; fix with: chmod 0400 {shown})"
         )));
     }
-    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
-        Error::master_key(format!(
-            "Missing backing keystore: {var} names {shown}, which cannot be read ({e})"
-        ))
-    })?);
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if meta.uid() != euid {
+        return Err(Error::master_key(format!(
+            "{var} names {shown}, which is owned by uid {}, not by the user running lkr-crypt (uid {euid}): a key file must belong to that user (chown it)",
+            meta.uid()
+        )));
+    }
+    if meta.len() > MAX_KEY_FILE_LEN {
+        return Err(Error::master_key(format!(
+            "{var} names {shown}, which holds {} bytes: a key file holds only the base64 text of the {what} (at most {MAX_KEY_FILE_LEN} bytes)",
+            meta.len()
+        )));
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
+    (&file)
+        .take(MAX_KEY_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+        return Err(Error::master_key(format!(
+            "{var} names {shown}, which grew while it was read: a key file holds only the base64 text of the {what} (at most {MAX_KEY_FILE_LEN} bytes)"
+        )));
+    }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::master_key(format!("{what} is not valid base64 (in {shown})")))?;
     if text.trim().is_empty() {

@@ -14,6 +14,7 @@ pub use local::{decode_key_text, read_key_file};
 use crate::error::{Error, Result};
 use crate::secret::{Key128, Key256};
 use std::fmt;
+use zeroize::Zeroizing;
 
 /// Variable holding the CMK as base64.
 pub const ENV_MASTER_KEY_ENV: &str = "LKR_MASTER_KEY_ENV";
@@ -35,7 +36,15 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Looks variables up in the process environment.
 pub fn process_env(name: &str) -> Option<String> {
-    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    // `into_string` keeps the one copy (a key's base64 text, maybe) that `var` then wipes.
+    std::env::var_os(name).map(|v| {
+        v.into_string().unwrap_or_else(|v| {
+            let text = v.to_string_lossy().into_owned();
+            let mut raw = v.into_encoded_bytes();
+            zeroize::Zeroize::zeroize(&mut raw);
+            text
+        })
+    })
 }
 
 /// Where the CMK lives.
@@ -75,9 +84,10 @@ impl MasterKey {
     }
 }
 
-/// The value of `name`, with the empty string counting as unset.
-fn var(lookup: Lookup<'_>, name: &str) -> Option<String> {
-    lookup(name).filter(|v| !v.is_empty())
+/// The value of `name`, with the empty string counting as unset; wiped when dropped (it may
+/// be a key's base64 text).
+fn var(lookup: Lookup<'_>, name: &str) -> Option<Zeroizing<String>> {
+    lookup(name).map(Zeroizing::new).filter(|v| !v.is_empty())
 }
 
 /// Reads the CMK configuration from the process environment (SPEC §2).
@@ -104,14 +114,14 @@ pub fn master_key_from(lookup: Lookup<'_>, suffix: &str) -> Result<MasterKey> {
                     .map_err(|e| Error::master_key(format!("{e} (in {name})")))?;
                 Ok(MasterKey::Local(key))
             } else if *name == names[1] {
-                local::read_key_file::<32>(std::path::Path::new(&value), "Master Key", name)
+                local::read_key_file::<32>(std::path::Path::new(value.as_str()), "Master Key", name)
                     .map(MasterKey::Local)
             } else {
                 let ec_name = format!("{ENV_AWS_CMK_EC}{suffix}");
                 Ok(MasterKey::AwsKms(AwsKmsKey {
                     key_id: value.trim().to_string(),
                     context: var(lookup, &ec_name)
-                        .unwrap_or_else(|| DEFAULT_AWS_CMK_EC.to_string()),
+                        .map_or_else(|| DEFAULT_AWS_CMK_EC.to_string(), |c| c.to_string()),
                 }))
             }
         }
@@ -152,7 +162,7 @@ pub fn legacy_key_from(lookup: Lookup<'_>) -> Result<Option<Key128>> {
             .map(Some)
             .map_err(|e| legacy(format!("{e} (in {ENV_LEGACY_KEY_ENV})"))),
         (None, Some(path)) => local::read_key_file::<16>(
-            std::path::Path::new(&path),
+            std::path::Path::new(path.as_str()),
             "Legacy Key",
             ENV_LEGACY_KEY_FILE,
         )

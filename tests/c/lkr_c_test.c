@@ -36,7 +36,7 @@
  * checks: it opens KEYSTORE with the environment it was given and prints the status code
  * and lkr_last_error's message on two lines.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* syscall(SYS_clone, ...), MAP_NORESERVE */
 
 #include "lkr_crypt.h"
 
@@ -48,7 +48,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1447,6 +1450,130 @@ static void check_cmk_children(const char *dir, const char *keystore)
     }
 }
 
+/*
+ * Salts and nonces in a copy of the process made by a raw clone(2) — no fork handler runs —
+ * differ from the parent's (the generator state is copied with the memory); and the explicit
+ * reseed for copies the kernel does not see (snapshot restore) works.
+ */
+static void check_clone_draws_fresh_nonces(const LkrCrypt *h)
+{
+    unsigned char pt[16], parent[OVERHEAD + 16], child[OVERHEAD + 16];
+    size_t n = 0;
+    int fds[2], status = 0, same = 0, i;
+    long pid;
+
+    fill_pattern(pt, sizeof pt, 5);
+    for (i = 0; i < 4; i++) {
+        if (pipe(fds) != 0)
+            fatal("pipe");
+        pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
+        if (pid == 0) {
+            size_t m = 0;
+            int32_t r = lkr_encrypt(h, pt, sizeof pt, (const uint8_t *)CTX, CTX_LEN, child,
+                                    sizeof child, &m);
+            if (r == LKR_OK && m == sizeof child && write(fds[1], child, m) == (ssize_t)m)
+                _exit(0);
+            _exit(1);
+        }
+        if (!check(pid > 0, "raw clone(2) of the process", "%s", strerror(errno))) {
+            close(fds[0]);
+            close(fds[1]);
+            return;
+        }
+        lkr_encrypt(h, pt, sizeof pt, (const uint8_t *)CTX, CTX_LEN, parent, sizeof parent, &n);
+        if (read(fds[0], child, sizeof child) != (ssize_t)sizeof child)
+            memset(child, 0, sizeof child);
+        waitpid((pid_t)pid, &status, 0);
+        close(fds[0]);
+        close(fds[1]);
+        if (!check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the cloned child encrypted",
+                   "status %d", status))
+            return;
+        /* bytes 9..53: salt and nonce */
+        same += memcmp(parent + 9, child + 9, 44) == 0;
+    }
+    check(same == 0, "a raw clone(2) child draws other salts and nonces than its parent",
+          "%d of 4 children repeated the parent's salt and nonce", same);
+    expect_rc(lkr_rng_reseed(), LKR_OK, "lkr_rng_reseed");
+    {
+        char why[256];
+        unsigned char again[OVERHEAD + 16];
+        size_t k = 0;
+        lkr_encrypt(h, pt, sizeof pt, (const uint8_t *)CTX, CTX_LEN, again, sizeof again, &k);
+        check(decrypts_to(h, again, k, CTX, pt, sizeof pt, why, sizeof why),
+              "encryption works after lkr_rng_reseed", "%s", why);
+    }
+}
+
+/* SPEC §8: a huge context is an error, never an abort (a 64 GiB mapping that is never read). */
+static void check_huge_context(const LkrCrypt *h, const unsigned char *key, size_t key_len)
+{
+    const size_t huge = (size_t)64 << 30;
+    unsigned char pt[8] = "password", out[OVERHEAD + 64], env[OVERHEAD + 8];
+    size_t n = 0, m = 0, ctx_len = huge;
+    const uint8_t *ctx;
+    int32_t rc;
+    void *map = mmap(NULL, huge, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    unsigned char *small = NULL;
+
+    if (map == MAP_FAILED) {
+        /* Valgrind cannot map 64 GiB: one byte over the limit shows the same check. */
+        small = xmalloc(LKR_MAX_CONTEXT + 1);
+        memset(small, 'c', LKR_MAX_CONTEXT + 1);
+        ctx = small;
+        ctx_len = LKR_MAX_CONTEXT + 1;
+    } else {
+        ctx = map;
+    }
+    lkr_encrypt(h, pt, sizeof pt, (const uint8_t *)CTX, CTX_LEN, env, sizeof env, &m);
+    rc = lkr_encrypt(h, pt, sizeof pt, ctx, ctx_len, out, sizeof out, &n);
+    check(rc == LKR_ERR_INVALID_ARGUMENT && contains(last_err(), "context is too large"),
+          "lkr_encrypt with a 64 GiB context -> INVALID_ARGUMENT (no allocation, no abort)",
+          "status %d (%s): %s", (int)rc, st(rc), last_err());
+    rc = lkr_decrypt(h, env, m, ctx, ctx_len, out, sizeof out, &n);
+    check(rc == LKR_ERR_INVALID_ARGUMENT && contains(last_err(), "context is too large"),
+          "lkr_decrypt with a 64 GiB context -> INVALID_ARGUMENT", "status %d (%s): %s",
+          (int)rc, st(rc), last_err());
+    rc = lkr_migrate(h, env, m, ctx, ctx_len, out, sizeof out, &n);
+    check(rc == LKR_ERR_INVALID_ARGUMENT && contains(last_err(), "context is too large"),
+          "lkr_migrate with a 64 GiB context -> INVALID_ARGUMENT", "status %d (%s): %s",
+          (int)rc, st(rc), last_err());
+    rc = lkr_migrate_ex(h, key, key_len, 0, env, m, ctx, ctx_len, out, sizeof out, &n, NULL);
+    check(rc == LKR_ERR_INVALID_ARGUMENT, "lkr_migrate_ex with a 64 GiB context -> INVALID_ARGUMENT",
+          "status %d (%s): %s", (int)rc, st(rc), last_err());
+    if (map != MAP_FAILED)
+        munmap(map, huge);
+    free(small);
+}
+
+/* SPEC §7: an envelope of a KEK the keystore does not hold is never tried as a legacy value. */
+static void check_unknown_kek_is_not_legacy(const LkrCrypt *h)
+{
+    LkrCrypt *other = NULL, *o2 = NULL, *o3 = NULL;
+    unsigned char pt[27], *env, out[OVERHEAD + 64];
+    size_t n = 0, m = 0;
+    int32_t rc;
+
+    fill_pattern(pt, sizeof pt, 9);
+    if (lkr_open_from_env_bytes(NULL, 0, &other) != LKR_OK || lkr_rotate_kek(other, &o2) != LKR_OK ||
+        lkr_rotate_kek(o2, &o3) != LKR_OK) {
+        fail("a keystore with KEK 3", "%s", last_err());
+        lkr_close(other);
+        lkr_close(o2);
+        return;
+    }
+    env = encrypt_new(o3, pt, sizeof pt, CTX, &n); /* 96 bytes: a CBC-sized value */
+    rc = lkr_migrate(h, env, n, (const uint8_t *)CTX, CTX_LEN, out, sizeof out, &m);
+    check(rc == LKR_ERR_UNKNOWN_KEK && contains(last_err(), "KEK 3") &&
+              contains(last_err(), "not tried as a legacy value"),
+          "lkr_migrate of an envelope of an unknown KEK -> UNKNOWN_KEK, never legacy",
+          "status %d (%s): %s", (int)rc, st(rc), last_err());
+    free(env);
+    lkr_close(o3);
+    lkr_close(o2);
+    lkr_close(other);
+}
+
 int main(int argc, char **argv)
 {
     char keystore[4096], bad_dir_ks[4200];
@@ -1507,6 +1634,9 @@ int main(int argc, char **argv)
     check_overlap(h);
     check_last_error(h);
     check_migrate(h, key, key_len);
+    check_huge_context(h, key, key_len);
+    check_unknown_kek_is_not_legacy(h);
+    check_clone_draws_fresh_nonces(h);
     check_streams(h);
     check_rotation(h);
 
