@@ -5,6 +5,8 @@ import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
@@ -19,9 +21,15 @@ import picocli.CommandLine.Parameters;
  * mode 0600. It holds only wrapped keys — safe beside backups, useless without the CMK — and it
  * is what decrypts a backup of the internal database itself. Reads only: the keystore is
  * opened with the configured CMK first, so a file that could not be used is never written.
+ *
+ * <p>An existing FILE is refused (it may be the only copy of a keystore that decrypts an old
+ * backup) unless {@code --force} is given; then it is replaced by the rule of
+ * {@link OutputTarget} (a symbolic link stays and its target receives the keystore).
  */
 @Command(name = "export_keystore", mixinStandardHelpOptions = true,
-        description = "Writes the internal database's keystore to FILE (mode 0600).")
+        description = {"Writes the internal database's keystore to FILE (mode 0600).",
+            "An existing FILE is never overwritten unless --force is given (a symbolic link is then followed: "
+                + "the link stays, its target is replaced)."})
 public final class ExportKeystoreTask implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "The keystore file to write")
     Path file;
@@ -29,6 +37,9 @@ public final class ExportKeystoreTask implements Callable<Integer> {
     @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
             description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
     Path creds;
+
+    @Option(names = "--force", description = "Replace FILE if it exists")
+    boolean force;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -46,6 +57,10 @@ public final class ExportKeystoreTask implements Callable<Integer> {
     public Integer call() {
         // SPEC §9: the CMK configuration is validated before the database is touched.
         if (!TaskSupport.masterKeyConfigured(err)) {
+            return TaskSupport.FAILED;
+        }
+        if (!force && Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            err.println(refusal());
             return TaskSupport.FAILED;
         }
         InternalDb db;
@@ -69,12 +84,18 @@ public final class ExportKeystoreTask implements Callable<Integer> {
             return TaskSupport.FAILED;
         }
         try {
-            TaskSupport.writeKeystoreFile(file, doc);
+            TaskSupport.writeKeystoreFile(file, doc, force ? OutputTarget.Existing.REPLACE : OutputTarget.Existing.REFUSE);
         } catch (IOException e) {
-            err.println("Could not write the keystore file " + file + ": " + e.getMessage());
+            // Another process created FILE meanwhile: still refused.
+            err.println(!force && Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? refusal() : e.getMessage());
             return TaskSupport.FAILED;
         }
         out.println("Wrote the keystore of " + db + " (active KEK " + activeKek + ") to " + file + " (mode 0600)");
         return TaskSupport.OK;
+    }
+
+    private String refusal() {
+        return OutputTarget.existsMessage(file.toString()) + ": it may be the only copy of a keystore that "
+                + "decrypts older backups. Choose another FILE, or give --force to replace it. Nothing was written.";
     }
 }

@@ -4,7 +4,6 @@ import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.Schema;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,10 +22,12 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code encrypt_file IN OUT} and {@code decrypt_file IN OUT} (SPEC §9): stream format v1 for
- * backups and cached files, {@code -} meaning stdin / stdout. The output file is written to a
- * temporary file beside it and renamed into place only when the whole stream is done, so a
- * failed decrypt leaves no partial plaintext behind. Diagnostics go to stderr (stdout may be
- * the data). The keystore comes from {@code --keystore FILE}, else the internal database.
+ * backups and cached files, {@code -} meaning stdin / stdout. OUT is written by the rule of
+ * {@link OutputTarget}: a file is written to a temporary file beside it and renamed into place
+ * only when the whole stream is done, so a failed decrypt leaves no partial plaintext behind and
+ * an existing file stays as it was; standard output, a device or a FIFO receive the data as it
+ * is produced, and any write error fails the task. Diagnostics go to stderr (stdout may be the
+ * data). The keystore comes from {@code --keystore FILE}, else the internal database.
  */
 public final class FileTasks {
     private FileTasks() {}
@@ -115,49 +116,39 @@ public final class FileTasks {
         }
 
         private int run(LkrCrypt crypt) {
-            Path target = out.equals("-") ? null : Path.of(out);
-            Path tmp = null;
-            try (InputStream src = in.equals("-") ? System.in : Files.newInputStream(Path.of(in))) {
-                OutputStream dst;
-                if (target == null) {
-                    dst = new NonClosing(System.out);
-                } else {
-                    Path dir = target.toAbsolutePath().getParent();
-                    tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-                    dst = Files.newOutputStream(tmp);
-                }
-                try (OutputStream o = dst) {
-                    transfer(crypt, src, o);
-                }
-                if (tmp != null) {
-                    TaskSupport.moveIntoPlace(tmp, target);
-                    tmp = null;
-                }
-                return TaskSupport.OK;
-            } catch (NoSuchFileException | FileNotFoundException e) {
+            String task = writes() ? "encrypt_file" : "decrypt_file";
+            InputStream src;
+            try {
+                src = in.equals("-") ? System.in : Files.newInputStream(Path.of(in));
+            } catch (NoSuchFileException e) {
                 err.println("Cannot read " + in + ": no such file");
                 return TaskSupport.FAILED;
             } catch (IOException e) {
+                err.println("Cannot read " + in + ": " + e.getMessage());
+                return TaskSupport.FAILED;
+            }
+            try (InputStream s = src; OutputTarget dst = OutputTarget.open(out, OutputTarget.Existing.REPLACE)) {
+                transfer(crypt, s, dst.stream());
+                dst.commit();
+                return TaskSupport.OK;
+            } catch (OutputTarget.OutputException e) {
+                err.println(task + " failed: " + e.getMessage());
+                return TaskSupport.FAILED;
+            } catch (IOException e) {
                 Throwable cause = e.getCause() instanceof GeneralSecurityException ? e.getCause() : e;
-                err.println((writes() ? "encrypt_file" : "decrypt_file") + " failed: " + cause.getMessage());
+                err.println(task + " failed: " + cause.getMessage());
                 return TaskSupport.FAILED;
             } catch (GeneralSecurityException e) {
-                err.println((writes() ? "encrypt_file" : "decrypt_file") + " failed: " + e.getMessage());
+                err.println(task + " failed: " + e.getMessage());
                 return TaskSupport.FAILED;
-            } finally {
-                if (tmp != null) {
-                    try {
-                        Files.deleteIfExists(tmp);
-                    } catch (IOException ignored) {
-                        // best effort: the file holds no plaintext of an unauthenticated segment
-                    }
-                }
             }
         }
     }
 
     @Command(name = "encrypt_file", mixinStandardHelpOptions = true,
-            description = "Encrypts IN into OUT as an lkr-crypt stream (SPEC §5); - is stdin/stdout.")
+            description = {"Encrypts IN into OUT as an lkr-crypt stream (SPEC §5); - is stdin/stdout.",
+                "A file OUT appears only once the whole stream is written: on failure an existing OUT stays as it was. "
+                    + "Any write error (a full disk, a closed pipe) fails the task with status 1."})
     static final class Encrypt extends FileTask {
         @Option(names = "--segment-size", paramLabel = "N", defaultValue = "65536",
                 description = "Plaintext bytes per segment, 4096 to 16777216 (default: ${DEFAULT-VALUE})")
@@ -182,7 +173,12 @@ public final class FileTasks {
     }
 
     @Command(name = "decrypt_file", mixinStandardHelpOptions = true,
-            description = "Decrypts the lkr-crypt stream IN into OUT; - is stdin/stdout. Writes nothing on failure.")
+            description = {"Decrypts the lkr-crypt stream IN into OUT; - is stdin/stdout.",
+                "A file OUT appears only once the whole stream is authenticated: on failure nothing is written and "
+                    + "an existing OUT stays as it was.",
+                "To - (or a device or FIFO) each segment is written once it is authenticated: if the stream fails "
+                    + "later (truncated or damaged), the segments before it have already been written, then the task "
+                    + "exits with status 1 and an error on stderr. Use such output only when the exit status is 0."})
     static final class Decrypt extends FileTask {
         Decrypt(PrintStream err) {
             super(err);

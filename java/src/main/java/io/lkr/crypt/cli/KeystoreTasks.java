@@ -132,11 +132,14 @@ public final class KeystoreTasks {
                             + "rekey or rotation?). Nothing was changed: run " + name() + " again.");
                     return TaskSupport.FAILED;
                 }
-                TaskSupport.writeKeystoreFile(keystore, replacement);
+                TaskSupport.writeKeystoreFile(keystore, replacement, OutputTarget.Existing.REPLACE);
                 done(next, "file " + keystore);
                 return TaskSupport.OK;
             } catch (GeneralSecurityException e) {
                 log.error(e.getMessage() + " Nothing was changed.");
+                return TaskSupport.FAILED;
+            } catch (OutputTarget.OutputException e) {
+                log.error(e.getMessage() + ". The old keystore is still in place.");
                 return TaskSupport.FAILED;
             } catch (IOException | SQLException e) {
                 log.error("Could not write the keystore file " + keystore + ": " + e.getMessage()
@@ -343,7 +346,7 @@ public final class KeystoreTasks {
                 Path copy = logDir.resolve("keystore-before-retiring-kek-" + kekId + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".json");
                 Files.createDirectories(logDir);
-                TaskSupport.writeKeystoreFile(copy, doc);
+                TaskSupport.writeKeystoreFile(copy, doc, OutputTarget.Existing.REFUSE);
                 log.info("No value of the internal database uses KEK " + kekId + ". The keystore as it was (needed "
                         + "for backups and files encrypted under KEK " + kekId + "): " + copy + " (mode 0600)");
                 return current.retireKek(kekId);

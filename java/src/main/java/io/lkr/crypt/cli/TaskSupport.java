@@ -81,48 +81,17 @@ final class TaskSupport {
         }
     }
 
-    /** Renames a finished temporary file over {@code target} (atomically where the file system can). */
-    static void moveIntoPlace(Path tmp, Path target) throws IOException {
-        try {
-            java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-            java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
     /**
-     * Writes a keystore document to {@code file} durably and atomically: a temporary file of mode
-     * 0600 in the same directory, synced, renamed over {@code file}, the directory synced. A
-     * crash leaves the old file or the new one, never a mix (the document holds only wrapped
-     * keys, so a leftover temporary file reveals nothing).
+     * Writes a keystore document to {@code file} by the rule of {@link OutputTarget}: a regular
+     * file (or a new path, or a symbolic link's regular target) through a synced temporary file
+     * of mode 0600 renamed into place, so a crash leaves the old file or the new one, never a mix
+     * (the document holds only wrapped keys, so a leftover temporary file reveals nothing); a
+     * device written directly. With {@link OutputTarget.Existing#REFUSE} an existing path stays.
      */
-    static void writeKeystoreFile(Path file, byte[] doc) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = java.nio.file.Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
-                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        try {
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
-                    java.nio.file.StandardOpenOption.WRITE)) {
-                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(doc);
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
-                ch.force(true);
-            }
-            moveIntoPlace(tmp, file);
-            tmp = null;
-            try (java.nio.channels.FileChannel d = java.nio.channels.FileChannel.open(dir,
-                    java.nio.file.StandardOpenOption.READ)) {
-                d.force(true);
-            } catch (IOException ignored) {
-                // a file system that cannot sync a directory: the rename itself is still atomic
-            }
-        } finally {
-            if (tmp != null) {
-                java.nio.file.Files.deleteIfExists(tmp);
-            }
+    static void writeKeystoreFile(Path file, byte[] doc, OutputTarget.Existing existing) throws IOException {
+        try (OutputTarget t = OutputTarget.open(file.toString(), existing)) {
+            t.stream().write(doc);
+            t.commit();
         }
     }
 

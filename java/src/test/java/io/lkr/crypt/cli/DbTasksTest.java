@@ -1,6 +1,7 @@
 package io.lkr.crypt.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -127,6 +129,65 @@ class DbTasksTest {
         assertEquals(1, run("export_keystore", none.toString(), "-d", empty.toString()));
         assertTrue(err.contains("Missing keystore"), err);
         assertTrue(!Files.exists(none));
+    }
+
+    /** #14.7: export_keystore refuses an existing path (file, link, dangling link) unless --force. */
+    @Test
+    void exportKeystoreNeverOverwritesWithoutForce() throws Exception {
+        Path yaml = dir.resolve("db.yaml");
+        Files.writeString(yaml, "dialect: hsqldb\ndatabase: " + dir.resolve("db").resolve("lkr") + "\n");
+        Path data = Files.writeString(dir.resolve("data.txt"), "data");
+        // An open for writing creates the database's keystore.
+        assertEquals(0, FileTasks.encryptFile(new String[] {data.toString(), dir.resolve("data.lks").toString(), "-d",
+            yaml.toString()}, quiet(), quiet()));
+
+        Path precious = Files.writeString(dir.resolve("old-keystore.json"), "the only copy of an old keystore");
+        Path link = Files.createSymbolicLink(dir.resolve("link.json"), precious.getFileName());
+        Path dangling = Files.createSymbolicLink(dir.resolve("dangling.json"), Path.of("nowhere.json"));
+        for (Path existing : List.of(precious, link, dangling)) {
+            assertEquals(1, run("export_keystore", existing.toString(), "-d", yaml.toString()), existing.toString());
+            assertTrue(err.contains("Refusing to overwrite the existing " + existing) && err.contains("--force"), err);
+        }
+        assertEquals("the only copy of an old keystore", Files.readString(precious));
+        assertTrue(Files.isSymbolicLink(link) && Files.isSymbolicLink(dangling));
+        assertFalse(Files.exists(dir.resolve("nowhere.json")));
+
+        // --force: a link stays a link, its target receives the keystore with mode 0600.
+        assertEquals(0, run("export_keystore", link.toString(), "--force", "-d", yaml.toString()), err);
+        assertTrue(Files.isSymbolicLink(link), "the link was replaced");
+        String doc = Files.readString(precious);
+        assertTrue(doc.contains("master_key"), doc);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(precious)));
+        assertEquals(0, run("export_keystore", dangling.toString(), "--force", "-d", yaml.toString()), err);
+        assertTrue(Files.isSymbolicLink(dangling));
+        assertEquals(doc, Files.readString(dir.resolve("nowhere.json")));
+        try (LkrCrypt k = LkrCrypt.openFromEnvironment(Files.readAllBytes(precious))) {
+            assertTrue(k.activeKekId() >= 1);
+        }
+    }
+
+    /** #14.3: a task that changes a keystore file behind a symbolic link keeps the link. */
+    @Test
+    void rotatingAKeystoreFileBehindALinkKeepsTheLink() throws Exception {
+        Path real = Files.createDirectory(dir.resolve("real"));
+        Path target = real.resolve("ks.json");
+        try (LkrCrypt k = LkrCrypt.openFromEnvironment((byte[]) null)) {
+            Files.write(target, k.exportKeystore());
+        }
+        Path link = Files.createSymbolicLink(dir.resolve("ks.json"), dir.relativize(target));
+        assertEquals(0, run("rotate_kek", "--keystore", link.toString(), "--log-dir", dir.resolve("log").toString()),
+                err);
+        assertTrue(Files.isSymbolicLink(link), "the link was replaced by a file");
+        try (LkrCrypt k = LkrCrypt.openFromEnvironment(Files.readAllBytes(target))) {
+            assertEquals(2, k.activeKekId());
+        }
+        try (var files = Files.list(real)) {
+            assertEquals(1, files.count(), "temporary file left beside the target");
+        }
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     }
 
     @Test

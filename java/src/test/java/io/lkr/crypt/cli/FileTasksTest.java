@@ -6,14 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,16 +92,156 @@ class FileTasksTest {
         assertEquals('L', Files.readAllBytes(sealed)[0]);
     }
 
-    /** Runs the CLI in a child JVM with {@code input} on stdin; returns its stdout. */
-    private byte[] pipe(byte[] input, String... args) throws Exception {
+    /** #14.2: a write error on standard output (a full device) fails the task, naming the output. */
+    @Test
+    void aFullStandardOutputFailsTheTask() throws Exception {
+        byte[] data = new byte[3_000_000];
+        new SecureRandom().nextBytes(data);
+        Path plain = Files.write(dir.resolve("big.bin"), data);
+        Path ks = dir.resolve("ks.json");
+        Path sealed = dir.resolve("big.lks");
+        assertEquals(0, run("encrypt_file", plain.toString(), sealed.toString(), "--keystore", ks.toString()),
+                errBytes.toString());
+        for (String[] args : List.of(
+                new String[] {"encrypt_file", plain.toString(), "-", "--keystore", ks.toString()},
+                new String[] {"decrypt_file", sealed.toString(), "-", "--keystore", ks.toString()})) {
+            Process p = child(args).redirectOutput(ProcessBuilder.Redirect.to(new File("/dev/full"))).start();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the task did not end");
+            String stderr = Files.readString(dir.resolve("child.err"));
+            assertEquals(1, p.exitValue(), args[0] + " into /dev/full: " + stderr);
+            assertTrue(stderr.contains(args[0] + " failed: Could not write standard output: No space left on device"),
+                    stderr);
+        }
+    }
+
+    /** #14.2: a reader that goes away early (a closed pipe) fails the task, naming the output. */
+    @Test
+    void aPipeClosedEarlyFailsTheTask() throws Exception {
+        byte[] data = new byte[3_000_000];
+        new SecureRandom().nextBytes(data);
+        Path plain = Files.write(dir.resolve("big.bin"), data);
+        Path ks = dir.resolve("ks.json");
+        Process p = child("encrypt_file", plain.toString(), "-", "--keystore", ks.toString()).start();
+        try (InputStream stdout = p.getInputStream()) {
+            assertEquals('L', stdout.read());
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the task did not end");
+        String stderr = Files.readString(dir.resolve("child.err"));
+        assertEquals(1, p.exitValue(), stderr);
+        assertTrue(stderr.contains("encrypt_file failed: Could not write standard output: Broken pipe"), stderr);
+    }
+
+    /**
+     * #14.3: an output that is not a regular file is written, never replaced: a FIFO, a symbolic
+     * link to a FIFO, a symbolic link to a regular file (the link stays, its target is replaced),
+     * a character device of our own, and then (only once all of those passed, so that a broken
+     * implementation never reaches it) /dev/null.
+     */
+    @Test
+    void outputsThatAreNotRegularFilesAreWrittenNotReplaced() throws Exception {
+        byte[] data = "what a backup holds\n".repeat(20_000).getBytes(StandardCharsets.UTF_8);
+        Path plain = Files.write(dir.resolve("plain.txt"), data);
+        Path ks = dir.resolve("ks.json");
+
+        Path fifo = mkfifo(dir.resolve("fifo"));
+        assertArrayEquals(data, decrypt(ks, throughFifo(fifo, fifo, plain, ks)));
+        assertTrue(Files.readAttributes(fifo, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther(),
+                "the FIFO was replaced");
+
+        Path linkToFifo = Files.createSymbolicLink(dir.resolve("link-to-fifo"), fifo.getFileName());
+        assertArrayEquals(data, decrypt(ks, throughFifo(linkToFifo, fifo, plain, ks)));
+        assertTrue(Files.isSymbolicLink(linkToFifo), "the link was replaced");
+        assertTrue(Files.readAttributes(fifo, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther());
+
+        Path real = Files.createDirectory(dir.resolve("real"));
+        Path target = Files.writeString(real.resolve("backup.lks"), "the old backup");
+        Path link = Files.createSymbolicLink(dir.resolve("backup.lks"), dir.relativize(target));
+        assertEquals(0, run("encrypt_file", plain.toString(), link.toString(), "--keystore", ks.toString()),
+                errBytes.toString());
+        assertTrue(Files.isSymbolicLink(link), "the link was replaced by a file");
+        assertTrue(Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS));
+        assertArrayEquals(data, decrypt(ks, Files.readAllBytes(target)));
+        try (var files = Files.list(real)) {
+            assertEquals(List.of(target), files.collect(Collectors.toList()), "temporary file left beside the target");
+        }
+        // A failed decrypt through the link leaves the target as it was.
+        byte[] before = Files.readAllBytes(target);
+        Path bad = Files.write(dir.resolve("bad.lks"), Arrays.copyOf(before, before.length - 30));
+        assertEquals(1, run("decrypt_file", bad.toString(), link.toString(), "--keystore", ks.toString()));
+        assertArrayEquals(before, Files.readAllBytes(target));
+        assertTrue(Files.isSymbolicLink(link));
+
+        Path device = dir.resolve("null-device");
+        boolean mknod = new ProcessBuilder("mknod", device.toString(), "c", "1", "3").start().waitFor() == 0;
+        if (mknod) {
+            assertEquals(0, run("encrypt_file", plain.toString(), device.toString(), "--keystore", ks.toString()),
+                    errBytes.toString());
+            assertTrue(Files.readAttributes(device, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther(),
+                    "the device node was replaced by a file");
+        }
+        // Every case above passed: writing to /dev/null is harmless.
+        assertEquals(0, run("encrypt_file", plain.toString(), "/dev/null", "--keystore", ks.toString()),
+                errBytes.toString());
+        assertFalse(Files.isRegularFile(Path.of("/dev/null"), LinkOption.NOFOLLOW_LINKS));
+    }
+
+    /** #14.3: a missing output directory is reported as such (not as an unreadable input). */
+    @Test
+    void aMissingOutputDirectoryIsNamed() throws Exception {
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
+        Path out = dir.resolve("no-such-dir").resolve("out.lks");
+        assertEquals(1, run("encrypt_file", plain.toString(), out.toString(), "--keystore",
+                dir.resolve("ks.json").toString()));
+        String e = errBytes.toString();
+        assertTrue(e.contains("Could not write " + out + ": the directory " + out.getParent() + " does not exist"), e);
+        assertFalse(e.contains("Cannot read"), e);
+    }
+
+    private static Path mkfifo(Path p) throws Exception {
+        assertEquals(0, new ProcessBuilder("mkfifo", p.toString()).inheritIO().start().waitFor());
+        return p;
+    }
+
+    /** Encrypts {@code plain} into {@code out}, which leads to {@code fifo}; returns what a reader of the FIFO got. */
+    private byte[] throughFifo(Path out, Path fifo, Path plain, Path ks) throws Exception {
+        byte[][] got = new byte[1][];
+        Thread reader = new Thread(() -> {
+            try (InputStream in = Files.newInputStream(fifo)) {
+                got[0] = in.readAllBytes();
+            } catch (IOException e) {
+                got[0] = new byte[0];
+            }
+        });
+        reader.setDaemon(true); // a broken implementation replaces the FIFO: this reader then waits for ever
+        reader.start();
+        assertEquals(0, run("encrypt_file", plain.toString(), out.toString(), "--keystore", ks.toString()),
+                errBytes.toString());
+        reader.join(30_000);
+        assertFalse(reader.isAlive(), "nothing was written into the FIFO");
+        return got[0];
+    }
+
+    private byte[] decrypt(Path ks, byte[] sealed) throws Exception {
+        Path in = Files.write(Files.createTempFile(dir, "sealed", ".lks"), sealed);
+        Path back = dir.resolve("back-" + in.getFileName());
+        assertEquals(0, run("decrypt_file", in.toString(), back.toString(), "--keystore", ks.toString()),
+                errBytes.toString());
+        return Files.readAllBytes(back);
+    }
+
+    /** A child JVM running the CLI, stderr to child.err. */
+    private ProcessBuilder child(String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "-Djava.library.path=" + System.getProperty("java.library.path", ""),
                 "io.lkr.crypt.cli.Main"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-        pb.redirectError(dir.resolve("child.err").toFile());
-        Process p = pb.start();
+        return new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(dir.resolve("child.err").toFile());
+    }
+
+    /** Runs the CLI in a child JVM with {@code input} on stdin; returns its stdout. */
+    private byte[] pipe(byte[] input, String... args) throws Exception {
+        Process p = child(args).start();
         Thread feeder = new Thread(() -> {
             try (var in = p.getOutputStream()) {
                 in.write(input);
