@@ -97,10 +97,22 @@ public final class LkrCrypt implements AutoCloseable {
     /** The maximum record size (plaintext bytes), read once: values over it are refused before allocating. */
     private final long maxRecord;
 
+    /** Takes ownership of {@code ptr}: when this constructor fails, the handle is closed (once). */
     private LkrCrypt(long ptr) {
-        this.handle = new Handle(ptr);
-        this.cleanable = CLEANER.register(this, handle);
-        this.maxRecord = Native.maxRecordSize(ptr);
+        Handle h = null;
+        try {
+            h = new Handle(ptr);
+            this.cleanable = CLEANER.register(this, h);
+            this.maxRecord = Native.maxRecordSize(ptr);
+        } catch (RuntimeException | Error e) {
+            if (h != null) {
+                h.run(); // idempotent: the Cleaner, if registered, finds the handle closed
+            } else {
+                Native.close(ptr);
+            }
+            throw e;
+        }
+        this.handle = h;
     }
 
     /**
@@ -728,10 +740,11 @@ public final class LkrCrypt implements AutoCloseable {
         } finally {
             handle.lock.unlockRead(stamp);
         }
+        NativePointer state = new NativePointer(stream, Native::streamEncryptFree, "encrypting stream");
         try {
-            return new EncryptingOutputStream(out, stream, segmentSize, header);
-        } catch (IOException | RuntimeException e) {
-            Native.streamEncryptFree(stream);
+            return new EncryptingOutputStream(out, state, segmentSize, header);
+        } catch (IOException | RuntimeException | Error e) {
+            state.free(); // once: the stream's Cleaner, if it was registered, finds it freed
             throw e;
         }
     }
@@ -754,8 +767,14 @@ public final class LkrCrypt implements AutoCloseable {
         } finally {
             handle.lock.unlockRead(stamp);
         }
-        int segmentSize = java.nio.ByteBuffer.wrap(header, 9, 4).getInt();
-        return new DecryptingInputStream(in, stream, segmentSize);
+        NativePointer state = new NativePointer(stream, Native::streamDecryptFree, "decrypting stream");
+        try {
+            int segmentSize = ByteBuffer.wrap(header, 9, 4).getInt();
+            return new DecryptingInputStream(in, state, segmentSize);
+        } catch (RuntimeException | Error e) {
+            state.free();
+            throw e;
+        }
     }
 
     private static final int STREAM_HEADER_LEN = 52;
