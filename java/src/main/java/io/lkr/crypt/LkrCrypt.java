@@ -214,13 +214,30 @@ public final class LkrCrypt implements AutoCloseable {
         // instead of zeroing (no extra pass), and the native side seals it in place.
         byte[] out = new byte[encryptedLength(plaintext.length)];
         System.arraycopy(plaintext, 0, out, HEADER_LENGTH, plaintext.length);
-        long stamp = handle.readLock();
-        try {
-            Native.encryptInPlace(live(), context, out);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        sealInPlace(out, context);
         return out;
+    }
+
+    /**
+     * Seals {@code buf} (the plaintext at {@link #HEADER_LENGTH}, room for the header and the
+     * tag) into an envelope in place. When anything fails — a closed handle included — the
+     * plaintext copy is wiped before the exception leaves.
+     */
+    void sealInPlace(byte[] buf, byte[] context) throws GeneralSecurityException {
+        boolean sealed = false;
+        try {
+            long stamp = handle.readLock();
+            try {
+                Native.encryptInPlace(live(), context, buf);
+            } finally {
+                handle.lock.unlockRead(stamp);
+            }
+            sealed = true;
+        } finally {
+            if (!sealed) {
+                Arrays.fill(buf, (byte) 0);
+            }
+        }
     }
 
     /**
@@ -235,11 +252,19 @@ public final class LkrCrypt implements AutoCloseable {
         // A copy of the ciphertext (one pass, instead of zeroing a new array), opened in place.
         byte[] out = envelope.length < OVERHEAD ? new byte[0]
                 : Arrays.copyOfRange(envelope, HEADER_LENGTH, envelope.length - TAG_LENGTH);
-        long stamp = handle.readLock();
+        boolean opened = false;
         try {
-            Native.decryptInPlace(live(), envelope, context, out);
+            long stamp = handle.readLock();
+            try {
+                Native.decryptInPlace(live(), envelope, context, out);
+            } finally {
+                handle.lock.unlockRead(stamp);
+            }
+            opened = true;
         } finally {
-            handle.lock.unlockRead(stamp);
+            if (!opened) {
+                Arrays.fill(out, (byte) 0); // the engine wipes what it wrote; this covers every other failure
+            }
         }
         return out;
     }
@@ -283,7 +308,12 @@ public final class LkrCrypt implements AutoCloseable {
     public String encryptString(String plaintext, String context) throws GeneralSecurityException {
         Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(context, "context");
-        return encryptToBase64(plaintext.getBytes(StandardCharsets.UTF_8), context.getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = plaintext.getBytes(StandardCharsets.UTF_8);
+        try {
+            return encryptToBase64(bytes, context.getBytes(StandardCharsets.UTF_8));
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
+        }
     }
 
     /**
@@ -304,7 +334,7 @@ public final class LkrCrypt implements AutoCloseable {
             throw new IllegalArgumentException(
                     "The value is authentic but its plaintext is not UTF-8 text: use decrypt(byte[], byte[])", e);
         } finally {
-            java.util.Arrays.fill(plaintext, (byte) 0);
+            Arrays.fill(plaintext, (byte) 0);
         }
     }
 
