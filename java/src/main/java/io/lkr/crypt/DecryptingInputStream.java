@@ -4,6 +4,8 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -12,9 +14,18 @@ import java.util.Objects;
  * fails with an {@link IOException} whose cause is the {@link java.security.GeneralSecurityException}
  * ({@link javax.crypto.AEADBadTagException} when not authentic). Memory is O(segment size).
  * Not for concurrent use by several threads. Made by {@link LkrCrypt#decryptingStream}.
+ *
+ * <p>A failure of the decryption sticks: every later {@code read} or {@code skip} throws an
+ * {@link IOException} with the same message and cause (never a clean end of stream), so a caller
+ * that retries cannot mistake a damaged or truncated stream for a complete one. An
+ * {@link IOException} of the underlying stream itself does not stick (nothing was consumed).
+ *
+ * <p>Everything is plaintext: {@link #skip(long)} reads, authenticates and discards plaintext,
+ * {@link #available()} counts only decrypted plaintext buffered here, and mark/reset is not
+ * supported ({@link #reset()} throws).
  */
 public final class DecryptingInputStream extends FilterInputStream {
-    private final EncryptingOutputStream.StreamState state;
+    private final NativePointer state;
     private final Cleaner.Cleanable cleanable;
     private final byte[] sealed;
     private final byte[] plain;
@@ -22,13 +33,21 @@ public final class DecryptingInputStream extends FilterInputStream {
     private int end;
     private boolean eof;
     private boolean closed;
+    /** The first failure of the decryption, or null. */
+    private IOException failure;
 
-    DecryptingInputStream(InputStream in, long stream, int segmentSize) {
+    /** Takes ownership of {@code state}. */
+    DecryptingInputStream(InputStream in, NativePointer state, int segmentSize) {
         super(Objects.requireNonNull(in, "in"));
-        this.state = new EncryptingOutputStream.StreamState(stream, false);
-        this.cleanable = EncryptingOutputStream.StreamState.CLEANER.register(this, state);
-        this.sealed = new byte[segmentSize + 16];
-        this.plain = new byte[2 * segmentSize];
+        this.state = state;
+        this.cleanable = NativePointer.CLEANER.register(this, state);
+        try {
+            this.sealed = new byte[segmentSize + 16];
+            this.plain = new byte[2 * segmentSize];
+        } catch (RuntimeException | Error e) {
+            cleanable.clean();
+            throw e;
+        }
     }
 
     @Override
@@ -41,33 +60,12 @@ public final class DecryptingInputStream extends FilterInputStream {
     @Override
     public synchronized int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        if (closed) {
-            throw new IOException("The decrypting stream is closed");
-        }
+        ensureUsable();
         if (len == 0) {
             return 0;
         }
-        while (start == end) {
-            if (eof) {
-                return -1;
-            }
-            java.util.Arrays.fill(plain, 0, end, (byte) 0);
-            start = 0;
-            end = 0;
-            int got = in.read(sealed, 0, sealed.length);
-            try {
-                if (got < 0) {
-                    eof = true;
-                    end = Native.streamDecryptFinish(state.ptr, plain);
-                } else {
-                    end = Native.streamDecryptUpdate(state.ptr, sealed, 0, got, plain);
-                }
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                eof = true;
-                throw new IOException(e.getMessage(), e);
-            }
+        if (!fill()) {
+            return -1;
         }
         int n = Math.min(len, end - start);
         System.arraycopy(plain, start, b, off, n);
@@ -75,19 +73,71 @@ public final class DecryptingInputStream extends FilterInputStream {
         return n;
     }
 
+    /** Skips {@code n} bytes of plaintext: reads, authenticates and discards them. */
     @Override
-    public synchronized int available() {
-        return end - start;
+    public synchronized long skip(long n) throws IOException {
+        ensureUsable();
+        long left = n;
+        while (left > 0 && fill()) {
+            int k = (int) Math.min(left, end - start);
+            start += k;
+            left -= k;
+        }
+        return n <= 0 ? 0 : n - left;
     }
 
+    /**
+     * Makes sure plaintext is buffered: decrypts from the underlying stream until a segment
+     * authenticates. False at the authentic end of the stream.
+     */
+    private boolean fill() throws IOException {
+        while (start == end) {
+            if (eof) {
+                return false;
+            }
+            Arrays.fill(plain, 0, end, (byte) 0);
+            start = 0;
+            end = 0;
+            int got = in.read(sealed, 0, sealed.length);
+            try {
+                if (got < 0) {
+                    eof = true;
+                    end = Native.streamDecryptFinish(state.get(), plain);
+                } else {
+                    end = Native.streamDecryptUpdate(state.get(), sealed, 0, got, plain);
+                }
+            } catch (Exception e) {
+                failure = new IOException(e.getMessage(), e);
+                throw failure;
+            } finally {
+                Reference.reachabilityFence(this);
+            }
+        }
+        return true;
+    }
+
+    /** Decrypted plaintext buffered here (never ciphertext of the underlying stream). */
     @Override
-    public long skip(long n) throws IOException {
-        return super.skip(n); // reads (and authenticates) through the skipped bytes
+    public synchronized int available() throws IOException {
+        ensureUsable();
+        return end - start;
     }
 
     @Override
     public boolean markSupported() {
         return false;
+    }
+
+    /** Does nothing: mark/reset is not supported. */
+    @Override
+    public void mark(int readlimit) {
+        // not the underlying stream's mark: its position is ciphertext
+    }
+
+    /** Always throws: mark/reset is not supported. */
+    @Override
+    public void reset() throws IOException {
+        throw new IOException("mark/reset is not supported by a decrypting stream");
     }
 
     @Override
@@ -96,8 +146,17 @@ public final class DecryptingInputStream extends FilterInputStream {
             return;
         }
         closed = true;
-        java.util.Arrays.fill(plain, (byte) 0);
+        Arrays.fill(plain, (byte) 0);
         cleanable.clean();
         in.close();
+    }
+
+    private void ensureUsable() throws IOException {
+        if (closed) {
+            throw new IOException("The decrypting stream is closed");
+        }
+        if (failure != null) {
+            throw new IOException(failure.getMessage(), failure.getCause());
+        }
     }
 }

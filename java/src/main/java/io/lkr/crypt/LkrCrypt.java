@@ -97,10 +97,22 @@ public final class LkrCrypt implements AutoCloseable {
     /** The maximum record size (plaintext bytes), read once: values over it are refused before allocating. */
     private final long maxRecord;
 
+    /** Takes ownership of {@code ptr}: when this constructor fails, the handle is closed (once). */
     private LkrCrypt(long ptr) {
-        this.handle = new Handle(ptr);
-        this.cleanable = CLEANER.register(this, handle);
-        this.maxRecord = Native.maxRecordSize(ptr);
+        Handle h = null;
+        try {
+            h = new Handle(ptr);
+            this.cleanable = CLEANER.register(this, h);
+            this.maxRecord = Native.maxRecordSize(ptr);
+        } catch (RuntimeException | Error e) {
+            if (h != null) {
+                h.run(); // idempotent: the Cleaner, if registered, finds the handle closed
+            } else {
+                Native.close(ptr);
+            }
+            throw e;
+        }
+        this.handle = h;
     }
 
     /**
@@ -202,13 +214,30 @@ public final class LkrCrypt implements AutoCloseable {
         // instead of zeroing (no extra pass), and the native side seals it in place.
         byte[] out = new byte[encryptedLength(plaintext.length)];
         System.arraycopy(plaintext, 0, out, HEADER_LENGTH, plaintext.length);
-        long stamp = handle.readLock();
-        try {
-            Native.encryptInPlace(live(), context, out);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        sealInPlace(out, context);
         return out;
+    }
+
+    /**
+     * Seals {@code buf} (the plaintext at {@link #HEADER_LENGTH}, room for the header and the
+     * tag) into an envelope in place. When anything fails — a closed handle included — the
+     * plaintext copy is wiped before the exception leaves.
+     */
+    void sealInPlace(byte[] buf, byte[] context) throws GeneralSecurityException {
+        boolean sealed = false;
+        try {
+            long stamp = handle.readLock();
+            try {
+                Native.encryptInPlace(live(), context, buf);
+            } finally {
+                handle.lock.unlockRead(stamp);
+            }
+            sealed = true;
+        } finally {
+            if (!sealed) {
+                Arrays.fill(buf, (byte) 0);
+            }
+        }
     }
 
     /**
@@ -223,11 +252,19 @@ public final class LkrCrypt implements AutoCloseable {
         // A copy of the ciphertext (one pass, instead of zeroing a new array), opened in place.
         byte[] out = envelope.length < OVERHEAD ? new byte[0]
                 : Arrays.copyOfRange(envelope, HEADER_LENGTH, envelope.length - TAG_LENGTH);
-        long stamp = handle.readLock();
+        boolean opened = false;
         try {
-            Native.decryptInPlace(live(), envelope, context, out);
+            long stamp = handle.readLock();
+            try {
+                Native.decryptInPlace(live(), envelope, context, out);
+            } finally {
+                handle.lock.unlockRead(stamp);
+            }
+            opened = true;
         } finally {
-            handle.lock.unlockRead(stamp);
+            if (!opened) {
+                Arrays.fill(out, (byte) 0); // the engine wipes what it wrote; this covers every other failure
+            }
         }
         return out;
     }
@@ -271,7 +308,12 @@ public final class LkrCrypt implements AutoCloseable {
     public String encryptString(String plaintext, String context) throws GeneralSecurityException {
         Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(context, "context");
-        return encryptToBase64(plaintext.getBytes(StandardCharsets.UTF_8), context.getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = plaintext.getBytes(StandardCharsets.UTF_8);
+        try {
+            return encryptToBase64(bytes, context.getBytes(StandardCharsets.UTF_8));
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
+        }
     }
 
     /**
@@ -292,7 +334,7 @@ public final class LkrCrypt implements AutoCloseable {
             throw new IllegalArgumentException(
                     "The value is authentic but its plaintext is not UTF-8 text: use decrypt(byte[], byte[])", e);
         } finally {
-            java.util.Arrays.fill(plaintext, (byte) 0);
+            Arrays.fill(plaintext, (byte) 0);
         }
     }
 
@@ -728,10 +770,11 @@ public final class LkrCrypt implements AutoCloseable {
         } finally {
             handle.lock.unlockRead(stamp);
         }
+        NativePointer state = new NativePointer(stream, Native::streamEncryptFree, "encrypting stream");
         try {
-            return new EncryptingOutputStream(out, stream, segmentSize, header);
-        } catch (IOException | RuntimeException e) {
-            Native.streamEncryptFree(stream);
+            return new EncryptingOutputStream(out, state, segmentSize, header);
+        } catch (IOException | RuntimeException | Error e) {
+            state.free(); // once: the stream's Cleaner, if it was registered, finds it freed
             throw e;
         }
     }
@@ -754,8 +797,14 @@ public final class LkrCrypt implements AutoCloseable {
         } finally {
             handle.lock.unlockRead(stamp);
         }
-        int segmentSize = java.nio.ByteBuffer.wrap(header, 9, 4).getInt();
-        return new DecryptingInputStream(in, stream, segmentSize);
+        NativePointer state = new NativePointer(stream, Native::streamDecryptFree, "decrypting stream");
+        try {
+            int segmentSize = ByteBuffer.wrap(header, 9, 4).getInt();
+            return new DecryptingInputStream(in, state, segmentSize);
+        } catch (RuntimeException | Error e) {
+            state.free();
+            throw e;
+        }
     }
 
     private static final int STREAM_HEADER_LEN = 52;

@@ -342,4 +342,38 @@ class LkrCryptTest {
         assertNotNull(NativeLoader.loadedFrom());
         assertEquals("linux-x86_64", NativeLoader.platform());
     }
+
+    /**
+     * encrypt(byte[], byte[]) copies the plaintext into the array it seals in place; when sealing
+     * fails — refused by the engine, or the handle closed meanwhile — that copy is wiped.
+     */
+    @Test
+    void aFailedEncryptionWipesItsPlaintextCopy() throws Exception {
+        byte[] secret = random(48);
+        try (LkrCrypt c = LkrCrypt.openFromEnvironment((byte[]) null)) {
+            // Refused by the engine: the context is the buffer itself.
+            byte[] buf = withPlaintext(secret);
+            assertThrows(IllegalArgumentException.class, () -> c.sealInPlace(buf, buf));
+            assertArrayEquals(new byte[buf.length], buf, "the plaintext copy is wiped");
+            // Too short for an envelope.
+            byte[] shortBuf = Arrays.copyOf(secret, 40);
+            assertThrows(IllegalArgumentException.class, () -> c.sealInPlace(shortBuf, CTX));
+            assertArrayEquals(new byte[40], shortBuf);
+            // And the ordinary path still works.
+            byte[] ok = withPlaintext(secret);
+            c.sealInPlace(ok, CTX);
+            assertArrayEquals(secret, c.decrypt(ok, CTX));
+            c.close();
+            byte[] afterClose = withPlaintext(secret);
+            assertThrows(IllegalStateException.class, () -> c.sealInPlace(afterClose, CTX));
+            assertArrayEquals(new byte[afterClose.length], afterClose);
+        }
+    }
+
+    private static byte[] withPlaintext(byte[] plaintext) {
+        byte[] buf = new byte[LkrCrypt.encryptedLength(plaintext.length)];
+        System.arraycopy(plaintext, 0, buf, LkrCrypt.HEADER_LENGTH, plaintext.length);
+        return buf;
+    }
+
 }

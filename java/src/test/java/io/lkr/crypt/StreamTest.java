@@ -8,13 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import javax.crypto.AEADBadTagException;
 import org.junit.jupiter.api.Test;
 
@@ -134,6 +138,194 @@ class StreamTest {
             out.close();
             out.close();
             assertThrows(IOException.class, () -> out.write(1));
+        }
+    }
+
+    /** An underlying stream that fails some writes with an IOException and keeps what the others write. */
+    private static final class FailingOutput extends OutputStream {
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private final int failFrom;
+        private final int failUntil;
+        private int calls;
+
+        /** Fails the calls {@code failFrom} to {@code failUntil - 1} (counted from 0: the header). */
+        FailingOutput(int failFrom, int failUntil) {
+            this.failFrom = failFrom;
+            this.failUntil = failUntil;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            int call = calls++;
+            if (call >= failFrom && call < failUntil) {
+                throw new IOException("Connection reset by peer (test)");
+            }
+            kept.write(b, off, len);
+        }
+
+        byte[] toByteArray() {
+            return kept.toByteArray();
+        }
+    }
+
+    /** An OutputStream whose writes throw IOException, as a client disconnect or a full disk does. */
+    private static final class BrokenPipe extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            throw new IOException("Broken pipe (test)");
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            throw new IOException("Broken pipe (test)");
+        }
+    }
+
+    /**
+     * Run in a forked JVM by {@link #aStreamWhoseHeaderWriteFailsIsFreedOnce()}: streams whose
+     * header cannot be written, then garbage collections (which run the Cleaners) and allocation.
+     * A native state freed twice aborts this JVM ("double free or corruption", exit 134).
+     */
+    public static void main(String[] args) throws Exception {
+        try (LkrCrypt c = openNew()) {
+            int refused = 0;
+            for (int i = 0; i < 500; i++) {
+                try {
+                    c.encryptingStream(new BrokenPipe(), CTX, S);
+                    System.out.println("opened a stream on a broken pipe");
+                    System.exit(3);
+                } catch (IOException e) {
+                    refused++;
+                }
+            }
+            List<byte[]> keep = new ArrayList<>();
+            for (int round = 0; round < 10; round++) {
+                System.gc();
+                for (int i = 0; i < 2000; i++) {
+                    keep.add(new byte[1024]);
+                    if (keep.size() > 500) {
+                        keep.clear();
+                    }
+                }
+                // Native allocations of the same sizes as the freed states, and real work.
+                try (OutputStream out = c.encryptingStream(new ByteArrayOutputStream(), CTX, S)) {
+                    out.write(random(S + 1));
+                }
+                byte[] sealed = encrypt(c, random(2 * S), S);
+                if (decrypt(c, sealed, CTX).length != 2 * S) {
+                    System.exit(4);
+                }
+                Thread.sleep(20);
+            }
+            System.out.println("refused " + refused + ", survived");
+        }
+    }
+
+    @Test
+    void aStreamWhoseHeaderWriteFailsIsFreedOnce() throws Exception {
+        TestSupport.Run r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
+                List.of("-Xmx64m", "-cp", System.getProperty("java.class.path"), StreamTest.class.getName()));
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(r.out.contains("refused 500, survived"), r.toString());
+    }
+
+    @Test
+    void readsAfterAFailureFailAgain() throws Exception {
+        try (LkrCrypt c = openNew()) {
+            byte[] sealed = encrypt(c, random(3 * S + 100), S);
+            int seg = S + 16;
+            byte[][] damaged = {
+                flip(sealed, 52 + seg + 7), // tampered: the second segment
+                Arrays.copyOf(sealed, 52 + 2 * seg), // truncated at a segment boundary
+                Arrays.copyOf(sealed, sealed.length - 5), // truncated inside the last segment
+            };
+            for (byte[] d : damaged) {
+                try (InputStream in = c.decryptingStream(new ByteArrayInputStream(d), CTX)) {
+                    byte[] buf = new byte[1000];
+                    IOException first = null;
+                    for (int i = 0; i < 100 && first == null; i++) {
+                        try {
+                            if (in.read(buf) < 0) {
+                                fail("a damaged stream ended cleanly");
+                            }
+                        } catch (IOException e) {
+                            first = e;
+                        }
+                    }
+                    assertInstanceOf(AEADBadTagException.class, first.getCause(), String.valueOf(first));
+                    // A retrying caller never sees a clean end of the stream.
+                    for (int i = 0; i < 3; i++) {
+                        IOException again = assertThrows(IOException.class, () -> in.read(buf));
+                        assertEquals(first.getMessage(), again.getMessage());
+                        assertInstanceOf(AEADBadTagException.class, again.getCause());
+                    }
+                    assertThrows(IOException.class, in::read);
+                    assertThrows(IOException.class, () -> in.skip(10));
+                    assertThrows(IOException.class, in::readAllBytes);
+                }
+            }
+        }
+    }
+
+    @Test
+    void writesAfterAFailureFailAndTheStreamStaysIncomplete() throws Exception {
+        try (LkrCrypt c = openNew()) {
+            byte[] pt = random(4 * S);
+            // The sink fails once, on the second segment (call 0 is the header), then works again.
+            FailingOutput sink = new FailingOutput(2, 3);
+            OutputStream out = c.encryptingStream(sink, CTX, S);
+            out.write(pt, 0, S);
+            IOException first = assertThrows(IOException.class, () -> out.write(pt, S, S));
+            for (int i = 0; i < 2; i++) {
+                IOException again = assertThrows(IOException.class, () -> out.write(pt, 2 * S, S));
+                assertEquals(first.getMessage(), again.getMessage());
+            }
+            assertThrows(IOException.class, out::flush);
+            IOException atClose = assertThrows(IOException.class, out::close);
+            assertEquals(first.getMessage(), atClose.getMessage());
+            out.close(); // closing twice does nothing
+            // What reached the sink is not a complete stream: it never decrypts.
+            IOException e = assertThrows(IOException.class, () -> decrypt(c, sink.toByteArray(), CTX));
+            assertInstanceOf(AEADBadTagException.class, e.getCause());
+        }
+    }
+
+    @Test
+    void skipSkipsPlaintextAndMarkResetIsRefused() throws Exception {
+        try (LkrCrypt c = openNew()) {
+            byte[] pt = random(3 * S + 100);
+            byte[] sealed = encrypt(c, pt, S);
+            for (int n : new int[] {0, 1, 100, S - 1, S, S + 17, 2 * S + 5, pt.length - 1, pt.length}) {
+                try (InputStream in = c.decryptingStream(new ByteArrayInputStream(sealed), CTX)) {
+                    assertEquals(n, in.skip(n), "skip " + n);
+                    assertArrayEquals(Arrays.copyOfRange(pt, n, pt.length), in.readAllBytes(), "skip " + n);
+                }
+            }
+            try (InputStream in = c.decryptingStream(new ByteArrayInputStream(sealed), CTX)) {
+                assertEquals(0, in.available(), "nothing decrypted yet: no ciphertext is counted");
+                assertEquals(10, in.read(new byte[10]));
+                int available = in.available();
+                assertTrue(available > 0 && available <= S - 10, "buffered plaintext only: " + available);
+                in.skipNBytes(S); // crosses a segment boundary
+                assertEquals(pt[10 + S] & 0xff, in.read());
+                assertEquals(pt.length - S - 11, in.skip(Long.MAX_VALUE), "skip stops at the end");
+                assertEquals(-1, in.read());
+                assertEquals(0, in.skip(5));
+            }
+            // mark/reset would move the underlying (ciphertext) stream: refused.
+            try (InputStream in = c.decryptingStream(new ByteArrayInputStream(sealed), CTX)) {
+                assertTrue(!in.markSupported());
+                in.mark(1 << 20);
+                byte[] head = in.readNBytes(100);
+                assertThrows(IOException.class, in::reset);
+                assertArrayEquals(Arrays.copyOf(pt, 100), head);
+                assertArrayEquals(Arrays.copyOfRange(pt, 100, 200), in.readNBytes(100));
+            }
         }
     }
 

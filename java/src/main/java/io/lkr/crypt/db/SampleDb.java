@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import javax.crypto.Cipher;
@@ -160,29 +161,53 @@ public final class SampleDb {
         }
     }
 
-    /** The legacy key of the environment (LKR_LEGACY_KEY_ENV, else LKR_LEGACY_KEY_FILE), or null. */
+    /**
+     * The legacy key of the environment (LKR_LEGACY_KEY_ENV, else LKR_LEGACY_KEY_FILE), or null.
+     * The caller wipes the returned array when done. The key file is read and decoded as bytes
+     * (wiped here), never as a String.
+     */
     public static byte[] legacyKeyFromEnvironment() throws java.io.IOException {
         String env = System.getenv("LKR_LEGACY_KEY_ENV");
-        String text = null;
+        byte[] text;
         if (env != null && !env.isBlank()) {
-            text = env;
+            text = env.getBytes(StandardCharsets.ISO_8859_1);
         } else {
             String file = System.getenv("LKR_LEGACY_KEY_FILE");
-            if (file != null && !file.isBlank()) {
-                text = Files.readString(Path.of(file), StandardCharsets.UTF_8);
+            if (file == null || file.isBlank()) {
+                return null;
             }
+            text = Files.readAllBytes(Path.of(file));
         }
-        if (text == null) {
-            return null;
+        try {
+            return decodeLegacyKey(text);
+        } finally {
+            Arrays.fill(text, (byte) 0);
         }
+    }
+
+    /** The 16-byte key in {@code base64} (surrounding whitespace allowed); {@code base64} is left as it is. */
+    static byte[] decodeLegacyKey(byte[] base64) throws java.io.IOException {
+        int from = 0;
+        int to = base64.length;
+        while (from < to && Character.isWhitespace(base64[from])) {
+            from++;
+        }
+        while (to > from && Character.isWhitespace(base64[to - 1])) {
+            to--;
+        }
+        byte[] trimmed = Arrays.copyOfRange(base64, from, to);
         byte[] k;
         try {
-            k = Base64.getDecoder().decode(text.trim());
+            k = Base64.getDecoder().decode(trimmed);
         } catch (IllegalArgumentException e) {
             throw new java.io.IOException("The legacy key is not valid base64");
+        } finally {
+            Arrays.fill(trimmed, (byte) 0);
         }
         if (k.length != 16) {
-            throw new java.io.IOException("The legacy key must be 16 bytes, but is " + k.length);
+            int n = k.length;
+            Arrays.fill(k, (byte) 0);
+            throw new java.io.IOException("The legacy key must be 16 bytes, but is " + n);
         }
         return k;
     }
