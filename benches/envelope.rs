@@ -144,13 +144,39 @@ fn bench(c: &mut Criterion) {
 }
 
 fn mean_ns(dir: &Path, group: &str, id: &str, n: usize) -> Option<f64> {
-    let p = dir
-        .join(group)
-        .join(id)
-        .join(label(n))
-        .join("new/estimates.json");
+    mean_at(
+        &dir.join(group)
+            .join(id)
+            .join(label(n))
+            .join("new/estimates.json"),
+    )
+}
+
+/// The median of a criterion estimates file.
+fn mean_at(p: &Path) -> Option<f64> {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
     v["median"]["point_estimate"].as_f64()
+}
+
+/// What one record's salt and nonce (44 bytes) cost from the userspace generator (with its
+/// copy check) and from the kernel's `getrandom(2)`, which a copy of the process cannot
+/// repeat (issue #21: the alternative to the wipe-on-fork epoch).
+fn bench_salt_nonce(c: &mut Criterion) {
+    let mut group = c.benchmark_group("salt_nonce");
+    let mut buf = [0u8; 44];
+    group.bench_function("userspace", |b| {
+        b.iter(|| {
+            lkr_crypt::rng::fill(black_box(&mut buf));
+        })
+    });
+    group.bench_function("getrandom", |b| {
+        b.iter(|| {
+            // SAFETY: 44 writable bytes.
+            let n = unsafe { libc::getrandom(black_box(buf.as_mut_ptr()).cast(), buf.len(), 0) };
+            assert_eq!(n, 44);
+        })
+    });
+    group.finish();
 }
 
 fn report(dir: &Path) {
@@ -191,6 +217,20 @@ fn report(dir: &Path) {
     if let Some(l) = mean_ns(dir, "encrypt", "lkr", 64) {
         println!("64-byte record encrypt, key derivation included: {l:.0} ns (target <= 350 ns)");
     }
+    let id = |name: &str| mean_at(&dir.join("salt_nonce").join(name).join("new/estimates.json"));
+    if let (Some(u), Some(g)) = (id("userspace"), id("getrandom")) {
+        println!(
+            "salt + nonce of one record (44 B): userspace generator {u:.1} ns, getrandom(2) {g:.1} ns ({:.1}x)",
+            g / u
+        );
+        if let Some(l) = mean_ns(dir, "encrypt", "lkr", 64) {
+            println!(
+                "  drawing them from getrandom would make a 64-byte encrypt {:.0} ns ({:+.0} %)",
+                l - u + g,
+                (g - u) / l * 100.0
+            );
+        }
+    }
 }
 
 fn main() {
@@ -202,6 +242,7 @@ fn main() {
         .output_directory(&dir)
         .configure_from_args();
     bench(&mut c);
+    bench_salt_nonce(&mut c);
     c.final_summary();
     report(&dir);
 }

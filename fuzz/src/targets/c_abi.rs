@@ -118,8 +118,33 @@ fn call(f: Op, input: &[u8], ctx: &[u8], mode: u8, needed: usize) -> (i32, Vec<u
     }
 }
 
+/// Contexts around the 64 KiB limit (`LKR_MAX_CONTEXT`): over it, every call refuses with
+/// INVALID_ARGUMENT before allocating; at or under it, they work.
+fn large_context(input: &mut Input<'_>) {
+    let size = LKR_MAX_CONTEXT - 64 + input.u8() as usize % 128;
+    let ctx = vec![input.u8(); size];
+    let pt = input.short().to_vec();
+    let over = size > LKR_MAX_CONTEXT;
+    let env = crypt().encrypt(&pt, b"").expect("encrypts");
+    for (f, value, needed) in [
+        (lkr_encrypt as Op, &pt, lkr_encrypted_len(pt.len())),
+        (lkr_decrypt, &env, lkr_decrypted_len(env.len())),
+        (lkr_migrate, &env, lkr_migrated_max_len(env.len())),
+    ] {
+        let (rc, _) = call(f, value, &ctx, 1, needed);
+        if over {
+            assert_eq!(rc, LKR_ERR_INVALID_ARGUMENT, "a {size}-byte context");
+        } else {
+            assert_ne!(rc, LKR_ERR_INVALID_ARGUMENT, "a {size}-byte context");
+        }
+    }
+}
+
 fn run_one(input: &mut Input<'_>) {
     let op = input.u8();
+    if op >= 0xF0 {
+        return large_context(input);
+    }
     match op % 7 {
         0 => {
             let pt = input.long().to_vec();

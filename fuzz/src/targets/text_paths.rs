@@ -35,7 +35,10 @@ pub fn text_paths(data: &[u8]) {
             }
         }
         Err(e) => assert!(
-            matches!(e.kind(), ErrorKind::Legacy | ErrorKind::NotAuthentic),
+            matches!(
+                e.kind(),
+                ErrorKind::Legacy | ErrorKind::NotAuthentic | ErrorKind::UnknownKek
+            ),
             "{e:?}"
         ),
     }

@@ -601,6 +601,22 @@ public final class LkrCrypt implements AutoCloseable {
         Native.checkMasterKeyConfig(suffix);
     }
 
+    /** The largest context any call accepts, in bytes (64 KiB); a larger one is refused. */
+    public static final int MAX_CONTEXT = 65536;
+
+    /**
+     * Makes every thread reseed the native generator of salts and nonces from the operating
+     * system before its next draw. A copy of the process made by {@code fork()} or
+     * {@code clone(2)} reseeds by itself; call this after a copy the kernel does not see,
+     * before anything is encrypted again: from CRaC's {@code Resource.afterRestore}, from an
+     * AWS Lambda SnapStart {@code afterRestore} runtime hook, or after a VM was cloned.
+     * Otherwise two restored copies would draw the same salts and nonces.
+     */
+    public static void reseedRandom() {
+        Native.ensureLoaded();
+        Native.reseedRandom();
+    }
+
     /** Every KEK id of the keystore, ascending. */
     public int[] kekIds() {
         long stamp = handle.readLock();

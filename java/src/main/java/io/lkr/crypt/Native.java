@@ -66,6 +66,9 @@ final class Native {
             int[] contextEnds, byte[] legacyKeyOrNull, int flags, byte[] out, int[] outEnds, int[] outcomes,
             String[] messages);
 
+    /** Every thread reseeds its generator of salts and nonces before its next draw. */
+    static native void reseedRandom();
+
     /** SPEC §2's checks of the CMK variables with {@code suffix} ("", "_SOURCE", "_DESTINATION"). */
     static native void checkMasterKeyConfig(String suffix);
 

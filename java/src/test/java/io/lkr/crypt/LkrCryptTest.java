@@ -252,6 +252,52 @@ class LkrCryptTest {
     }
 
     @Test
+    void contextsOver64KiBAreRefusedOnEveryPath() throws Exception {
+        byte[] atMax = new byte[LkrCrypt.MAX_CONTEXT];
+        byte[] over = new byte[LkrCrypt.MAX_CONTEXT + 1];
+        byte[] env = crypt.encrypt(utf8("pw"), atMax);
+        assertArrayEquals(utf8("pw"), crypt.decrypt(env, atMax));
+        java.util.List<org.junit.jupiter.api.function.Executable> calls = java.util.List.of(
+                () -> crypt.encrypt(utf8("pw"), over),
+                () -> crypt.decrypt(env, over),
+                () -> crypt.migrate(env, over),
+                () -> crypt.reencrypt(env, over),
+                () -> crypt.encryptBatch(new byte[][] {utf8("pw")}, new byte[][] {over}),
+                () -> crypt.decryptBatch(new byte[][] {env}, new byte[][] {over}),
+                () -> crypt.encrypt(ByteBuffer.allocateDirect(8), over, ByteBuffer.allocateDirect(100)),
+                () -> crypt.encryptingStream(new java.io.ByteArrayOutputStream(), over),
+                () -> crypt.decryptingStream(new java.io.ByteArrayInputStream(new byte[60]), over));
+        for (org.junit.jupiter.api.function.Executable call : calls) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+            assertTrue(e.getMessage().contains("context is too large"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anEnvelopeOfAnUnknownKekIsNeverMigratedAsLegacy() throws Exception {
+        byte[] legacyKey = random(16);
+        try (LkrCrypt other = TestSupport.openNew(); LkrCrypt o2 = other.rotateKek(); LkrCrypt o3 = o2.rotateKek()) {
+            for (int i = 0; i < 300; i++) {
+                byte[] env = o3.encrypt(random(27), CTX); // 96 bytes: CBC-sized
+                NotAuthenticException e = assertThrows(NotAuthenticException.class,
+                        () -> crypt.migrate(env, CTX, legacyKey));
+                assertEquals(ErrorKind.UNKNOWN_KEK, e.kind());
+                assertTrue(e.getMessage().contains("KEK 3") && e.getMessage().contains("not tried as a legacy value"),
+                        e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void reseedRandomKeepsEncryptionWorking() throws Exception {
+        byte[] before = crypt.encrypt(utf8("pw"), CTX);
+        LkrCrypt.reseedRandom();
+        byte[] after = crypt.encrypt(utf8("pw"), CTX);
+        assertFalse(Arrays.equals(Arrays.copyOfRange(before, 9, 53), Arrays.copyOfRange(after, 9, 53)));
+        assertArrayEquals(utf8("pw"), crypt.decrypt(after, CTX));
+    }
+
+    @Test
     void batches() throws Exception {
         int n = 500;
         byte[][] pts = new byte[n][];
