@@ -21,7 +21,7 @@ use crate::secret::Key128;
 use crate::{Crypt, MigrateOptions, Migrated, PackedItems, PackedOutcome};
 use jni::objects::{JByteArray, JByteBuffer, JClass, JIntArray, JObject, JObjectArray, JString};
 use jni::objects::{JThrowable, JValue};
-use jni::sys::{jboolean, jbyteArray, jint, jlong, jobjectArray, JNI_ABORT};
+use jni::sys::{jboolean, jbyteArray, jint, jlong, jobjectArray, jstring, JNI_ABORT};
 use jni::JNIEnv;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -31,6 +31,11 @@ use zeroize::Zeroizing;
 /// The Java class whose static `fromNative(int, String)` builds every exception.
 const ERRORS_CLASS: &str = "io/lkr/crypt/LkrErrors";
 const ERRORS_SIG: &str = "(ILjava/lang/String;)Ljava/lang/Throwable;";
+
+/// The JNI ABI number: bump it whenever a `Native` method is added, removed, or changes its
+/// signature or meaning. `io.lkr.crypt.Native.ABI` is the number the jar expects; the loader
+/// refuses a library that reports another (see `abiVersion`).
+const JNI_ABI: u32 = 1;
 
 /// Outcome codes of `migratePacked`, mirrored by `io.lkr.crypt.MigrationResult.Outcome`.
 const OUTCOME_REENCRYPTED: jint = 1;
@@ -322,6 +327,20 @@ fn derived_handle(
     // SAFETY: the handle contract.
     let c = unsafe { crypt(h)? };
     Ok(into_handle(op(c)?))
+}
+
+/// `static native String abiVersion()`: `"<crate version>/<JNI ABI>"`, e.g. `"0.1.0/1"`. The
+/// loader calls it first, before any other export, and refuses a library that does not match
+/// the jar (SPEC §8.2) — or that lacks this export (an older library).
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_abiVersion<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) -> jstring {
+    boundary(&mut env, |env| {
+        let v = format!("{}/{}", env!("CARGO_PKG_VERSION"), JNI_ABI);
+        Ok(env.new_string(v)?.into_raw())
+    })
 }
 
 /// `static native long openPath(String keystorePath)`.

@@ -14,8 +14,21 @@ final class Native {
         NativeLoader.load();
     }
 
+    /**
+     * The JNI ABI this jar expects; the library reports its own in {@link #abiVersion()}. Bump it
+     * together with {@code JNI_ABI} in src/jni/mod.rs whenever a native method is added, removed,
+     * or changes its signature or meaning.
+     */
+    static final int ABI = 1;
+
     /** Forces the library to load (and fail early if it cannot). */
     static void ensureLoaded() {}
+
+    /**
+     * {@code "<crate version>/<JNI ABI>"}, e.g. {@code "0.1.0/1"}: called by {@link NativeLoader}
+     * first, before any other native method, to refuse a library that is not this jar's.
+     */
+    static native String abiVersion();
 
     static native long openPath(String keystorePath);
 

@@ -49,6 +49,25 @@ class JarIT {
     }
 
     @Test
+    void theJarRefusesAStaleLibraryOnTheLibraryPath(@TempDir Path dir) throws Exception {
+        Path lib = dir.resolve(System.mapLibraryName("lkr_crypt"));
+        NativeLoaderTest.cc(lib, "int lkr_crypt_stale_marker(void) { return 1; }\n", false);
+        TestSupport.Run r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
+                List.of("-Djava.library.path=" + dir, "-cp", JAR_AND_PROBE, OpenProbe.class.getName(), "bytes", "-"));
+        assertEquals(2, r.exit, r.toString());
+        assertTrue(r.out.startsWith("LINK java.lang.UnsatisfiedLinkError The native library " + lib), r.toString());
+        assertTrue(r.out.contains("-Dlkr.crypt.library=PATH"), r.toString());
+        // The jar's own library, named explicitly, loads.
+        Path good = Files.createDirectory(dir.resolve("good")).resolve(lib.getFileName());
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            Files.copy(jar.getInputStream(jar.getEntry("native/linux-x86_64/liblkr_crypt.so")), good);
+        }
+        r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK), List.of("-Djava.library.path=" + dir,
+                "-Dlkr.crypt.library=" + good, "-cp", JAR_AND_PROBE, OpenProbe.class.getName(), "bytes", "-"));
+        assertTrue(r.out.startsWith("OK kek=1") && r.out.contains("loaded=" + good), r.toString());
+    }
+
+    @Test
     void leftoversOfAKilledJvmAreRemovedOnceStale(@TempDir Path dir) throws Exception {
         // What a JVM killed between extracting and deleting leaves: lkr-crypt-<digits>/liblkr_crypt.so.
         FileTime old = FileTime.from(Instant.now().minus(Duration.ofHours(2)));

@@ -7,7 +7,8 @@ import java.util.Base64;
 /**
  * Run in a forked JVM with a controlled environment by the tests: opens a keystore from the
  * environment and reports on stdout, one line: {@code OK kek=<id> legacy=<bool> loaded=<from>}
- * or {@code EXC <exception class> <message>}. With a third argument, migrates that base64
+ * or {@code EXC <exception class> <message>}, or (exit status 2) {@code LINK <error class> <message>}
+ * when the native library is refused or cannot be loaded. With a third argument, migrates that base64
  * legacy value (context "T.C:1") and prints {@code MIGRATED <plaintext>} after decrypting it.
  *
  * <p>Usage: {@code OpenProbe path <keystore file> [legacyBase64]} or {@code OpenProbe bytes - }.
@@ -27,6 +28,10 @@ public final class OpenProbe {
             }
         } catch (Exception e) {
             System.out.println("EXC " + e.getClass().getName() + " " + e.getMessage());
+        } catch (LinkageError e) {
+            // The native library was refused or could not be loaded.
+            System.out.println("LINK " + e.getClass().getName() + " " + e.getMessage());
+            System.exit(2);
         }
     }
 }

@@ -60,11 +60,19 @@ final class TestSupport {
      * {@code env}'s, and waits for it (60 s at most).
      */
     static Run fork(Map<String, String> env, List<String> jvmArgs) throws IOException, InterruptedException {
+        return fork(env, jvmArgs, null);
+    }
+
+    /** As {@link #fork(Map, List)} in the working directory {@code dir} (null: this JVM's). */
+    static Run fork(Map<String, String> env, List<String> jvmArgs, Path dir) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBin());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(jvmArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd);
+        if (dir != null) {
+            pb.directory(dir.toFile());
+        }
         pb.environment().keySet().removeIf(k -> k.startsWith("LKR_") || k.startsWith("AWS_"));
         pb.environment().putAll(env);
         Path out = Files.createTempFile("lkr-fork", ".out");
