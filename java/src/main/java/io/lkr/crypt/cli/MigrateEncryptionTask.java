@@ -189,6 +189,16 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
             for (Migration.Undecryptable u : check.undecryptable) {
                 log.error("  " + u);
             }
+            if (check.legacyKeyLooksWrong()) {
+                long failed = check.total(s -> s.legacyFailed);
+                summary(log, check, false, true);
+                log.error(failed + " of " + (failed + check.total(s -> s.legacy)) + " legacy value(s) do not decrypt "
+                        + "with the legacy key (" + legacyKeySource() + "): the legacy key is probably wrong (a right "
+                        + "key fails only on the few values that are damaged). Nothing was written, even with "
+                        + "--skip-undecryptable: a wrong key \"decrypts\" about one binary value in 256 into garbage, "
+                        + "whose original would be lost. Set the right legacy key and run migrate_encryption again.");
+                return TaskSupport.FAILED;
+            }
             if (!skipUndecryptable) {
                 summary(log, check, false, true);
                 log.error("Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE) "
@@ -232,6 +242,22 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
                 writer.close();
             }
         }
+    }
+
+    /** Where the legacy key came from, for messages (never the key itself). */
+    private String legacyKeySource() {
+        if (legacyKey != null) {
+            return "the legacy key given by the caller";
+        }
+        String env = System.getenv("LKR_LEGACY_KEY_ENV");
+        if (env != null && !env.isEmpty()) {
+            return "LKR_LEGACY_KEY_ENV";
+        }
+        String file = System.getenv("LKR_LEGACY_KEY_FILE");
+        if (file != null && !file.isEmpty()) {
+            return "LKR_LEGACY_KEY_FILE=" + file;
+        }
+        return "LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE";
     }
 
     private static void summary(TaskLog log, Migration.Report r, boolean wrote, boolean check) {
