@@ -221,18 +221,7 @@ public final class MigrationBatch {
 
     /** What the migration did with value {@code i}. */
     public MigrationResult.Outcome outcome(int i) {
-        switch (outcomes[checkResult(i)]) {
-            case 1:
-                return MigrationResult.Outcome.REENCRYPTED;
-            case 2:
-                return MigrationResult.Outcome.ALREADY_V1;
-            case 3:
-                return MigrationResult.Outcome.UNDECRYPTABLE;
-            case 4:
-                return MigrationResult.Outcome.ROTATED;
-            default:
-                throw new IllegalStateException("Unknown migration outcome " + outcomes[i]);
-        }
+        return MigrationResult.Outcome.fromCode(outcomes[checkResult(i)]);
     }
 
     /**
@@ -256,18 +245,18 @@ public final class MigrationBatch {
         return outEnds[checkResult(i)] - resultOffset(i);
     }
 
-    /** A copy of value {@code i}'s result, or null if it is UNDECRYPTABLE. */
+    /** A copy of value {@code i}'s result, or null if it has none (UNDECRYPTABLE, UNUSABLE_V1). */
     public byte[] result(int i) {
-        if (outcomeCode(i) == 3) {
+        if (!outcome(i).hasValue()) {
             return null;
         }
         int from = resultOffset(i);
         return Arrays.copyOfRange(out, from, outEnds[i]);
     }
 
-    /** Value {@code i}'s result in the stored text form (standard base64), or null if it is UNDECRYPTABLE. */
+    /** Value {@code i}'s result in the stored text form (standard base64), or null if it has none. */
     public String resultBase64(int i) {
-        if (outcomeCode(i) == 3) {
+        if (!outcome(i).hasValue()) {
             return null;
         }
         int from = resultOffset(i);
@@ -275,7 +264,7 @@ public final class MigrationBatch {
         return new String(text.array(), text.arrayOffset(), text.remaining(), StandardCharsets.ISO_8859_1);
     }
 
-    /** Why value {@code i} is UNDECRYPTABLE (the engine's message); null otherwise. */
+    /** Why value {@code i} is UNDECRYPTABLE or UNUSABLE_V1 (the engine's message); null otherwise. */
     public String message(int i) {
         return messages[checkResult(i)];
     }

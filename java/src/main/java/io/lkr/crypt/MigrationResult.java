@@ -4,19 +4,49 @@ import java.util.Objects;
 
 /** What {@link LkrCrypt#migrateBatch} did with one value. */
 public final class MigrationResult {
-    /** The outcomes of migrating one value (codes shared with the native side). */
+    /** The outcomes of migrating one value, with the codes shared with the native side. */
     public enum Outcome {
         /** A legacy value, decrypted and re-encrypted as an envelope v1: store {@link #value()}. */
-        REENCRYPTED,
+        REENCRYPTED(1),
         /** Already an authentic envelope v1 under the context: nothing to write. */
-        ALREADY_V1,
-        /** Neither: the legacy value does not decrypt with the legacy key (see {@link #message()}). */
-        UNDECRYPTABLE,
+        ALREADY_V1(2),
+        /** A legacy value that does not decrypt with the legacy key (see {@link #message()}). */
+        UNDECRYPTABLE(3),
         /**
          * An envelope v1 under an older KEK, re-encrypted under the active one (only with
          * {@link LkrCrypt.MigrateOption#REENCRYPT}): store {@link #value()}.
          */
-        ROTATED
+        ROTATED(4),
+        /**
+         * An envelope v1 that is not usable as such — its KEK is not in this keystore, or (with
+         * {@link LkrCrypt.MigrateOption#STRICT_V1}) it is not authentic under its context — and was
+         * never tried as a legacy value (see {@link #message()}, which names the reason). Treated
+         * like {@link #UNDECRYPTABLE} (reported, skipped on request), but it says nothing about the
+         * legacy key.
+         */
+        UNUSABLE_V1(5);
+
+        /** The native code. */
+        public final int code;
+
+        Outcome(int code) {
+            this.code = code;
+        }
+
+        /** The outcome of native code {@code code}. */
+        public static Outcome fromCode(int code) {
+            for (Outcome o : values()) {
+                if (o.code == code) {
+                    return o;
+                }
+            }
+            throw new IllegalStateException("Unknown migration outcome " + code);
+        }
+
+        /** True when there is an envelope v1 to read ({@link #value()}); false for a value not migrated. */
+        public boolean hasValue() {
+            return this != UNDECRYPTABLE && this != UNUSABLE_V1;
+        }
     }
 
     private final Outcome outcome;
@@ -30,18 +60,8 @@ public final class MigrationResult {
     }
 
     static MigrationResult fromNative(int code, byte[] value, String message) {
-        switch (code) {
-            case 1:
-                return new MigrationResult(Outcome.REENCRYPTED, value, null);
-            case 2:
-                return new MigrationResult(Outcome.ALREADY_V1, value, null);
-            case 3:
-                return new MigrationResult(Outcome.UNDECRYPTABLE, null, message);
-            case 4:
-                return new MigrationResult(Outcome.ROTATED, value, null);
-            default:
-                throw new IllegalStateException("Unknown migration outcome " + code);
-        }
+        Outcome o = Outcome.fromCode(code);
+        return o.hasValue() ? new MigrationResult(o, value, null) : new MigrationResult(o, null, message);
     }
 
     public Outcome outcome() {
@@ -50,13 +70,13 @@ public final class MigrationResult {
 
     /**
      * The envelope v1 (REENCRYPTED, ROTATED: the new value; ALREADY_V1: the value itself); null if
-     * UNDECRYPTABLE.
+     * UNDECRYPTABLE or UNUSABLE_V1.
      */
     public byte[] value() {
         return value;
     }
 
-    /** Why the value is UNDECRYPTABLE (the engine's message); null otherwise. */
+    /** Why the value is UNDECRYPTABLE or UNUSABLE_V1 (the engine's message); null otherwise. */
     public String message() {
         return message;
     }

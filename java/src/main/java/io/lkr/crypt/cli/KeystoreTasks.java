@@ -6,6 +6,7 @@ import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KekUsage;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.LiveNodes;
+import io.lkr.crypt.db.MaintenanceLock;
 import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Schema;
 import io.lkr.crypt.db.Settings;
@@ -33,7 +34,9 @@ import picocli.CommandLine.Option;
  *
  * <p>Each one: validates the CMK configuration first (SPEC §2; for {@code rekey} the
  * {@code _SOURCE} and {@code _DESTINATION} variables), refuses while nodes are live (database
- * keystore), builds the new keystore natively and checks it, then replaces the old one
+ * keystore), takes the database's {@link MaintenanceLock} (refused at once while another task
+ * holds it; a keystore file needs no database lock: its replacement is a compare-and-set on the
+ * file's content), builds the new keystore natively and checks it, then replaces the old one
  * atomically — a compare-and-set UPDATE committed in one transaction, or a synced temporary
  * file renamed over the old one. A crash at any moment leaves the old or the new keystore, and
  * both open to the same KEKs, so every value decrypts either way.
@@ -157,31 +160,13 @@ public final class KeystoreTasks {
                 c.setAutoCommit(false);
                 Schema.ensure(c, db.dialect());
                 List<String> live = LiveNodes.find(c, db.dialect());
+                c.commit();
                 if (!live.isEmpty()) {
                     log.error(LiveNodes.MESSAGE);
                     return TaskSupport.FAILED;
                 }
-                byte[] doc = KeystoreStore.read(c, db.dialect());
-                c.commit();
-                if (doc == null) {
-                    log.error("Missing keystore: no " + Settings.KEYSTORE + " in table " + Schema.SETTING
-                            + " of the internal database " + db + " (a new installation has none until the "
-                            + "application or migrate_encryption creates it). Nothing was changed.");
-                    return TaskSupport.FAILED;
-                }
-                try (LkrCrypt next = transform(doc, c, db)) {
-                    if (next == null) {
-                        return TaskSupport.FAILED;
-                    }
-                    byte[] replacement = next.exportKeystore();
-                    pause();
-                    if (!KeystoreStore.replace(c, db.dialect(), doc, replacement)) {
-                        log.error("The keystore in the internal database changed while " + name() + " ran "
-                                + "(another rekey or rotation?). Nothing was changed: run " + name() + " again.");
-                        return TaskSupport.FAILED;
-                    }
-                    done(next, "internal database " + db);
-                    return TaskSupport.OK;
+                try (MaintenanceLock lock = TaskSupport.maintenanceLock(db, name(), log)) {
+                    return lock == null ? TaskSupport.FAILED : underLock(c, db, lock);
                 }
             } catch (GeneralSecurityException e) {
                 log.error(e.getMessage() + " Nothing was changed.");
@@ -190,6 +175,37 @@ public final class KeystoreTasks {
                 log.error((e instanceof SQLException ? TaskSupport.describe((SQLException) e, db) : e.getMessage())
                         + ". The old keystore is still in place.");
                 return TaskSupport.FAILED;
+            }
+        }
+
+        /**
+         * The work, under the maintenance lock: the keystore and (retire_kek) the values are read
+         * only now, so no other task can change them until the replacement is committed.
+         */
+        private int underLock(Connection c, InternalDb db, MaintenanceLock lock)
+                throws SQLException, GeneralSecurityException, IOException {
+            byte[] doc = KeystoreStore.read(c, db.dialect());
+            c.commit();
+            if (doc == null) {
+                log.error("Missing keystore: no " + Settings.KEYSTORE + " in table " + Schema.SETTING
+                        + " of the internal database " + db + " (a new installation has none until the "
+                        + "application or migrate_encryption creates it). Nothing was changed.");
+                return TaskSupport.FAILED;
+            }
+            try (LkrCrypt next = transform(doc, c, db)) {
+                if (next == null) {
+                    return TaskSupport.FAILED;
+                }
+                byte[] replacement = next.exportKeystore();
+                pause();
+                lock.ensureHeld();
+                if (!KeystoreStore.replace(c, db.dialect(), doc, replacement)) {
+                    log.error("The keystore in the internal database changed while " + name() + " ran "
+                            + "(another rekey or rotation?). Nothing was changed: run " + name() + " again.");
+                    return TaskSupport.FAILED;
+                }
+                done(next, "internal database " + db);
+                return TaskSupport.OK;
             }
         }
 

@@ -5,6 +5,7 @@ import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.LiveNodes;
+import io.lkr.crypt.db.MaintenanceLock;
 import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Migration;
 import io.lkr.crypt.db.Schema;
@@ -24,11 +25,14 @@ import picocli.CommandLine.Option;
 /**
  * {@code migrate_encryption [-d db.yaml]}: re-encrypts the internal database from legacy
  * AES-128-CBC to AES-256-GCM (SPEC §9). Order: the CMK configuration (SPEC §2), the live-node
- * check, the check of every value, then the committed batches; see {@link Migration}.
+ * check, the database's {@link MaintenanceLock} (held to the end; not for a dry run), the check of
+ * every value, then the committed batches; see {@link Migration}.
  */
 @Command(name = "migrate_encryption", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Re-encrypts the internal database from legacy AES-128-CBC to AES-256-GCM.")
 public final class MigrateEncryptionTask implements Callable<Integer> {
+    /** The task's name. */
+    public static final String NAME = "migrate_encryption";
     /** SPEC §9's log line. */
     public static final String START_MESSAGE = "Starting migration from AES-128-CBC Legacy to AES-GCM-256";
 
@@ -123,18 +127,27 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
                 c.setAutoCommit(false);
                 Schema.ensure(c, db.dialect());
                 // 2. Live nodes, by the database's clock.
-                if (!LiveNodes.find(c, db.dialect()).isEmpty()) {
+                boolean live = !LiveNodes.find(c, db.dialect()).isEmpty();
+                c.commit();
+                if (live) {
                     log.error(LiveNodes.MESSAGE);
                     return TaskSupport.FAILED;
                 }
-                // 3. The keystore: the stored one, else the new one (published before the first write).
-                byte[] stored = KeystoreStore.read(c, db.dialect());
-                c.commit();
-                if (stored != null) {
-                    crypt = LkrCrypt.openFromEnvironment(stored);
-                    fresh.close();
+                // 3. The maintenance lock, held to the end (a dry run writes nothing and takes none).
+                try (MaintenanceLock lock = dryRun ? null
+                        : TaskSupport.maintenanceLock(db, reencrypt ? NAME + " --reencrypt" : NAME, log)) {
+                    if (!dryRun && lock == null) {
+                        return TaskSupport.FAILED;
+                    }
+                    // 4. The keystore: the stored one, else the new one (published before the first write).
+                    byte[] stored = KeystoreStore.read(c, db.dialect());
+                    c.commit();
+                    if (stored != null) {
+                        crypt = LkrCrypt.openFromEnvironment(stored);
+                        fresh.close();
+                    }
+                    return work(log, db, c, manifest, crypt, stored == null, lock);
                 }
-                return work(log, db, c, manifest, crypt, stored == null);
             }
         } catch (GeneralSecurityException e) {
             log.error(e.getMessage());
@@ -149,7 +162,7 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
     }
 
     private int work(TaskLog log, InternalDb db, Connection c, List<EncryptedColumn> manifest, LkrCrypt crypt,
-            boolean newKeystore) throws SQLException, GeneralSecurityException {
+            boolean newKeystore, MaintenanceLock lock) throws SQLException, GeneralSecurityException {
         Migration.Options o = new Migration.Options();
         o.batchSize = batchSize;
         o.skipUndecryptable = skipUndecryptable;
@@ -176,6 +189,16 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
             for (Migration.Undecryptable u : check.undecryptable) {
                 log.error("  " + u);
             }
+            if (check.legacyKeyLooksWrong()) {
+                long failed = check.total(s -> s.legacyFailed);
+                summary(log, check, false, true);
+                log.error(failed + " of " + (failed + check.total(s -> s.legacy)) + " legacy value(s) do not decrypt "
+                        + "with the legacy key (" + legacyKeySource() + "): the legacy key is probably wrong (a right "
+                        + "key fails only on the few values that are damaged). Nothing was written, even with "
+                        + "--skip-undecryptable: a wrong key \"decrypts\" about one binary value in 256 into garbage, "
+                        + "whose original would be lost. Set the right legacy key and run migrate_encryption again.");
+                return TaskSupport.FAILED;
+            }
             if (!skipUndecryptable) {
                 summary(log, check, false, true);
                 log.error("Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE) "
@@ -189,6 +212,7 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
             log.info("Dry run: nothing was written.");
             return check.undecryptable.isEmpty() ? TaskSupport.OK : TaskSupport.SKIPPED;
         }
+        lock.ensureHeld();
         LkrCrypt writer = crypt;
         if (newKeystore) {
             writer = KeystoreStore.publishOrAdopt(c, db.dialect(), crypt);
@@ -218,6 +242,22 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
                 writer.close();
             }
         }
+    }
+
+    /** Where the legacy key came from, for messages (never the key itself). */
+    private String legacyKeySource() {
+        if (legacyKey != null) {
+            return "the legacy key given by the caller";
+        }
+        String env = System.getenv("LKR_LEGACY_KEY_ENV");
+        if (env != null && !env.isEmpty()) {
+            return "LKR_LEGACY_KEY_ENV";
+        }
+        String file = System.getenv("LKR_LEGACY_KEY_FILE");
+        if (file != null && !file.isEmpty()) {
+            return "LKR_LEGACY_KEY_FILE=" + file;
+        }
+        return "LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE";
     }
 
     private static void summary(TaskLog log, Migration.Report r, boolean wrote, boolean check) {

@@ -2,6 +2,7 @@ package io.lkr.crypt.cli;
 
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.db.InternalDb;
+import io.lkr.crypt.db.MaintenanceLock;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -49,6 +50,27 @@ final class TaskSupport {
         try {
             return InternalDb.fromCreds(creds);
         } catch (IOException e) {
+            log.error(e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Takes the internal database's maintenance lock for {@code task} (issue #14.1: every task
+     * that writes values or the keystore), after the live-node check. Returns it, or logs whom
+     * it is held by and returns null (the task then exits with {@link #FAILED}, nothing written).
+     *
+     * <p>Why after the live-node check: SPEC §9's order is the CMK configuration, then live
+     * nodes, then the work, and the lock is the first step of the work. Nodes do not take the
+     * lock, so checking them under it would close no race; this way a task refused for live
+     * nodes keeps SPEC's exact refusal and never touches the lock. Everything the task changes
+     * (the keystore, the values, retire_kek's count of values under a KEK) is read only once the
+     * lock is held.
+     */
+    static MaintenanceLock maintenanceLock(InternalDb db, String task, TaskLog log) throws SQLException {
+        try {
+            return MaintenanceLock.acquire(db, task);
+        } catch (MaintenanceLock.HeldException e) {
             log.error(e.getMessage());
             return null;
         }

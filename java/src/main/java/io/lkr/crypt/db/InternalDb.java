@@ -19,12 +19,15 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * Where the internal database is (SPEC §9): the embedded HyperSQL file database
  * {@code ./.db/lkr} by default, or the one a {@code db.yaml} names ({@code dialect},
  * {@code host}, {@code port}, {@code database}, {@code username}, {@code password}; for
- * {@code hsqldb}, {@code database} is the file path). The password never appears in
+ * {@code hsqldb}, {@code database} is the file path, or {@code hsql://host:port/name} for a
+ * HyperSQL server). The password never appears in
  * {@link #toString()} or any message.
  */
 public final class InternalDb {
     /** The default embedded database, relative to the working directory. */
     public static final String DEFAULT_HSQLDB_PATH = "./.db/lkr";
+    /** A db.yaml {@code database} of dialect hsqldb starting with this names a HyperSQL server, not a file. */
+    public static final String HSQLDB_SERVER_PREFIX = "hsql://";
 
     private final Dialect dialect;
     private final String url;
@@ -47,6 +50,10 @@ public final class InternalDb {
 
     private static InternalDb hsqldb(String path, String user, String password) {
         Objects.requireNonNull(path, "path");
+        if (path.startsWith(HSQLDB_SERVER_PREFIX)) {
+            // A HyperSQL server (several processes may use it at once): database: hsql://host:port/name
+            return new InternalDb(Dialect.HSQLDB, "jdbc:hsqldb:" + path, user, password, "jdbc:hsqldb:" + path);
+        }
         String url = "jdbc:hsqldb:file:" + path + ";shutdown=true";
         return new InternalDb(Dialect.HSQLDB, url, user, password, "jdbc:hsqldb:file:" + path);
     }
@@ -108,6 +115,14 @@ public final class InternalDb {
 
     public Dialect dialect() {
         return dialect;
+    }
+
+    /**
+     * True for an embedded HyperSQL file database: one process at a time can open it (HyperSQL's
+     * file lock), unlike a server.
+     */
+    public boolean isEmbedded() {
+        return url.startsWith("jdbc:hsqldb:file:");
     }
 
     /** Opens a connection (auto-commit on, session in UTC). */

@@ -24,7 +24,9 @@ import java.util.Objects;
  *       nothing is written. It counts values already in v1 (told apart natively: magic, version
  *       and successful authentication under the value's context — never guessed here), legacy
  *       values, and lists those that do not decrypt (text columns also require UTF-8 plaintext,
- *       which catches a wrong legacy key even for a single value).</li>
+ *       which catches a wrong legacy key even for a single value). When most legacy values fail, the
+ *       key is wrong ({@link Report#legacyKeyLooksWrong()}): the caller refuses to write, even
+ *       with {@link Options#skipUndecryptable}.</li>
  *   <li>{@link #write}: the same scan again; each page's re-encrypted values are written with a
  *       compare-and-set {@code UPDATE t SET c = new WHERE key = k AND c = old} and committed as
  *       one batch. A crash at any moment loses at most the uncommitted batch, whose values are
@@ -105,8 +107,13 @@ public final class Migration {
         public long olderKek;
         /** Values re-encrypted and committed (the write phase). */
         public long migrated;
-        /** Values that do not decrypt. */
+        /** Values that do not decrypt or cannot be used (reported; skipped on request). */
         public long undecryptable;
+        /**
+         * Of those, the legacy values that do not decrypt with the legacy key (outcome
+         * {@link MigrationResult.Outcome#UNDECRYPTABLE}): what {@link Report#legacyKeyLooksWrong()} counts.
+         */
+        public long legacyFailed;
         /** Values changed by someone else between read and write (left for a rerun). */
         public long conflicts;
 
@@ -130,6 +137,26 @@ public final class Migration {
                 n += f.applyAsLong(s);
             }
             return n;
+        }
+
+        /**
+         * The wrong-key rule (issue #14.4): true when at least half of the legacy values checked
+         * do not decrypt and at least one does. AES-CBC has no integrity, so a wrong legacy key
+         * "decrypts" about one value in 256 into garbage (valid padding by chance) and binary
+         * columns have no UTF-8 check to catch it: skipping the failures would re-encrypt that
+         * garbage and lose the originals. A wrong key fails on ~99.6 % of the legacy values; a
+         * right key with damaged data on a few. Half is far from both, and is judged over the
+         * whole run (every column: one key decrypts them all). When no legacy value decrypts,
+         * nothing would be written anyway — nothing can be lost — and this is also what a rerun
+         * sees after an earlier run skipped the damaged values; so that case is left to
+         * {@code --skip-undecryptable}. Envelopes v1 that cannot be used
+         * ({@link MigrationResult.Outcome#UNUSABLE_V1}) say nothing about the legacy key and do
+         * not count.
+         */
+        public boolean legacyKeyLooksWrong() {
+            long failed = total(s -> s.legacyFailed);
+            long decrypted = total(s -> s.legacy);
+            return decrypted > 0 && failed >= decrypted;
         }
     }
 
@@ -245,6 +272,7 @@ public final class Migration {
                 s.legacy = checked.legacy;
                 s.olderKek = checked.olderKek;
                 s.undecryptable = checked.undecryptable;
+                s.legacyFailed = checked.legacyFailed;
                 report.columns.add(s);
                 Pending p = pending.get(c);
                 if (p == null) {
@@ -454,6 +482,10 @@ public final class Migration {
                     s.alreadyV1++;
                     break;
                 case UNDECRYPTABLE:
+                case UNUSABLE_V1:
+                    if (outcome == MigrationResult.Outcome.UNDECRYPTABLE) {
+                        s.legacyFailed++;
+                    }
                     s.undecryptable++;
                     report.undecryptable.add(new Undecryptable(c, keyTexts[i], b.message(j)));
                     break;

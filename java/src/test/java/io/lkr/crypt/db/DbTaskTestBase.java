@@ -9,15 +9,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.cli.KeystoreTasks;
+import io.lkr.crypt.cli.Main;
 import io.lkr.crypt.cli.MigrateEncryptionTask;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,6 +30,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -78,6 +83,95 @@ abstract class DbTaskTestBase {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** The CMK of the test JVM (pom.xml, surefire environment). */
+    static final String TEST_CMK = System.getenv("LKR_MASTER_KEY_ENV");
+
+    static String randomCmk() {
+        byte[] k = new byte[32];
+        new SecureRandom().nextBytes(k);
+        return Base64.getEncoder().encodeToString(k);
+    }
+
+    /** Runs a task of the jar in this JVM; stdout and stderr land in {@link #out} / {@link #err}. */
+    int task(String name, String... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        PrintStream po = new PrintStream(o, true, StandardCharsets.UTF_8);
+        PrintStream pe = new PrintStream(e, true, StandardCharsets.UTF_8);
+        int rc;
+        switch (name) {
+            case "rotate_kek":
+                rc = KeystoreTasks.rotateKek(args, po, pe);
+                break;
+            case "retire_kek":
+                rc = KeystoreTasks.retireKek(args, po, pe);
+                break;
+            default:
+                throw new IllegalArgumentException(name);
+        }
+        out = o.toString(StandardCharsets.UTF_8);
+        err = e.toString(StandardCharsets.UTF_8);
+        return rc;
+    }
+
+    /** -d and the log directory, then {@code extra}. */
+    String[] db(String... extra) {
+        List<String> a = new ArrayList<>(List.of("-d", t.yaml.toString(), "--log-dir", dir.resolve("log").toString()));
+        a.addAll(List.of(extra));
+        return a.toArray(new String[0]);
+    }
+
+    /** A child JVM running {@code java -cp ... io.lkr.crypt.cli.Main task args} with exactly these CMK variables. */
+    ProcessBuilder jar(Map<String, String> env, String task, String... args) {
+        return jar(List.of(), env, task, args);
+    }
+
+    /** As {@link #jar(Map, String, String...)}, with these JVM options (e.g. {@code -Dname=value}). */
+    ProcessBuilder jar(List<String> jvmOptions, Map<String, String> env, String task, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classPath(), Main.class.getName(), task));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().keySet().removeIf(k -> k.startsWith("LKR_") || k.startsWith("AWS_"));
+        pb.environment().putAll(env);
+        return pb;
+    }
+
+    /** Runs a child task to its end: exit status and output. */
+    Object[] run(ProcessBuilder pb) throws Exception {
+        Process p = pb.start();
+        String output = drain(p);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child ended");
+        return new Object[] {p.exitValue(), output};
+    }
+
+    static Map<String, String> env(String... kv) {
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    /** SPEC's rekey variables, local → local. */
+    static Map<String, String> rekeyEnv(String source, String destination) {
+        return env("LKR_MASTER_KEY_ENV_SOURCE", source, "LKR_MASTER_KEY_ENV_DESTINATION", destination);
+    }
+
+    String storedKeystore() throws Exception {
+        return setting(Settings.KEYSTORE);
+    }
+
+    /** A migrated sample (KEK 1) of {@code rows} rows. */
+    void migratedSample(int rows) throws Exception {
+        sample(rows);
+        assertEquals(0, io.lkr.crypt.cli.MigrateEncryptionTask.run(args(), new PrintStream(OutputStream.nullOutputStream()),
+                new PrintStream(OutputStream.nullOutputStream()), LEGACY_KEY));
+    }
+
 
     void sample(int rows) throws Exception {
         try (Connection c = t.db.connect()) {
@@ -171,6 +265,49 @@ abstract class DbTaskTestBase {
         pb.environment().put("LKR_LEGACY_KEY_ENV", Base64.getEncoder().encodeToString(LEGACY_KEY));
         pb.environment().putAll(env);
         return pb;
+    }
+
+    // ---- the maintenance lock (issue #14.1) -------------------------------------------------------
+
+    /** The start of a task's refusal while another one holds the maintenance lock. */
+    static final String HELD = "Another maintenance task holds the maintenance lock of the internal database";
+    /** What a paused rekey prints once it has checked its new keystore (and holds the lock). */
+    static final Pattern CHECKED = Pattern.compile("^Checked the new keystore; replacing the old one");
+
+    /** {@link #err} is the refusal naming {@code task} of process {@code pid}, since when, and that nothing changed. */
+    void assertRefusedNaming(String task, long pid) {
+        assertTrue(err.contains(HELD), err);
+        assertTrue(err.contains(": " + task + " on host "), err);
+        assertTrue(err.contains(" (pid " + pid + "), since "), err);
+        assertTrue(err.contains("UTC (database clock)"), err);
+        assertTrue(err.contains("Nothing was changed"), err);
+    }
+
+    /**
+     * A real rekey in a child JVM (with {@code jvmOptions}), returned once it has checked its new
+     * keystore and waits before replacing the old one — holding the maintenance lock.
+     */
+    Process pausedRekey(List<String> jvmOptions) throws Exception {
+        Process p = jar(jvmOptions, rekeyEnv(TEST_CMK, randomCmk()), "rekey", db("--pause-before-replace-ms", "300000"))
+                .start();
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = r.readLine()) != null) {
+            seen.append(line).append('\n');
+            if (CHECKED.matcher(line).find()) {
+                return p;
+            }
+        }
+        p.waitFor(60, TimeUnit.SECONDS);
+        throw new AssertionError("the rekey ended before it paused:\n" + seen);
+    }
+
+    /** Kills {@code p} with SIGKILL and waits for it. */
+    static void kill(Process p) throws Exception {
+        p.destroyForcibly();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child ended");
+        assertEquals(137, p.exitValue(), "killed by SIGKILL");
     }
 
     static String drain(Process p) throws Exception {

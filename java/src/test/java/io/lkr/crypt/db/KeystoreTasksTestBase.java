@@ -2,6 +2,7 @@ package io.lkr.crypt.db;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,87 +47,6 @@ import org.junit.jupiter.api.Test;
  * with child JVMs holding the destination CMK. The test JVM's CMK is the surefire one.
  */
 abstract class KeystoreTasksTestBase extends DbTaskTestBase {
-    /** The CMK of the test JVM (pom.xml, surefire environment). */
-    static final String TEST_CMK = System.getenv("LKR_MASTER_KEY_ENV");
-
-    static String randomCmk() {
-        byte[] k = new byte[32];
-        new SecureRandom().nextBytes(k);
-        return Base64.getEncoder().encodeToString(k);
-    }
-
-    /** Runs a task of the jar in this JVM; stdout and stderr land in {@link #out} / {@link #err}. */
-    int task(String name, String... args) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        PrintStream po = new PrintStream(o, true, StandardCharsets.UTF_8);
-        PrintStream pe = new PrintStream(e, true, StandardCharsets.UTF_8);
-        int rc;
-        switch (name) {
-            case "rotate_kek":
-                rc = KeystoreTasks.rotateKek(args, po, pe);
-                break;
-            case "retire_kek":
-                rc = KeystoreTasks.retireKek(args, po, pe);
-                break;
-            default:
-                throw new IllegalArgumentException(name);
-        }
-        out = o.toString(StandardCharsets.UTF_8);
-        err = e.toString(StandardCharsets.UTF_8);
-        return rc;
-    }
-
-    /** -d and the log directory, then {@code extra}. */
-    String[] db(String... extra) {
-        List<String> a = new ArrayList<>(List.of("-d", t.yaml.toString(), "--log-dir", dir.resolve("log").toString()));
-        a.addAll(List.of(extra));
-        return a.toArray(new String[0]);
-    }
-
-    /** A child JVM running {@code java -cp ... io.lkr.crypt.cli.Main task args} with exactly these CMK variables. */
-    ProcessBuilder jar(Map<String, String> env, String task, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", classPath(), Main.class.getName(), task));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("LKR_") || k.startsWith("AWS_"));
-        pb.environment().putAll(env);
-        return pb;
-    }
-
-    /** Runs a child task to its end: exit status and output. */
-    Object[] run(ProcessBuilder pb) throws Exception {
-        Process p = pb.start();
-        String output = drain(p);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the child ended");
-        return new Object[] {p.exitValue(), output};
-    }
-
-    static Map<String, String> env(String... kv) {
-        Map<String, String> m = new HashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put(kv[i], kv[i + 1]);
-        }
-        return m;
-    }
-
-    /** SPEC's rekey variables, local → local. */
-    static Map<String, String> rekeyEnv(String source, String destination) {
-        return env("LKR_MASTER_KEY_ENV_SOURCE", source, "LKR_MASTER_KEY_ENV_DESTINATION", destination);
-    }
-
-    String storedKeystore() throws Exception {
-        return setting(Settings.KEYSTORE);
-    }
-
-    /** A migrated sample (KEK 1) of {@code rows} rows. */
-    void migratedSample(int rows) throws Exception {
-        sample(rows);
-        assertEquals(0, io.lkr.crypt.cli.MigrateEncryptionTask.run(args(), new PrintStream(OutputStream.nullOutputStream()),
-                new PrintStream(OutputStream.nullOutputStream()), LEGACY_KEY));
-    }
-
     int migrateReencrypt(String... extra) {
         List<String> a = new ArrayList<>(List.of("--reencrypt"));
         a.addAll(List.of(extra));
@@ -290,6 +210,96 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         assertTrue(err.contains("does not take --keystore"), err);
     }
 
+    // ---- the maintenance lock (issue #14.1) -------------------------------------------------------
+
+    /** An output stream that keeps what is written and opens {@code latch} once {@code text} appears. */
+    static final class Watch extends ByteArrayOutputStream {
+        private final String text;
+        final java.util.concurrent.CountDownLatch latch = new java.util.concurrent.CountDownLatch(1);
+
+        Watch(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            super.write(b, off, len);
+            if (latch.getCount() > 0 && toString(StandardCharsets.UTF_8).contains(text)) {
+                latch.countDown();
+            }
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+    }
+
+    /**
+     * Issue #14.1's hostile test: while migrate_encryption --reencrypt checks and writes values
+     * under KEK 2, rotate_kek (which would make KEK 2 retirable), retire_kek and a second
+     * migrate_encryption are refused at once, naming the running task; it then finishes with every
+     * value readable under the keystore it wrote them for.
+     */
+    @Test
+    void writingTasksAreRefusedWhileAReencryptionRuns() throws Exception {
+        int rows = killRows();
+        migratedSample(rows);
+        int total = rows + rows / 10 + 1;
+        assertEquals(0, task("rotate_kek", db()), err);
+        Watch progress = new Watch("Checking: ");
+        java.util.concurrent.atomic.AtomicInteger rc = new java.util.concurrent.atomic.AtomicInteger(-1);
+        Thread reencrypt = new Thread(() -> rc.set(io.lkr.crypt.cli.MigrateEncryptionTask.run(
+                args("--reencrypt", "--batch-size", "10", "--progress-interval-ms", "10"),
+                new PrintStream(OutputStream.nullOutputStream()), new PrintStream(progress, true, StandardCharsets.UTF_8),
+                LEGACY_KEY)), "reencrypt");
+        reencrypt.start();
+        assertTrue(progress.latch.await(120, TimeUnit.SECONDS), "the re-encryption started checking");
+        long pid = ProcessHandle.current().pid();
+        String ks = storedKeystore();
+
+        assertEquals(1, task("rotate_kek", db()), out + err);
+        assertRefusedNaming("migrate_encryption --reencrypt", pid);
+        assertEquals(1, task("retire_kek", db("--columns", manifest.toString(), "--kek-id", "1")), out + err);
+        assertRefusedNaming("migrate_encryption --reencrypt", pid);
+        assertEquals(1, migrate(LEGACY_KEY, "--reencrypt"), out + err);
+        assertRefusedNaming("migrate_encryption --reencrypt", pid);
+        assertEquals(ks, storedKeystore(), "the keystore is unchanged");
+
+        reencrypt.join(TimeUnit.MINUTES.toMillis(5));
+        assertFalse(reencrypt.isAlive(), "the re-encryption ended");
+        assertEquals(0, rc.get(), progress.toString(StandardCharsets.UTF_8));
+        assertEquals(Map.of(2, (long) total), perKek());
+        assertAllMigratedToOriginals(rows);
+        // The lock went with the task: KEK 1 can be retired now.
+        assertEquals(0, task("retire_kek", db("--columns", manifest.toString(), "--kek-id", "1")), err);
+        assertAllMigratedToOriginals(rows);
+    }
+
+    /**
+     * A task killed with SIGKILL while it holds the lock leaves none behind: on MySQL the server
+     * releases GET_LOCK with the connection; on embedded HyperSQL (one process at a time) the row
+     * another JVM left is provably stale. While it runs, a task of another process is refused,
+     * naming it (not on embedded HyperSQL, which another process cannot open meanwhile).
+     */
+    @Test
+    void aKilledHolderLeavesNoLockBehind() throws Exception {
+        migratedSample(20);
+        String before = storedKeystore();
+        Process rekey = pausedRekey(List.of());
+        if (!t.db.isEmbedded()) {
+            assertEquals(1, task("rotate_kek", db()), out + err);
+            assertRefusedNaming("rekey", rekey.pid());
+            assertEquals(1, migrate(LEGACY_KEY), out + err);
+            assertRefusedNaming("rekey", rekey.pid());
+        }
+        kill(rekey);
+        assertEquals(before, storedKeystore(), "the killed rekey changed nothing");
+        assertEquals(0, task("rotate_kek", db()), err);
+        assertTrue(out.contains("KEK 2 is now active"), out);
+        assertAllMigratedToOriginals(20);
+    }
+
     // ---- rekey ------------------------------------------------------------------------------------
 
     @Test
@@ -408,7 +418,6 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         return seen.toString();
     }
 
-    static final Pattern CHECKED = Pattern.compile("^Checked the new keystore; replacing the old one");
 
     @Test
     void killMinus9DuringARekeyLeavesTheOldOrTheNewKeystore() throws Exception {

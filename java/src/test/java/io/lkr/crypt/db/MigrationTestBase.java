@@ -151,6 +151,99 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         assertNull(setting(Settings.SCHEME), "not every value is migrated");
     }
 
+    // ---- a wrong legacy key and --skip-undecryptable (issue #14.4) ----------------------------------
+
+    /** Only the binary column of the sample (no UTF-8 check can catch a wrong key there). */
+    void binaryColumnOnly() throws Exception {
+        Files.writeString(manifest, "- {table: OAUTH_CLIENT_APP, key: ID, column: CLIENT_SECRET, context: none, "
+                + "type: binary}\n", StandardCharsets.UTF_8);
+    }
+
+    void setClientSecret(int app, String stored) throws SQLException {
+        Dialect d = t.db.dialect();
+        try (Connection c = t.db.connect();
+                PreparedStatement ps = c.prepareStatement("UPDATE " + d.q("OAUTH_CLIENT_APP") + " SET "
+                        + d.q("CLIENT_SECRET") + " = ? WHERE " + d.q("ID") + " = ?")) {
+            ps.setString(1, stored);
+            ps.setString(2, SampleDb.appId(app));
+            assertEquals(1, ps.executeUpdate());
+        }
+    }
+
+    /**
+     * Issue #14.4: under a wrong legacy key some binary values have valid padding by chance and
+     * "decrypt" into garbage. Most legacy values failing is a wrong key, not damaged data: refused
+     * even with --skip-undecryptable, nothing written, and the message says so. (Here 3 of the 31
+     * binary values decrypt under the wrong key by construction — as 76 of 20,000 did by chance.)
+     */
+    @Test
+    void aWrongLegacyKeyIsRefusedEvenWithSkipUndecryptable() throws Exception {
+        sample(300);
+        binaryColumnOnly();
+        SampleDb wrong = new SampleDb(WRONG_KEY);
+        for (int app : new int[] {4, 17, 29}) {
+            setClientSecret(app, wrong.legacyEncrypt(SampleDb.clientSecret(app)));
+        }
+        Map<String, String> before = snapshot();
+        assertEquals(1, migrate(WRONG_KEY, "--skip-undecryptable"), out + err);
+        assertEquals(before, snapshot(), "every value unchanged");
+        assertNull(setting(Settings.KEYSTORE), "nothing written, not even the keystore");
+        assertTrue(err.contains(" of 31 legacy value(s) do not decrypt with the legacy key (the legacy key given "
+                + "by the caller): the legacy key is probably wrong"), err);
+        assertTrue(err.contains("Nothing was written, even with --skip-undecryptable"), err);
+        // From the environment: the message names the variable.
+        Process p = child(Map.of("LKR_LEGACY_KEY_ENV", Base64.getEncoder().encodeToString(WRONG_KEY)),
+                "--skip-undecryptable").redirectErrorStream(true).start();
+        String output = drain(p);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue(), output);
+        assertTrue(output.contains("do not decrypt with the legacy key (LKR_LEGACY_KEY_ENV): the legacy key is "
+                + "probably wrong"), output);
+        assertEquals(before, snapshot(), "every value unchanged");
+    }
+
+    /**
+     * The other side of the rule: the right key with a few damaged binary values (bad padding by
+     * construction) and --skip-undecryptable leaves those alone, migrates the others, exits 3; a
+     * rerun, whose only legacy values are the damaged ones, still exits 3 (nothing to lose).
+     */
+    @Test
+    void aRightKeyWithAFewDamagedBinaryValuesSkipsThem() throws Exception {
+        sample(300);
+        binaryColumnOnly();
+        SampleDb right = new SampleDb(LEGACY_KEY);
+        Map<Integer, String> damaged = new java.util.TreeMap<>();
+        for (int app : new int[] {2, 11, 30}) {
+            // 20 bytes of plaintext: pad byte 12; XOR 12 into the last byte of the block before the
+            // final one turns the final plaintext byte into 0, which is never valid padding.
+            byte[] v = Base64.getDecoder().decode(right.legacyEncrypt(new byte[20]));
+            v[v.length - 17] ^= 12;
+            String stored = Base64.getEncoder().encodeToString(v);
+            damaged.put(app, stored);
+            setClientSecret(app, stored);
+        }
+        assertEquals(1, migrate(LEGACY_KEY), out + err);
+        assertTrue(err.contains("3 value(s) do not decrypt"), err);
+        assertFalse(err.contains("probably wrong"), err);
+        assertEquals(3, migrate(LEGACY_KEY, "--skip-undecryptable"), out + err);
+        assertFalse(err.contains("probably wrong"), err);
+        Map<String, String> after = snapshot();
+        try (Connection c = t.db.connect();
+                LkrCrypt crypt = KeystoreStore.openExisting(c, t.db.dialect(), t.db.toString())) {
+            for (int app = 1; app <= 31; app++) {
+                String stored = after.get("OAUTH_CLIENT_APP:" + SampleDb.appId(app));
+                if (damaged.containsKey(app)) {
+                    assertEquals(damaged.get(app), stored, "damaged value " + app + " left alone");
+                } else {
+                    assertArrayEquals(SampleDb.clientSecret(app), crypt.decrypt(Base64.getDecoder().decode(stored),
+                            new byte[0]), "app " + app);
+                }
+            }
+        }
+        assertEquals(3, migrate(LEGACY_KEY, "--skip-undecryptable"), out + err);
+        assertEquals(after, snapshot());
+    }
+
     /**
      * An envelope moved to another row is not authentic under that row's context. SPEC §7 alone
      * would try it as a legacy value, which AES-CBC "decrypts" into garbage about once in 4096;

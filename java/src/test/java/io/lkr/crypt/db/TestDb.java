@@ -18,11 +18,49 @@ public final class TestDb {
     public final InternalDb db;
     public final Path yaml;
     private final String mysqlDatabase;
+    private final org.hsqldb.server.Server server;
 
     private TestDb(InternalDb db, Path yaml, String mysqlDatabase) {
+        this(db, yaml, mysqlDatabase, null);
+    }
+
+    private TestDb(InternalDb db, Path yaml, String mysqlDatabase, org.hsqldb.server.Server server) {
         this.db = db;
         this.yaml = yaml;
         this.mysqlDatabase = mysqlDatabase;
+        this.server = server;
+    }
+
+    /**
+     * A HyperSQL server (several processes use it at once, unlike the embedded file database)
+     * started in this JVM on a free loopback port, its database under {@code dir}; db.yaml names
+     * it as {@code database: hsql://127.0.0.1:PORT/lkr}. {@link #drop()} stops it.
+     */
+    public static TestDb hsqldbServer(Path dir) throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        org.hsqldb.server.Server server = new org.hsqldb.server.Server();
+        server.setDatabaseName(0, "lkr");
+        server.setDatabasePath(0, "file:" + dir.resolve("server-db").resolve("lkr"));
+        server.setAddress("127.0.0.1");
+        server.setPort(port);
+        server.setSilent(true);
+        server.setLogWriter(null);
+        server.setErrWriter(null);
+        server.setNoSystemExit(true);
+        server.start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (server.getState() != org.hsqldb.server.ServerConstants.SERVER_STATE_ONLINE) {
+            if (System.nanoTime() > deadline) {
+                fail("The HyperSQL server did not start: " + server.getServerError());
+            }
+            Thread.sleep(20);
+        }
+        Path yaml = dir.resolve("db.yaml");
+        Files.writeString(yaml, "dialect: hsqldb\ndatabase: hsql://127.0.0.1:" + port + "/lkr\n", StandardCharsets.UTF_8);
+        return new TestDb(InternalDb.fromCreds(yaml), yaml, null, server);
     }
 
     /** An embedded HyperSQL file database under {@code dir}. */
@@ -70,8 +108,12 @@ public final class TestDb {
         return v == null || v.isEmpty() ? dflt : v;
     }
 
-    /** Drops the MariaDB database (nothing for HyperSQL: the temporary directory goes). */
+    /** Drops the MariaDB database, stops a HyperSQL server (an embedded database's directory just goes). */
     public void drop() {
+        if (server != null) {
+            server.shutdownCatalogs(org.hsqldb.Database.CLOSEMODE_NORMAL);
+            server.stop();
+        }
         if (mysqlDatabase == null) {
             return;
         }
