@@ -20,7 +20,8 @@ public final class MigrationResult {
         /**
          * An envelope v1 that is not usable as such — its KEK is not in this keystore, or (with
          * {@link LkrCrypt.MigrateOption#STRICT_V1}) it is not authentic under its context — and was
-         * never tried as a legacy value (see {@link #message()}, which names the reason). Treated
+         * never tried as a legacy value; or a value over the maximum record size or with a context
+         * over 64 KiB (see {@link #message()}, which names the reason). Treated
          * like {@link #UNDECRYPTABLE} (reported, skipped on request), but it says nothing about the
          * legacy key.
          */
