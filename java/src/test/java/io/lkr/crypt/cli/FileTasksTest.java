@@ -16,7 +16,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -230,13 +229,9 @@ class FileTasksTest {
     }
 
     /** A child JVM running the CLI, stderr to child.err. */
-    private ProcessBuilder child(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "-Djava.library.path=" + System.getProperty("java.library.path", ""),
-                "io.lkr.crypt.cli.Main"));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(dir.resolve("child.err").toFile());
+    private ProcessBuilder child(String... args) throws Exception {
+        return new ProcessBuilder(CliChild.command(List.of(args))).directory(dir.toFile())
+                .redirectError(dir.resolve("child.err").toFile());
     }
 
     /** Runs the CLI in a child JVM with {@code input} on stdin; returns its stdout. */
