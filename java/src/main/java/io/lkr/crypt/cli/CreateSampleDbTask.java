@@ -52,7 +52,7 @@ public final class CreateSampleDbTask implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        Main.exit(run(args, System.out, System.err));
     }
 
     @Override
@@ -81,7 +81,7 @@ public final class CreateSampleDbTask implements Callable<Integer> {
             return TaskSupport.FAILED;
         }
         long t0 = System.nanoTime();
-        try (Connection c = db.connect()) {
+        try (Connection c = db.connectForTask(true)) {
             new SampleDb(key).create(c, db.dialect(), rows, valueSize, cached);
             boolean wrote = SampleDb.writeManifest(columns);
             out.printf("Created the sample internal database %s: CONNECTION (%d rows, PASSWORD of %d bytes) and "
@@ -90,7 +90,7 @@ public final class CreateSampleDbTask implements Callable<Integer> {
             out.println(wrote ? "Wrote the manifest " + columns : "Kept the existing manifest " + columns);
             return TaskSupport.OK;
         } catch (SQLException e) {
-            err.println("Internal database " + db + ": " + e.getMessage());
+            err.println(TaskSupport.describe(e, db));
             return TaskSupport.FAILED;
         } catch (GeneralSecurityException | IOException e) {
             err.println(e.getMessage());

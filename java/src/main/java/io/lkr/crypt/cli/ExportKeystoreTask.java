@@ -72,12 +72,13 @@ public final class ExportKeystoreTask implements Callable<Integer> {
         }
         byte[] doc;
         int activeKek;
-        try (Connection c = db.connect(false);
+        try (Connection c = db.connectForTask(false);
                 LkrCrypt crypt = KeystoreStore.openExisting(c, db.dialect(), db.toString())) {
             doc = crypt.exportKeystore();
             activeKek = crypt.activeKekId();
         } catch (SQLException e) {
-            err.println("Missing keystore: " + TaskSupport.describe(e, db));
+            err.println((e instanceof InternalDb.UncleanShutdownException ? "" : "Missing keystore: ")
+                    + TaskSupport.describe(e, db));
             return TaskSupport.FAILED;
         } catch (GeneralSecurityException e) {
             err.println(e.getMessage());

@@ -102,15 +102,16 @@ public final class FileTasks {
                 err.println(e.getMessage());
                 return null;
             }
-            try (Connection c = db.connect(writes())) {
+            try (Connection c = db.connectForTask(writes())) {
                 if (writes()) {
                     Schema.ensure(c, db.dialect());
                     return KeystoreStore.openForWriting(c, db.dialect());
                 }
                 return KeystoreStore.openExisting(c, db.dialect(), db.toString());
             } catch (SQLException e) {
-                err.println((writes() ? "" : "Missing keystore: ") + TaskSupport.describe(e, db)
-                        + (writes() ? "" : " (give --keystore FILE to use a keystore file)"));
+                boolean missing = !writes() && !(e instanceof InternalDb.UncleanShutdownException);
+                err.println((missing ? "Missing keystore: " : "") + TaskSupport.describe(e, db)
+                        + (missing ? " (give --keystore FILE to use a keystore file)" : ""));
                 return null;
             }
         }

@@ -156,7 +156,7 @@ public final class KeystoreTasks {
             if (db == null) {
                 return TaskSupport.FAILED;
             }
-            try (Connection c = db.connect()) {
+            try (Connection c = db.connectForTask(true)) {
                 c.setAutoCommit(false);
                 Schema.ensure(c, db.dialect());
                 List<String> live = LiveNodes.find(c, db.dialect());
@@ -170,6 +170,9 @@ public final class KeystoreTasks {
                 }
             } catch (GeneralSecurityException e) {
                 log.error(e.getMessage() + " Nothing was changed.");
+                return TaskSupport.FAILED;
+            } catch (InternalDb.UncleanShutdownException e) {
+                log.error(e.getMessage());
                 return TaskSupport.FAILED;
             } catch (SQLException | IOException e) {
                 log.error((e instanceof SQLException ? TaskSupport.describe((SQLException) e, db) : e.getMessage())

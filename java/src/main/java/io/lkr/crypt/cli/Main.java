@@ -14,8 +14,33 @@ public final class Main {
 
     private Main() {}
 
+    /** How long the JVM's own shutdown may take once a task is done, before the process is halted. */
+    static final long EXIT_GRACE_MILLIS = 10_000;
+
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * Ends the process with {@code status} once a task is done (its database shut down, its
+     * files closed): {@link System#exit}, and should anything in the JVM's shutdown hold the
+     * process (a shutdown hook of a library), a halt with the same status after
+     * {@link #EXIT_GRACE_MILLIS} — a task never lingers after its summary.
+     */
+    static void exit(int status) {
+        System.out.flush();
+        System.err.flush();
+        Thread halt = new Thread(() -> {
+            try {
+                Thread.sleep(EXIT_GRACE_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            Runtime.getRuntime().halt(status);
+        }, "lkr-exit");
+        halt.setDaemon(true);
+        halt.start();
+        System.exit(status);
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {

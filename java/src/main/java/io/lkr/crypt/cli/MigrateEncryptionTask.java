@@ -89,7 +89,7 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        Main.exit(run(args, System.out, System.err));
     }
 
     @Override
@@ -123,7 +123,7 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
             if (db == null) {
                 return TaskSupport.FAILED;
             }
-            try (Connection c = db.connect()) {
+            try (Connection c = db.connectForTask(true)) {
                 c.setAutoCommit(false);
                 Schema.ensure(c, db.dialect());
                 // 2. Live nodes, by the database's clock.

@@ -87,17 +87,20 @@ final class OutputTarget implements AutoCloseable {
         if (existing == Existing.REFUSE && Files.exists(given, LinkOption.NOFOLLOW_LINKS)) {
             throw new OutputException(existsMessage(path), null);
         }
-        Path target = resolveLinks(path, given);
-        BasicFileAttributes attrs = attributes(target);
-        if (attrs != null && attrs.isDirectory()) {
-            throw new OutputException("Could not write " + path + ": it is a directory", null);
-        }
         try {
-            if (attrs != null && !attrs.isRegularFile()) {
-                // A device or a FIFO: written directly, never replaced (and never truncated).
-                FileChannel ch = FileChannel.open(target, StandardOpenOption.WRITE);
-                return new OutputTarget(path, target, null, ch, Channels.newOutputStream(ch), existing);
+            BasicFileAttributes attrs = attributes(given);
+            if (attrs != null && attrs.isDirectory()) {
+                throw new OutputException("Could not write " + path + ": it is a directory", null);
             }
+            if (attrs != null && !attrs.isRegularFile()) {
+                // A device or a FIFO, maybe behind links (/dev/stdout): written directly through
+                // the given path, never replaced (and never truncated).
+                FileChannel ch = FileChannel.open(given, StandardOpenOption.WRITE);
+                return new OutputTarget(path, given, null, ch, Channels.newOutputStream(ch), existing);
+            }
+            // A regular file (its real path, links resolved), or a new path (at the end of a
+            // dangling link, if any): a temporary file beside it, renamed into place.
+            Path target = attrs != null ? given.toRealPath() : endOfLinks(path, given);
             Path dir = target.toAbsolutePath().getParent();
             if (!Files.isDirectory(dir)) {
                 throw new OutputException("Could not write " + path + ": the directory " + dir + " does not exist", null);
@@ -214,31 +217,26 @@ final class OutputTarget implements AutoCloseable {
         }
     }
 
-    /** Follows symbolic links from {@code given} to the path that receives the data. */
-    private static Path resolveLinks(String path, Path given) throws OutputException {
+    /** The path a chain of links ending nowhere (or no link) leads to: where a new file goes. */
+    private static Path endOfLinks(String path, Path given) throws IOException {
         Path p = given;
         for (int hops = 0; Files.isSymbolicLink(p); hops++) {
             if (hops == MAX_LINKS) {
                 throw new OutputException("Could not write " + path + ": too many levels of symbolic links", null);
             }
-            try {
-                Path link = Files.readSymbolicLink(p);
-                Path parent = p.toAbsolutePath().getParent();
-                p = parent == null ? link : parent.resolve(link);
-            } catch (IOException e) {
-                throw failure(path, e);
-            }
+            Path parent = p.toAbsolutePath().getParent();
+            Path link = Files.readSymbolicLink(p);
+            p = parent == null ? link : parent.resolve(link);
         }
         return p;
     }
 
-    private static BasicFileAttributes attributes(Path p) throws OutputException {
+    /** The attributes of what {@code p} leads to (links followed), or null if nothing is there. */
+    private static BasicFileAttributes attributes(Path p) throws IOException {
         try {
-            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return Files.readAttributes(p, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
             return null;
-        } catch (IOException e) {
-            throw failure(p.toString(), e);
         }
     }
 

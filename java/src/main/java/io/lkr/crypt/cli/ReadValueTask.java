@@ -75,7 +75,7 @@ public final class ReadValueTask implements Callable<Integer> {
             err.println(column + " is not in the manifest " + columns);
             return TaskSupport.USAGE;
         }
-        try (Connection c = db.connect(false)) {
+        try (Connection c = db.connectForTask(false)) {
             Dialect d = db.dialect();
             String stored;
             String keyText;
@@ -103,7 +103,7 @@ public final class ReadValueTask implements Callable<Integer> {
                     + e.getMessage());
             return TaskSupport.FAILED;
         } catch (SQLException e) {
-            err.println("Internal database " + db + ": " + e.getMessage());
+            err.println(TaskSupport.describe(e, db));
             return TaskSupport.FAILED;
         }
     }

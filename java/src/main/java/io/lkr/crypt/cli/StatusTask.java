@@ -90,14 +90,33 @@ public final class StatusTask implements Callable<Integer> {
         }
         Connection c = null;
         try {
-            try {
-                c = db.connect(false);
-            } catch (SQLException e) {
-                if (keystore == null) {
-                    log.error("Missing keystore: the internal database " + db + " cannot be opened: " + e.getMessage());
-                    return TaskSupport.FAILED;
-                }
+            c = db.connectForTask(false);
+        } catch (SQLException e) {
+            if (keystore == null) {
+                log.error("Missing keystore: the internal database " + db + " cannot be opened: " + e.getMessage());
+                return TaskSupport.FAILED;
             }
+        }
+        int rc;
+        try {
+            rc = status(log, db, c, doc, where);
+        } catch (RuntimeException | Error e) {
+            TaskSupport.closeQuietly(c);
+            throw e;
+        }
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                log.error(TaskSupport.describe(e, db));
+                return TaskSupport.FAILED;
+            }
+        }
+        return rc;
+    }
+
+    private int status(TaskLog log, InternalDb db, Connection c, byte[] doc, String where) {
+        try {
             String scheme = null;
             List<String> live = List.of();
             if (c != null) {
@@ -128,8 +147,6 @@ public final class StatusTask implements Callable<Integer> {
         } catch (SQLException e) {
             log.error(TaskSupport.describe(e, db));
             return TaskSupport.FAILED;
-        } finally {
-            TaskSupport.closeQuietly(c);
         }
     }
 

@@ -142,6 +142,9 @@ final class TaskSupport {
 
     /** An operator's message for a database failure (no value, no password). */
     static String describe(SQLException e, InternalDb db) {
+        if (e instanceof InternalDb.UncleanShutdownException) {
+            return e.getMessage();
+        }
         String m = e.getMessage();
         return "Internal database " + db + ": " + (m == null ? e.getClass().getSimpleName() : m);
     }

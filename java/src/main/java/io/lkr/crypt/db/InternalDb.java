@@ -2,12 +2,18 @@ package io.lkr.crypt.db;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -34,13 +40,17 @@ public final class InternalDb {
     private final String username;
     private final String password;
     private final String description;
+    /** The embedded database's file path (its files are this plus .script, .log, ...); null for MySQL. */
+    private final String hsqldbPath;
 
-    private InternalDb(Dialect dialect, String url, String username, String password, String description) {
+    private InternalDb(Dialect dialect, String url, String username, String password, String description,
+            String hsqldbPath) {
         this.dialect = dialect;
         this.url = url;
         this.username = username;
         this.password = password;
         this.description = description;
+        this.hsqldbPath = hsqldbPath;
     }
 
     /** The embedded HyperSQL file database at {@code path} (user SA, empty password). */
@@ -55,14 +65,14 @@ public final class InternalDb {
             return new InternalDb(Dialect.HSQLDB, "jdbc:hsqldb:" + path, user, password, "jdbc:hsqldb:" + path);
         }
         String url = "jdbc:hsqldb:file:" + path + ";shutdown=true";
-        return new InternalDb(Dialect.HSQLDB, url, user, password, "jdbc:hsqldb:file:" + path);
+        return new InternalDb(Dialect.HSQLDB, url, user, password, "jdbc:hsqldb:file:" + path, path);
     }
 
     /** A MySQL / MariaDB database. */
     public static InternalDb mysql(String host, int port, String database, String user, String password) {
         String url = "jdbc:mariadb://" + host + ":" + port + "/" + database;
         return new InternalDb(Dialect.MYSQL, url, user, password == null ? "" : password,
-                "mysql://" + user + "@" + host + ":" + port + "/" + database);
+                "mysql://" + user + "@" + host + ":" + port + "/" + database, null);
     }
 
     /** The database named by {@code credsOrNull} (a db.yaml), or the default embedded one. */
@@ -151,6 +161,82 @@ public final class InternalDb {
             throw e;
         }
         return c;
+    }
+
+    /**
+     * Opens a connection for a task that is done with the database when it closes it (the
+     * command-line tasks). Closing it shuts an embedded HyperSQL database down explicitly, when
+     * it is the database's last session in this process, and checks that the shutdown completed:
+     * HyperSQL swallows a shutdown that fails (e.g. a full disk while it rewrites its script),
+     * leaving {@code .script.new} and {@code .log} behind while the task reports success; here
+     * that is an {@link UncleanShutdownException} from {@code close()}. MySQL: a plain connection.
+     */
+    public Connection connectForTask(boolean createIfMissing) throws SQLException {
+        Connection c = connect(createIfMissing);
+        if (dialect != Dialect.HSQLDB) {
+            return c;
+        }
+        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                        shutdown(c);
+                        return null;
+                    }
+                    try {
+                        return method.invoke(c, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** A shutdown of the embedded database that did not complete; the message says what to do. */
+    public static final class UncleanShutdownException extends SQLException {
+        private static final long serialVersionUID = 1L;
+
+        UncleanShutdownException(String message) {
+            super(message);
+        }
+    }
+
+    /** SHUTDOWN if {@code c} is the last session, close, then check that no shutdown was left half done. */
+    private void shutdown(Connection c) throws SQLException {
+        if (c.isClosed()) {
+            return;
+        }
+        boolean last;
+        try {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.SYSTEM_SESSIONS")) {
+                last = rs.next() && rs.getLong(1) <= 1;
+            }
+            if (last) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SHUTDOWN");
+                } catch (SQLException e) {
+                    // a user without the privilege: closing the last session shuts down (shutdown=true)
+                }
+            }
+        } finally {
+            c.close();
+        }
+        if (last) {
+            List<String> left = new ArrayList<>();
+            for (String suffix : List.of(".script.new", ".log")) {
+                if (Files.exists(Path.of(hsqldbPath + suffix))) {
+                    left.add(hsqldbPath + suffix);
+                }
+            }
+            if (!left.isEmpty()) {
+                throw new UncleanShutdownException("The embedded database " + hsqldbPath + " was not shut down "
+                        + "cleanly (" + String.join(" and ", left) + " remain; a full disk or an I/O error?). Its "
+                        + "committed changes are in " + hsqldbPath + ".log and its next open recovers them: free "
+                        + "disk space, then run status to check.");
+            }
+        }
     }
 
     /**

@@ -16,7 +16,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -134,8 +133,8 @@ class FileTasksTest {
     /**
      * #14.3: an output that is not a regular file is written, never replaced: a FIFO, a symbolic
      * link to a FIFO, a symbolic link to a regular file (the link stays, its target is replaced),
-     * a character device of our own, and then (only once all of those passed, so that a broken
-     * implementation never reaches it) /dev/null.
+     * /dev/stdout (a link to a pipe), a character device of our own, and then (only once all of
+     * those passed, so that a broken implementation never reaches it) /dev/null.
      */
     @Test
     void outputsThatAreNotRegularFilesAreWrittenNotReplaced() throws Exception {
@@ -170,6 +169,14 @@ class FileTasksTest {
         assertEquals(1, run("decrypt_file", bad.toString(), link.toString(), "--keystore", ks.toString()));
         assertArrayEquals(before, Files.readAllBytes(target));
         assertTrue(Files.isSymbolicLink(link));
+
+        // /dev/stdout: links (/proc/self/fd/1) to this child's stdout pipe, written through.
+        Process p = child("encrypt_file", plain.toString(), "/dev/stdout", "--keystore", ks.toString()).start();
+        byte[] piped = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the task did not end");
+        assertEquals(0, p.exitValue(), Files.readString(dir.resolve("child.err")));
+        assertArrayEquals(data, decrypt(ks, piped));
+        assertTrue(Files.isSymbolicLink(Path.of("/dev/stdout")));
 
         Path device = dir.resolve("null-device");
         boolean mknod = new ProcessBuilder("mknod", device.toString(), "c", "1", "3").start().waitFor() == 0;
@@ -230,13 +237,9 @@ class FileTasksTest {
     }
 
     /** A child JVM running the CLI, stderr to child.err. */
-    private ProcessBuilder child(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "-Djava.library.path=" + System.getProperty("java.library.path", ""),
-                "io.lkr.crypt.cli.Main"));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(dir.resolve("child.err").toFile());
+    private ProcessBuilder child(String... args) throws Exception {
+        return new ProcessBuilder(CliChild.command(List.of(args))).directory(dir.toFile())
+                .redirectError(dir.resolve("child.err").toFile());
     }
 
     /** Runs the CLI in a child JVM with {@code input} on stdin; returns its stdout. */
