@@ -62,7 +62,8 @@ public final class InternalDb {
         Objects.requireNonNull(path, "path");
         if (path.startsWith(HSQLDB_SERVER_PREFIX)) {
             // A HyperSQL server (several processes may use it at once): database: hsql://host:port/name
-            return new InternalDb(Dialect.HSQLDB, "jdbc:hsqldb:" + path, user, password, "jdbc:hsqldb:" + path);
+            return new InternalDb(Dialect.HSQLDB, "jdbc:hsqldb:" + path, user, password, "jdbc:hsqldb:" + path,
+                    null);
         }
         String url = "jdbc:hsqldb:file:" + path + ";shutdown=true";
         return new InternalDb(Dialect.HSQLDB, url, user, password, "jdbc:hsqldb:file:" + path, path);
@@ -169,12 +170,13 @@ public final class InternalDb {
      * it is the database's last session in this process, and checks that the shutdown completed:
      * HyperSQL swallows a shutdown that fails (e.g. a full disk while it rewrites its script),
      * leaving {@code .script.new} and {@code .log} behind while the task reports success; here
-     * that is an {@link UncleanShutdownException} from {@code close()}. MySQL: a plain connection.
+     * that is an {@link UncleanShutdownException} from {@code close()}. MySQL or a HyperSQL
+     * server: a plain connection.
      */
     public Connection connectForTask(boolean createIfMissing) throws SQLException {
         Connection c = connect(createIfMissing);
-        if (dialect != Dialect.HSQLDB) {
-            return c;
+        if (hsqldbPath == null) {
+            return c; // MySQL, or a HyperSQL server: other processes use it, never shut it down
         }
         return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
