@@ -137,54 +137,18 @@ pub fn fill_os(buf: &mut [u8]) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn parent_and_child_draw_different_bytes_after_fork() {
-        let mut before = [0u8; 32];
-        fill(&mut before);
+    /// Makes a child with `spawn` (0 in the child, its pid in the parent, like fork): the child
+    /// draws 32 bytes, hands them over a pipe and exits; returns the parent's next 32 bytes and
+    /// the child's.
+    fn parent_and_child(spawn: impl FnOnce() -> libc::pid_t) -> ([u8; 32], [u8; 32]) {
         let mut fds = [0i32; 2];
         assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0);
+        let pid = spawn();
+        assert!(pid >= 0, "the child could not be made");
         if pid == 0 {
             let mut b = [0u8; 32];
             fill(&mut b);
-            unsafe {
-                libc::write(fds[1], b.as_ptr().cast(), 32);
-                libc::_exit(0);
-            }
-        }
-        let mut parent = [0u8; 32];
-        fill(&mut parent);
-        let mut child = [0u8; 32];
-        let n = unsafe { libc::read(fds[0], child.as_mut_ptr().cast(), 32) };
-        assert_eq!(n, 32);
-        let mut status = 0;
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert_ne!(parent, child, "child drew the parent's bytes after fork");
-        assert_ne!(before, parent);
-    }
-
-    /// Draws 32 bytes in a child made by a raw `clone(2)` (no fork handlers run) and returns
-    /// them with the parent's next 32.
-    fn parent_and_raw_clone_child() -> ([u8; 32], [u8; 32]) {
-        let mut fds = [0i32; 2];
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-        // SAFETY: a raw clone without CLONE_VM: the child gets a copy of the address space,
-        // draws, writes and exits without returning into Rust's runtime.
-        let pid = unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                libc::SIGCHLD as libc::c_ulong,
-                0usize,
-                0usize,
-                0usize,
-                0usize,
-            )
-        };
-        assert!(pid >= 0, "clone failed");
-        if pid == 0 {
-            let mut b = [0u8; 32];
-            fill(&mut b);
+            // SAFETY: writes 32 bytes and exits without returning into Rust's runtime.
             unsafe {
                 libc::write(fds[1], b.as_ptr().cast(), 32);
                 libc::_exit(0);
@@ -197,7 +161,7 @@ mod tests {
         assert_eq!(n, 32);
         let mut status = 0;
         unsafe {
-            libc::waitpid(pid as libc::pid_t, &mut status, 0);
+            libc::waitpid(pid, &mut status, 0);
             libc::close(fds[0]);
             libc::close(fds[1]);
         }
@@ -205,11 +169,37 @@ mod tests {
     }
 
     #[test]
+    fn parent_and_child_draw_different_bytes_after_fork() {
+        let mut before = [0u8; 32];
+        fill(&mut before);
+        // SAFETY: the child only draws, writes and exits.
+        let (parent, child) = parent_and_child(|| unsafe { libc::fork() });
+        assert_ne!(parent, child, "child drew the parent's bytes after fork");
+        assert_ne!(before, parent);
+    }
+
+    /// A child made by a raw `clone(2)` without `CLONE_VM`: a copy of the address space, and no
+    /// fork handler runs.
+    fn raw_clone() -> libc::pid_t {
+        // SAFETY: as fork(): the child only draws, writes and exits.
+        unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                libc::SIGCHLD as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            ) as libc::pid_t
+        }
+    }
+
+    #[test]
     fn parent_and_raw_clone_child_draw_different_bytes() {
         let mut warm = [0u8; 32];
         fill(&mut warm);
         for _ in 0..8 {
-            let (parent, child) = parent_and_raw_clone_child();
+            let (parent, child) = parent_and_child(raw_clone);
             assert_ne!(
                 parent, child,
                 "a raw clone(2) child drew the parent's bytes"

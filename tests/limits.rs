@@ -387,27 +387,7 @@ fn an_oversized_value_in_a_packed_batch_is_that_values_outcome() {
         .with_max_record_size(1000);
     let ok = c.encrypt(b"fits", b"").unwrap();
     let over = big.encrypt(&[1u8; 2000], b"").unwrap();
-    let mut values = ok.clone();
-    values.extend_from_slice(&over);
-    values.extend_from_slice(&ok);
-    let ends = [ok.len(), ok.len() + over.len(), values.len()];
-    let mut out = vec![0u8; values.len() + 3 * 53];
-    let mut out_ends = [0usize; 3];
-    let mut outcomes = Vec::new();
-    c.migrate_packed(
-        lkr_crypt::PackedItems {
-            values: &values,
-            value_ends: &ends,
-            contexts: &[],
-            context_ends: &[0, 0, 0],
-        },
-        None,
-        MigrateOptions::default(),
-        &mut out,
-        &mut out_ends,
-        &mut outcomes,
-    )
-    .unwrap();
+    let (_, out_ends, outcomes) = common::migrate_packed(&c, &[ok.clone(), over, ok.clone()]);
     assert!(
         matches!(
             outcomes[0],

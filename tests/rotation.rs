@@ -340,30 +340,7 @@ fn an_envelope_of_a_kek_the_keystore_does_not_hold_is_never_tried_as_legacy() {
         }
     }
     // The packed batch reports each as refused, and the batch goes on.
-    let mut packed = Vec::new();
-    let mut ends = Vec::new();
-    for v in &values[..100] {
-        packed.extend_from_slice(v);
-        ends.push(packed.len());
-    }
-    let ctx_ends = vec![0usize; 100];
-    let mut out = vec![0u8; packed.len() + 100 * 53];
-    let mut out_ends = vec![0usize; 100];
-    let mut outcomes = Vec::new();
-    c.migrate_packed(
-        lkr_crypt::PackedItems {
-            values: &packed,
-            value_ends: &ends,
-            contexts: &[],
-            context_ends: &ctx_ends,
-        },
-        None,
-        MigrateOptions::default(),
-        &mut out,
-        &mut out_ends,
-        &mut outcomes,
-    )
-    .unwrap();
+    let (_, out_ends, outcomes) = common::migrate_packed(&c, &values[..100]);
     assert!(
         outcomes
             .iter()

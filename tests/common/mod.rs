@@ -31,3 +31,36 @@ pub fn bytes(n: usize, seed: u8) -> Vec<u8> {
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect()
 }
+
+/// Migrates `values` (each with the empty context) as one packed batch with the default
+/// options; returns the output, where each result ends, and the outcomes.
+pub fn migrate_packed(
+    c: &Crypt,
+    values: &[Vec<u8>],
+) -> (Vec<u8>, Vec<usize>, Vec<lkr_crypt::PackedOutcome>) {
+    let mut packed = Vec::new();
+    let mut ends = Vec::new();
+    for v in values {
+        packed.extend_from_slice(v);
+        ends.push(packed.len());
+    }
+    let ctx_ends = vec![0usize; values.len()];
+    let mut out = vec![0u8; packed.len() + values.len() * 53];
+    let mut out_ends = vec![0usize; values.len()];
+    let mut outcomes = Vec::new();
+    c.migrate_packed(
+        lkr_crypt::PackedItems {
+            values: &packed,
+            value_ends: &ends,
+            contexts: &[],
+            context_ends: &ctx_ends,
+        },
+        None,
+        lkr_crypt::MigrateOptions::default(),
+        &mut out,
+        &mut out_ends,
+        &mut outcomes,
+    )
+    .expect("the batch as a whole migrates");
+    (out, out_ends, outcomes)
+}

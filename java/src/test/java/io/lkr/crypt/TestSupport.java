@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Helpers shared by the tests: random bytes, forked JVMs with their own environment. */
-final class TestSupport {
+public final class TestSupport {
     static final SecureRandom RANDOM = new SecureRandom();
     /** The CMK the pom gives the test JVM in LKR_MASTER_KEY_ENV. */
     static final String TEST_CMK = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
@@ -33,13 +33,13 @@ final class TestSupport {
         return LkrCrypt.openFromEnvironment((byte[]) null);
     }
 
-    /** The result of a forked JVM. */
-    static final class Run {
-        final int exit;
-        final String out;
-        final String err;
+    /** The result of a forked JVM (also the CLI tests' children). */
+    public static final class Run {
+        public final int exit;
+        public final String out;
+        public final String err;
 
-        Run(int exit, String out, String err) {
+        public Run(int exit, String out, String err) {
             this.exit = exit;
             this.out = out;
             this.err = err;

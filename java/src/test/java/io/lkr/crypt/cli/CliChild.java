@@ -2,6 +2,7 @@ package io.lkr.crypt.cli;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import io.lkr.crypt.TestSupport.Run;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,30 +29,12 @@ final class CliChild {
         return cmd;
     }
 
-    /** What a child did. */
-    static final class Result {
-        final int exit;
-        final String out;
-        final String err;
-
-        Result(int exit, String out, String err) {
-            this.exit = exit;
-            this.out = out;
-            this.err = err;
-        }
-
-        @Override
-        public String toString() {
-            return "exit " + exit + "\nstdout: " + out + "\nstderr: " + err;
-        }
-    }
-
     /**
      * Runs the CLI with {@code args} in {@code dir} through {@code bash -c '<shellPrefix> exec java ...'}
      * (a prefix such as {@code umask 000;} or a {@code ulimit}), with {@code env} added; fails the
      * test if it does not end within {@link #EXIT_BOUND_SECONDS}.
      */
-    static Result run(Path dir, String shellPrefix, Map<String, String> env, List<String> args) throws Exception {
+    static Run run(Path dir, String shellPrefix, Map<String, String> env, List<String> args) throws Exception {
         StringBuilder sh = new StringBuilder(shellPrefix).append("exec");
         for (String a : command(args)) {
             sh.append(" '").append(a.replace("'", "'\\''")).append('\'');
@@ -67,7 +50,7 @@ final class CliChild {
                 throw new AssertionError(args + " did not end within " + EXIT_BOUND_SECONDS + " s; stdout: "
                         + Files.readString(out));
             }
-            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+            return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lkr.crypt.TestSupport.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,7 +38,7 @@ class DatabaseShutdownTest {
                 List.of("migrate_encryption", "--reencrypt"),
                 List.of("retire_kek", "--kek-id", "1"));
         for (List<String> task : tasks) {
-            CliChild.Result r = runTask("", task);
+            Run r = runTask("", task);
             assertEquals(0, r.exit, task + ": " + r.err);
             assertShutDown(task.toString());
         }
@@ -51,16 +52,16 @@ class DatabaseShutdownTest {
     @Test
     void aShutdownThatCannotCompleteIsReported() throws Exception {
         assertEquals(0, runTask("", List.of("create_sample_db", "--rows", "3000")).exit);
-        CliChild.Result m = runTask("", List.of("migrate_encryption"));
+        Run m = runTask("", List.of("migrate_encryption"));
         assertEquals(0, m.exit, m.err);
         long script = Files.size(dir.resolve(".db").resolve("lkr.script"));
         assertTrue(script > 400_000, "script of " + script + " bytes");
         // rotate_kek logs one small change, then the shutdown rewrites the whole script.
-        CliChild.Result r = runTask("ulimit -f " + script / 1024 / 2 + "; ", List.of("rotate_kek"));
+        Run r = runTask("ulimit -f " + script / 1024 / 2 + "; ", List.of("rotate_kek"));
         assertEquals(1, r.exit, "exit status of a task whose database shutdown failed: " + r.err);
         assertTrue(r.err.contains("was not shut down cleanly") && r.err.contains("free disk space"), r.err);
         // The next open recovers the rotation from the log.
-        CliChild.Result s = runTask("", List.of("status"));
+        Run s = runTask("", List.of("status"));
         assertEquals(0, s.exit, s.err);
         assertTrue(s.out.contains("Active KEK: 2"), s.out);
         assertShutDown("status after recovery");
@@ -72,7 +73,7 @@ class DatabaseShutdownTest {
         }
     }
 
-    private CliChild.Result runTask(String shellPrefix, List<String> task) throws Exception {
+    private Run runTask(String shellPrefix, List<String> task) throws Exception {
         return CliChild.run(dir, shellPrefix, Map.of("LKR_LEGACY_KEY_ENV", LEGACY_KEY), task);
     }
 }

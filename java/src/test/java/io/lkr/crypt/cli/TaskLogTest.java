@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lkr.crypt.db.Dialect;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.SampleDb;
+import io.lkr.crypt.TestSupport.Run;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -59,7 +60,7 @@ class TaskLogTest {
     @Test
     void theLogIsOwnerOnlyWhateverTheUmask() throws Exception {
         // status on a database that does not exist: refused, and the refusal is logged.
-        CliChild.Result r = CliChild.run(dir, "umask 000; touch umask-probe; ", Map.of(), List.of("status"));
+        Run r = CliChild.run(dir, "umask 000; touch umask-probe; ", Map.of(), List.of("status"));
         assertEquals(1, r.exit, r.toString());
         assertEquals("rw-rw-rw-", mode(dir.resolve("umask-probe")), "the child's umask");
         assertEquals("rwx------", mode(dir.resolve("log")));
