@@ -16,8 +16,7 @@
 //! [`DEFAULT_MAX_ATTEMPTS`] attempts and a short backoff.
 
 use super::{AwsKmsKey, ENV_AWS_CMK, ENV_AWS_CMK_EC};
-use crate::error::{Error, ErrorKind, Result};
-use crate::keystore::MISMATCH;
+use crate::error::{Error, ErrorKind, Result, MISMATCH};
 use crate::secret::Key256;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
