@@ -102,7 +102,7 @@ impl MasterKey {
     }
 
     /// Unwraps many KEKs at once, returned in the order given: with KMS, one batch of
-    /// concurrent `Decrypt` calls (at most [`super::aws_kms::MAX_CONCURRENT_DECRYPTS`] at a time).
+    /// concurrent `Decrypt` calls (at most `aws_kms::MAX_CONCURRENT_DECRYPTS`, 8, at a time).
     pub fn unwrap_all(&self, wrapped: Vec<(u32, Vec<u8>)>) -> Result<Vec<Key256>> {
         match self {
             MasterKey::Local(cmk) => {
