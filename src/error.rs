@@ -93,6 +93,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub const NOT_AUTHENTIC_MSG: &str = "The value could not be authenticated: it was changed, \
 truncated, or belongs to another context or keystore";
 
+/// The contract text for a CMK that does not open the keystore (SPEC §2); every such message
+/// starts with it, whichever key source found the mismatch.
+pub const MISMATCH: &str = "Master Key does not match the keystore";
+
 impl Error {
     /// A new error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {

@@ -2,10 +2,9 @@
 //! (written atomically, mode 0600, never replacing one that appeared meanwhile) or as bytes
 //! an application keeps in its database.
 
-use crate::aead::{Aes256Gcm, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, Result};
 use crate::kdf;
-use crate::keys::MasterKey;
+use crate::keys::{AwsKmsKey, MasterKey};
 use crate::secret::Key256;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -16,12 +15,9 @@ use std::path::{Path, PathBuf};
 
 const FORMAT: &str = "lkr-keystore";
 const VERSION: u32 = 1;
-const WRAP_AD_PREFIX: &[u8] = b"lkr-crypt v1 kek";
-/// Length of a KEK wrapped under a local CMK: nonce ‖ ciphertext ‖ tag.
-pub const LOCAL_WRAPPED_LEN: usize = NONCE_LEN + 32 + TAG_LEN;
 
-/// The contract text for a CMK that does not open the keystore (SPEC §2).
-pub const MISMATCH: &str = "Master Key does not match the keystore";
+pub use crate::error::MISMATCH;
+pub use crate::keys::{wrap_local_with_nonce, LOCAL_WRAPPED_LEN};
 
 /// How the keystore's KEKs are wrapped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,54 +124,11 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-fn wrap_ad(id: u32) -> [u8; 20] {
-    let mut ad = [0u8; 20];
-    ad[..16].copy_from_slice(WRAP_AD_PREFIX);
-    ad[16..].copy_from_slice(&id.to_be_bytes());
-    ad
-}
-
-/// Wraps `kek` under a local CMK's wrapping key with a given nonce (SPEC §6).
-/// Callers draw the nonce from the CSPRNG; a fixed nonce is for known-answer vectors only.
-pub fn wrap_local_with_nonce(
-    wrap_key: &Key256,
-    id: u32,
-    kek: &Key256,
-    nonce: &[u8; 12],
-) -> [u8; LOCAL_WRAPPED_LEN] {
-    let mut out = [0u8; LOCAL_WRAPPED_LEN];
-    out[..NONCE_LEN].copy_from_slice(nonce);
-    Aes256Gcm::new(wrap_key).seal_into(nonce, &wrap_ad(id), kek.expose(), &mut out[NONCE_LEN..]);
-    out
-}
-
-fn unwrap_local(wrap_key: &Key256, id: u32, wrapped: &[u8]) -> Result<Key256> {
-    let bad = || {
-        Error::keystore(format!(
-            "{MISMATCH}: KEK {id} could not be unwrapped (the keystore was changed or damaged)"
-        ))
-    };
-    if wrapped.len() != LOCAL_WRAPPED_LEN {
-        return Err(bad());
-    }
-    let nonce: [u8; 12] = wrapped[..NONCE_LEN].try_into().expect("12 bytes");
-    let mut kek = Key256::zero();
-    Aes256Gcm::new(wrap_key)
-        .open_into(
-            &nonce,
-            &wrap_ad(id),
-            &wrapped[NONCE_LEN..],
-            kek.expose_mut(),
-        )
-        .map_err(|_| bad())?;
-    Ok(kek)
-}
-
 impl Keystore {
     /// A new keystore holding one fresh KEK (id 1), wrapped under `master`. Returns the
     /// keystore and its unwrapped KEKs.
     pub fn create(master: &MasterKey) -> Result<(Keystore, Vec<Kek>)> {
-        let (kek, wrapped) = new_kek(master, 1)?;
+        let (kek, wrapped) = master.generate(1)?;
         let ks = Keystore {
             format: FORMAT.to_string(),
             version: VERSION,
@@ -214,7 +167,7 @@ impl Keystore {
             .ok_or_else(|| {
                 Error::keystore("The keystore has used every KEK id: it cannot rotate further")
             })?;
-        let (kek, wrapped) = new_kek(master, id)?;
+        let (kek, wrapped) = master.generate(id)?;
         let mut ks = self.clone();
         ks.keks.push(KekRecord {
             id,
@@ -248,7 +201,7 @@ impl Keystore {
                     record.id
                 ))
             })?;
-            record.wrapped = B64.encode(wrap_kek(destination, kek.id, &kek.key)?);
+            record.wrapped = B64.encode(destination.wrap(kek.id, &kek.key)?);
         }
         Ok(ks)
     }
@@ -325,15 +278,9 @@ impl Keystore {
                         "{MISMATCH}: the configured CMK is not the one this keystore was created with (its fingerprint differs)"
                     )));
                 }
-                let wrap_key = kdf::kek_wrap_key(cmk);
                 self.keks
                     .iter()
-                    .map(|r| {
-                        let wrapped = B64.decode(&r.wrapped).map_err(|_| {
-                            Error::keystore(format!("The keystore is malformed: KEK {} is not valid base64", r.id))
-                        })?;
-                        Ok(Kek::new(r.id, unwrap_local(&wrap_key, r.id, &wrapped)?))
-                    })
+                    .map(|r| Ok(Kek::new(r.id, master.unwrap(r.id, &decode_wrapped(r)?)?)))
                     .collect()
             }
             (MasterKeyRecord::AwsKms { key_id, .. }, MasterKey::Local(_)) => Err(Error::master_key(format!(
@@ -343,56 +290,30 @@ impl Keystore {
                 "{MISMATCH}: the keystore was created with a local CMK, but LKR_AWS_CMK={} is configured (set LKR_MASTER_KEY_ENV or LKR_MASTER_KEY_FILE instead)",
                 k.key_id
             ))),
-            #[cfg(feature = "aws-kms")]
             (MasterKeyRecord::AwsKms { key_id, context, .. }, MasterKey::AwsKms(k)) => {
-                self.unlock_kms(key_id, context, k)
+                self.unlock_kms(key_id, context, master, k)
             }
-            #[cfg(not(feature = "aws-kms"))]
-            (MasterKeyRecord::AwsKms { .. }, MasterKey::AwsKms(k)) => Err(crate::keys::kms_unavailable(k)),
         }
     }
 
-    /// Unwraps every KEK with KMS `Decrypt` (one call per KEK), after checking that the
-    /// configured key and context are the keystore's.
-    #[cfg(feature = "aws-kms")]
+    /// Unwraps every KEK with KMS `Decrypt` (one batch of concurrent calls, see
+    /// [`MasterKey::unwrap_all`]), after checking that the configured key and context are the
+    /// keystore's.
     fn unlock_kms(
         &self,
         key_id: &str,
         context: &str,
-        configured: &crate::keys::AwsKmsKey,
+        master: &MasterKey,
+        configured: &AwsKmsKey,
     ) -> Result<Vec<Kek>> {
-        use crate::keys::{ENV_AWS_CMK, ENV_AWS_CMK_EC};
-        if configured.key_id != key_id {
-            return Err(Error::master_key(format!(
-                "{MISMATCH}: the keystore was created with the AWS KMS key {key_id}, but {ENV_AWS_CMK}={} is configured (set {ENV_AWS_CMK}={key_id}, written exactly so, or rekey the keystore)",
-                configured.key_id
-            )));
-        }
-        if configured.context != context {
-            let fix = if context == crate::keys::DEFAULT_AWS_CMK_EC {
-                format!("unset {ENV_AWS_CMK_EC}: the keystore uses the default context")
-            } else {
-                format!("set {ENV_AWS_CMK_EC}={context}")
-            };
-            return Err(Error::master_key(format!(
-                "{MISMATCH}: the keystore was created with the KMS encryption context \"{context}\", but {ENV_AWS_CMK_EC} gives \"{}\" ({fix})",
-                configured.context
-            )));
-        }
+        configured.check_keystore(key_id, context)?;
         let wrapped = self
             .keks
             .iter()
-            .map(|r| {
-                B64.decode(&r.wrapped).map(|w| (r.id, w)).map_err(|_| {
-                    Error::keystore(format!(
-                        "The keystore is malformed: KEK {} is not valid base64",
-                        r.id
-                    ))
-                })
-            })
+            .map(|r| decode_wrapped(r).map(|w| (r.id, w)))
             .collect::<Result<Vec<_>>>()?;
         let ids: Vec<u32> = wrapped.iter().map(|(id, _)| *id).collect();
-        let keys = crate::keys::aws_kms::decrypt_keks(configured, wrapped)?;
+        let keys = master.unwrap_all(wrapped)?;
         Ok(ids
             .into_iter()
             .zip(keys)
@@ -501,34 +422,12 @@ fn master_record(master: &MasterKey) -> MasterKeyRecord {
     }
 }
 
-/// A fresh KEK with id `id`, and its wrapped form under `master`: 32 bytes from the OS CSPRNG
-/// wrapped locally, or from KMS `GenerateDataKey` bound to the SPEC §6 context.
-fn new_kek(master: &MasterKey, id: u32) -> Result<(Key256, Vec<u8>)> {
-    match master {
-        MasterKey::Local(_) => {
-            let kek = Key256::random();
-            let wrapped = wrap_kek(master, id, &kek)?;
-            Ok((kek, wrapped))
-        }
-        #[cfg(feature = "aws-kms")]
-        MasterKey::AwsKms(k) => crate::keys::aws_kms::generate_kek(k, id),
-        #[cfg(not(feature = "aws-kms"))]
-        MasterKey::AwsKms(k) => Err(crate::keys::kms_unavailable(k)),
-    }
-}
-
-/// Wraps an existing KEK under `master` (SPEC §6): locally with a fresh nonce, or with KMS
-/// `Encrypt` and the §6 context.
-fn wrap_kek(master: &MasterKey, id: u32, kek: &Key256) -> Result<Vec<u8>> {
-    match master {
-        MasterKey::Local(cmk) => {
-            let mut nonce = [0u8; 12];
-            crate::rng::fill_os(&mut nonce);
-            Ok(wrap_local_with_nonce(&kdf::kek_wrap_key(cmk), id, kek, &nonce).to_vec())
-        }
-        #[cfg(feature = "aws-kms")]
-        MasterKey::AwsKms(k) => crate::keys::aws_kms::encrypt_kek(k, id, kek),
-        #[cfg(not(feature = "aws-kms"))]
-        MasterKey::AwsKms(k) => Err(crate::keys::kms_unavailable(k)),
-    }
+/// The wrapped form of a KEK record (base64 in the document).
+fn decode_wrapped(r: &KekRecord) -> Result<Vec<u8>> {
+    B64.decode(&r.wrapped).map_err(|_| {
+        Error::keystore(format!(
+            "The keystore is malformed: KEK {} is not valid base64",
+            r.id
+        ))
+    })
 }

@@ -1,7 +1,8 @@
 //! lkr-crypt: the at-rest encryption engine (see `SPEC.md`).
 //!
 //! Data flows one way: key sources ([`keys`]) → [`keystore`] → engine ([`Crypt`]) →
-//! formats ([`format`]). The C ABI ([`ffi`]) only adapts arguments and errors.
+//! formats ([`format`]) → AES-GCM ([`aead`]); a module never imports one before it in this
+//! chain. The C ABI ([`ffi`]) only adapts arguments and errors.
 //!
 //! ```
 //! use lkr_crypt::{Crypt, keys::MasterKey, secret::Key256};

@@ -21,8 +21,17 @@
 //! error, not an abort of the calling process.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::envelope;
 use std::sync::OnceLock;
+
+// The formats, the AEAD layer and `secret` use this module, so it imports none of them: it
+// states the two sizes it needs itself, and `format::envelope` checks at compile time that
+// they are its `OVERHEAD` and `MAX_PLAINTEXT`.
+
+/// Bytes an envelope v1 adds to its plaintext: its 53-byte header and 16-byte GCM tag.
+pub(crate) const ENVELOPE_OVERHEAD: usize = 53 + 16;
+
+/// The most plaintext GCM may encrypt under one key and nonce: 2^36 − 32 bytes.
+const GCM_MAX_PLAINTEXT: u64 = (1 << 36) - 32;
 
 /// The variable that sets the maximum record size of the process, in bytes.
 pub const ENV_MAX_RECORD_SIZE: &str = "LKR_MAX_RECORD_SIZE";
@@ -31,7 +40,11 @@ pub const ENV_MAX_RECORD_SIZE: &str = "LKR_MAX_RECORD_SIZE";
 pub const DEFAULT_MAX_RECORD_SIZE: usize = 64 << 20;
 
 /// The largest maximum record size that can be configured: what one GCM envelope can hold.
-pub const MAX_MAX_RECORD_SIZE: usize = envelope::MAX_PLAINTEXT;
+pub const MAX_MAX_RECORD_SIZE: usize = if (GCM_MAX_PLAINTEXT as u128) < usize::MAX as u128 {
+    GCM_MAX_PLAINTEXT as usize
+} else {
+    usize::MAX - ENVELOPE_OVERHEAD
+};
 
 /// Parses a value of `LKR_MAX_RECORD_SIZE`; `None` (unset) or the empty string give the
 /// default.
@@ -130,7 +143,7 @@ pub fn try_zeroed(len: usize) -> Result<Vec<u8>> {
 /// Refuses a stored value (an envelope, or a legacy value to migrate) of `len` bytes whose
 /// plaintext could exceed `max`.
 pub(crate) fn check_stored(len: usize, max: usize) -> Result<()> {
-    let allowed = max.saturating_add(envelope::OVERHEAD);
+    let allowed = max.saturating_add(ENVELOPE_OVERHEAD);
     if len > allowed {
         return Err(too_large("stored value", len, allowed, max));
     }

@@ -24,6 +24,13 @@ pub const MAX_PLAINTEXT: usize = if (GCM_MAX_PLAINTEXT as u128) < usize::MAX as 
     usize::MAX - OVERHEAD
 };
 
+// The record size limits (which the formats use, so they cannot import the formats) state
+// this format's overhead and largest plaintext themselves: they must agree.
+const _: () = assert!(
+    crate::limits::ENVELOPE_OVERHEAD == OVERHEAD
+        && crate::limits::MAX_MAX_RECORD_SIZE == MAX_PLAINTEXT
+);
+
 /// The envelope length for a plaintext of `len` bytes, or `None` above [`MAX_PLAINTEXT`].
 #[inline]
 pub fn sealed_len(len: usize) -> Option<usize> {

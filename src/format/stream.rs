@@ -10,12 +10,17 @@
 //!   releases no plaintext before its segment authenticates.
 //! * [`StreamWriter`] (`io::Write`) and [`StreamReader`] (`io::Read`) on top of them.
 //!
+//! Like the envelope, this format knows a KEK only as its [`KekDeriver`] and id
+//! ([`StreamEncryptor::with_kek`], [`StreamDecryptor::with_kek`]); the engine's handle adds the
+//! constructors that pick the KEK (`StreamEncryptor::new(&crypt, …)`, `StreamDecryptor::new`,
+//! `StreamWriter::new`, `StreamReader::new`, in `src/engine/`).
+//!
 //! Memory is O(S) whatever the stream's length.
 
 use super::with_aad;
 use crate::aead::{Aes256Gcm, TAG_LEN};
 use crate::error::{Error, ErrorKind, Result};
-use crate::Crypt;
+use crate::kdf::KekDeriver;
 use std::io::{self, Read, Write};
 
 /// Magic bytes.
@@ -102,16 +107,22 @@ pub struct StreamEncryptor {
 }
 
 impl StreamEncryptor {
-    /// Starts a stream under the handle's active KEK with a fresh salt and nonce prefix.
-    pub fn new(crypt: &Crypt, context: &[u8], segment_size: usize) -> Result<StreamEncryptor> {
+    /// Starts a stream under KEK `kek_id` (its `deriver`) with a fresh salt and nonce prefix.
+    pub fn with_kek(
+        deriver: &KekDeriver,
+        kek_id: u32,
+        context: &[u8],
+        segment_size: usize,
+    ) -> Result<StreamEncryptor> {
         check_segment_size(segment_size)?;
         crate::limits::check_context(context.len())?;
         let mut salt = [0u8; 32];
         let mut prefix = [0u8; 7];
         crate::rng::fill(&mut salt);
         crate::rng::fill(&mut prefix);
-        Ok(Self::with_salt(
-            crypt,
+        Ok(Self::with_kek_and_salt(
+            deriver,
+            kek_id,
             context,
             segment_size,
             &salt,
@@ -119,27 +130,27 @@ impl StreamEncryptor {
         ))
     }
 
-    /// Like [`StreamEncryptor::new`] with a given salt and nonce prefix (known-answer tests
-    /// only: real streams draw both fresh).
-    pub fn with_salt(
-        crypt: &Crypt,
+    /// Like [`StreamEncryptor::with_kek`] with a given salt and nonce prefix (known-answer
+    /// tests only: real streams draw both fresh).
+    pub fn with_kek_and_salt(
+        deriver: &KekDeriver,
+        kek_id: u32,
         context: &[u8],
         segment_size: usize,
         salt: &[u8; 32],
         prefix: &[u8; 7],
     ) -> StreamEncryptor {
-        let kek = crypt.active_kek();
         let mut header = [0u8; HEADER_LEN];
         header[..3].copy_from_slice(MAGIC);
         header[3] = VERSION;
         header[4] = ALG_AES256GCM;
-        header[5..9].copy_from_slice(&kek.id.to_be_bytes());
+        header[5..9].copy_from_slice(&kek_id.to_be_bytes());
         header[9..13].copy_from_slice(&(segment_size as u32).to_be_bytes());
         header[13..45].copy_from_slice(salt);
         header[45..52].copy_from_slice(prefix);
         StreamEncryptor {
             seg: Segments {
-                aead: Aes256Gcm::new(&kek.deriver.stream_key(salt)),
+                aead: Aes256Gcm::new(&deriver.stream_key(salt)),
                 header,
                 context: context.to_vec(),
                 next: 0,
@@ -286,16 +297,31 @@ pub struct StreamDecryptor {
 }
 
 impl StreamDecryptor {
-    /// Starts decrypting a stream whose first 52 bytes are `header`.
-    pub fn new(crypt: &Crypt, header: &[u8], context: &[u8]) -> Result<StreamDecryptor> {
+    /// Starts decrypting a stream whose first 52 bytes are `header`, with KEK `kek_id` (its
+    /// `deriver`): the KEK the header names ([`parse_header`]), else an
+    /// [`ErrorKind::UnknownKek`] error.
+    pub fn with_kek(
+        deriver: &KekDeriver,
+        kek_id: u32,
+        header: &[u8],
+        context: &[u8],
+    ) -> Result<StreamDecryptor> {
         crate::limits::check_context(context.len())?;
         let h = parse_header(header)?;
-        let kek = crypt.kek(h.kek_id)?;
+        if h.kek_id != kek_id {
+            return Err(Error::new(
+                ErrorKind::UnknownKek,
+                format!(
+                    "The stream was encrypted with KEK {}, not with the KEK {kek_id} given",
+                    h.kek_id
+                ),
+            ));
+        }
         let header: [u8; HEADER_LEN] = header[..HEADER_LEN].try_into().expect("52");
         let salt: [u8; 32] = header[13..45].try_into().expect("32");
         Ok(StreamDecryptor {
             seg: Segments {
-                aead: Aes256Gcm::new(&kek.deriver.stream_key(&salt)),
+                aead: Aes256Gcm::new(&deriver.stream_key(&salt)),
                 header,
                 context: context.to_vec(),
                 next: 0,
@@ -425,15 +451,10 @@ pub struct StreamWriter<W: Write> {
 const CHUNK_SEGMENTS: usize = 4;
 
 impl<W: Write> StreamWriter<W> {
-    /// Starts a stream with segment size `segment_size` (SPEC §5: 4096..=16 MiB) and writes
-    /// its header.
-    pub fn new(
-        crypt: &Crypt,
-        mut inner: W,
-        context: &[u8],
-        segment_size: usize,
-    ) -> Result<StreamWriter<W>> {
-        let enc = StreamEncryptor::new(crypt, context, segment_size)?;
+    /// Writes the header of the stream `enc` starts to `inner`; what is written to the
+    /// writer then goes through `enc`.
+    pub fn with_encryptor(mut inner: W, enc: StreamEncryptor) -> Result<StreamWriter<W>> {
+        let segment_size = enc.segment_size();
         inner
             .write_all(enc.header())
             .map_err(|e| Error::new(ErrorKind::Io, format!("Cannot write the stream: {e}")))?;
@@ -490,27 +511,32 @@ pub struct StreamReader<R: Read> {
 /// anything is authenticated).
 const READ_CHUNK: usize = 256 << 10;
 
-impl<R: Read> StreamReader<R> {
-    /// Reads the header from `inner` and prepares to decrypt under `context`.
-    pub fn new(crypt: &Crypt, mut inner: R, context: &[u8]) -> Result<StreamReader<R>> {
-        let mut header = [0u8; HEADER_LEN];
-        let mut got = 0;
-        while got < HEADER_LEN {
-            match inner.read(&mut header[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(Error::new(
-                        ErrorKind::Io,
-                        format!("Cannot read the stream: {e}"),
-                    ))
-                }
+/// Reads a stream's header from `inner`: up to [`HEADER_LEN`] bytes, fewer when the input ends
+/// first. Returns the buffer and how many bytes it holds (for [`StreamDecryptor`]).
+pub fn read_header<R: Read>(inner: &mut R) -> Result<([u8; HEADER_LEN], usize)> {
+    let mut header = [0u8; HEADER_LEN];
+    let mut got = 0;
+    while got < HEADER_LEN {
+        match inner.read(&mut header[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!("Cannot read the stream: {e}"),
+                ))
             }
         }
-        let dec = StreamDecryptor::new(crypt, &header[..got], context)?;
+    }
+    Ok((header, got))
+}
+
+impl<R: Read> StreamReader<R> {
+    /// Decrypts the rest of `inner` (after the header, see [`read_header`]) with `dec`.
+    pub fn with_decryptor(inner: R, dec: StreamDecryptor) -> StreamReader<R> {
         let s = dec.segment_size();
-        Ok(StreamReader {
+        StreamReader {
             inner,
             input: vec![0u8; (s + TAG_LEN + 1).min(READ_CHUNK)],
             plain: Vec::new(),
@@ -519,7 +545,7 @@ impl<R: Read> StreamReader<R> {
             end: 0,
             done: false,
             failed: None,
-        })
+        }
     }
 }
 

@@ -14,10 +14,14 @@
 //! [`DEFAULT_TIMEOUT_MS`]); each attempt gets half of it; connecting at most 1 s. Without
 //! `AWS_MAX_ATTEMPTS`/`AWS_RETRY_MODE`, retries are the standard mode with
 //! [`DEFAULT_MAX_ATTEMPTS`] attempts and a short backoff.
+//!
+//! The variables this module reads itself (`LKR_AWS_TIMEOUT_MS`, `AWS_MAX_ATTEMPTS`,
+//! `AWS_RETRY_MODE`, `AWS_ENDPOINT_URL_KMS`) come through a [`Lookup`] like every key source's
+//! (the `*_with` functions), read on the calling thread; the plain functions use the process
+//! environment. The SDK's own chain reads the environment itself.
 
-use super::{AwsKmsKey, ENV_AWS_CMK, ENV_AWS_CMK_EC};
-use crate::error::{Error, ErrorKind, Result};
-use crate::keystore::MISMATCH;
+use super::{AwsKmsKey, Lookup, ENV_AWS_CMK, ENV_AWS_CMK_EC};
+use crate::error::{Error, ErrorKind, Result, MISMATCH};
 use crate::secret::Key256;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -143,6 +147,32 @@ where
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
+/// What this module reads from the variables (through a [`Lookup`], on the calling thread),
+/// beside what the AWS SDK reads itself.
+#[derive(Clone, Debug)]
+struct Settings {
+    limits: Limits,
+    /// `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` is set: the SDK's retry configuration applies.
+    retry_env: bool,
+    /// `AWS_ENDPOINT_URL_KMS`, for messages.
+    endpoint_kms: Option<String>,
+}
+
+impl Settings {
+    fn read(lookup: Lookup<'_>) -> Result<Settings> {
+        let limits = Limits::read(lookup)?;
+        let retry_env = ["AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"]
+            .iter()
+            .any(|n| lookup(n).is_some_and(|v| !v.is_empty()));
+        let endpoint_kms = lookup("AWS_ENDPOINT_URL_KMS").filter(|v| !v.is_empty());
+        Ok(Settings {
+            limits,
+            retry_env,
+            endpoint_kms,
+        })
+    }
+}
+
 /// The per-call limits.
 #[derive(Clone, Copy, Debug)]
 struct Limits {
@@ -150,8 +180,8 @@ struct Limits {
 }
 
 impl Limits {
-    fn from_env() -> Result<Limits> {
-        let ms = match super::process_env(ENV_AWS_TIMEOUT_MS).filter(|v| !v.trim().is_empty()) {
+    fn read(lookup: Lookup<'_>) -> Result<Limits> {
+        let ms = match lookup(ENV_AWS_TIMEOUT_MS).filter(|v| !v.trim().is_empty()) {
             None => DEFAULT_TIMEOUT_MS,
             Some(v) => match v.trim().parse::<u64>() {
                 Ok(ms) if (MIN_TIMEOUT_MS..=3_600_000).contains(&ms) => ms,
@@ -193,13 +223,11 @@ struct Kms {
 }
 
 impl Kms {
-    async fn connect(limits: Limits) -> Result<Kms> {
+    async fn connect(settings: Settings) -> Result<Kms> {
+        let limits = settings.limits;
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).timeout_config(limits.timeout_config());
-        let retry_env = ["AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"]
-            .iter()
-            .any(|n| super::process_env(n).is_some_and(|v| !v.is_empty()));
-        if !retry_env {
+        if !settings.retry_env {
             loader = loader.retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(DEFAULT_MAX_ATTEMPTS)
@@ -217,8 +245,8 @@ impl Kms {
         };
         // For messages only: the SDK resolves the endpoint itself (the service-specific
         // variable first, then the global one).
-        let endpoint = super::process_env("AWS_ENDPOINT_URL_KMS")
-            .filter(|v| !v.is_empty())
+        let endpoint = settings
+            .endpoint_kms
             .or_else(|| sdk.endpoint_url().map(str::to_string));
         let conf = aws_sdk_kms::config::Builder::from(&sdk)
             .interceptor(CountRequests)
@@ -380,12 +408,22 @@ where
 
 /// Creates a KEK with KMS `GenerateDataKey(AES_256)` under `key`, bound to the SPEC §6
 /// encryption context for KEK `id`. Returns the KEK and its wrapped form (the
-/// `CiphertextBlob`). One KMS call.
+/// `CiphertextBlob`). One KMS call. The variables come from the process environment.
 pub fn generate_kek(key: &AwsKmsKey, id: u32) -> Result<(Key256, Vec<u8>)> {
-    let limits = Limits::from_env()?;
+    generate_kek_with(&super::process_env, key, id)
+}
+
+/// [`generate_kek`] with the variables (`LKR_AWS_TIMEOUT_MS`, ...) read through `lookup`.
+pub fn generate_kek_with(
+    lookup: Lookup<'_>,
+    key: &AwsKmsKey,
+    id: u32,
+) -> Result<(Key256, Vec<u8>)> {
+    let settings = Settings::read(lookup)?;
+    let limits = settings.limits;
     let key = key.clone();
     run(limits.backstop(1), async move {
-        let kms = Kms::connect(limits).await?;
+        let kms = Kms::connect(settings).await?;
         let mut req = kms
             .client
             .generate_data_key()
@@ -424,15 +462,25 @@ pub const MAX_CONCURRENT_DECRYPTS: usize = 8;
 /// Unwraps KEKs with KMS `Decrypt` under `key` (its key id is passed, so KMS refuses a blob of
 /// another key) and the SPEC §6 encryption context of each KEK id. One KMS call per KEK,
 /// made concurrently, at most [`MAX_CONCURRENT_DECRYPTS`] at a time. Returns the KEKs in the
-/// order given.
+/// order given. The variables come from the process environment.
 pub fn decrypt_keks(key: &AwsKmsKey, wrapped: Vec<(u32, Vec<u8>)>) -> Result<Vec<Key256>> {
-    let limits = Limits::from_env()?;
+    decrypt_keks_with(&super::process_env, key, wrapped)
+}
+
+/// [`decrypt_keks`] with the variables (`LKR_AWS_TIMEOUT_MS`, ...) read through `lookup`.
+pub fn decrypt_keks_with(
+    lookup: Lookup<'_>,
+    key: &AwsKmsKey,
+    wrapped: Vec<(u32, Vec<u8>)>,
+) -> Result<Vec<Key256>> {
+    let settings = Settings::read(lookup)?;
+    let limits = settings.limits;
     let key = key.clone();
     let rounds = wrapped.len().div_ceil(MAX_CONCURRENT_DECRYPTS).max(1);
     run(
         limits.backstop(u32::try_from(rounds).unwrap_or(u32::MAX)),
         async move {
-            let kms = std::sync::Arc::new(Kms::connect(limits).await?);
+            let kms = std::sync::Arc::new(Kms::connect(settings).await?);
             let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_DECRYPTS));
             let tasks: Vec<_> = wrapped
                 .into_iter()
@@ -478,13 +526,24 @@ pub fn decrypt_keks(key: &AwsKmsKey, wrapped: Vec<(u32, Vec<u8>)>) -> Result<Vec
 /// Wraps an existing KEK (e.g. when rekeying a keystore from a local CMK to KMS) with KMS
 /// `Encrypt` under `key` and the SPEC §6 encryption context of KEK `id`; `Decrypt` unwraps it
 /// like a `GenerateDataKey` blob. One KMS call. (The SDK's copy of the request body is not
-/// zeroized.)
+/// zeroized.) The variables come from the process environment.
 pub fn encrypt_kek(key: &AwsKmsKey, id: u32, kek: &Key256) -> Result<Vec<u8>> {
-    let limits = Limits::from_env()?;
+    encrypt_kek_with(&super::process_env, key, id, kek)
+}
+
+/// [`encrypt_kek`] with the variables (`LKR_AWS_TIMEOUT_MS`, ...) read through `lookup`.
+pub fn encrypt_kek_with(
+    lookup: Lookup<'_>,
+    key: &AwsKmsKey,
+    id: u32,
+    kek: &Key256,
+) -> Result<Vec<u8>> {
+    let settings = Settings::read(lookup)?;
+    let limits = settings.limits;
     let key = key.clone();
     let plaintext = Blob::new(kek.expose().to_vec());
     run(limits.backstop(1), async move {
-        let kms = Kms::connect(limits).await?;
+        let kms = Kms::connect(settings).await?;
         let mut req = kms
             .client
             .encrypt()

@@ -1,6 +1,9 @@
 //! Where the Customer Master Key comes from (SPEC §2): exactly one of `LKR_MASTER_KEY_ENV`,
 //! `LKR_MASTER_KEY_FILE` or `LKR_AWS_CMK`. Also the legacy AES-128 key (SPEC §7).
 //!
+//! A [`MasterKey`] generates, wraps and unwraps KEKs itself (`wrap.rs`): the keystore never
+//! knows how.
+//!
 //! Every reader takes a variable lookup (`&dyn Fn(&str) -> Option<String>`) and a suffix, so
 //! that `rekey` can read `..._SOURCE` / `..._DESTINATION` and tests need not touch the
 //! process environment.
@@ -8,8 +11,10 @@
 #[cfg(feature = "aws-kms")]
 pub mod aws_kms;
 mod local;
+mod wrap;
 
 pub use local::{decode_key_text, read_key_file};
+pub use wrap::{wrap_local_with_nonce, LOCAL_WRAPPED_LEN};
 
 use crate::error::{Error, Result};
 use crate::secret::{Key128, Key256};
