@@ -33,6 +33,8 @@ fn main() {
         ..Default::default()
     };
     let bindings = cbindgen::Builder::new()
+        // cbindgen follows mod.rs's `mod` declarations to the other files of src/ffi (one file per
+        // topic): the header lists mod.rs's constants, then each file's functions, in that order.
         .with_src(crate_dir.join("src/ffi/mod.rs"))
         .with_config(config)
         .generate()

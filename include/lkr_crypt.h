@@ -148,6 +148,16 @@ const char *lkr_version(void);
 const char *lkr_status_name(int32_t status);
 
 /**
+ * Copies the message of this thread's most recent failed call into `buf`, NUL-terminated
+ * and truncated to `cap` bytes, and returns the message's full length (0 if no call has
+ * failed), like `snprintf`. `buf` may be NULL when `cap` is 0.
+ *
+ * # Safety
+ * `buf` must be NULL or point to `cap` writable bytes.
+ */
+size_t lkr_last_error(char *buf, size_t cap);
+
+/**
  * Opens the keystore file at `keystore_path` with the CMK chosen by the environment
  * (`LKR_MASTER_KEY_ENV`, `LKR_MASTER_KEY_FILE` or `LKR_AWS_CMK`: exactly one) and the
  * legacy key from `LKR_LEGACY_KEY_ENV` / `LKR_LEGACY_KEY_FILE` if set. A missing keystore
@@ -170,6 +180,24 @@ int32_t lkr_open_from_env(const char *keystore_path, struct LkrCrypt **out);
 int32_t lkr_open_from_env_bytes(const uint8_t *keystore,
                                 size_t keystore_len,
                                 struct LkrCrypt **out);
+
+/**
+ * Releases a handle. `lkr_close(NULL)` does nothing.
+ *
+ * # Safety
+ * `crypt` must be NULL or a handle from `lkr_open_*` that no other thread still uses and
+ * that is not closed twice.
+ */
+void lkr_close(struct LkrCrypt *crypt);
+
+/**
+ * Makes every thread reseed the generator of salts and nonces from the OS before its next
+ * draw. Copies of the process made by `fork()`, `_Fork()` or a raw `clone(2)` reseed without
+ * it; call it after a copy the kernel does not see — a CRIU/CRaC restore, a Lambda SnapStart
+ * restore, a cloned VM — from the restore hook, before anything is encrypted. Returns
+ * `LKR_OK`.
+ */
+int32_t lkr_rng_reseed(void);
 
 /**
  * Writes the keystore document (JSON, only wrapped keys, no NUL) to `out`.
@@ -245,72 +273,24 @@ int32_t lkr_retire_kek(const struct LkrCrypt *c, uint32_t kek_id, struct LkrCryp
 uint32_t lkr_active_kek_id(const struct LkrCrypt *c);
 
 /**
- * Releases a handle. `lkr_close(NULL)` does nothing.
+ * `*kek_id` receives the id of the KEK that encrypted `value` when it is an envelope v1
+ * authentic under `ctx` (to count values per KEK before retiring one); otherwise returns
+ * `LKR_ERR_NOT_AUTHENTIC`.
  *
  * # Safety
- * `crypt` must be NULL or a handle from `lkr_open_*` that no other thread still uses and
- * that is not closed twice.
+ * Every pointer must be NULL or valid for its length; `kek_id` must be NULL or writable.
  */
-void lkr_close(struct LkrCrypt *crypt);
-
-/**
- * Makes every thread reseed the generator of salts and nonces from the OS before its next
- * draw. Copies of the process made by `fork()`, `_Fork()` or a raw `clone(2)` reseed without
- * it; call it after a copy the kernel does not see — a CRIU/CRaC restore, a Lambda SnapStart
- * restore, a cloned VM — from the restore hook, before anything is encrypted. Returns
- * `LKR_OK`.
- */
-int32_t lkr_rng_reseed(void);
-
-/**
- * The envelope length for a plaintext of `plaintext_len` bytes (`plaintext_len + 69`), or 0
- * when the plaintext is too large for one record.
- */
-size_t lkr_encrypted_len(size_t plaintext_len);
-
-/**
- * The plaintext length of an envelope of `envelope_len` bytes (`envelope_len - 69`), or 0
- * when it is shorter than an envelope.
- */
-size_t lkr_decrypted_len(size_t envelope_len);
+int32_t lkr_kek_id_of(const struct LkrCrypt *c,
+                      const uint8_t *value,
+                      size_t len,
+                      const uint8_t *ctx,
+                      size_t ctx_len,
+                      uint32_t *kek_id);
 
 /**
  * An output size always large enough for `lkr_migrate` of a value of `len` bytes.
  */
 size_t lkr_migrated_max_len(size_t len);
-
-/**
- * Encrypts `pt` bound to the context `ctx` into an envelope v1 in `out` (at least
- * `lkr_encrypted_len(pt_len)` bytes); `*out_len` receives its length.
- *
- * # Safety
- * Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
- */
-int32_t lkr_encrypt(const struct LkrCrypt *c,
-                    const uint8_t *pt,
-                    size_t pt_len,
-                    const uint8_t *ctx,
-                    size_t ctx_len,
-                    uint8_t *out,
-                    size_t out_cap,
-                    size_t *out_len);
-
-/**
- * Decrypts the envelope `env` bound to `ctx` into `out` (at least
- * `lkr_decrypted_len(env_len)` bytes); `*out_len` receives the plaintext's length. Returns
- * `LKR_ERR_NOT_AUTHENTIC` for any change, truncation, wrong context or wrong keystore.
- *
- * # Safety
- * Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
- */
-int32_t lkr_decrypt(const struct LkrCrypt *c,
-                    const uint8_t *env,
-                    size_t env_len,
-                    const uint8_t *ctx,
-                    size_t ctx_len,
-                    uint8_t *out,
-                    size_t out_cap,
-                    size_t *out_len);
 
 /**
  * Migrates a legacy value (IV ‖ AES-128-CBC ciphertext) to an envelope v1 bound to `ctx`,
@@ -374,29 +354,49 @@ int32_t lkr_reencrypt(const struct LkrCrypt *c,
                       int32_t *changed);
 
 /**
- * `*kek_id` receives the id of the KEK that encrypted `value` when it is an envelope v1
- * authentic under `ctx` (to count values per KEK before retiring one); otherwise returns
- * `LKR_ERR_NOT_AUTHENTIC`.
- *
- * # Safety
- * Every pointer must be NULL or valid for its length; `kek_id` must be NULL or writable.
+ * The envelope length for a plaintext of `plaintext_len` bytes (`plaintext_len + 69`), or 0
+ * when the plaintext is too large for one record.
  */
-int32_t lkr_kek_id_of(const struct LkrCrypt *c,
-                      const uint8_t *value,
-                      size_t len,
-                      const uint8_t *ctx,
-                      size_t ctx_len,
-                      uint32_t *kek_id);
+size_t lkr_encrypted_len(size_t plaintext_len);
 
 /**
- * Copies the message of this thread's most recent failed call into `buf`, NUL-terminated
- * and truncated to `cap` bytes, and returns the message's full length (0 if no call has
- * failed), like `snprintf`. `buf` may be NULL when `cap` is 0.
+ * The plaintext length of an envelope of `envelope_len` bytes (`envelope_len - 69`), or 0
+ * when it is shorter than an envelope.
+ */
+size_t lkr_decrypted_len(size_t envelope_len);
+
+/**
+ * Encrypts `pt` bound to the context `ctx` into an envelope v1 in `out` (at least
+ * `lkr_encrypted_len(pt_len)` bytes); `*out_len` receives its length.
  *
  * # Safety
- * `buf` must be NULL or point to `cap` writable bytes.
+ * Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
  */
-size_t lkr_last_error(char *buf, size_t cap);
+int32_t lkr_encrypt(const struct LkrCrypt *c,
+                    const uint8_t *pt,
+                    size_t pt_len,
+                    const uint8_t *ctx,
+                    size_t ctx_len,
+                    uint8_t *out,
+                    size_t out_cap,
+                    size_t *out_len);
+
+/**
+ * Decrypts the envelope `env` bound to `ctx` into `out` (at least
+ * `lkr_decrypted_len(env_len)` bytes); `*out_len` receives the plaintext's length. Returns
+ * `LKR_ERR_NOT_AUTHENTIC` for any change, truncation, wrong context or wrong keystore.
+ *
+ * # Safety
+ * Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
+ */
+int32_t lkr_decrypt(const struct LkrCrypt *c,
+                    const uint8_t *env,
+                    size_t env_len,
+                    const uint8_t *ctx,
+                    size_t ctx_len,
+                    uint8_t *out,
+                    size_t out_cap,
+                    size_t *out_len);
 
 /**
  * Starts encrypting a stream bound to `ctx` under the handle's active KEK, with
