@@ -27,6 +27,29 @@ pub struct MigrateOptions {
     pub strict_v1: bool,
 }
 
+impl MigrateOptions {
+    /// Flag bit of [`MigrateOptions::require_utf8`] (the C ABI's `LKR_MIGRATE_REQUIRE_UTF8`,
+    /// Java's `MigrateOption.REQUIRE_UTF8`).
+    pub const REQUIRE_UTF8: u32 = 1;
+    /// Flag bit of [`MigrateOptions::reencrypt`].
+    pub const REENCRYPT: u32 = 2;
+    /// Flag bit of [`MigrateOptions::strict_v1`].
+    pub const STRICT_V1: u32 = 4;
+
+    /// The options of these flag bits; `None` when a bit this version does not know is set
+    /// (the caller names its own API in the error).
+    pub fn from_bits(bits: u32) -> Option<MigrateOptions> {
+        if bits & !(Self::REQUIRE_UTF8 | Self::REENCRYPT | Self::STRICT_V1) != 0 {
+            return None;
+        }
+        Some(MigrateOptions {
+            require_utf8: bits & Self::REQUIRE_UTF8 != 0,
+            reencrypt: bits & Self::REENCRYPT != 0,
+            strict_v1: bits & Self::STRICT_V1 != 0,
+        })
+    }
+}
+
 /// What [`Crypt::migrate_into`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Migrated {
@@ -215,8 +238,14 @@ impl PackedItems<'_> {
 
     /// Output bytes that all items may need.
     fn out_need(&self) -> usize {
-        (0..self.len())
-            .map(|i| Crypt::migrated_max_len(Self::range(self.value_ends, i).len()))
+        Self::out_need_for(self.value_ends)
+    }
+
+    /// The output bytes a packed batch whose values end at `value_ends` may need: every
+    /// value's [`Crypt::migrated_max_len`].
+    pub fn out_need_for(value_ends: &[usize]) -> usize {
+        (0..value_ends.len())
+            .map(|i| Crypt::migrated_max_len(Self::range(value_ends, i).len()))
             .fold(0usize, usize::saturating_add)
     }
 }
@@ -226,9 +255,8 @@ impl PackedItems<'_> {
 pub enum PackedOutcome {
     /// Migrated, or copied unchanged, into the output.
     Written(Migrated),
-    /// The legacy value does not decrypt with the legacy key, or (with
-    /// [`MigrateOptions::strict_v1`]) an envelope v1 of this keystore is not authentic under its
-    /// context: the engine's message (it names no value). Nothing was written for it.
+    /// The legacy value does not decrypt with the legacy key: the engine's message (it names
+    /// no value). Nothing was written for it.
     Undecryptable(String),
     /// Not migrated, and not because the legacy key failed (so it says nothing about that
     /// key): an envelope v1 whose KEK this keystore does not hold, or (with
@@ -236,6 +264,39 @@ pub enum PackedOutcome {
     /// tried as a legacy value — or a value over the record size limit. The engine's message
     /// says which; nothing was written for it.
     Refused(String),
+}
+
+impl PackedOutcome {
+    /// Code of `Written(Migrated::Reencrypted)`: a legacy value, now an envelope v1.
+    pub const REENCRYPTED: i32 = 1;
+    /// Code of `Written(Migrated::AlreadyV1)`: an authentic envelope v1, copied unchanged.
+    pub const ALREADY_V1: i32 = 2;
+    /// Code of `Undecryptable`.
+    pub const UNDECRYPTABLE: i32 = 3;
+    /// Code of `Written(Migrated::Rotated)`: moved to the active KEK.
+    pub const ROTATED: i32 = 4;
+    /// Code of `Refused`.
+    pub const REFUSED: i32 = 5;
+
+    /// The outcome's stable code (the JNI packed batch hands it to Java, whose
+    /// `MigrationResult.Outcome` mirrors these numbers).
+    pub fn code(&self) -> i32 {
+        match self {
+            PackedOutcome::Written(Migrated::Reencrypted(_)) => Self::REENCRYPTED,
+            PackedOutcome::Written(Migrated::AlreadyV1(_)) => Self::ALREADY_V1,
+            PackedOutcome::Written(Migrated::Rotated(_)) => Self::ROTATED,
+            PackedOutcome::Undecryptable(_) => Self::UNDECRYPTABLE,
+            PackedOutcome::Refused(_) => Self::REFUSED,
+        }
+    }
+
+    /// Why nothing was written (`Undecryptable`, `Refused`); `None` for `Written`.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            PackedOutcome::Written(_) => None,
+            PackedOutcome::Undecryptable(m) | PackedOutcome::Refused(m) => Some(m),
+        }
+    }
 }
 
 impl Crypt {

@@ -79,6 +79,7 @@ impl Crypt {
 
     /// Decrypts into `out`, which must hold at least `envelope.len() - 69` bytes; returns the
     /// plaintext's length. Fails unless the envelope is authentic under `context`.
+    /// On failure nothing of `out` holds plaintext: the AEAD wipes what it wrote.
     pub fn decrypt_into(&self, envelope: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
         self.check_stored_len(envelope.len())?;
         crate::limits::check_context(context.len())?;

@@ -2,7 +2,7 @@
 //! under the active KEK; the plaintext never leaves the library.
 
 use super::boundary::{guard, handle, input, output, with_out_len};
-use super::{LkrCrypt, LKR_MIGRATE_REENCRYPT, LKR_MIGRATE_REQUIRE_UTF8, LKR_MIGRATE_STRICT_V1};
+use super::LkrCrypt;
 use crate::error::Error;
 use crate::{Crypt, MigrateOptions, Migrated};
 
@@ -74,14 +74,9 @@ pub unsafe extern "C" fn lkr_migrate_ex(
 ) -> i32 {
     guard(|| unsafe {
         let crypt = handle(c)?;
-        // TODO(#15): belongs in the engine: the flag bits are checked and decoded into
-        // MigrateOptions here and again, with their own names, in jni/migrate.rs (migratePacked).
-        if flags & !(LKR_MIGRATE_REQUIRE_UTF8 | LKR_MIGRATE_REENCRYPT | LKR_MIGRATE_STRICT_V1) != 0
-        {
-            return Err(Error::invalid(format!(
-                "Unknown flags {flags:#x} for lkr_migrate_ex"
-            )));
-        }
+        let options = MigrateOptions::from_bits(flags).ok_or_else(|| {
+            Error::invalid(format!("Unknown flags {flags:#x} for lkr_migrate_ex"))
+        })?;
         let key_bytes = input(legacy_key, legacy_key_len, "legacy_key")?;
         let key = match key_bytes.len() {
             0 => None,
@@ -90,11 +85,6 @@ pub unsafe extern "C" fn lkr_migrate_ex(
         let value = input(value, len, "legacy")?;
         let ctx = input(ctx, ctx_len, "ctx")?;
         let out = output(out, out_cap, &[value, ctx, key_bytes])?;
-        let options = MigrateOptions {
-            require_utf8: flags & LKR_MIGRATE_REQUIRE_UTF8 != 0,
-            reencrypt: flags & LKR_MIGRATE_REENCRYPT != 0,
-            strict_v1: flags & LKR_MIGRATE_STRICT_V1 != 0,
-        };
         let mut outcome = None;
         with_out_len(out_len, || {
             let m = crypt.migrate_into(value, ctx, key.as_ref(), options, out)?;

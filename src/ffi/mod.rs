@@ -90,13 +90,32 @@ pub const LKR_MAX_CONTEXT: usize = 65536;
 
 const _: () = assert!(LKR_MAX_CONTEXT == crate::limits::MAX_CONTEXT);
 
-// TODO(#15): belongs in the engine: both stream numbers are literals here, not checked against
-// format::stream::{HEADER_LEN, DEFAULT_SEGMENT} (LKR_MAX_CONTEXT is, just above).
 /// Length of a stream header (SPEC §5).
 pub const LKR_STREAM_HEADER_LEN: usize = 52;
 
 /// Default stream segment size (plaintext bytes per segment).
 pub const LKR_STREAM_DEFAULT_SEGMENT: usize = 65536;
+
+// The C names of numbers the engine defines (cbindgen needs literals): checked at compile time.
+const _: () = {
+    use crate::format::stream;
+    assert!(LKR_STREAM_HEADER_LEN == stream::HEADER_LEN);
+    assert!(LKR_STREAM_DEFAULT_SEGMENT == stream::DEFAULT_SEGMENT);
+    assert!(LKR_MIGRATE_REQUIRE_UTF8 == crate::MigrateOptions::REQUIRE_UTF8);
+    assert!(LKR_MIGRATE_REENCRYPT == crate::MigrateOptions::REENCRYPT);
+    assert!(LKR_MIGRATE_STRICT_V1 == crate::MigrateOptions::STRICT_V1);
+    assert!(LKR_ERR_INVALID_ARGUMENT == crate::ErrorKind::InvalidArgument as i32);
+    assert!(LKR_ERR_BUFFER_TOO_SMALL == crate::ErrorKind::BufferTooSmall as i32);
+    assert!(LKR_ERR_NOT_AUTHENTIC == crate::ErrorKind::NotAuthentic as i32);
+    assert!(LKR_ERR_UNKNOWN_KEK == crate::ErrorKind::UnknownKek as i32);
+    assert!(LKR_ERR_UNSUPPORTED_FORMAT == crate::ErrorKind::UnsupportedFormat as i32);
+    assert!(LKR_ERR_MASTER_KEY == crate::ErrorKind::MasterKey as i32);
+    assert!(LKR_ERR_KEYSTORE == crate::ErrorKind::Keystore as i32);
+    assert!(LKR_ERR_LEGACY == crate::ErrorKind::Legacy as i32);
+    assert!(LKR_ERR_IO == crate::ErrorKind::Io as i32);
+    assert!(LKR_ERR_KMS == crate::ErrorKind::Kms as i32);
+    assert!(LKR_ERR_INTERNAL == crate::ErrorKind::Internal as i32);
+};
 
 /// An incremental stream encryption (SPEC §5), from `lkr_stream_encrypt_init`, released with
 /// `lkr_stream_encryptor_free`. It holds its own derived key: the `LkrCrypt` handle may be

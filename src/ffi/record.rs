@@ -15,9 +15,7 @@ pub extern "C" fn lkr_encrypted_len(plaintext_len: usize) -> usize {
 /// when it is shorter than an envelope.
 #[no_mangle]
 pub extern "C" fn lkr_decrypted_len(envelope_len: usize) -> usize {
-    // TODO(#15): belongs in the engine: the plaintext length is computed here from the
-    // envelope overhead (lkr_encrypted_len asks format::envelope::sealed_len).
-    envelope_len.saturating_sub(crate::format::envelope::OVERHEAD)
+    crate::format::envelope::opened_len(envelope_len)
 }
 
 /// Encrypts `pt` bound to the context `ctx` into an envelope v1 in `out` (at least

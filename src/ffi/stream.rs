@@ -1,10 +1,7 @@
 //! Streams (SPEC §5): incremental encryption and decryption of data too large for one record.
 
 use super::boundary::{guard, guard_value, handle, input, output, with_out_len};
-use super::{
-    LkrCrypt, LkrStreamDecryptor, LkrStreamEncryptor, LKR_STREAM_DEFAULT_SEGMENT,
-    LKR_STREAM_HEADER_LEN,
-};
+use super::{LkrCrypt, LkrStreamDecryptor, LkrStreamEncryptor, LKR_STREAM_HEADER_LEN};
 use crate::error::{Error, Result};
 
 /// # Safety
@@ -43,13 +40,7 @@ pub unsafe extern "C" fn lkr_stream_encrypt_init(
         let crypt = handle(c)?;
         let ctx = input(ctx, ctx_len, "ctx")?;
         let header = output(header, header_cap, &[ctx])?;
-        // TODO(#15): belongs in the engine: 0 means the default segment size, decided here
-        // (JNI streamEncryptInit passes the size through; the Java side picks its default).
-        let size = if segment_size == 0 {
-            LKR_STREAM_DEFAULT_SEGMENT
-        } else {
-            segment_size
-        };
+        let size = crate::format::stream::segment_size_or_default(segment_size);
         let enc = crate::format::stream::StreamEncryptor::new(crypt, ctx, size)?;
         with_out_len(header_len, || {
             if header.len() < LKR_STREAM_HEADER_LEN {

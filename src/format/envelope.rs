@@ -62,6 +62,13 @@ pub fn looks_like_v1(value: &[u8]) -> bool {
     value.len() >= 4 && &value[..3] == MAGIC && value[3] == VERSION
 }
 
+/// The plaintext length of an envelope of `envelope_len` bytes, or 0 when it is shorter than
+/// an envelope.
+#[inline]
+pub fn opened_len(envelope_len: usize) -> usize {
+    envelope_len.saturating_sub(OVERHEAD)
+}
+
 /// The KEK id an envelope v1 names, when `value` starts with its magic, version and algorithm
 /// (whether it is authentic or not): such a value is an envelope, never a legacy value.
 #[inline]

@@ -38,6 +38,16 @@ pub const MAX_SEGMENT: usize = 16 << 20;
 /// Default segment size.
 pub const DEFAULT_SEGMENT: usize = 65536;
 
+/// `segment_size`, or [`DEFAULT_SEGMENT`] when it is 0 (callers that leave the choice to the
+/// library).
+pub fn segment_size_or_default(segment_size: usize) -> usize {
+    if segment_size == 0 {
+        DEFAULT_SEGMENT
+    } else {
+        segment_size
+    }
+}
+
 fn check_segment_size(s: usize) -> Result<()> {
     if !(MIN_SEGMENT..=MAX_SEGMENT).contains(&s) {
         return Err(Error::invalid(format!(

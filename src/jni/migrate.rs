@@ -6,12 +6,8 @@ use super::boundary::{
     array_len, boundary, crypt, invalid, new_array, not_null, read_context, read_into, JResult,
     Pinned,
 };
-use super::{
-    MIGRATE_REENCRYPT, MIGRATE_REQUIRE_UTF8, MIGRATE_STRICT_V1, OUTCOME_ALREADY_V1,
-    OUTCOME_REENCRYPTED, OUTCOME_REFUSED, OUTCOME_ROTATED, OUTCOME_UNDECRYPTABLE,
-};
 use crate::secret::Key128;
-use crate::{Crypt, MigrateOptions, Migrated, PackedItems, PackedOutcome};
+use crate::{Crypt, MigrateOptions, Migrated, PackedItems};
 use jni::objects::{JByteArray, JClass, JIntArray, JObjectArray};
 use jni::sys::{jboolean, jbyteArray, jint, jlong};
 use jni::JNIEnv;
@@ -176,11 +172,10 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
         let n = usize::try_from(count).map_err(|_| invalid("count is negative"))?;
-        // TODO(#15): belongs in the engine: the flag bits are checked here and decoded below, as
-        // ffi/migrate.rs (lkr_migrate_ex) does with its own constants.
-        if flags & !(MIGRATE_REQUIRE_UTF8 | MIGRATE_REENCRYPT | MIGRATE_STRICT_V1) != 0 {
-            return Err(invalid(format!("Unknown migrateBatch flags {flags:#x}")));
-        }
+        let options = u32::try_from(flags)
+            .ok()
+            .and_then(MigrateOptions::from_bits)
+            .ok_or_else(|| invalid(format!("Unknown migrateBatch flags {flags:#x}")))?;
         let values_len = array_len(env, &values, "values")?;
         let contexts_len = array_len(env, &contexts, "contexts")?;
         let out_len = array_len(env, &out, "out")?;
@@ -195,14 +190,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
                 "outEnds, outcomes and messages must have a slot for each of the {n} items"
             )));
         }
-        // TODO(#15): belongs in the engine: the output size a packed batch needs is computed here.
         // Every item's result fits in its own slice of `out` (checked once, here).
-        let mut need = 0usize;
-        let mut start = 0usize;
-        for &end in &v_ends {
-            need = need.saturating_add(Crypt::migrated_max_len(end - start));
-            start = end;
-        }
+        let need = PackedItems::out_need_for(&v_ends);
         if need > out_len {
             return Err(invalid(format!(
                 "out holds {out_len} bytes; this batch may need {need} (each value's length + {})",
@@ -216,11 +205,6 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
             ));
         }
         let key = legacy_key(env, &key)?;
-        let options = MigrateOptions {
-            require_utf8: flags & MIGRATE_REQUIRE_UTF8 != 0,
-            reencrypt: flags & MIGRATE_REENCRYPT != 0,
-            strict_v1: flags & MIGRATE_STRICT_V1 != 0,
-        };
         let mut results = Vec::with_capacity(n);
         let mut out_pos = vec![0usize; n];
         {
@@ -249,21 +233,10 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migratePacked<'l>(
         let mut codes = vec![0 as jint; n];
         let mut failed: Vec<(usize, String)> = Vec::new();
         for (i, r) in results.into_iter().enumerate() {
-            // TODO(#15): belongs in the engine: the outcome codes (OUTCOME_* in jni/mod.rs) are
-            // chosen here; C lkr_migrate_ex numbers the same outcomes otherwise.
-            codes[i] = match r {
-                PackedOutcome::Written(Migrated::Reencrypted(_)) => OUTCOME_REENCRYPTED,
-                PackedOutcome::Written(Migrated::AlreadyV1(_)) => OUTCOME_ALREADY_V1,
-                PackedOutcome::Written(Migrated::Rotated(_)) => OUTCOME_ROTATED,
-                PackedOutcome::Undecryptable(message) => {
-                    failed.push((i, message));
-                    OUTCOME_UNDECRYPTABLE
-                }
-                PackedOutcome::Refused(message) => {
-                    failed.push((i, message));
-                    OUTCOME_REFUSED
-                }
-            };
+            codes[i] = r.code();
+            if let Some(message) = r.message() {
+                failed.push((i, message.to_owned()));
+            }
         }
         // Every end is <= out_len, which is a Java array length.
         let ends: Vec<jint> = out_pos.iter().map(|&e| e as jint).collect();

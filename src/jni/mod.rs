@@ -18,8 +18,10 @@
 //!
 //! One file per topic, the same as `ffi/`: `boundary` (panic guard, exceptions, handle lookup,
 //! array pins and copies), `handle`, `keystore`, `record`, `limits`, `migrate`, `stream`, and
-//! `bench` (for the JMH benchmark only). This file holds what Java mirrors: the ABI number,
-//! the outcome codes and the flags.
+//! `bench` (for the JMH benchmark only). This file holds the ABI number Java checks; the
+//! migration flags and outcome codes Java mirrors are the engine's
+//! ([`MigrateOptions::from_bits`](crate::MigrateOptions::from_bits),
+//! [`PackedOutcome::code`](crate::PackedOutcome::code)).
 
 mod bench;
 mod boundary;
@@ -30,21 +32,7 @@ mod migrate;
 mod record;
 mod stream;
 
-use jni::sys::jint;
-
 /// The JNI ABI number: bump it whenever a `Native` method is added, removed, or changes its
 /// signature or meaning. `io.lkr.crypt.Native.ABI` is the number the jar expects; the loader
 /// refuses a library that reports another (see `abiVersion`).
 const JNI_ABI: u32 = 1;
-
-/// Outcome codes of `migratePacked`, mirrored by `io.lkr.crypt.MigrationResult.Outcome`.
-pub(super) const OUTCOME_REENCRYPTED: jint = 1;
-pub(super) const OUTCOME_ALREADY_V1: jint = 2;
-pub(super) const OUTCOME_UNDECRYPTABLE: jint = 3;
-pub(super) const OUTCOME_ROTATED: jint = 4;
-pub(super) const OUTCOME_REFUSED: jint = 5;
-
-/// `migratePacked` flags, mirrored by `io.lkr.crypt.LkrCrypt`.
-pub(super) const MIGRATE_REQUIRE_UTF8: jint = 1;
-pub(super) const MIGRATE_REENCRYPT: jint = 2;
-pub(super) const MIGRATE_STRICT_V1: jint = 4;

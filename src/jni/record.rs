@@ -73,12 +73,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decryptInPlace<'l>(
         if b.same_memory(&e) || b.same_memory(&ctx) {
             return Err(invalid("buf must be an array of its own"));
         }
-        if let Err(err) = c.decrypt_in_place(e.bytes(), ctx.bytes(), b.bytes_mut()) {
-            // TODO(#15): belongs in the engine: zeroing the output on failure is done here.
-            // Leave no unauthenticated plaintext behind.
-            b.bytes_mut().fill(0);
-            return Err(err.into());
-        }
+        // On failure the engine has zeroed `buf`: no unauthenticated plaintext is left behind.
+        c.decrypt_in_place(e.bytes(), ctx.bytes(), b.bytes_mut())?;
         Ok(())
     })
 }
@@ -207,12 +203,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decryptDirect<'l>(
             dst,
             dst_pos,
             dst_len,
-            |c, i, x, o| {
-                // TODO(#15): belongs in the engine: zeroing the output on failure, and how much
-                // of it, is decided here.
-                let n = i.len().saturating_sub(envelope::OVERHEAD).min(o.len());
-                c.decrypt_into(i, x, o).inspect_err(|_| o[..n].fill(0))
-            },
+            // On failure nothing of `o` holds plaintext (the AEAD wipes what it wrote).
+            |c, i, x, o| c.decrypt_into(i, x, o),
         )
     })
 }
@@ -331,10 +323,9 @@ pub extern "system" fn Java_io_lkr_crypt_Native_decryptBatch<'l>(
             env,
             values,
             contexts,
-            // TODO(#15): belongs in the engine: the plaintext size of an envelope is computed here.
             |n| {
                 c.check_stored_len(n)?;
-                Ok(n.saturating_sub(envelope::OVERHEAD))
+                Ok(envelope::opened_len(n))
             },
             |v, x, o| c.decrypt_into(v, x, o),
         )
