@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: builds lkr-crypt.jar (with the native library inside),
-# then, in a fresh working directory, performs the operator procedure of SPEC §9 — a new CMK, a
+# then, in a fresh working directory, performs the operator procedure of docs/native-interfaces.md — a new CMK, a
 # sample internal database (embedded HyperSQL ./.db/lkr) holding legacy AES-128-CBC values,
 # migrate_encryption to AES-256-GCM, the log line, a value read back, and status.
 set -euo pipefail

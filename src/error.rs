@@ -19,7 +19,7 @@ pub enum ErrorKind {
     UnknownKek = 4,
     /// Unknown magic, format version or algorithm.
     UnsupportedFormat = 5,
-    /// The Customer Master Key configuration is wrong (SPEC §2).
+    /// The Customer Master Key configuration is wrong (docs/keys.md).
     MasterKey = 6,
     /// The keystore is missing, malformed, or does not match the CMK.
     Keystore = 7,
@@ -88,12 +88,12 @@ pub struct Error {
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The message of every authentication failure (SPEC §4: says the value could not be
+/// The message of every authentication failure (docs/envelope.md: says the value could not be
 /// authenticated and never which byte was wrong).
 pub const NOT_AUTHENTIC_MSG: &str = "The value could not be authenticated: it was changed, \
 truncated, or belongs to another context or keystore";
 
-/// The contract text for a CMK that does not open the keystore (SPEC §2); every such message
+/// The contract text for a CMK that does not open the keystore (docs/keys.md); every such message
 /// starts with it, whichever key source found the mismatch.
 pub const MISMATCH: &str = "Master Key does not match the keystore";
 

@@ -1,4 +1,4 @@
-//! SPEC §3 derivations. Every input key is a uniformly random 32-byte key used directly as
+//! docs/derivations.md derivations. Every input key is a uniformly random 32-byte key used directly as
 //! the HKDF PRK (RFC 5869 §3.3), so only HKDF-Expand (SHA-256) is needed.
 //!
 //! A [`KekDeriver`] holds the HMAC state pre-keyed with one KEK; each record or stream clones
@@ -67,13 +67,13 @@ impl KekDeriver {
         okm
     }
 
-    /// The record data key for `salt` (SPEC §3, `"LKRd"`).
+    /// The record data key for `salt` (docs/derivations.md, `"LKRd"`).
     #[inline]
     pub fn record_key(&self, salt: &[u8; 32]) -> Key256 {
         self.data_key(RECORD_LABEL, salt)
     }
 
-    /// The stream data key for `salt` (SPEC §3, `"LKRs"`).
+    /// The stream data key for `salt` (docs/derivations.md, `"LKRs"`).
     #[inline]
     pub fn stream_key(&self, salt: &[u8; 32]) -> Key256 {
         self.data_key(STREAM_LABEL, salt)

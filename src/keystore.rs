@@ -1,4 +1,4 @@
-//! Keystore v1 (SPEC §6): the KEKs, wrapped under the CMK, as a JSON document kept in a file
+//! Keystore v1 (docs/keystore.md): the KEKs, wrapped under the CMK, as a JSON document kept in a file
 //! (written atomically, mode 0600, never replacing one that appeared meanwhile) or as bytes
 //! an application keeps in its database.
 
@@ -268,7 +268,7 @@ impl Keystore {
         s
     }
 
-    /// Unwraps every KEK with `master`; fails with SPEC's mismatch message when `master` is
+    /// Unwraps every KEK with `master`; fails with the mismatch message of docs/keys.md when `master` is
     /// not the CMK the keystore was made with.
     pub fn unlock(&self, master: &MasterKey) -> Result<Vec<Kek>> {
         match (&self.master_key, master) {

@@ -1,4 +1,4 @@
-//! lkr-crypt: the at-rest encryption engine (see `SPEC.md`).
+//! lkr-crypt: the at-rest encryption engine. Its formats and contracts are described in `docs/`.
 //!
 //! Data flows one way: key sources ([`keys`]) → [`keystore`] → engine ([`Crypt`]) →
 //! formats ([`format`]) → AES-GCM ([`aead`]); a module never imports one before it in this

@@ -12,10 +12,10 @@
 //! `LKR_MAX_RECORD_SIZE` (a number of bytes, 1 to [`MAX_MAX_RECORD_SIZE`]; the empty string
 //! counts as unset), read once, when the first keystore is opened; an invalid value makes every
 //! open fail with a message naming the variable. A Rust caller may also set it per handle
-//! ([`crate::Crypt::with_max_record_size`]). Streams (SPEC §5) have no such limit: their
+//! ([`crate::Crypt::with_max_record_size`]). Streams (docs/stream.md) have no such limit: their
 //! memory use is bounded by the segment size.
 //!
-//! A context (SPEC §4, §5) may hold at most [`MAX_CONTEXT`] bytes (64 KiB), checked by every
+//! A context (docs/envelope.md, docs/stream.md) may hold at most [`MAX_CONTEXT`] bytes (64 KiB), checked by every
 //! call that takes one before anything is allocated; larger is [`ErrorKind::InvalidArgument`].
 //! Allocations whose size a caller decides are fallible ([`try_zeroed`]): out of memory is an
 //! error, not an abort of the calling process.

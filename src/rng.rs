@@ -1,6 +1,6 @@
 //! Salts and nonces: a fast userspace CSPRNG (rand's `ThreadRng`: ChaCha12 seeded from the
 //! OS and periodically reseeded), reseeded in every copy of the process, so that two copies
-//! never draw the same bytes (SPEC §1) — the same salt and nonce under one KEK would repeat a
+//! never draw the same bytes (docs/keys.md) — the same salt and nonce under one KEK would repeat a
 //! data key and a GCM nonce.
 //!
 //! A copy is recognised by construction, not by hooks alone: the process keeps an *epoch*

@@ -1,6 +1,6 @@
-//! The C ABI as a C program sees it (SPEC §8): compiles `tests/c/lkr_c_test.c` with `cc`
+//! The C ABI as a C program sees it (docs/native-interfaces.md): compiles `tests/c/lkr_c_test.c` with `cc`
 //! against `include/lkr_crypt.h` and the `liblkr_crypt` cdylib that cargo built for this
-//! test run, makes legacy values with the real `openssl enc -aes-128-cbc` (SPEC §7), and runs
+//! test run, makes legacy values with the real `openssl enc -aes-128-cbc` (docs/legacy.md), and runs
 //! the program in a controlled environment. The program asserts the behaviour itself and ends
 //! its output with `N passed, 0 failed`.
 //!
@@ -95,7 +95,7 @@ fn run(cmd: &mut Command, stdin: &[u8], what: &str) -> Vec<u8> {
     out.stdout
 }
 
-/// A legacy value (SPEC §7): IV ‖ AES-128-CBC(key, IV, plaintext), made by `openssl enc`.
+/// A legacy value (docs/legacy.md): IV ‖ AES-128-CBC(key, IV, plaintext), made by `openssl enc`.
 fn openssl_legacy(key: &[u8; 16], iv: &[u8; 16], plaintext: &[u8], nopad: bool) -> Vec<u8> {
     let mut cmd = Command::new("openssl");
     cmd.args(["enc", "-aes-128-cbc", "-K"])
@@ -170,7 +170,7 @@ fn c_program_passes() {
         String::from_utf8_lossy(&cc.stderr)
     );
 
-    // The CMK as an operator makes it (SPEC §2).
+    // The CMK as an operator makes it (docs/keys.md).
     let cmk = run(
         Command::new("openssl").args(["rand", "-base64", "32"]),
         b"",
@@ -181,7 +181,7 @@ fn c_program_passes() {
         .trim()
         .to_string();
 
-    // Legacy values from an independent AES-128-CBC implementation (SPEC §7).
+    // Legacy values from an independent AES-128-CBC implementation (docs/legacy.md).
     let legacy_key: [u8; 16] = random();
     let text_plain = "legacy password: hunter2 — pässwörd ✓ (CONNECTION 42)".as_bytes();
     let bin_plain: &[u8] = &[0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0x01, 0xa0, 0xa1, 0xed];

@@ -1,4 +1,4 @@
-//! SPEC §4: record envelope v1 — round trips, tampering, truncation, context, keys.
+//! docs/envelope.md: record envelope v1 — round trips, tampering, truncation, context, keys.
 
 mod common;
 use common::{bytes, new_crypt};

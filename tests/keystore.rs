@@ -1,4 +1,4 @@
-//! SPEC §6: keystore v1 — creation, reopening, the CMK check, atomic no-replace publication,
+//! docs/keystore.md: keystore v1 — creation, reopening, the CMK check, atomic no-replace publication,
 //! malformed documents, bytes for applications that keep it in their database.
 
 mod common;

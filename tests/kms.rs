@@ -1,4 +1,4 @@
-//! SPEC §2, §6 with AWS KMS as the CMK, against a real KMS-API server (moto, started by CI on
+//! docs/keys.md, docs/keystore.md with AWS KMS as the CMK, against a real KMS-API server (moto, started by CI on
 //! 127.0.0.1; see `tests/kms_server.sh`). The server's address comes from
 //! `LKR_TEST_KMS_ENDPOINT` (e.g. `http://127.0.0.1:45123`). Without it the tests say so loudly
 //! and pass — except under `CI=true`, where a missing server fails the run.
@@ -129,7 +129,7 @@ fn new_key() -> (String, String) {
     (alias, arn)
 }
 
-/// The CMK configuration a process would read (SPEC §2), without touching the environment.
+/// The CMK configuration a process would read (docs/keys.md), without touching the environment.
 fn kms_cmk(key: &str, context: Option<&str>) -> MasterKey {
     let mut pairs = vec![("LKR_AWS_CMK", key)];
     if let Some(c) = context {
@@ -182,7 +182,7 @@ fn the_wrapped_kek_is_a_kms_blob_under_the_spec_context() {
     assert_eq!(v["master_key"]["key_id"], arn.as_str());
     assert_eq!(v["master_key"]["context"], "my-app");
     let blob = b64(v["keks"][0]["wrapped"].as_str().unwrap());
-    // Any other implementation unwraps it with KMS Decrypt and exactly this context (SPEC §6).
+    // Any other implementation unwraps it with KMS Decrypt and exactly this context (docs/keystore.md).
     let decrypt = |ctx: &[(&str, &str)]| {
         let blob = blob.clone();
         let ctx: Vec<(String, String)> = ctx

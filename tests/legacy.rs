@@ -1,4 +1,4 @@
-//! SPEC §7: legacy AES-128-CBC values made by a real third-party producer (the `openssl enc`
+//! docs/legacy.md: legacy AES-128-CBC values made by a real third-party producer (the `openssl enc`
 //! command) migrate to envelope v1 and decrypt to the original; bad values fail with one
 //! error whatever is wrong with them.
 
@@ -390,7 +390,7 @@ fn a_packed_batch_gives_the_per_value_results_in_order() {
     assert_eq!(e.kind(), ErrorKind::Legacy);
 }
 
-/// SPEC §7 tries a v1-shaped value that is not authentic under the context as a legacy value,
+/// docs/legacy.md tries a v1-shaped value that is not authentic under the context as a legacy value,
 /// and AES-CBC "decrypts" about one envelope in 4096 (length a multiple of 16, then valid
 /// padding) into garbage. `strict_v1` (what `migrate_encryption` uses) refuses such a value
 /// when the keystore holds its KEK; a legacy value and a v1-shaped value of an unknown KEK are
@@ -419,7 +419,7 @@ fn strict_v1_never_turns_an_envelope_under_another_context_into_garbage() {
                 .map(|g| (env, g))
         })
         .expect("one envelope in ~256 has valid CBC padding");
-    // The default (SPEC §7): re-encrypted garbage, not the original plaintext.
+    // The default (docs/legacy.md): re-encrypted garbage, not the original plaintext.
     assert_ne!(crypt.decrypt(&garbage, b"T.C:2").unwrap(), b"hunter2-abc");
     // strict_v1: refused, naming the KEK, never the value.
     let e = migrate(&env, b"T.C:2", strict).unwrap_err();
@@ -430,7 +430,7 @@ fn strict_v1_never_turns_an_envelope_under_another_context_into_garbage() {
     let legacy = openssl_legacy(&key, &random(), b"old secret");
     let v1 = migrate(&legacy, b"T.C:3", strict).unwrap();
     assert_eq!(crypt.decrypt(&v1, b"T.C:3").unwrap(), b"old secret");
-    // A v1-shaped value of a KEK this keystore does not hold is tried as legacy (SPEC §7).
+    // A v1-shaped value of a KEK this keystore does not hold is tried as legacy (docs/legacy.md).
     let mut unknown = env.clone();
     unknown[5..9].copy_from_slice(&99u32.to_be_bytes());
     assert_eq!(

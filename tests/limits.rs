@@ -1,6 +1,6 @@
 //! Input limits: the maximum record size (`LKR_MAX_RECORD_SIZE`, src/limits.rs) is enforced by
 //! encrypt, decrypt and migrate (binary and text forms) before anything is allocated for the
-//! value, and SPEC §5's segment-size bounds are enforced when a stream is read.
+//! value, and docs/stream.md's segment-size bounds are enforced when a stream is read.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! SPEC §2: choosing the CMK, each error message word for word.
+//! docs/keys.md: choosing the CMK, each error message word for word.
 
 mod common;
 use common::vars;

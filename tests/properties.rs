@@ -1,4 +1,4 @@
-//! Property tests (proptest): round trips of envelopes (SPEC §4) and streams (SPEC §5) for any
+//! Property tests (proptest): round trips of envelopes (docs/envelope.md) and streams (docs/stream.md) for any
 //! plaintext, context, segment size and chunking; and "any change is rejected": every single
 //! byte change, insertion, deletion or truncation of an envelope or a stream fails to
 //! decrypt, and a damaged stream releases nothing that is not authentic.
@@ -67,7 +67,7 @@ fn apply(data: &[u8], c: &Change) -> Vec<u8> {
     v
 }
 
-/// A segment size within SPEC §5's bounds: mostly small ones (so that streams span several
+/// A segment size within docs/stream.md's bounds: mostly small ones (so that streams span several
 /// segments), sometimes the bounds themselves.
 fn segment_size() -> impl Strategy<Value = usize> {
     prop_oneof![

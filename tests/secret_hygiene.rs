@@ -1,4 +1,4 @@
-//! Secret hygiene (SPEC §1: no key byte ever appears in an error message or a `Debug`
+//! Secret hygiene (docs/keys.md: no key byte ever appears in an error message or a `Debug`
 //! output). Drives every error path reachable from Rust and from the C ABI with known keys
 //! — a local CMK, a second CMK, the legacy key, the KEKs (unwrapped here from the keystores
 //! with the known CMKs) and the KEK-wrapping keys — and checks that no message and no `Debug`
@@ -105,7 +105,7 @@ impl Checker {
     }
 }
 
-/// The KEKs of a local-CMK keystore, unwrapped here (SPEC §6) with the known CMK.
+/// The KEKs of a local-CMK keystore, unwrapped here (docs/keystore.md) with the known CMK.
 fn unwrap_keks(keystore_json: &str, cmk: &[u8; 32]) -> Vec<[u8; 32]> {
     let doc: serde_json::Value = serde_json::from_str(keystore_json).unwrap();
     let wrap_key = kdf::kek_wrap_key(&Key256::new(*cmk));
@@ -197,7 +197,7 @@ fn no_error_message_shows_a_key() {
     }
     chk.add_secret("KEK-wrapping key", kdf::kek_wrap_key(&cmk).expose());
 
-    // CMK texts (SPEC §2).
+    // CMK texts (docs/keys.md).
     let cmk_b64 = b64(&CMK);
     let bad_texts = [
         format!("{cmk_b64}!"),
@@ -396,7 +396,7 @@ fn no_error_message_shows_a_key() {
     chk.err("retire the active KEK", c.retire_kek(c.active_kek_id()));
     chk.err("retire an unknown KEK", c.retire_kek(77));
 
-    // Legacy key and values (SPEC §7).
+    // Legacy key and values (docs/legacy.md).
     let legacy_b64 = b64(&LEGACY);
     for text in [
         format!("{legacy_b64}!"),
@@ -501,7 +501,7 @@ fn no_error_message_shows_a_key() {
 }
 
 /// The C ABI's messages (`lkr_last_error`), from a child process with the keys in its
-/// environment (SPEC §2), so that this test never changes its own environment.
+/// environment (docs/keys.md), so that this test never changes its own environment.
 #[test]
 fn no_c_abi_message_shows_a_key() {
     if std::env::var_os("LKR_HYGIENE_CHILD").is_some() {

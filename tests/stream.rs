@@ -1,4 +1,4 @@
-//! SPEC §5: stream v1 — round trips around segment boundaries, every kind of damage rejected.
+//! docs/stream.md: stream v1 — round trips around segment boundaries, every kind of damage rejected.
 
 mod common;
 use common::{bytes, new_crypt};

@@ -1,4 +1,4 @@
-//! Known-answer vectors for SPEC §3 (derivations), §4 (envelope v1) and §6 (local KEK
+//! Known-answer vectors for docs/derivations.md (derivations), §4 (envelope v1) and §6 (local KEK
 //! wrapping), checked in under `tests/vectors/` so that any independent implementation can
 //! check itself against them. This test recomputes every value with fixed salts and nonces
 //! and compares; `LKR_REGEN_VECTORS=1 cargo test --test vectors` rewrites the files (review
@@ -45,7 +45,7 @@ fn derivations() -> Value {
         }));
     }
     json!({
-        "description": "SPEC §3. HKDF-Expand(SHA-256) with the 32-byte key as PRK. record_key = HKDF-Expand(KEK, \"LKRd\" || be32(kek_id) || salt, 32); stream_key uses \"LKRs\".",
+        "description": "docs/derivations.md. HKDF-Expand(SHA-256) with the 32-byte key as PRK. record_key = HKDF-Expand(KEK, \"LKRd\" || be32(kek_id) || salt, 32); stream_key uses \"LKRs\".",
         "cmk": hex::encode(cmk.expose()),
         "kek_wrap_key": hex::encode(kek_wrap_key(&cmk).expose()),
         "fingerprint": hex::encode(cmk_fingerprint(&cmk)),
@@ -86,7 +86,7 @@ fn envelopes() -> Value {
         }));
     }
     json!({
-        "description": "SPEC §4. envelope = \"LKR\" 01 01 be32(kek_id) salt(32) nonce(12) ciphertext tag(16); AES-256-GCM under data_key with additional data = the 53 header bytes || context.",
+        "description": "docs/envelope.md. envelope = \"LKR\" 01 01 be32(kek_id) salt(32) nonce(12) ciphertext tag(16); AES-256-GCM under data_key with additional data = the 53 header bytes || context.",
         "cases": cases,
     })
 }
@@ -117,7 +117,7 @@ fn keystore() -> Value {
         &mut env,
     );
     json!({
-        "description": "SPEC §6 local CMK. wrapped = nonce(12) || AES-256-GCM(HKDF-Expand(CMK, \"lkr-crypt v1 kek-wrap\", 32), nonce, KEK, ad = \"lkr-crypt v1 kek\" || be32(id)) || tag. The keystore document opens with cmk_base64 and decrypts envelope_base64 under context to plaintext.",
+        "description": "docs/keystore.md local CMK. wrapped = nonce(12) || AES-256-GCM(HKDF-Expand(CMK, \"lkr-crypt v1 kek-wrap\", 32), nonce, KEK, ad = \"lkr-crypt v1 kek\" || be32(id)) || tag. The keystore document opens with cmk_base64 and decrypts envelope_base64 under context to plaintext.",
         "cmk_base64": B64.encode(cmk.expose()),
         "kek": hex::encode(kek.expose()),
         "wrap_nonce": hex::encode(nonce),
@@ -169,7 +169,7 @@ fn streams() -> Value {
         }));
     }
     json!({
-        "description": "SPEC §5 under the KEK of keystore_v1.json (id 1). header = \"LKS\" 01 01 be32(kek_id) be32(S) salt(32) nonce_prefix(7); segment i = AES-256-GCM(stream_key, nonce_prefix || be32(i) || last, ad = header || context) of S bytes (the last 0..S), ciphertext || tag.",
+        "description": "docs/stream.md under the KEK of keystore_v1.json (id 1). header = \"LKS\" 01 01 be32(kek_id) be32(S) salt(32) nonce_prefix(7); segment i = AES-256-GCM(stream_key, nonce_prefix || be32(i) || last, ad = header || context) of S bytes (the last 0..S), ciphertext || tag.",
         "kek": ks["kek"],
         "kek_id": 1,
         "cases": cases,

@@ -1,4 +1,4 @@
-//! AES-128-CBC decryption with PKCS#7 padding, for legacy values (SPEC §7): aws-lc-rs when
+//! AES-128-CBC decryption with PKCS#7 padding, for legacy values (docs/legacy.md): aws-lc-rs when
 //! the `aws-lc` feature is enabled, else RustCrypto's `aes` / `cbc`.
 
 use crate::secret::Key128;

@@ -1,4 +1,4 @@
-//! Migration of stored values to envelope v1 (SPEC §7, §9 `migrate_encryption`): one value,
+//! Migration of stored values to envelope v1 (docs/legacy.md, docs/native-interfaces.md `migrate_encryption`): one value,
 //! a batch through a [`Migrator`], or a packed batch ([`Crypt::migrate_packed`]).
 
 use super::records::decode_text;
@@ -13,14 +13,14 @@ use base64::Engine;
 /// Options of [`Crypt::migrate_into`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MigrateOptions {
-    /// The legacy plaintext must be valid UTF-8 (text columns, SPEC §7/§9).
+    /// The legacy plaintext must be valid UTF-8 (text columns, docs/legacy.md, docs/native-interfaces.md).
     pub require_utf8: bool,
     /// Also re-encrypt authentic v1 values whose KEK is not the active one (after a KEK
-    /// rotation, SPEC §9), as [`Crypt::reencrypt_into`] does.
+    /// rotation, docs/native-interfaces.md), as [`Crypt::reencrypt_into`] does.
     pub reencrypt: bool,
     /// A value shaped like an envelope v1 of a KEK this keystore holds (magic, version,
     /// algorithm, KEK id) that is not authentic under the context is undecryptable
-    /// ([`ErrorKind::NotAuthentic`]) instead of being tried as a legacy value, as SPEC §7 does
+    /// ([`ErrorKind::NotAuthentic`]) instead of being tried as a legacy value, as docs/legacy.md does
     /// by default. `migrate_encryption` sets it: with a wrong context in the manifest, AES-CBC
     /// would "decrypt" about one such envelope in 4096 into garbage and replace it. A genuine
     /// legacy value starts with those 9 bytes with probability below 2^-56.
@@ -84,7 +84,7 @@ impl Crypt {
         len.saturating_add(envelope::HEADER_LEN)
     }
 
-    /// Migrates one value to envelope v1 without handing its plaintext out (SPEC §7): an
+    /// Migrates one value to envelope v1 without handing its plaintext out (docs/legacy.md): an
     /// authentic v1 envelope under `context` is copied unchanged; anything else must be a
     /// legacy value that decrypts with the legacy key (`legacy_key`, else the handle's). For
     /// many values, [`Crypt::migrator`] does the same with the legacy key scheduled once.

@@ -1,5 +1,5 @@
 //! Every way to get a handle: open a keystore file or document, create one, and every
-//! constructor that reads the environment (SPEC §2, §7, §9), in one place.
+//! constructor that reads the environment (docs/keys.md, docs/legacy.md, docs/native-interfaces.md), in one place.
 
 use super::Crypt;
 use crate::error::{Error, ErrorKind, Result};
@@ -7,7 +7,7 @@ use crate::keys::{self, MasterKey};
 use crate::keystore::Keystore;
 use std::path::Path;
 
-/// Whether opening a keystore file may create it (SPEC §6: only an open for writing may).
+/// Whether opening a keystore file may create it (docs/keystore.md: only an open for writing may).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OpenMode {
     /// Create a new keystore (KEK id 1) when the file does not exist.
@@ -17,7 +17,7 @@ pub enum OpenMode {
 }
 
 impl Crypt {
-    /// The application's start: the CMK and legacy key from the environment (SPEC §2, §7),
+    /// The application's start: the CMK and legacy key from the environment (docs/keys.md, docs/legacy.md),
     /// the keystore file at `path`, created when missing.
     pub fn open_from_env(path: &Path) -> Result<Crypt> {
         let master = keys::master_key_from_env()?;
@@ -64,7 +64,7 @@ impl Crypt {
     }
 
     /// The application's start when it keeps the keystore itself (e.g. in its database): the
-    /// CMK and legacy key from the environment (SPEC §2, §7) and the keystore document
+    /// CMK and legacy key from the environment (docs/keys.md, docs/legacy.md) and the keystore document
     /// `keystore`, or, with `None`, a new keystore (KEK id 1) in memory — store
     /// [`Crypt::keystore_json`].
     pub fn open_bytes_from_env(keystore: Option<&[u8]>) -> Result<Crypt> {
@@ -86,12 +86,12 @@ impl Crypt {
 
     /// [`Crypt::rekey`] to the CMK given by the `..._DESTINATION` variables
     /// (`LKR_MASTER_KEY_ENV_DESTINATION`, `LKR_MASTER_KEY_FILE_DESTINATION`,
-    /// `LKR_AWS_CMK_DESTINATION`; SPEC §9 `rekey`).
+    /// `LKR_AWS_CMK_DESTINATION`; docs/native-interfaces.md `rekey`).
     pub fn rekey_from_env(&self) -> Result<Crypt> {
         self.rekey(keys::master_key_from(&keys::process_env, "_DESTINATION")?)
     }
 
-    /// SPEC §9 `rekey` of a keystore document the application keeps (e.g. in its database):
+    /// docs/native-interfaces.md `rekey` of a keystore document the application keeps (e.g. in its database):
     /// opens `keystore` with the source CMK (`LKR_MASTER_KEY_ENV_SOURCE`,
     /// `LKR_MASTER_KEY_FILE_SOURCE` or `LKR_AWS_CMK_SOURCE`) and returns a handle on the KEKs
     /// re-wrapped under the destination CMK (the `..._DESTINATION` variables), already checked
@@ -103,7 +103,7 @@ impl Crypt {
             .rekey(destination)
     }
 
-    /// SPEC §9 `rekey` of the keystore file at `path` (atomic replace) from the `..._SOURCE`
+    /// docs/native-interfaces.md `rekey` of the keystore file at `path` (atomic replace) from the `..._SOURCE`
     /// CMK to the `..._DESTINATION` CMK; see [`Crypt::rekey_document_from_env`].
     pub fn rekey_file_from_env(path: &Path) -> Result<Crypt> {
         let (source, destination) = rekey_keys_from_env()?;
@@ -114,14 +114,14 @@ impl Crypt {
         Ok(rekeyed)
     }
 
-    /// SPEC §9 `rotate_kek` of the keystore file at `path` with the CMK of the environment
-    /// (SPEC §2): a new active KEK, the file replaced atomically.
+    /// docs/native-interfaces.md `rotate_kek` of the keystore file at `path` with the CMK of the environment
+    /// (docs/keys.md): a new active KEK, the file replaced atomically.
     pub fn rotate_kek_file_from_env(path: &Path) -> Result<Crypt> {
         Crypt::rotate_kek_file(path, keys::master_key_from_env()?)
     }
 }
 
-/// The source and destination CMKs of `rekey` (SPEC §9), both checked before anything is read.
+/// The source and destination CMKs of `rekey` (docs/native-interfaces.md), both checked before anything is read.
 fn rekey_keys_from_env() -> Result<(MasterKey, MasterKey)> {
     let source = keys::master_key_from(&keys::process_env, "_SOURCE")?;
     let destination = keys::master_key_from(&keys::process_env, "_DESTINATION")?;

@@ -1,4 +1,4 @@
-//! Records (SPEC §4): encrypt and decrypt envelopes v1, into caller buffers, in place, as new
+//! Records (docs/envelope.md): encrypt and decrypt envelopes v1, into caller buffers, in place, as new
 //! vectors and in the stored text form (base64).
 
 use super::Crypt;
@@ -179,7 +179,7 @@ pub(super) fn decode_text(text: &str) -> Result<Vec<u8>> {
     })
 }
 
-/// A fresh record salt and GCM nonce from the CSPRNG (SPEC §1, §4).
+/// A fresh record salt and GCM nonce from the CSPRNG (docs/keys.md, docs/envelope.md).
 fn fresh_salt_and_nonce() -> ([u8; 32], [u8; 12]) {
     let mut salt_nonce = [0u8; 44];
     crate::rng::fill(&mut salt_nonce);

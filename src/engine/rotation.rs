@@ -1,4 +1,4 @@
-//! KEK rotation, rekey and retirement (SPEC §9), and re-encryption of values to the active KEK.
+//! KEK rotation, rekey and retirement (docs/native-interfaces.md), and re-encryption of values to the active KEK.
 
 use super::migrate::copy_unchanged;
 use super::{Crypt, Migrated, OpenMode};

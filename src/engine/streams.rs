@@ -1,4 +1,4 @@
-//! Streams (SPEC §5) on a handle: the format knows a KEK only as a deriver and an id, so the
+//! Streams (docs/stream.md) on a handle: the format knows a KEK only as a deriver and an id, so the
 //! handle picks it — the active KEK to encrypt, the one the header names to decrypt. These are
 //! the constructors the C and JNI adapters and `Crypt::encrypting_writer` use.
 
@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::format::stream::{self, StreamDecryptor, StreamEncryptor, StreamReader, StreamWriter};
 
 impl Crypt {
-    /// An `io::Write` that encrypts into `inner` as a stream v1 (SPEC §5) bound to `context`,
+    /// An `io::Write` that encrypts into `inner` as a stream v1 (docs/stream.md) bound to `context`,
     /// with segments of `segment_size` plaintext bytes (4096..=16 MiB; 65536 is the default).
     /// Call `finish()` at the end.
     pub fn encrypting_writer<W: std::io::Write>(
@@ -68,7 +68,7 @@ impl StreamDecryptor {
 }
 
 impl<W: std::io::Write> StreamWriter<W> {
-    /// Starts a stream with segment size `segment_size` (SPEC §5: 4096..=16 MiB) and writes
+    /// Starts a stream with segment size `segment_size` (docs/stream.md: 4096..=16 MiB) and writes
     /// its header.
     pub fn new(
         crypt: &Crypt,

@@ -60,7 +60,7 @@ pub unsafe extern "C" fn lkr_rekey_from_env(c: *const LkrCrypt, out: *mut *mut L
     unsafe { derive_handle(c, out, Crypt::rekey_from_env) }
 }
 
-/// SPEC §9 `rekey` of a keystore file: opens `keystore_path` with the source CMK
+/// docs/native-interfaces.md `rekey` of a keystore file: opens `keystore_path` with the source CMK
 /// (`LKR_MASTER_KEY_ENV_SOURCE`, `LKR_MASTER_KEY_FILE_SOURCE` or `LKR_AWS_CMK_SOURCE`),
 /// re-wraps every KEK under the destination CMK (the `..._DESTINATION` variables), checks that
 /// the result opens with it, and replaces the file atomically (a crash leaves the old or the
@@ -81,7 +81,7 @@ pub unsafe extern "C" fn lkr_rekey_file_from_env(
     }
 }
 
-/// SPEC §9 `rotate_kek` of a keystore file: opens `keystore_path` with the CMK of the
+/// docs/native-interfaces.md `rotate_kek` of a keystore file: opens `keystore_path` with the CMK of the
 /// environment, adds a new active KEK (id = the largest + 1) and replaces the file atomically.
 /// `*out` receives a handle on the new keystore; older KEKs keep decrypting.
 ///

@@ -1,4 +1,4 @@
-//! Migration (SPEC §7): a legacy value, or an envelope of an older KEK, to an envelope v1
+//! Migration (docs/legacy.md): a legacy value, or an envelope of an older KEK, to an envelope v1
 //! under the active KEK; the plaintext never leaves the library.
 
 use super::boundary::{guard, handle, input, output, with_out_len};

@@ -1,4 +1,4 @@
-//! The C ABI (SPEC §8). This module only translates: raw pointers to slices, results to
+//! The C ABI (docs/native-interfaces.md). This module only translates: raw pointers to slices, results to
 //! status codes and this thread's last error message. Every export runs inside
 //! [`guard`](boundary::guard), so no Rust panic ever crosses the boundary.
 //!
@@ -72,7 +72,7 @@ pub const LKR_MIGRATE_REENCRYPT: u32 = 2;
 
 /// `lkr_migrate_ex` flag: a value shaped like an envelope v1 of a KEK this keystore holds that
 /// is not authentic under `ctx` fails with `LKR_ERR_NOT_AUTHENTIC` instead of being tried as a
-/// legacy value (SPEC §7's default). Set it when migrating a database: with a wrong context,
+/// legacy value (docs/legacy.md's default). Set it when migrating a database: with a wrong context,
 /// AES-CBC would "decrypt" about one such envelope in 4096 into garbage.
 pub const LKR_MIGRATE_STRICT_V1: u32 = 4;
 
@@ -90,7 +90,7 @@ pub const LKR_MAX_CONTEXT: usize = 65536;
 
 const _: () = assert!(LKR_MAX_CONTEXT == crate::limits::MAX_CONTEXT);
 
-/// Length of a stream header (SPEC §5).
+/// Length of a stream header (docs/stream.md).
 pub const LKR_STREAM_HEADER_LEN: usize = 52;
 
 /// Default stream segment size (plaintext bytes per segment).
@@ -117,14 +117,14 @@ const _: () = {
     assert!(LKR_ERR_INTERNAL == crate::ErrorKind::Internal as i32);
 };
 
-/// An incremental stream encryption (SPEC §5), from `lkr_stream_encrypt_init`, released with
+/// An incremental stream encryption (docs/stream.md), from `lkr_stream_encrypt_init`, released with
 /// `lkr_stream_encryptor_free`. It holds its own derived key: the `LkrCrypt` handle may be
 /// closed while it lives. Use it from one thread at a time.
 pub struct LkrStreamEncryptor {
     inner: crate::format::stream::StreamEncryptor,
 }
 
-/// An incremental stream decryption (SPEC §5), from `lkr_stream_decrypt_init`, released with
+/// An incremental stream decryption (docs/stream.md), from `lkr_stream_decrypt_init`, released with
 /// `lkr_stream_decryptor_free`. Use it from one thread at a time.
 pub struct LkrStreamDecryptor {
     inner: crate::format::stream::StreamDecryptor,

@@ -1,4 +1,4 @@
-//! Records (SPEC §4): encrypting a value bound to its context into an envelope v1 and back,
+//! Records (docs/envelope.md): encrypting a value bound to its context into an envelope v1 and back,
 //! and the sizes of both.
 
 use super::boundary::{guard, handle, input, output, with_out_len};

@@ -1,4 +1,4 @@
-//! Streams (SPEC §5): incremental encryption and decryption of data too large for one record.
+//! Streams (docs/stream.md): incremental encryption and decryption of data too large for one record.
 
 use super::boundary::{guard, guard_value, handle, input, output, with_out_len};
 use super::{LkrCrypt, LkrStreamDecryptor, LkrStreamEncryptor, LKR_STREAM_HEADER_LEN};

@@ -1,4 +1,4 @@
-//! Record envelope v1 (SPEC §4):
+//! Record envelope v1 (docs/envelope.md):
 //! `"LKR" ‖ 0x01 ‖ 0x01 ‖ be32(kek_id) ‖ salt(32) ‖ nonce(12) ‖ ciphertext ‖ tag(16)`,
 //! GCM additional data = the 53 header bytes ‖ the caller's context.
 
@@ -11,7 +11,7 @@ use crate::kdf::KekDeriver;
 pub const MAGIC: &[u8; 3] = b"LKR";
 /// Format version.
 pub const VERSION: u8 = 1;
-/// Algorithm: AES-256-GCM with a per-record data key (SPEC §3).
+/// Algorithm: AES-256-GCM with a per-record data key (docs/derivations.md).
 pub const ALG_AES256GCM: u8 = 1;
 /// Header length: magic, version, algorithm, kek_id, salt, nonce.
 pub const HEADER_LEN: usize = 53;

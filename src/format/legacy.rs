@@ -1,4 +1,4 @@
-//! Legacy values (SPEC §7): `IV(16) ‖ AES-128-CBC(legacy key, IV, PKCS#7(plaintext))`.
+//! Legacy values (docs/legacy.md): `IV(16) ‖ AES-128-CBC(legacy key, IV, PKCS#7(plaintext))`.
 //! Bad length and bad padding give one and the same error (no padding oracle).
 
 use crate::aead::Aes128CbcDecryptor;

@@ -1,5 +1,5 @@
-//! The wire formats: record envelope v1 (SPEC §4), stream v1 (SPEC §5) and legacy
-//! AES-128-CBC values (SPEC §7).
+//! The wire formats: record envelope v1 (docs/envelope.md), stream v1 (docs/stream.md) and legacy
+//! AES-128-CBC values (docs/legacy.md).
 
 pub mod envelope;
 pub mod legacy;

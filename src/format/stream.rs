@@ -1,4 +1,4 @@
-//! Stream format v1 (SPEC §5), for backups, cached and delivered files:
+//! Stream format v1 (docs/stream.md), for backups, cached and delivered files:
 //! header `"LKS" ‖ 0x01 ‖ 0x01 ‖ be32(kek_id) ‖ be32(S) ‖ salt(32) ‖ nonce prefix(7)`, then
 //! segments `ciphertext ‖ tag(16)`, each holding S plaintext bytes but the last (0..=S).
 //! Segment i's nonce is `prefix ‖ be32(i) ‖ last`; additional data = header ‖ context.
@@ -27,7 +27,7 @@ use std::io::{self, Read, Write};
 pub const MAGIC: &[u8; 3] = b"LKS";
 /// Format version.
 pub const VERSION: u8 = 1;
-/// Algorithm: AES-256-GCM with a per-stream data key (SPEC §3).
+/// Algorithm: AES-256-GCM with a per-stream data key (docs/derivations.md).
 pub const ALG_AES256GCM: u8 = 1;
 /// Header length.
 pub const HEADER_LEN: usize = 52;

@@ -37,7 +37,7 @@ pub(super) fn derived_handle(
 
 /// `static native String abiVersion()`: `"<crate version>/<JNI ABI>"`, e.g. `"0.1.0/1"`. The
 /// loader calls it first, before any other export, and refuses a library that does not match
-/// the jar (SPEC §8.2) — or that lacks this export (an older library).
+/// the jar (docs/native-interfaces.md) — or that lacks this export (an older library).
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_abiVersion<'l>(
     mut env: JNIEnv<'l>,

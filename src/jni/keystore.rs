@@ -23,7 +23,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_exportKeystore<'l>(
     })
 }
 
-/// `static native void checkMasterKeyConfig(String suffix)`: SPEC §2's checks of the CMK
+/// `static native void checkMasterKeyConfig(String suffix)`: docs/keys.md's checks of the CMK
 /// variables named with `suffix` (`""`, `"_SOURCE"`, `"_DESTINATION"`), without using the key.
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_checkMasterKeyConfig<'l>(
@@ -91,7 +91,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_rekeyFromEnv<'l>(
     boundary(&mut env, |_| derived_handle(h, Crypt::rekey_from_env))
 }
 
-/// `static native long rekeyDocumentFromEnv(byte[] keystore)`: SPEC §9 `rekey` of a keystore
+/// `static native long rekeyDocumentFromEnv(byte[] keystore)`: docs/native-interfaces.md `rekey` of a keystore
 /// document, from the `..._SOURCE` CMK to the `..._DESTINATION` CMK.
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_rekeyDocumentFromEnv<'l>(
@@ -107,7 +107,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_rekeyDocumentFromEnv<'l>(
     })
 }
 
-/// `static native long rekeyFileFromEnv(String keystorePath)`: SPEC §9 `rekey` of a keystore
+/// `static native long rekeyFileFromEnv(String keystorePath)`: docs/native-interfaces.md `rekey` of a keystore
 /// file (atomic replace).
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_rekeyFileFromEnv<'l>(
@@ -120,7 +120,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_rekeyFileFromEnv<'l>(
     })
 }
 
-/// `static native long rotateKekFileFromEnv(String keystorePath)`: SPEC §9 `rotate_kek` of a
+/// `static native long rotateKekFileFromEnv(String keystorePath)`: docs/native-interfaces.md `rotate_kek` of a
 /// keystore file (atomic replace).
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_rotateKekFileFromEnv<'l>(

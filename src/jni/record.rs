@@ -1,4 +1,4 @@
-//! Records (SPEC §4): encrypting and decrypting values in place in Java arrays, between
+//! Records (docs/envelope.md): encrypting and decrypting values in place in Java arrays, between
 //! regions of direct `ByteBuffer`s, and in batches of `byte[][]`.
 
 use super::boundary::{

@@ -1,4 +1,4 @@
-//! Streams (SPEC §5): incremental encryption and decryption of data too large for one record.
+//! Streams (docs/stream.md): incremental encryption and decryption of data too large for one record.
 //! A stream handle is a `long` holding `Box<StreamEncryptor>` / `Box<StreamDecryptor>`; it owns
 //! its derived key, so it outlives nothing. The Java stream classes use it from one thread at a
 //! time (their methods are synchronized) and free it exactly once.

@@ -1,4 +1,4 @@
-//! AWS KMS as the CMK (SPEC §2, §6): the only place where the AWS SDK and tokio appear.
+//! AWS KMS as the CMK (docs/keys.md, docs/keystore.md): the only place where the AWS SDK and tokio appear.
 //!
 //! KMS is called only when a keystore is created (`GenerateDataKey`), opened (`Decrypt`, one
 //! call per KEK) or rekeyed into KMS (`Encrypt`) — never per record. The SDK's futures run on
@@ -44,9 +44,9 @@ pub const ENV_AWS_TIMEOUT_MS: &str = "LKR_AWS_TIMEOUT_MS";
 pub const DEFAULT_TIMEOUT_MS: u64 = 4000;
 /// Attempts per KMS call unless `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` is set.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-/// Encryption context entry holding the context string (SPEC §6).
+/// Encryption context entry holding the context string (docs/keystore.md).
 pub const EC_CONTEXT: &str = "lkr-context";
-/// Encryption context entry holding the KEK id in decimal (SPEC §6).
+/// Encryption context entry holding the KEK id in decimal (docs/keystore.md).
 pub const EC_KEK_ID: &str = "lkr-kek-id";
 
 const MIN_TIMEOUT_MS: u64 = 100;
@@ -406,7 +406,7 @@ where
 // ---------------------------------------------------------------------------------------------
 // The operations
 
-/// Creates a KEK with KMS `GenerateDataKey(AES_256)` under `key`, bound to the SPEC §6
+/// Creates a KEK with KMS `GenerateDataKey(AES_256)` under `key`, bound to the docs/keystore.md
 /// encryption context for KEK `id`. Returns the KEK and its wrapped form (the
 /// `CiphertextBlob`). One KMS call. The variables come from the process environment.
 pub fn generate_kek(key: &AwsKmsKey, id: u32) -> Result<(Key256, Vec<u8>)> {
@@ -460,7 +460,7 @@ pub fn generate_kek_with(
 pub const MAX_CONCURRENT_DECRYPTS: usize = 8;
 
 /// Unwraps KEKs with KMS `Decrypt` under `key` (its key id is passed, so KMS refuses a blob of
-/// another key) and the SPEC §6 encryption context of each KEK id. One KMS call per KEK,
+/// another key) and the docs/keystore.md encryption context of each KEK id. One KMS call per KEK,
 /// made concurrently, at most [`MAX_CONCURRENT_DECRYPTS`] at a time. Returns the KEKs in the
 /// order given. The variables come from the process environment.
 pub fn decrypt_keks(key: &AwsKmsKey, wrapped: Vec<(u32, Vec<u8>)>) -> Result<Vec<Key256>> {
@@ -524,7 +524,7 @@ pub fn decrypt_keks_with(
 }
 
 /// Wraps an existing KEK (e.g. when rekeying a keystore from a local CMK to KMS) with KMS
-/// `Encrypt` under `key` and the SPEC §6 encryption context of KEK `id`; `Decrypt` unwraps it
+/// `Encrypt` under `key` and the docs/keystore.md encryption context of KEK `id`; `Decrypt` unwraps it
 /// like a `GenerateDataKey` blob. One KMS call. (The SDK's copy of the request body is not
 /// zeroized.) The variables come from the process environment.
 pub fn encrypt_kek(key: &AwsKmsKey, id: u32, kek: &Key256) -> Result<Vec<u8>> {

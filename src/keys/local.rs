@@ -1,4 +1,4 @@
-//! A local key given as base64 text, in a variable or in a file of mode 0400 (SPEC §2).
+//! A local key given as base64 text, in a variable or in a file of mode 0400 (docs/keys.md).
 
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;

@@ -1,5 +1,5 @@
-//! Where the Customer Master Key comes from (SPEC §2): exactly one of `LKR_MASTER_KEY_ENV`,
-//! `LKR_MASTER_KEY_FILE` or `LKR_AWS_CMK`. Also the legacy AES-128 key (SPEC §7).
+//! Where the Customer Master Key comes from (docs/keys.md): exactly one of `LKR_MASTER_KEY_ENV`,
+//! `LKR_MASTER_KEY_FILE` or `LKR_AWS_CMK`. Also the legacy AES-128 key (docs/legacy.md).
 //!
 //! A [`MasterKey`] generates, wraps and unwraps KEKs itself (`wrap.rs`): the keystore never
 //! knows how.
@@ -61,7 +61,7 @@ pub enum MasterKey {
     AwsKms(AwsKmsKey),
 }
 
-/// An AWS KMS CMK as configured (SPEC §2, §6).
+/// An AWS KMS CMK as configured (docs/keys.md, docs/keystore.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AwsKmsKey {
     /// `LKR_AWS_CMK`: `alias/<name>`, a key id or a key ARN.
@@ -95,7 +95,7 @@ fn var(lookup: Lookup<'_>, name: &str) -> Option<Zeroizing<String>> {
     lookup(name).map(Zeroizing::new).filter(|v| !v.is_empty())
 }
 
-/// Reads the CMK configuration from the process environment (SPEC §2).
+/// Reads the CMK configuration from the process environment (docs/keys.md).
 pub fn master_key_from_env() -> Result<MasterKey> {
     master_key_from(&process_env, "")
 }
@@ -141,7 +141,7 @@ pub fn master_key_from(lookup: Lookup<'_>, suffix: &str) -> Result<MasterKey> {
 }
 
 /// Validates the CMK configuration named with `suffix` (`""`, `"_SOURCE"` or `"_DESTINATION"`)
-/// in the process environment without using it (no KMS request): SPEC §2's errors before a task
+/// in the process environment without using it (no KMS request): docs/keys.md's errors before a task
 /// touches anything.
 pub fn check_master_key_config(suffix: &str) -> Result<()> {
     if !matches!(suffix, "" | "_SOURCE" | "_DESTINATION") {

@@ -1,8 +1,8 @@
-//! What a CMK does with KEKs (SPEC §6): generate a new one, wrap an existing one, unwrap the
+//! What a CMK does with KEKs (docs/keystore.md): generate a new one, wrap an existing one, unwrap the
 //! wrapped ones of a keystore. A local CMK wraps with AES-256-GCM under
 //! `HKDF-Expand(CMK, "lkr-crypt v1 kek-wrap", 32)`: `nonce(12) ‖ ciphertext(32) ‖ tag(16)`,
 //! additional data `"lkr-crypt v1 kek" ‖ be32(id)`. A KMS CMK calls KMS ([`super::aws_kms`]),
-//! binding every KEK to the SPEC §6 encryption context of its id.
+//! binding every KEK to the docs/keystore.md encryption context of its id.
 
 use super::{AwsKmsKey, MasterKey};
 use crate::aead::{Aes256Gcm, NONCE_LEN, TAG_LEN};
@@ -21,7 +21,7 @@ fn wrap_ad(id: u32) -> [u8; 20] {
     ad
 }
 
-/// Wraps `kek` under a local CMK's wrapping key with a given nonce (SPEC §6).
+/// Wraps `kek` under a local CMK's wrapping key with a given nonce (docs/keystore.md).
 /// Callers draw the nonce from the CSPRNG; a fixed nonce is for known-answer vectors only.
 pub fn wrap_local_with_nonce(
     wrap_key: &Key256,
@@ -59,7 +59,7 @@ fn unwrap_local(wrap_key: &Key256, id: u32, wrapped: &[u8]) -> Result<Key256> {
 
 impl MasterKey {
     /// A fresh KEK with id `id`, and its wrapped form under this CMK: 32 bytes from the OS
-    /// CSPRNG wrapped locally, or from KMS `GenerateDataKey` bound to the SPEC §6 context.
+    /// CSPRNG wrapped locally, or from KMS `GenerateDataKey` bound to the docs/keystore.md context.
     pub fn generate(&self, id: u32) -> Result<(Key256, Vec<u8>)> {
         match self {
             MasterKey::Local(_) => {
@@ -74,7 +74,7 @@ impl MasterKey {
         }
     }
 
-    /// Wraps an existing KEK under this CMK (SPEC §6): locally with a fresh nonce, or with KMS
+    /// Wraps an existing KEK under this CMK (docs/keystore.md): locally with a fresh nonce, or with KMS
     /// `Encrypt` and the §6 context.
     pub fn wrap(&self, id: u32, kek: &Key256) -> Result<Vec<u8>> {
         match self {
@@ -90,7 +90,7 @@ impl MasterKey {
         }
     }
 
-    /// Unwraps KEK `id`; fails with SPEC's mismatch message when this CMK did not wrap it (or
+    /// Unwraps KEK `id`; fails with the mismatch message of docs/keys.md when this CMK did not wrap it (or
     /// the wrapped form was changed).
     pub fn unwrap(&self, id: u32, wrapped: &[u8]) -> Result<Key256> {
         match self {
@@ -122,7 +122,7 @@ impl MasterKey {
 
 impl AwsKmsKey {
     /// Checks that a keystore whose KEKs KMS wrapped under `key_id` with the encryption context
-    /// `context` is this key's, before any KMS call: SPEC §2's mismatch message otherwise, saying
+    /// `context` is this key's, before any KMS call: docs/keys.md's mismatch message otherwise, saying
     /// which variable to set. A build without KMS support refuses at once.
     pub fn check_keystore(&self, key_id: &str, context: &str) -> Result<()> {
         #[cfg(feature = "aws-kms")]

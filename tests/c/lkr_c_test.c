@@ -1,5 +1,5 @@
 /*
- * lkr_c_test: a C99 program that checks the C ABI of liblkr_crypt (SPEC §2, §4, §7, §8)
+ * lkr_c_test: a C99 program that checks the C ABI of liblkr_crypt (docs/keys.md, docs/envelope.md, docs/legacy.md, docs/native-interfaces.md)
  * through include/lkr_crypt.h only, the way a C caller uses it.
  *
  * Built and run by tests/c_abi.rs (`cargo test --test c_abi`); by hand:
@@ -538,7 +538,7 @@ static int cmp44(const void *x, const void *y)
 /* The checks                                                                           */
 /* ------------------------------------------------------------------------------------ */
 
-/* Streams (SPEC §5): encrypt in odd-sized pieces, decrypt in other pieces, and reject a
+/* Streams (docs/stream.md): encrypt in odd-sized pieces, decrypt in other pieces, and reject a
  * truncated stream. */
 static void check_streams(const LkrCrypt *h)
 {
@@ -664,7 +664,7 @@ static char *read_small_file(const char *path)
     return buf;
 }
 
-/* SPEC §9 rotate_kek and rekey of a keystore file, and re-encryption to the active KEK, with
+/* docs/native-interfaces.md rotate_kek and rekey of a keystore file, and re-encryption to the active KEK, with
  * the CMKs given by the environment (LKR_MASTER_KEY_ENV, then the _SOURCE/_DESTINATION
  * variables, set and unset here on the main thread). */
 static void check_file_rotation_and_rekey(const char *dir)
@@ -845,7 +845,7 @@ static void check_round_trips(const LkrCrypt *h)
         } else if (n != len + OVERHEAD) {
             fail(what, "envelope length %zu, expected %zu", n, len + OVERHEAD);
         } else if (memcmp(env, "LKR\x01\x01\x00\x00\x00\x01", 9) != 0) {
-            fail(what, "envelope header is not LKR 01 01 be32(1) (SPEC §4)");
+            fail(what, "envelope header is not LKR 01 01 be32(1) (docs/envelope.md)");
         } else {
             rc = lkr_decrypt(h, env, n, (const uint8_t *)CTX, CTX_LEN, out, len, &m);
             check(rc == LKR_OK && m == len && (len == 0 || memcmp(out, pt, len) == 0), what,
@@ -1180,7 +1180,7 @@ static void check_migrate(const LkrCrypt *h, const unsigned char *key, size_t ke
               "lkr_migrate of an envelope v1 into a short buffer -> BUFFER_TOO_SMALL, size needed",
               "status %d (%s), *out_len %zu (want %zu)", (int)rc, st(rc), n2, n);
         /* Not authentic under "other", so it is tried as a legacy value, which fails — except
-         * that AES-CBC "decrypts" about 1 random value in 256 with valid padding (SPEC §9; text
+         * that AES-CBC "decrypts" about 1 random value in 256 with valid padding (docs/native-interfaces.md; text
          * columns add the UTF-8 check). Either way it is never passed through unchanged. */
         rc = lkr_migrate(h, out, n, (const uint8_t *)"other", 5, out2, cap, &n2);
         check(rc != LKR_OK || n2 != n || memcmp(out, out2, n) != 0,
@@ -1505,7 +1505,7 @@ static void check_clone_draws_fresh_nonces(const LkrCrypt *h)
     }
 }
 
-/* SPEC §8: a huge context is an error, never an abort (a 64 GiB mapping that is never read). */
+/* docs/native-interfaces.md: a huge context is an error, never an abort (a 64 GiB mapping that is never read). */
 static void check_huge_context(const LkrCrypt *h, const unsigned char *key, size_t key_len)
 {
     const size_t huge = (size_t)64 << 30;
@@ -1546,7 +1546,7 @@ static void check_huge_context(const LkrCrypt *h, const unsigned char *key, size
     free(small);
 }
 
-/* SPEC §7: an envelope of a KEK the keystore does not hold is never tried as a legacy value. */
+/* docs/legacy.md: an envelope of a KEK the keystore does not hold is never tried as a legacy value. */
 static void check_unknown_kek_is_not_legacy(const LkrCrypt *h)
 {
     LkrCrypt *other = NULL, *o2 = NULL, *o3 = NULL;
@@ -1618,7 +1618,7 @@ int main(int argc, char **argv)
     check(stat(keystore, &sb) == 0 && S_ISREG(sb.st_mode), "the keystore file exists after the open",
           "%s: %s", keystore, strerror(errno));
     check(stat(keystore, &sb) == 0 && (sb.st_mode & 07777) == 0600,
-          "the keystore file has mode 0600 (SPEC §6)", "mode %04o",
+          "the keystore file has mode 0600 (docs/keystore.md)", "mode %04o",
           (unsigned)(sb.st_mode & 07777));
     snprintf(bad_dir_ks, sizeof bad_dir_ks, "%s/no/such/dir/keystore.json", dir);
     h_new = NULL;

@@ -333,7 +333,7 @@ fn run_one(input: &mut Input<'_>) {
     }
 }
 
-/// The record functions of the C ABI (SPEC §8) with arbitrary lengths, NULL pointers and
+/// The record functions of the C ABI (docs/native-interfaces.md) with arbitrary lengths, NULL pointers and
 /// output capacities (exact, one short, larger, tiny, NULL): `lkr_encrypt`, `lkr_decrypt`,
 /// `lkr_migrate`, `lkr_migrate_ex`, `lkr_last_error`. Every buffer is its own exact-size heap
 /// allocation, so AddressSanitizer sees any access beyond a length or capacity.

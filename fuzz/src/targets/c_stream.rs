@@ -232,7 +232,7 @@ fn round_trip(plain: &[u8], ctx: &[u8], segment: usize, sz: &[u16], tight: bool,
     }
 }
 
-/// The stream functions of the C ABI (SPEC §5, §8): `lkr_stream_encrypt_*` with arbitrary
+/// The stream functions of the C ABI (docs/stream.md, docs/native-interfaces.md): `lkr_stream_encrypt_*` with arbitrary
 /// segment sizes, plaintexts, chunkings and output capacities, decrypted back through
 /// `lkr_stream_decrypt_*`; and `lkr_stream_decrypt_*` on arbitrary bytes. Exact-size heap
 /// buffers throughout (AddressSanitizer).

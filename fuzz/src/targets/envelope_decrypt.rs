@@ -1,7 +1,7 @@
 use crate::{crypt, Input};
 use lkr_crypt::ErrorKind;
 
-/// Envelope v1 decryption (SPEC §4) of arbitrary bytes under an arbitrary context, over the
+/// Envelope v1 decryption (docs/envelope.md) of arbitrary bytes under an arbitrary context, over the
 /// fixed keystore. Input: `mode: u8 ‖ ctx_len: u8 ‖ ctx ‖ envelope`; the low 4 bits of `mode`
 /// move `decrypt_into`'s output size around the exact size (-8..=+7); `decrypt_in_place` is
 /// checked against `decrypt` too.

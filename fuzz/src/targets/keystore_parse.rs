@@ -2,7 +2,7 @@ use crate::{master, other_master};
 use lkr_crypt::keystore::Keystore;
 use lkr_crypt::{Crypt, ErrorKind};
 
-/// Keystore v1 documents (SPEC §6): `Keystore::parse` of arbitrary bytes, the JSON round
+/// Keystore v1 documents (docs/keystore.md): `Keystore::parse` of arbitrary bytes, the JSON round
 /// trip, and unlocking with the fixed CMK (and another one). Input: the document.
 pub fn keystore_parse(data: &[u8]) {
     let ks = match Keystore::parse(data) {

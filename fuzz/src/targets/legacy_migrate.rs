@@ -2,7 +2,7 @@ use crate::{crypt, crypt_without_legacy, legacy_key, Input};
 use lkr_crypt::format::legacy;
 use lkr_crypt::{Crypt, ErrorKind, MigrateOptions, Migrated};
 
-/// Legacy AES-128-CBC values (SPEC §7) and `migrate`: arbitrary bytes under an arbitrary
+/// Legacy AES-128-CBC values (docs/legacy.md) and `migrate`: arbitrary bytes under an arbitrary
 /// context. Input: `flags: u8 ‖ ctx_len: u8 ‖ ctx ‖ value`. `flags` bit 0: require UTF-8;
 /// bit 1: pass the legacy key explicitly; bit 2: use a handle without a legacy key; bit 3:
 /// `MigrateOptions::strict_v1`; bits 4-7: the output size around `migrated_max_len` (-8..=+7).

@@ -86,7 +86,7 @@ fn read(stream: &[u8], ctx: &[u8], sizes: &[u16]) -> Result<Vec<u8>, ()> {
     }
 }
 
-/// Stream v1 decryption (SPEC §5) of arbitrary bytes, through the push API
+/// Stream v1 decryption (docs/stream.md) of arbitrary bytes, through the push API
 /// (`StreamDecryptor`) and through `StreamReader`, with arbitrary chunking; both must agree.
 /// Input: `ctx_len: u8 ‖ ctx ‖ n: u8 ‖ n × u16 chunk sizes ‖ mode: u8 ‖ stream`.
 pub fn stream_decrypt(data: &[u8]) {
