@@ -12,9 +12,6 @@
 //! assert!(crypt.decrypt(&env, b"CONNECTION.PASSWORD:43").is_err());
 //! ```
 
-#![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs)]
-
 pub mod aead;
 mod engine;
 pub mod error;

@@ -142,6 +142,7 @@ mod tests {
     /// the child's.
     fn parent_and_child(spawn: impl FnOnce() -> libc::pid_t) -> ([u8; 32], [u8; 32]) {
         let mut fds = [0i32; 2];
+        // SAFETY: a valid array of two descriptors.
         assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
         let pid = spawn();
         assert!(pid >= 0, "the child could not be made");
@@ -157,9 +158,11 @@ mod tests {
         let mut parent = [0u8; 32];
         fill(&mut parent);
         let mut child = [0u8; 32];
+        // SAFETY: reads at most 32 bytes into a 32-byte array.
         let n = unsafe { libc::read(fds[0], child.as_mut_ptr().cast(), 32) };
         assert_eq!(n, 32);
         let mut status = 0;
+        // SAFETY: the child's pid and the descriptors this test opened.
         unsafe {
             libc::waitpid(pid, &mut status, 0);
             libc::close(fds[0]);

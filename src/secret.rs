@@ -61,7 +61,7 @@ impl<const N: usize> fmt::Debug for SecretBytes<N> {
 /// growing in place would leave a copy of its secret bytes in freed memory.
 pub fn resize_wiping(buf: &mut Vec<u8>, len: usize) -> crate::Result<()> {
     if buf.capacity() < len {
-        zeroize::Zeroize::zeroize(buf);
+        Zeroize::zeroize(buf);
         *buf = crate::limits::try_with_capacity(len)?;
     }
     buf.resize(len, 0);

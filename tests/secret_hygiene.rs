@@ -607,35 +607,42 @@ fn c_child() {
     let ks = std::ffi::CString::new(dir.join(format!("ks{case}.json")).to_str().unwrap()).unwrap();
     let other = std::ffi::CString::new(dir.join("other.json").to_str().unwrap()).unwrap();
     let mut h: *mut LkrCrypt = null_mut();
-    // SAFETY (all calls below): valid pointers and lengths, or NULLs the ABI must refuse.
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse (so are the calls below).
     let rc = unsafe { lkr_open_from_env(ks.as_ptr(), &mut h) };
     if case == 6 {
         assert_eq!(rc, LKR_OK, "{}", last_error());
+        // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
         let rc = unsafe { lkr_rekey_from_env(h, &mut null_mut()) };
         expect_fail("rekey to a bad destination CMK", rc);
+        // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
         unsafe { lkr_close(h) };
         println!("HYGIENE_CHILD_OK");
         return;
     }
     if case != 0 {
         expect_fail("lkr_open_from_env", rc);
+        // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
         let rc = unsafe { lkr_open_from_env_bytes(null(), 0, &mut h) };
         expect_fail("lkr_open_from_env_bytes", rc);
         println!("HYGIENE_CHILD_OK");
         return;
     }
     assert_eq!(rc, LKR_OK, "{}", last_error());
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe { lkr_open_from_env(other.as_ptr(), &mut null_mut()) };
     expect_fail("wrong CMK for the keystore", rc);
     let cmk_text = b64(&CMK);
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe { lkr_open_from_env_bytes(cmk_text.as_ptr(), cmk_text.len(), &mut null_mut()) };
     expect_fail("the CMK given as the keystore", rc);
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe { lkr_rekey_from_env(h, &mut null_mut()) };
     expect_fail("rekey without a destination", rc);
 
     let pt = b"hunter2";
     let mut env = vec![0u8; pt.len() + 69];
     let mut n = 0usize;
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe {
         lkr_encrypt(
             h,
@@ -653,6 +660,7 @@ fn c_child() {
     for i in [0usize, 4, 5, 8, 20, 60, 70, 75] {
         let mut t = env.clone();
         t[i] ^= 1;
+        // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
         let rc = unsafe {
             lkr_decrypt(
                 h,
@@ -667,6 +675,7 @@ fn c_child() {
         };
         expect_fail("lkr_decrypt tampered", rc);
     }
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe {
         lkr_decrypt(
             h,
@@ -680,6 +689,7 @@ fn c_child() {
         )
     };
     expect_fail("lkr_decrypt small buffer", rc);
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe {
         lkr_decrypt(
             h,
@@ -694,6 +704,7 @@ fn c_child() {
     };
     expect_fail("lkr_decrypt wrong context", rc);
     for value in [vec![0u8; 31], vec![0u8; 48], LEGACY.repeat(3), CMK.to_vec()] {
+        // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
         let rc = unsafe {
             lkr_migrate(
                 h,
@@ -710,6 +721,7 @@ fn c_child() {
     }
     for key in [&LEGACY[..15], &CMK[..], &[0x11u8; 16][..]] {
         let v = LEGACY.repeat(3);
+        // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
         let rc = unsafe {
             lkr_migrate_ex(
                 h,
@@ -728,13 +740,16 @@ fn c_child() {
         };
         expect_fail("lkr_migrate_ex", rc);
     }
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe { lkr_encrypt(h, null(), 5, null(), 0, out.as_mut_ptr(), out.len(), &mut n) };
     expect_fail("lkr_encrypt NULL", rc);
     let mut dec: *mut LkrStreamDecryptor = null_mut();
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe { lkr_stream_decrypt_init(h, CMK.as_ptr(), CMK.len(), null(), 0, &mut dec) };
     expect_fail("lkr_stream_decrypt_init", rc);
     let mut enc: *mut LkrStreamEncryptor = null_mut();
     let mut hdr = [0u8; 52];
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe {
         lkr_stream_encrypt_init(
             h,
@@ -748,8 +763,10 @@ fn c_child() {
         )
     };
     expect_fail("lkr_stream_encrypt_init", rc);
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     let rc = unsafe { lkr_retire_kek(h, 1, &mut null_mut()) };
     expect_fail("lkr_retire_kek active", rc);
+    // SAFETY: valid pointers and lengths, or NULLs the ABI must refuse.
     unsafe { lkr_close(h) };
     println!("HYGIENE_CHILD_OK");
 }

@@ -21,9 +21,8 @@ impl Drop for Key {
         let p: *mut LessSafeKey = &mut *self.0;
         // SAFETY: the key is never used (nor dropped: ManuallyDrop) after this; ring's key owns
         // no heap memory, so overwriting its bytes frees nothing and leaks nothing.
-        let bytes = unsafe {
-            std::slice::from_raw_parts_mut(p.cast::<u8>(), std::mem::size_of::<LessSafeKey>())
-        };
+        let bytes =
+            unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), size_of::<LessSafeKey>()) };
         zeroize::Zeroize::zeroize(bytes);
     }
 }

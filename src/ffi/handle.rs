@@ -20,6 +20,7 @@ pub(super) unsafe fn open_handle(
     out: *mut *mut LkrCrypt,
     open: impl FnOnce() -> Result<Crypt>,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         if out.is_null() {
             return Err(Error::invalid(

@@ -20,6 +20,7 @@ pub unsafe extern "C" fn lkr_export_keystore(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let crypt = handle(c)?;
         let out = output(out, out_cap, &[])?;
@@ -123,6 +124,7 @@ pub unsafe extern "C" fn lkr_retire_kek(
 pub unsafe extern "C" fn lkr_active_kek_id(c: *const LkrCrypt) -> u32 {
     // SAFETY: the caller's contract.
     guard_value(0, || {
+        // SAFETY: the caller keeps this function's contract (# Safety above).
         unsafe { c.as_ref() }.map_or(0, |h| h.inner.active_kek_id())
     })
 }
@@ -142,6 +144,7 @@ pub unsafe extern "C" fn lkr_kek_id_of(
     ctx_len: usize,
     kek_id: *mut u32,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let crypt = handle(c)?;
         let value = input(value, len, "value")?;

@@ -72,6 +72,7 @@ pub unsafe extern "C" fn lkr_migrate_ex(
     out_len: *mut usize,
     reencrypted: *mut i32,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let crypt = handle(c)?;
         let options = MigrateOptions::from_bits(flags).ok_or_else(|| {
@@ -125,6 +126,7 @@ pub unsafe extern "C" fn lkr_reencrypt(
     out_len: *mut usize,
     changed: *mut i32,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let crypt = handle(c)?;
         let env = input(env, env_len, "env")?;

@@ -34,6 +34,7 @@ pub unsafe extern "C" fn lkr_encrypt(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let crypt = handle(c)?;
         let pt = input(pt, pt_len, "pt")?;
@@ -60,6 +61,7 @@ pub unsafe extern "C" fn lkr_decrypt(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let crypt = handle(c)?;
         let env = input(env, env_len, "env")?;

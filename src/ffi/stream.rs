@@ -30,6 +30,7 @@ pub unsafe extern "C" fn lkr_stream_encrypt_init(
     header_len: *mut usize,
     out: *mut *mut LkrStreamEncryptor,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         if out.is_null() {
             return Err(Error::invalid(
@@ -66,6 +67,7 @@ pub unsafe extern "C" fn lkr_stream_encrypt_update_max_len(
 ) -> usize {
     // SAFETY: the caller's contract.
     guard_value(0, || {
+        // SAFETY: the caller keeps this function's contract (# Safety above).
         unsafe { enc.as_ref() }.map_or(0, |e| e.inner.update_max_len(in_len))
     })
 }
@@ -84,6 +86,7 @@ pub unsafe extern "C" fn lkr_stream_encrypt_update(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let enc = stream_mut(enc, "LkrStreamEncryptor")?;
         let data = input(in_, in_len, "in")?;
@@ -104,6 +107,7 @@ pub unsafe extern "C" fn lkr_stream_encrypt_finish(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let enc = stream_mut(enc, "LkrStreamEncryptor")?;
         let out = output(out, out_cap, &[])?;
@@ -138,6 +142,7 @@ pub unsafe extern "C" fn lkr_stream_decrypt_init(
     ctx_len: usize,
     out: *mut *mut LkrStreamDecryptor,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         if out.is_null() {
             return Err(Error::invalid(
@@ -166,6 +171,7 @@ pub unsafe extern "C" fn lkr_stream_decrypt_update_max_len(
 ) -> usize {
     // SAFETY: the caller's contract.
     guard_value(0, || {
+        // SAFETY: the caller keeps this function's contract (# Safety above).
         unsafe { dec.as_ref() }.map_or(0, |d| d.inner.update_max_len(in_len))
     })
 }
@@ -186,6 +192,7 @@ pub unsafe extern "C" fn lkr_stream_decrypt_update(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let dec = stream_mut(dec, "LkrStreamDecryptor")?;
         let data = input(in_, in_len, "in")?;
@@ -206,6 +213,7 @@ pub unsafe extern "C" fn lkr_stream_decrypt_finish(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
         let dec = stream_mut(dec, "LkrStreamDecryptor")?;
         let out = output(out, out_cap, &[])?;

@@ -34,7 +34,7 @@ impl From<jni::errors::Error> for Fail {
     }
 }
 
-pub(super) type JResult<T> = std::result::Result<T, Fail>;
+pub(super) type JResult<T> = Result<T, Fail>;
 
 /// Throws `code`/`message` as the exception `LkrErrors.fromNative` builds, unless an
 /// exception is already pending.

@@ -115,11 +115,11 @@ pub fn master_key_from(lookup: Lookup<'_>, suffix: &str) -> Result<MasterKey> {
             let name = set[0];
             let value = var(lookup, name).expect("checked above");
             if *name == names[0] {
-                let key = local::decode_key_text::<32>(&value, "Master Key")
+                let key = decode_key_text::<32>(&value, "Master Key")
                     .map_err(|e| Error::master_key(format!("{e} (in {name})")))?;
                 Ok(MasterKey::Local(key))
             } else if *name == names[1] {
-                local::read_key_file::<32>(std::path::Path::new(value.as_str()), "Master Key", name)
+                read_key_file::<32>(std::path::Path::new(value.as_str()), "Master Key", name)
                     .map(MasterKey::Local)
             } else {
                 let ec_name = format!("{ENV_AWS_CMK_EC}{suffix}");
@@ -163,10 +163,10 @@ pub fn legacy_key_from(lookup: Lookup<'_>) -> Result<Option<Key128>> {
         (Some(_), Some(_)) => Err(legacy(format!(
             "Both {ENV_LEGACY_KEY_ENV} and {ENV_LEGACY_KEY_FILE} are set: set only one"
         ))),
-        (Some(text), None) => local::decode_key_text::<16>(&text, "Legacy Key")
+        (Some(text), None) => decode_key_text::<16>(&text, "Legacy Key")
             .map(Some)
             .map_err(|e| legacy(format!("{e} (in {ENV_LEGACY_KEY_ENV})"))),
-        (None, Some(path)) => local::read_key_file::<16>(
+        (None, Some(path)) => read_key_file::<16>(
             std::path::Path::new(path.as_str()),
             "Legacy Key",
             ENV_LEGACY_KEY_FILE,
