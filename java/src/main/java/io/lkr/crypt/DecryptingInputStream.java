@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -35,6 +37,28 @@ public final class DecryptingInputStream extends FilterInputStream {
     private boolean closed;
     /** The first failure of the decryption, or null. */
     private IOException failure;
+
+    /**
+     * Reads the stream v1 header from {@code in} and starts decrypting it, bound to
+     * {@code context}, on the keystore of {@code handle}: {@link LkrCrypt#decryptingStream}.
+     */
+    static DecryptingInputStream open(CryptHandle handle, InputStream in, byte[] context)
+            throws IOException, GeneralSecurityException {
+        Objects.requireNonNull(in, "in");
+        Objects.requireNonNull(context, "context");
+        byte[] header = in.readNBytes(LkrCrypt.STREAM_HEADER_LENGTH);
+        long stream = handle.call(p -> Native.streamDecryptInit(p, header, context));
+        NativePointer state = new NativePointer(stream, Native::streamDecryptFree, "decrypting stream");
+        try {
+            // The segment size parsed in Java (SPEC §5 header bytes 9..13, big-endian): the
+            // native side does not report it yet (a JNI change).
+            int segmentSize = ByteBuffer.wrap(header, 9, 4).getInt();
+            return new DecryptingInputStream(in, state, segmentSize);
+        } catch (RuntimeException | Error e) {
+            state.free();
+            throw e;
+        }
+    }
 
     /** Takes ownership of {@code state}. */
     DecryptingInputStream(InputStream in, NativePointer state, int segmentSize) {

@@ -74,6 +74,28 @@ public final class MigrationBatch {
         contextEnds = new int[items];
     }
 
+    /** A batch of {@code values[i]} with {@code contexts[i]} (checked by the caller), sized for them. */
+    static MigrationBatch of(byte[][] values, byte[][] contexts) {
+        long bytes = 0;
+        for (byte[] v : values) {
+            bytes += v.length;
+        }
+        MigrationBatch batch = new MigrationBatch(values.length, (int) Math.min(bytes, Integer.MAX_VALUE - 8));
+        for (int i = 0; i < values.length; i++) {
+            batch.add(values[i], contexts[i]);
+        }
+        return batch;
+    }
+
+    /** One {@link MigrationResult} per value, after a migration. */
+    MigrationResult[] results() {
+        MigrationResult[] out = new MigrationResult[size];
+        for (int i = 0; i < size; i++) {
+            out[i] = MigrationResult.fromNative(outcomeCode(i), result(i), message(i));
+        }
+        return out;
+    }
+
     /** Empties the batch (keeping its arrays). */
     public void clear() {
         size = 0;

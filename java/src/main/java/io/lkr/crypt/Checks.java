@@ -1,0 +1,41 @@
+package io.lkr.crypt;
+
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/** Argument checks of {@link LkrCrypt}'s batch and direct-buffer calls (before anything native). */
+final class Checks {
+    private Checks() {}
+
+    /** The arguments of the direct-buffer calls: both buffers direct, the output writable. */
+    static void direct(ByteBuffer in, byte[] context, ByteBuffer out) {
+        Objects.requireNonNull(in, "input buffer");
+        Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(out, "output buffer");
+        if (!in.isDirect() || !out.isDirect()) {
+            throw new IllegalArgumentException("Both buffers must be direct ByteBuffers (ByteBuffer.allocateDirect); "
+                    + "use the byte[] methods for heap buffers");
+        }
+        if (out.isReadOnly()) {
+            throw new IllegalArgumentException("The output buffer is read-only");
+        }
+    }
+
+    /** The arguments of a batch call: one non-null context per non-null value. */
+    static void batch(byte[][] values, byte[][] contexts, String what) {
+        Objects.requireNonNull(values, what);
+        Objects.requireNonNull(contexts, "contexts");
+        if (values.length != contexts.length) {
+            throw new IllegalArgumentException(what + " and contexts must have the same length (one context per value): "
+                    + values.length + " and " + contexts.length);
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == null) {
+                throw new NullPointerException(what + "[" + i + "]");
+            }
+            if (contexts[i] == null) {
+                throw new NullPointerException("contexts[" + i + "]");
+            }
+        }
+    }
+}
