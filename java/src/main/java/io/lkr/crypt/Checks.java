@@ -1,11 +1,31 @@
 package io.lkr.crypt;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
-/** Argument checks of {@link LkrCrypt}'s batch and direct-buffer calls (before anything native). */
+/** Argument checks of {@link LkrCrypt}'s batch and direct-buffer calls (before anything native), and its UTF-8 rule. */
 final class Checks {
     private Checks() {}
+
+    /**
+     * {@code plaintext} as text (for {@link LkrCrypt#decryptString}); an
+     * {@link IllegalArgumentException} when it is not valid UTF-8.
+     */
+    static String utf8Text(byte[] plaintext) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(plaintext))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(
+                    "The value is authentic but its plaintext is not UTF-8 text: use decrypt(byte[], byte[])", e);
+        }
+    }
 
     /** The arguments of the direct-buffer calls: both buffers direct, the output writable. */
     static void direct(ByteBuffer in, byte[] context, ByteBuffer out) {

@@ -5,13 +5,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -203,13 +200,13 @@ public final class LkrCrypt implements AutoCloseable {
 
     /** Encrypts and returns the stored text form: standard base64 of the envelope. */
     public String encryptToBase64(byte[] plaintext, byte[] context) throws GeneralSecurityException {
-        return Base64.getEncoder().encodeToString(encrypt(plaintext, context));
+        return StoredText.encode(encrypt(plaintext, context));
     }
 
     /** Decrypts the stored text form (base64 of an envelope). */
     public byte[] decryptFromBase64(String envelopeBase64, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(envelopeBase64, "envelopeBase64");
-        return decrypt(decodeStored(envelopeBase64), context);
+        return decrypt(StoredText.decodeValue(envelopeBase64), context);
     }
 
     /** Encrypts a string (UTF-8) bound to a context (UTF-8) into the stored text form. */
@@ -233,14 +230,7 @@ public final class LkrCrypt implements AutoCloseable {
         Objects.requireNonNull(context, "context");
         byte[] plaintext = decryptFromBase64(envelopeBase64, context.getBytes(StandardCharsets.UTF_8));
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(plaintext))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(
-                    "The value is authentic but its plaintext is not UTF-8 text: use decrypt(byte[], byte[])", e);
+            return Checks.utf8Text(plaintext);
         } finally {
             Arrays.fill(plaintext, (byte) 0);
         }
@@ -260,19 +250,10 @@ public final class LkrCrypt implements AutoCloseable {
             throws GeneralSecurityException {
         Objects.requireNonNull(legacyBase64, "legacyBase64");
         Objects.requireNonNull(context, "context");
-        byte[] value = decodeStored(legacyBase64);
+        byte[] value = StoredText.decodeValue(legacyBase64);
         byte[] ctx = context.getBytes(StandardCharsets.UTF_8);
         byte[] out = handle.call(p -> Native.migrate(p, value, ctx, legacyKey16, true));
-        return Base64.getEncoder().encodeToString(out);
-    }
-
-    private static byte[] decodeStored(String text) throws AEADBadTagException {
-        try {
-            return Base64.getMimeDecoder().decode(text.trim());
-        } catch (IllegalArgumentException e) {
-            throw new NotAuthenticException(ErrorKind.NOT_AUTHENTIC,
-                    "The value could not be authenticated: it is not valid base64");
-        }
+        return StoredText.encode(out);
     }
 
     // ---- direct ByteBuffers (no copy) --------------------------------------------------------

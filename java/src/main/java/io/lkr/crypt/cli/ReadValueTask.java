@@ -1,6 +1,7 @@
 package io.lkr.crypt.cli;
 
 import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.StoredText;
 import io.lkr.crypt.db.Dialect;
 import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
@@ -92,7 +93,7 @@ public final class ReadValueTask implements Callable<Integer> {
                 }
             }
             try (LkrCrypt crypt = KeystoreStore.openExisting(c, d, db.toString())) {
-                byte[] pt = crypt.decrypt(Base64.getDecoder().decode(stored.trim()), col.contextFor(keyText));
+                byte[] pt = crypt.decrypt(StoredText.decode(stored), col.contextFor(keyText));
                 out.println(col.isText() ? new String(pt, StandardCharsets.UTF_8)
                         : Base64.getEncoder().encodeToString(pt));
                 java.util.Arrays.fill(pt, (byte) 0);

@@ -1,6 +1,7 @@
 package io.lkr.crypt.db;
 
 import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.StoredText;
 import io.lkr.crypt.MigrationBatch;
 import io.lkr.crypt.MigrationResult;
 import java.security.GeneralSecurityException;
@@ -10,7 +11,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -435,7 +435,6 @@ public final class Migration {
         int[] index = new int[rows];
         byte[][] values = new byte[rows][];
         int m = 0;
-        Base64.Decoder dec = Base64.getDecoder();
         for (int i = 0; i < rows; i++) {
             String v = stored[i].trim();
             if (v.isEmpty()) {
@@ -445,7 +444,7 @@ public final class Migration {
             s.values++;
             byte[] raw;
             try {
-                raw = dec.decode(v);
+                raw = StoredText.decode(stored[i]);
             } catch (IllegalArgumentException e) {
                 s.undecryptable++;
                 report.undecryptable.add(new Undecryptable(c, keyTexts[i], "not base64"));
