@@ -66,7 +66,7 @@ public final class DecryptingInputStream extends FilterInputStream {
         this.state = state;
         this.cleanable = NativePointer.CLEANER.register(this, state);
         try {
-            this.sealed = new byte[segmentSize + 16];
+            this.sealed = new byte[segmentSize + LkrCrypt.TAG_LENGTH];
             this.plain = new byte[2 * segmentSize];
         } catch (RuntimeException | Error e) {
             cleanable.clean();

@@ -59,7 +59,7 @@ public final class EncryptingOutputStream extends FilterOutputStream {
         this.cleanable = NativePointer.CLEANER.register(this, state);
         this.segmentSize = segmentSize;
         try {
-            this.sealed = new byte[2 * (segmentSize + 16)];
+            this.sealed = new byte[2 * (segmentSize + LkrCrypt.TAG_LENGTH)];
             out.write(header);
         } catch (IOException | RuntimeException | Error e) {
             cleanable.clean();

@@ -37,7 +37,7 @@ public final class LkrCrypt implements AutoCloseable {
     public static final int OVERHEAD = 69;
     /** Envelope v1 header: magic, version, algorithm, KEK id, salt, nonce (SPEC §4). */
     static final int HEADER_LENGTH = 53;
-    /** The GCM tag at an envelope's end. */
+    /** The GCM tag at an envelope's end and after every stream segment (SPEC §4, §5). */
     static final int TAG_LENGTH = 16;
 
     private static final Cleaner CLEANER = Cleaner.create();

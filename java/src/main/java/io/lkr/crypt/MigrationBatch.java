@@ -38,7 +38,7 @@ public final class MigrationBatch {
      * value's IV and padding are longer than the tag). Must match the engine's
      * {@code Crypt::migrated_max_len}, which the native call checks.
      */
-    static final int EXPANSION = 53;
+    static final int EXPANSION = LkrCrypt.HEADER_LENGTH;
 
     private static final int[] NO_INTS = new int[0];
     private static final byte[] NO_BYTES = new byte[0];

@@ -151,7 +151,7 @@ public final class FileTasks {
                 "A file OUT appears only once the whole stream is written: on failure an existing OUT stays as it was. "
                     + "Any write error (a full disk, a closed pipe) fails the task with status 1."})
     static final class Encrypt extends FileTask {
-        @Option(names = "--segment-size", paramLabel = "N", defaultValue = "65536",
+        @Option(names = "--segment-size", paramLabel = "N", defaultValue = "" + LkrCrypt.DEFAULT_SEGMENT_SIZE,
                 description = "Plaintext bytes per segment, 4096 to 16777216 (default: ${DEFAULT-VALUE})")
         int segmentSize;
 
