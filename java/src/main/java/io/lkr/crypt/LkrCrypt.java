@@ -298,7 +298,6 @@ public final class LkrCrypt implements AutoCloseable {
         return n;
     }
 
-
     // ---- batches: many small values in one native call ---------------------------------------
 
     /** Encrypts {@code plaintexts[i]} bound to {@code contexts[i]}, for every i, in one native call. */
@@ -408,7 +407,6 @@ public final class LkrCrypt implements AutoCloseable {
             throws GeneralSecurityException {
         return migrateBatch(values, contexts, null, requireUtf8);
     }
-
 
     // ---- KEK rotation, re-encryption and rekey (SPEC §9) -------------------------------------
 
