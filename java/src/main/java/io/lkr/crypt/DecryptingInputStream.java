@@ -31,12 +31,24 @@ public final class DecryptingInputStream extends FilterInputStream {
     private final Cleaner.Cleanable cleanable;
     private final byte[] sealed;
     private final byte[] plain;
+    /** Plaintext buffered in {@link #plain}: from {@code start} to {@code end}. */
     private int start;
     private int end;
-    private boolean eof;
-    private boolean closed;
-    /** The first failure of the decryption, or null. */
+    private Phase phase = Phase.READING;
+    /** The first failure of the decryption (phase {@link Phase#FAILED}), or null. */
     private IOException failure;
+
+    /** Where the stream is; every phase but {@link #READING} is final, except that close ends them all. */
+    private enum Phase {
+        /** Segments are read and decrypted as plaintext is asked for. */
+        READING,
+        /** The underlying stream ended and the final segment authenticated: what is buffered is all there is. */
+        ENDED,
+        /** The decryption failed: every later read or skip throws {@link #failure} again. */
+        FAILED,
+        /** Closed. */
+        CLOSED
+    }
 
     /**
      * Reads the stream v1 header from {@code in} and starts decrypting it, bound to
@@ -116,7 +128,7 @@ public final class DecryptingInputStream extends FilterInputStream {
      */
     private boolean fill() throws IOException {
         while (start == end) {
-            if (eof) {
+            if (phase == Phase.ENDED) {
                 return false;
             }
             Arrays.fill(plain, 0, end, (byte) 0);
@@ -125,13 +137,14 @@ public final class DecryptingInputStream extends FilterInputStream {
             int got = in.read(sealed, 0, sealed.length);
             try {
                 if (got < 0) {
-                    eof = true;
                     end = Native.streamDecryptFinish(state.get(), plain);
+                    phase = Phase.ENDED;
                 } else {
                     end = Native.streamDecryptUpdate(state.get(), sealed, 0, got, plain);
                 }
             } catch (Exception e) {
                 failure = new IOException(e.getMessage(), e);
+                phase = Phase.FAILED;
                 throw failure;
             } finally {
                 Reference.reachabilityFence(this);
@@ -166,21 +179,23 @@ public final class DecryptingInputStream extends FilterInputStream {
 
     @Override
     public synchronized void close() throws IOException {
-        if (closed) {
+        if (phase == Phase.CLOSED) {
             return;
         }
-        closed = true;
+        phase = Phase.CLOSED;
         Arrays.fill(plain, (byte) 0);
         cleanable.clean();
         in.close();
     }
 
     private void ensureUsable() throws IOException {
-        if (closed) {
-            throw new IOException("The decrypting stream is closed");
-        }
-        if (failure != null) {
-            throw new IOException(failure.getMessage(), failure.getCause());
+        switch (phase) {
+            case CLOSED:
+                throw new IOException("The decrypting stream is closed");
+            case FAILED:
+                throw new IOException(failure.getMessage(), failure.getCause());
+            default:
+                break;
         }
     }
 }
