@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -29,12 +31,46 @@ public final class DecryptingInputStream extends FilterInputStream {
     private final Cleaner.Cleanable cleanable;
     private final byte[] sealed;
     private final byte[] plain;
+    /** Plaintext buffered in {@link #plain}: from {@code start} to {@code end}. */
     private int start;
     private int end;
-    private boolean eof;
-    private boolean closed;
-    /** The first failure of the decryption, or null. */
+    private Phase phase = Phase.READING;
+    /** The first failure of the decryption (phase {@link Phase#FAILED}), or null. */
     private IOException failure;
+
+    /** Where the stream is; every phase but {@link #READING} is final, except that close ends them all. */
+    private enum Phase {
+        /** Segments are read and decrypted as plaintext is asked for. */
+        READING,
+        /** The underlying stream ended and the final segment authenticated: what is buffered is all there is. */
+        ENDED,
+        /** The decryption failed: every later read or skip throws {@link #failure} again. */
+        FAILED,
+        /** Closed. */
+        CLOSED
+    }
+
+    /**
+     * Reads the stream v1 header from {@code in} and starts decrypting it, bound to
+     * {@code context}, on the keystore of {@code handle}: {@link LkrCrypt#decryptingStream}.
+     */
+    static DecryptingInputStream open(CryptHandle handle, InputStream in, byte[] context)
+            throws IOException, GeneralSecurityException {
+        Objects.requireNonNull(in, "in");
+        Objects.requireNonNull(context, "context");
+        byte[] header = in.readNBytes(LkrCrypt.STREAM_HEADER_LENGTH);
+        long stream = handle.call(p -> Native.streamDecryptInit(p, header, context));
+        NativePointer state = new NativePointer(stream, Native::streamDecryptFree, "decrypting stream");
+        try {
+            // The segment size parsed in Java (SPEC §5 header bytes 9..13, big-endian): the
+            // native side does not report it yet (a JNI change).
+            int segmentSize = ByteBuffer.wrap(header, 9, 4).getInt();
+            return new DecryptingInputStream(in, state, segmentSize);
+        } catch (RuntimeException | Error e) {
+            state.free();
+            throw e;
+        }
+    }
 
     /** Takes ownership of {@code state}. */
     DecryptingInputStream(InputStream in, NativePointer state, int segmentSize) {
@@ -42,7 +78,7 @@ public final class DecryptingInputStream extends FilterInputStream {
         this.state = state;
         this.cleanable = NativePointer.CLEANER.register(this, state);
         try {
-            this.sealed = new byte[segmentSize + 16];
+            this.sealed = new byte[segmentSize + LkrCrypt.TAG_LENGTH];
             this.plain = new byte[2 * segmentSize];
         } catch (RuntimeException | Error e) {
             cleanable.clean();
@@ -92,7 +128,7 @@ public final class DecryptingInputStream extends FilterInputStream {
      */
     private boolean fill() throws IOException {
         while (start == end) {
-            if (eof) {
+            if (phase == Phase.ENDED) {
                 return false;
             }
             Arrays.fill(plain, 0, end, (byte) 0);
@@ -101,13 +137,14 @@ public final class DecryptingInputStream extends FilterInputStream {
             int got = in.read(sealed, 0, sealed.length);
             try {
                 if (got < 0) {
-                    eof = true;
                     end = Native.streamDecryptFinish(state.get(), plain);
+                    phase = Phase.ENDED;
                 } else {
                     end = Native.streamDecryptUpdate(state.get(), sealed, 0, got, plain);
                 }
             } catch (Exception e) {
                 failure = new IOException(e.getMessage(), e);
+                phase = Phase.FAILED;
                 throw failure;
             } finally {
                 Reference.reachabilityFence(this);
@@ -142,21 +179,23 @@ public final class DecryptingInputStream extends FilterInputStream {
 
     @Override
     public synchronized void close() throws IOException {
-        if (closed) {
+        if (phase == Phase.CLOSED) {
             return;
         }
-        closed = true;
+        phase = Phase.CLOSED;
         Arrays.fill(plain, (byte) 0);
         cleanable.clean();
         in.close();
     }
 
     private void ensureUsable() throws IOException {
-        if (closed) {
-            throw new IOException("The decrypting stream is closed");
-        }
-        if (failure != null) {
-            throw new IOException(failure.getMessage(), failure.getCause());
+        switch (phase) {
+            case CLOSED:
+                throw new IOException("The decrypting stream is closed");
+            case FAILED:
+                throw new IOException(failure.getMessage(), failure.getCause());
+            default:
+                break;
         }
     }
 }

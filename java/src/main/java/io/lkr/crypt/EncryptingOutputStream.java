@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.security.GeneralSecurityException;
 import java.util.Objects;
 
 /**
@@ -29,6 +30,25 @@ public final class EncryptingOutputStream extends FilterOutputStream {
     private IOException failure;
 
     /**
+     * A stream v1 bound to {@code context} on the keystore of {@code handle}, with
+     * {@code segmentSize} plaintext bytes per segment: {@link LkrCrypt#encryptingStream(OutputStream, byte[], int)}.
+     */
+    static EncryptingOutputStream open(CryptHandle handle, OutputStream out, byte[] context, int segmentSize)
+            throws IOException, GeneralSecurityException {
+        Objects.requireNonNull(out, "out");
+        Objects.requireNonNull(context, "context");
+        byte[] header = new byte[LkrCrypt.STREAM_HEADER_LENGTH];
+        long stream = handle.call(p -> Native.streamEncryptInit(p, context, segmentSize, header));
+        NativePointer state = new NativePointer(stream, Native::streamEncryptFree, "encrypting stream");
+        try {
+            return new EncryptingOutputStream(out, state, segmentSize, header);
+        } catch (IOException | RuntimeException | Error e) {
+            state.free(); // once: the stream's Cleaner, if it was registered, finds it freed
+            throw e;
+        }
+    }
+
+    /**
      * Takes ownership of {@code state}; writes the header. When that fails, the state is freed
      * before the exception leaves (freeing it again is harmless).
      */
@@ -39,7 +59,7 @@ public final class EncryptingOutputStream extends FilterOutputStream {
         this.cleanable = NativePointer.CLEANER.register(this, state);
         this.segmentSize = segmentSize;
         try {
-            this.sealed = new byte[2 * (segmentSize + 16)];
+            this.sealed = new byte[2 * (segmentSize + LkrCrypt.TAG_LENGTH)];
             out.write(header);
         } catch (IOException | RuntimeException | Error e) {
             cleanable.clean();

@@ -5,18 +5,15 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.concurrent.locks.StampedLock;
+import java.util.function.ToLongFunction;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.ShortBufferException;
 
@@ -40,68 +37,21 @@ public final class LkrCrypt implements AutoCloseable {
     public static final int OVERHEAD = 69;
     /** Envelope v1 header: magic, version, algorithm, KEK id, salt, nonce (SPEC §4). */
     static final int HEADER_LENGTH = 53;
-    /** The GCM tag at an envelope's end. */
+    /** The GCM tag at an envelope's end and after every stream segment (SPEC §4, §5). */
     static final int TAG_LENGTH = 16;
 
     private static final Cleaner CLEANER = Cleaner.create();
 
-    /**
-     * The native handle and the lock that keeps it alive: every call holds the read lock,
-     * closing takes the write lock. Kept apart from {@link LkrCrypt} so that the cleaner can
-     * reach it.
-     */
-    private static final class Handle implements Runnable {
-        private final StampedLock lock = new StampedLock();
-        /**
-         * Set first by close: new calls stop taking the read lock, so the writer waits only
-         * for the calls in progress (StampedLock lets readers barge past a waiting writer).
-         */
-        private volatile boolean closing;
-        private long ptr;
-
-        Handle(long ptr) {
-            this.ptr = ptr;
-        }
-
-        /** Takes the read lock for one call, or throws when the handle is closed or closing. */
-        long readLock() {
-            if (closing) {
-                throw closed();
-            }
-            long stamp = lock.readLock();
-            if (closing) {
-                lock.unlockRead(stamp);
-                throw closed();
-            }
-            return stamp;
-        }
-
-        @Override
-        public void run() {
-            closing = true;
-            long stamp = lock.writeLock();
-            try {
-                if (ptr != 0) {
-                    long p = ptr;
-                    ptr = 0;
-                    Native.close(p);
-                }
-            } finally {
-                lock.unlockWrite(stamp);
-            }
-        }
-    }
-
-    private final Handle handle;
+    private final CryptHandle handle;
     private final Cleaner.Cleanable cleanable;
     /** The maximum record size (plaintext bytes), read once: values over it are refused before allocating. */
     private final long maxRecord;
 
     /** Takes ownership of {@code ptr}: when this constructor fails, the handle is closed (once). */
     private LkrCrypt(long ptr) {
-        Handle h = null;
+        CryptHandle h = null;
         try {
-            h = new Handle(ptr);
+            h = new CryptHandle(ptr);
             this.cleanable = CLEANER.register(this, h);
             this.maxRecord = Native.maxRecordSize(ptr);
         } catch (RuntimeException | Error e) {
@@ -127,12 +77,7 @@ public final class LkrCrypt implements AutoCloseable {
     /** Refuses (with the engine's message) a value over the maximum, before anything is allocated. */
     private void checkLength(int length, boolean stored) {
         if (length > maxRecord + (stored ? OVERHEAD : 0)) {
-            long stamp = handle.readLock();
-            try {
-                Native.checkRecordLength(live(), length, stored);
-            } finally {
-                handle.lock.unlockRead(stamp);
-            }
+            handle.run(p -> Native.checkRecordLength(p, length, stored));
         }
     }
 
@@ -145,9 +90,7 @@ public final class LkrCrypt implements AutoCloseable {
      * if set. A missing keystore is created (KEK id 1).
      */
     public static LkrCrypt openFromEnvironment(Path keystore) throws GeneralSecurityException {
-        Objects.requireNonNull(keystore, "keystore");
-        Native.ensureLoaded();
-        return new LkrCrypt(Native.openPath(keystore.toAbsolutePath().toString()));
+        return openFile(keystore, Native::openPath);
     }
 
     /**
@@ -160,34 +103,26 @@ public final class LkrCrypt implements AutoCloseable {
         return new LkrCrypt(Native.openBytes(keystoreOrNull));
     }
 
+    /** A handle from {@code open} of the keystore file at {@code keystore} (its absolute path). */
+    private static LkrCrypt openFile(Path keystore, ToLongFunction<String> open) {
+        Objects.requireNonNull(keystore, "keystore");
+        Native.ensureLoaded();
+        return new LkrCrypt(open.applyAsLong(keystore.toAbsolutePath().toString()));
+    }
+
     /** The keystore document (UTF-8 JSON, SPEC §6): only wrapped keys, safe to store. */
     public byte[] exportKeystore() {
-        long stamp = handle.readLock();
-        try {
-            return Native.exportKeystore(live());
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.call(Native::exportKeystore);
     }
 
     /** The id of the KEK that encrypts new values. */
     public int activeKekId() {
-        long stamp = handle.readLock();
-        try {
-            return Native.activeKekId(live());
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.callInt(Native::activeKekId);
     }
 
     /** True when the environment configured a legacy key for {@link #migrate(byte[], byte[])}. */
     public boolean hasLegacyKey() {
-        long stamp = handle.readLock();
-        try {
-            return Native.hasLegacyKey(live());
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.call(Native::hasLegacyKey);
     }
 
     /** The envelope length for a plaintext of {@code plaintextLength} bytes. */
@@ -224,20 +159,7 @@ public final class LkrCrypt implements AutoCloseable {
      * plaintext copy is wiped before the exception leaves.
      */
     void sealInPlace(byte[] buf, byte[] context) throws GeneralSecurityException {
-        boolean sealed = false;
-        try {
-            long stamp = handle.readLock();
-            try {
-                Native.encryptInPlace(live(), context, buf);
-            } finally {
-                handle.lock.unlockRead(stamp);
-            }
-            sealed = true;
-        } finally {
-            if (!sealed) {
-                Arrays.fill(buf, (byte) 0);
-            }
-        }
+        handle.runOrWipe(buf, p -> Native.encryptInPlace(p, context, buf));
     }
 
     /**
@@ -252,20 +174,8 @@ public final class LkrCrypt implements AutoCloseable {
         // A copy of the ciphertext (one pass, instead of zeroing a new array), opened in place.
         byte[] out = envelope.length < OVERHEAD ? new byte[0]
                 : Arrays.copyOfRange(envelope, HEADER_LENGTH, envelope.length - TAG_LENGTH);
-        boolean opened = false;
-        try {
-            long stamp = handle.readLock();
-            try {
-                Native.decryptInPlace(live(), envelope, context, out);
-            } finally {
-                handle.lock.unlockRead(stamp);
-            }
-            opened = true;
-        } finally {
-            if (!opened) {
-                Arrays.fill(out, (byte) 0); // the engine wipes what it wrote; this covers every other failure
-            }
-        }
+        // The engine wipes what it wrote; this covers every other failure.
+        handle.runOrWipe(out, p -> Native.decryptInPlace(p, envelope, context, out));
         return out;
     }
 
@@ -283,25 +193,20 @@ public final class LkrCrypt implements AutoCloseable {
     public byte[] migrate(byte[] legacy, byte[] context, byte[] legacyKey16) throws GeneralSecurityException {
         Objects.requireNonNull(legacy, "legacy");
         Objects.requireNonNull(context, "context");
-        long stamp = handle.readLock();
-        try {
-            return Native.migrate(live(), legacy, context, legacyKey16, false);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.call(p -> Native.migrate(p, legacy, context, legacyKey16, false));
     }
 
     // ---- base64 text forms -------------------------------------------------------------------
 
     /** Encrypts and returns the stored text form: standard base64 of the envelope. */
     public String encryptToBase64(byte[] plaintext, byte[] context) throws GeneralSecurityException {
-        return Base64.getEncoder().encodeToString(encrypt(plaintext, context));
+        return StoredText.encode(encrypt(plaintext, context));
     }
 
     /** Decrypts the stored text form (base64 of an envelope). */
     public byte[] decryptFromBase64(String envelopeBase64, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(envelopeBase64, "envelopeBase64");
-        return decrypt(decodeStored(envelopeBase64), context);
+        return decrypt(StoredText.decodeValue(envelopeBase64), context);
     }
 
     /** Encrypts a string (UTF-8) bound to a context (UTF-8) into the stored text form. */
@@ -325,14 +230,7 @@ public final class LkrCrypt implements AutoCloseable {
         Objects.requireNonNull(context, "context");
         byte[] plaintext = decryptFromBase64(envelopeBase64, context.getBytes(StandardCharsets.UTF_8));
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(plaintext))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException(
-                    "The value is authentic but its plaintext is not UTF-8 text: use decrypt(byte[], byte[])", e);
+            return Checks.utf8Text(plaintext);
         } finally {
             Arrays.fill(plaintext, (byte) 0);
         }
@@ -352,24 +250,10 @@ public final class LkrCrypt implements AutoCloseable {
             throws GeneralSecurityException {
         Objects.requireNonNull(legacyBase64, "legacyBase64");
         Objects.requireNonNull(context, "context");
-        byte[] value = decodeStored(legacyBase64);
-        long stamp = handle.readLock();
-        byte[] out;
-        try {
-            out = Native.migrate(live(), value, context.getBytes(StandardCharsets.UTF_8), legacyKey16, true);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
-        return Base64.getEncoder().encodeToString(out);
-    }
-
-    private static byte[] decodeStored(String text) throws AEADBadTagException {
-        try {
-            return Base64.getMimeDecoder().decode(text.trim());
-        } catch (IllegalArgumentException e) {
-            throw new NotAuthenticException(ErrorKind.NOT_AUTHENTIC,
-                    "The value could not be authenticated: it is not valid base64");
-        }
+        byte[] value = StoredText.decodeValue(legacyBase64);
+        byte[] ctx = context.getBytes(StandardCharsets.UTF_8);
+        byte[] out = handle.call(p -> Native.migrate(p, value, ctx, legacyKey16, true));
+        return StoredText.encode(out);
     }
 
     // ---- direct ByteBuffers (no copy) --------------------------------------------------------
@@ -384,20 +268,14 @@ public final class LkrCrypt implements AutoCloseable {
      * @throws ShortBufferException when {@code out} has less than {@code encryptedLength(plaintext.remaining())} bytes left
      */
     public int encrypt(ByteBuffer plaintext, byte[] context, ByteBuffer out) throws GeneralSecurityException {
-        checkDirect(plaintext, context, out);
+        Checks.direct(plaintext, context, out);
         int needed = encryptedLength(plaintext.remaining());
         if (out.remaining() < needed) {
             throw new ShortBufferException("Output buffer too small: " + needed + " bytes needed, "
                     + out.remaining() + " given");
         }
-        int n;
-        long stamp = handle.readLock();
-        try {
-            n = Native.encryptDirect(live(), plaintext, plaintext.position(), plaintext.remaining(), context,
-                    out, out.position(), out.remaining());
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        int n = handle.callInt(p -> Native.encryptDirect(p, plaintext, plaintext.position(), plaintext.remaining(),
+                context, out, out.position(), out.remaining()));
         plaintext.position(plaintext.limit());
         out.position(out.position() + n);
         return n;
@@ -412,44 +290,20 @@ public final class LkrCrypt implements AutoCloseable {
      * @throws ShortBufferException when {@code out} has less than {@code decryptedLength(envelope.remaining())} bytes left
      */
     public int decrypt(ByteBuffer envelope, byte[] context, ByteBuffer out) throws GeneralSecurityException {
-        checkDirect(envelope, context, out);
-        int n;
-        long stamp = handle.readLock();
-        try {
-            n = Native.decryptDirect(live(), envelope, envelope.position(), envelope.remaining(), context,
-                    out, out.position(), out.remaining());
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        Checks.direct(envelope, context, out);
+        int n = handle.callInt(p -> Native.decryptDirect(p, envelope, envelope.position(), envelope.remaining(),
+                context, out, out.position(), out.remaining()));
         envelope.position(envelope.limit());
         out.position(out.position() + n);
         return n;
-    }
-
-    private static void checkDirect(ByteBuffer in, byte[] context, ByteBuffer out) {
-        Objects.requireNonNull(in, "input buffer");
-        Objects.requireNonNull(context, "context");
-        Objects.requireNonNull(out, "output buffer");
-        if (!in.isDirect() || !out.isDirect()) {
-            throw new IllegalArgumentException("Both buffers must be direct ByteBuffers (ByteBuffer.allocateDirect); "
-                    + "use the byte[] methods for heap buffers");
-        }
-        if (out.isReadOnly()) {
-            throw new IllegalArgumentException("The output buffer is read-only");
-        }
     }
 
     // ---- batches: many small values in one native call ---------------------------------------
 
     /** Encrypts {@code plaintexts[i]} bound to {@code contexts[i]}, for every i, in one native call. */
     public byte[][] encryptBatch(byte[][] plaintexts, byte[][] contexts) throws GeneralSecurityException {
-        checkBatch(plaintexts, contexts, "plaintexts");
-        long stamp = handle.readLock();
-        try {
-            return Native.encryptBatch(live(), plaintexts, contexts);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        Checks.batch(plaintexts, contexts, "plaintexts");
+        return handle.call(p -> Native.encryptBatch(p, plaintexts, contexts));
     }
 
     /**
@@ -457,24 +311,19 @@ public final class LkrCrypt implements AutoCloseable {
      * The first value that is not authentic fails the batch (the message names its index).
      */
     public byte[][] decryptBatch(byte[][] envelopes, byte[][] contexts) throws GeneralSecurityException {
-        checkBatch(envelopes, contexts, "envelopes");
-        long stamp = handle.readLock();
-        try {
-            return Native.decryptBatch(live(), envelopes, contexts);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        Checks.batch(envelopes, contexts, "envelopes");
+        return handle.call(p -> Native.decryptBatch(p, envelopes, contexts));
     }
 
     /** Options of {@link #migrateBatch(byte[][], byte[][], byte[], Set)}. */
     public enum MigrateOption {
         /** The legacy plaintexts must be valid UTF-8 (text columns, SPEC §7). */
-        REQUIRE_UTF8,
+        REQUIRE_UTF8(1),
         /**
          * Also re-encrypt authentic envelopes v1 whose KEK is not the active one (after
          * {@link #rotateKek()}): outcome {@link MigrationResult.Outcome#ROTATED}.
          */
-        REENCRYPT,
+        REENCRYPT(2),
         /**
          * A value shaped like an envelope v1 of a KEK this keystore holds that is not authentic
          * under its context is UNDECRYPTABLE instead of being tried as a legacy value (SPEC §7's
@@ -482,7 +331,14 @@ public final class LkrCrypt implements AutoCloseable {
          * "decrypt" about one such envelope in 4096 into garbage. {@code migrate_encryption}
          * always sets it.
          */
-        STRICT_V1
+        STRICT_V1(4);
+
+        /** The native flag ({@code LKR_MIGRATE_*}). */
+        final int flag;
+
+        MigrateOption(int flag) {
+            this.flag = flag;
+        }
     }
 
     /**
@@ -507,22 +363,10 @@ public final class LkrCrypt implements AutoCloseable {
     public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey16,
             Set<MigrateOption> options) throws GeneralSecurityException {
         int flags = flags(options);
-        checkBatch(values, contexts, "values");
-        int n = values.length;
-        long bytes = 0;
-        for (byte[] v : values) {
-            bytes += v.length;
-        }
-        MigrationBatch batch = new MigrationBatch(n, (int) Math.min(bytes, Integer.MAX_VALUE - 8));
-        for (int i = 0; i < n; i++) {
-            batch.add(values[i], contexts[i]);
-        }
-        migrate(batch, legacyKey16, flags);
-        MigrationResult[] results = new MigrationResult[n];
-        for (int i = 0; i < n; i++) {
-            results[i] = MigrationResult.fromNative(batch.outcomeCode(i), batch.result(i), batch.message(i));
-        }
-        return results;
+        Checks.batch(values, contexts, "values");
+        MigrationBatch batch = MigrationBatch.of(values, contexts);
+        handle.run(p -> batch.migrate(p, legacyKey16, flags));
+        return batch.results();
     }
 
     /**
@@ -537,53 +381,31 @@ public final class LkrCrypt implements AutoCloseable {
     public void migrateBatch(MigrationBatch batch, byte[] legacyKey16, Set<MigrateOption> options)
             throws GeneralSecurityException {
         int flags = flags(options);
-        migrate(Objects.requireNonNull(batch, "batch"), legacyKey16, flags);
+        Objects.requireNonNull(batch, "batch");
+        handle.run(p -> batch.migrate(p, legacyKey16, flags));
     }
 
     /** {@link #migrateBatch(MigrationBatch, byte[], Set)} with {@link MigrateOption#REQUIRE_UTF8} or none. */
     public void migrateBatch(MigrationBatch batch, byte[] legacyKey16, boolean requireUtf8)
             throws GeneralSecurityException {
-        migrate(Objects.requireNonNull(batch, "batch"), legacyKey16, requireUtf8 ? 1 : 0);
+        Objects.requireNonNull(batch, "batch");
+        handle.run(p -> batch.migrate(p, legacyKey16, requireUtf8 ? MigrateOption.REQUIRE_UTF8.flag : 0));
     }
 
-    /** The native flags of {@code options}: 1 = require UTF-8, 2 = re-encrypt, 4 = strict v1. */
+    /** The native flags of {@code options} ({@link MigrateOption#flag}). */
     private static int flags(Set<MigrateOption> options) {
         Objects.requireNonNull(options, "options");
-        return (options.contains(MigrateOption.REQUIRE_UTF8) ? 1 : 0)
-                | (options.contains(MigrateOption.REENCRYPT) ? 2 : 0)
-                | (options.contains(MigrateOption.STRICT_V1) ? 4 : 0);
-    }
-
-    private void migrate(MigrationBatch batch, byte[] legacyKey16, int flags) throws GeneralSecurityException {
-        long stamp = handle.readLock();
-        try {
-            batch.migrate(live(), legacyKey16, flags);
-        } finally {
-            handle.lock.unlockRead(stamp);
+        int flags = 0;
+        for (MigrateOption o : MigrateOption.values()) {
+            flags |= options.contains(o) ? o.flag : 0;
         }
+        return flags;
     }
 
     /** {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with the environment's legacy key. */
     public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, boolean requireUtf8)
             throws GeneralSecurityException {
         return migrateBatch(values, contexts, null, requireUtf8);
-    }
-
-    private static void checkBatch(byte[][] values, byte[][] contexts, String what) {
-        Objects.requireNonNull(values, what);
-        Objects.requireNonNull(contexts, "contexts");
-        if (values.length != contexts.length) {
-            throw new IllegalArgumentException(what + " and contexts must have the same length (one context per value): "
-                    + values.length + " and " + contexts.length);
-        }
-        for (int i = 0; i < values.length; i++) {
-            if (values[i] == null) {
-                throw new NullPointerException(what + "[" + i + "]");
-            }
-            if (contexts[i] == null) {
-                throw new NullPointerException("contexts[" + i + "]");
-            }
-        }
     }
 
     // ---- KEK rotation, re-encryption and rekey (SPEC §9) -------------------------------------
@@ -619,12 +441,7 @@ public final class LkrCrypt implements AutoCloseable {
 
     /** Every KEK id of the keystore, ascending. */
     public int[] kekIds() {
-        long stamp = handle.readLock();
-        try {
-            return Native.kekIds(live());
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.call(Native::kekIds);
     }
 
     /**
@@ -634,12 +451,7 @@ public final class LkrCrypt implements AutoCloseable {
      * close this one). For a keystore file, {@link #rotateKekFile(Path)} does both.
      */
     public LkrCrypt rotateKek() throws GeneralSecurityException {
-        long stamp = handle.readLock();
-        try {
-            return new LkrCrypt(Native.rotateKek(live()));
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.call(p -> new LkrCrypt(Native.rotateKek(p)));
     }
 
     /**
@@ -648,12 +460,7 @@ public final class LkrCrypt implements AutoCloseable {
      * ({@link #reencrypt}) and keep an exported copy of the old keystore for older backups.
      */
     public LkrCrypt retireKek(int kekId) throws GeneralSecurityException {
-        long stamp = handle.readLock();
-        try {
-            return new LkrCrypt(Native.retireKek(live(), kekId));
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.call(p -> new LkrCrypt(Native.retireKek(p, kekId)));
     }
 
     /**
@@ -664,12 +471,7 @@ public final class LkrCrypt implements AutoCloseable {
      * {@link #exportKeystore()} in place of the old keystore.
      */
     public LkrCrypt rekeyFromEnvironment() throws GeneralSecurityException {
-        long stamp = handle.readLock();
-        try {
-            return new LkrCrypt(Native.rekeyFromEnv(live()));
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.call(p -> new LkrCrypt(Native.rekeyFromEnv(p)));
     }
 
     /**
@@ -690,9 +492,7 @@ public final class LkrCrypt implements AutoCloseable {
      * or the new file). Returns a handle under the destination CMK.
      */
     public static LkrCrypt rekeyKeystoreFile(Path keystore) throws GeneralSecurityException {
-        Objects.requireNonNull(keystore, "keystore");
-        Native.ensureLoaded();
-        return new LkrCrypt(Native.rekeyFileFromEnv(keystore.toAbsolutePath().toString()));
+        return openFile(keystore, Native::rekeyFileFromEnv);
     }
 
     /**
@@ -700,9 +500,7 @@ public final class LkrCrypt implements AutoCloseable {
      * environment: a new active KEK, the file replaced atomically. Returns a handle on it.
      */
     public static LkrCrypt rotateKekFile(Path keystore) throws GeneralSecurityException {
-        Objects.requireNonNull(keystore, "keystore");
-        Native.ensureLoaded();
-        return new LkrCrypt(Native.rotateKekFileFromEnv(keystore.toAbsolutePath().toString()));
+        return openFile(keystore, Native::rotateKekFileFromEnv);
     }
 
     /**
@@ -715,13 +513,7 @@ public final class LkrCrypt implements AutoCloseable {
     public byte[] reencrypt(byte[] envelope, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(envelope, "envelope");
         Objects.requireNonNull(context, "context");
-        byte[] moved;
-        long stamp = handle.readLock();
-        try {
-            moved = Native.reencrypt(live(), envelope, context);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        byte[] moved = handle.call(p -> Native.reencrypt(p, envelope, context));
         return moved == null ? envelope : moved;
     }
 
@@ -732,13 +524,7 @@ public final class LkrCrypt implements AutoCloseable {
     public OptionalInt kekIdOf(byte[] value, byte[] context) {
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(context, "context");
-        int id;
-        long stamp = handle.readLock();
-        try {
-            id = Native.kekIdOf(live(), value, context);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        int id = handle.callInt(p -> Native.kekIdOf(p, value, context));
         return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
@@ -746,7 +532,7 @@ public final class LkrCrypt implements AutoCloseable {
 
     /** True once {@link #close()} has run. */
     public boolean isClosed() {
-        return handle.closing;
+        return handle.isClosing();
     }
 
     /**
@@ -776,23 +562,7 @@ public final class LkrCrypt implements AutoCloseable {
      */
     public EncryptingOutputStream encryptingStream(OutputStream out, byte[] context, int segmentSize)
             throws IOException, GeneralSecurityException {
-        Objects.requireNonNull(out, "out");
-        Objects.requireNonNull(context, "context");
-        byte[] header = new byte[STREAM_HEADER_LEN];
-        long stream;
-        long stamp = handle.readLock();
-        try {
-            stream = Native.streamEncryptInit(live(), context, segmentSize, header);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
-        NativePointer state = new NativePointer(stream, Native::streamEncryptFree, "encrypting stream");
-        try {
-            return new EncryptingOutputStream(out, state, segmentSize, header);
-        } catch (IOException | RuntimeException | Error e) {
-            state.free(); // once: the stream's Cleaner, if it was registered, finds it freed
-            throw e;
-        }
+        return EncryptingOutputStream.open(handle, out, context, segmentSize);
     }
 
     /**
@@ -803,49 +573,15 @@ public final class LkrCrypt implements AutoCloseable {
      */
     public DecryptingInputStream decryptingStream(InputStream in, byte[] context)
             throws IOException, GeneralSecurityException {
-        Objects.requireNonNull(in, "in");
-        Objects.requireNonNull(context, "context");
-        byte[] header = in.readNBytes(STREAM_HEADER_LEN);
-        long stream;
-        long stamp = handle.readLock();
-        try {
-            stream = Native.streamDecryptInit(live(), header, context);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
-        NativePointer state = new NativePointer(stream, Native::streamDecryptFree, "decrypting stream");
-        try {
-            int segmentSize = ByteBuffer.wrap(header, 9, 4).getInt();
-            return new DecryptingInputStream(in, state, segmentSize);
-        } catch (RuntimeException | Error e) {
-            state.free();
-            throw e;
-        }
+        return DecryptingInputStream.open(handle, in, context);
     }
 
-    private static final int STREAM_HEADER_LEN = 52;
-
-    /** The live handle; the caller holds the read lock. */
-    private long live() {
-        long p = handle.ptr;
-        if (p == 0) {
-            throw closed();
-        }
-        return p;
-    }
-
-    private static IllegalStateException closed() {
-        return new IllegalStateException("This LkrCrypt is closed");
-    }
+    /** The stream v1 header's length (SPEC §5, {@code LKR_STREAM_HEADER_LEN}). */
+    static final int STREAM_HEADER_LENGTH = 52;
 
     /** Benchmark support: nanoseconds for {@code iterations} operations on {@code size} bytes, timed inside Rust. */
     long rustOnlyNanos(int size, int iterations, boolean decrypt) {
-        long stamp = handle.readLock();
-        try {
-            return Native.rustOnlyNanos(live(), size, iterations, decrypt);
-        } finally {
-            handle.lock.unlockRead(stamp);
-        }
+        return handle.call(p -> Native.rustOnlyNanos(p, size, iterations, decrypt));
     }
 
     @Override

@@ -38,7 +38,7 @@ public final class MigrationBatch {
      * value's IV and padding are longer than the tag). Must match the engine's
      * {@code Crypt::migrated_max_len}, which the native call checks.
      */
-    static final int EXPANSION = 53;
+    static final int EXPANSION = LkrCrypt.HEADER_LENGTH;
 
     private static final int[] NO_INTS = new int[0];
     private static final byte[] NO_BYTES = new byte[0];
@@ -72,6 +72,28 @@ public final class MigrationBatch {
         valueEnds = new int[items];
         contexts = new byte[Math.min(valueBytes, 32 * items)];
         contextEnds = new int[items];
+    }
+
+    /** A batch of {@code values[i]} with {@code contexts[i]} (checked by the caller), sized for them. */
+    static MigrationBatch of(byte[][] values, byte[][] contexts) {
+        long bytes = 0;
+        for (byte[] v : values) {
+            bytes += v.length;
+        }
+        MigrationBatch batch = new MigrationBatch(values.length, (int) Math.min(bytes, Integer.MAX_VALUE - 8));
+        for (int i = 0; i < values.length; i++) {
+            batch.add(values[i], contexts[i]);
+        }
+        return batch;
+    }
+
+    /** One {@link MigrationResult} per value, after a migration. */
+    MigrationResult[] results() {
+        MigrationResult[] out = new MigrationResult[size];
+        for (int i = 0; i < size; i++) {
+            out[i] = MigrationResult.fromNative(outcomeCode(i), result(i), message(i));
+        }
+        return out;
     }
 
     /** Empties the batch (keeping its arrays). */

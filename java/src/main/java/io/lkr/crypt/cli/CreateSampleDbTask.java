@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,11 +19,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "create_sample_db", mixinStandardHelpOptions = true, description = "Creates a sample "
         + "internal database with legacy AES-128-CBC values (demonstration and tests).")
-public final class CreateSampleDbTask implements Callable<Integer> {
-    @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
-            description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
-    Path creds;
-
+public final class CreateSampleDbTask extends DbTaskCommand {
     @Option(names = "--rows", defaultValue = "1000", description = "CONNECTION rows (default: ${DEFAULT-VALUE})")
     int rows;
 
@@ -39,12 +34,8 @@ public final class CreateSampleDbTask implements Callable<Integer> {
     @Option(names = "--cached", description = "HyperSQL CACHED tables (on disk) instead of MEMORY tables")
     boolean cached;
 
-    private final PrintStream out;
-    private final PrintStream err;
-
     CreateSampleDbTask(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {

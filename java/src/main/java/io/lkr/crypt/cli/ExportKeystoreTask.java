@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -30,23 +29,15 @@ import picocli.CommandLine.Parameters;
         description = {"Writes the internal database's keystore to FILE (mode 0600).",
             "An existing FILE is never overwritten unless --force is given (a symbolic link is then followed: "
                 + "the link stays, its target is replaced)."})
-public final class ExportKeystoreTask implements Callable<Integer> {
+public final class ExportKeystoreTask extends DbTaskCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The keystore file to write")
     Path file;
-
-    @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
-            description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
-    Path creds;
 
     @Option(names = "--force", description = "Replace FILE if it exists")
     boolean force;
 
-    private final PrintStream out;
-    private final PrintStream err;
-
     ExportKeystoreTask(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {

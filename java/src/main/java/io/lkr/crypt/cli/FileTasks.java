@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,19 +32,19 @@ public final class FileTasks {
     private FileTasks() {}
 
     public static int encryptFile(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new Encrypt(err), args, out, err);
+        return TaskSupport.execute(new Encrypt(out, err), args, out, err);
     }
 
     public static int decryptFile(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new Decrypt(err), args, out, err);
+        return TaskSupport.execute(new Decrypt(out, err), args, out, err);
     }
 
-    abstract static class FileTask implements Callable<Integer> {
+    abstract static class FileTask extends DbTaskCommand {
         @Parameters(index = "0", paramLabel = "IN", description = "Input file, or - for stdin")
-        String in;
+        String input;
 
         @Parameters(index = "1", paramLabel = "OUT", description = "Output file, or - for stdout")
-        String out;
+        String output;
 
         @Option(names = "--context", paramLabel = "TEXT", defaultValue = "",
                 description = "Context the stream is bound to (default: empty)")
@@ -55,14 +54,9 @@ public final class FileTasks {
                 description = "Keystore file to use instead of the internal database's")
         Path keystore;
 
-        @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
-                description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
-        Path creds;
-
-        final PrintStream err;
-
-        FileTask(PrintStream err) {
-            this.err = err;
+        /** {@code out} is not written to: the data goes to OUT ({@code -}: stdout). */
+        FileTask(PrintStream out, PrintStream err) {
+            super(out, err);
         }
 
         abstract boolean writes();
@@ -120,15 +114,15 @@ public final class FileTasks {
             String task = writes() ? "encrypt_file" : "decrypt_file";
             InputStream src;
             try {
-                src = in.equals("-") ? System.in : Files.newInputStream(Path.of(in));
+                src = input.equals("-") ? System.in : Files.newInputStream(Path.of(input));
             } catch (NoSuchFileException e) {
-                err.println("Cannot read " + in + ": no such file");
+                err.println("Cannot read " + input + ": no such file");
                 return TaskSupport.FAILED;
             } catch (IOException e) {
-                err.println("Cannot read " + in + ": " + e.getMessage());
+                err.println("Cannot read " + input + ": " + e.getMessage());
                 return TaskSupport.FAILED;
             }
-            try (InputStream s = src; OutputTarget dst = OutputTarget.open(out, OutputTarget.Existing.REPLACE)) {
+            try (InputStream s = src; OutputTarget dst = OutputTarget.open(output, OutputTarget.Existing.REPLACE)) {
                 transfer(crypt, s, dst.stream());
                 dst.commit();
                 return TaskSupport.OK;
@@ -151,12 +145,12 @@ public final class FileTasks {
                 "A file OUT appears only once the whole stream is written: on failure an existing OUT stays as it was. "
                     + "Any write error (a full disk, a closed pipe) fails the task with status 1."})
     static final class Encrypt extends FileTask {
-        @Option(names = "--segment-size", paramLabel = "N", defaultValue = "65536",
+        @Option(names = "--segment-size", paramLabel = "N", defaultValue = "" + LkrCrypt.DEFAULT_SEGMENT_SIZE,
                 description = "Plaintext bytes per segment, 4096 to 16777216 (default: ${DEFAULT-VALUE})")
         int segmentSize;
 
-        Encrypt(PrintStream err) {
-            super(err);
+        Encrypt(PrintStream out, PrintStream err) {
+            super(out, err);
         }
 
         @Override
@@ -181,8 +175,8 @@ public final class FileTasks {
                     + "later (truncated or damaged), the segments before it have already been written, then the task "
                     + "exits with status 1 and an error on stderr. Use such output only when the exit status is 0."})
     static final class Decrypt extends FileTask {
-        Decrypt(PrintStream err) {
-            super(err);
+        Decrypt(PrintStream out, PrintStream err) {
+            super(out, err);
         }
 
         @Override

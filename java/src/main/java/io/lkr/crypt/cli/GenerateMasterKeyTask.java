@@ -14,7 +14,6 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.EnumSet;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,16 +23,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "generate_master_key", mixinStandardHelpOptions = true,
         description = "Writes a new base64 32-byte Customer Master Key to a new file with mode 0400.")
-public final class GenerateMasterKeyTask implements Callable<Integer> {
+public final class GenerateMasterKeyTask extends TaskCommand {
     @Option(names = "--file", paramLabel = "PATH", required = true, description = "The new key file")
     Path file;
 
-    private final PrintStream out;
-    private final PrintStream err;
-
     GenerateMasterKeyTask(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {

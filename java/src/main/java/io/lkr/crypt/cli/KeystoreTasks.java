@@ -22,7 +22,6 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,29 +56,19 @@ public final class KeystoreTasks {
     }
 
     /** What the three tasks share: where the keystore is, the checks, the atomic replacement. */
-    abstract static class Base implements Callable<Integer> {
-        @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
-                description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
-        Path creds;
-
+    abstract static class Base extends LoggedDbTaskCommand {
         @Option(names = "--keystore", paramLabel = "FILE",
                 description = "Change this keystore file instead of the internal database's keystore")
         Path keystore;
-
-        @Option(names = "--log-dir", hidden = true, defaultValue = "log")
-        Path logDir;
 
         /** Test support: waits this long after the new keystore is checked, before it replaces the old. */
         @Option(names = "--pause-before-replace-ms", hidden = true, defaultValue = "0")
         long pauseBeforeReplaceMs;
 
-        final PrintStream out;
-        final PrintStream err;
         TaskLog log;
 
         Base(PrintStream out, PrintStream err) {
-            this.out = out;
-            this.err = err;
+            super(out, err);
         }
 
         /** The task's name, for messages. */
@@ -100,7 +89,7 @@ public final class KeystoreTasks {
 
         @Override
         public Integer call() {
-            try (TaskLog l = new TaskLog(logDir, out, err)) {
+            try (TaskLog l = openLog()) {
                 log = l;
                 try {
                     checkConfiguration();
@@ -158,11 +147,9 @@ public final class KeystoreTasks {
             }
             try (Connection c = db.connectForTask(true)) {
                 c.setAutoCommit(false);
-                Schema.ensure(c, db.dialect());
-                List<String> live = LiveNodes.find(c, db.dialect());
-                c.commit();
-                if (!live.isEmpty()) {
-                    log.error(LiveNodes.MESSAGE);
+                String refusal = LiveNodes.refusal(c, db.dialect());
+                if (refusal != null) {
+                    log.error(refusal);
                     return TaskSupport.FAILED;
                 }
                 try (MaintenanceLock lock = TaskSupport.maintenanceLock(db, name(), log)) {

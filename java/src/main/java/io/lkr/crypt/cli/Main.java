@@ -1,7 +1,9 @@
 package io.lkr.crypt.cli;
 
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.List;
+import picocli.CommandLine.Command;
 
 /**
  * {@code java -jar lkr-crypt.jar <task> [options]} (SPEC §9): dispatches to the task classes.
@@ -9,10 +11,56 @@ import java.util.List;
  * list (exit status 2).
  */
 public final class Main {
-    static final List<String> TASKS = List.of("generate_master_key", "migrate_encryption", "encrypt_file",
-            "decrypt_file", "rekey", "rotate_kek", "export_keystore", "status", "retire_kek");
+    /** How a task runs: parses its own options (picocli) and returns the exit status. */
+    @FunctionalInterface
+    interface Runner {
+        int run(String[] args, PrintStream out, PrintStream err);
+    }
+
+    /** One task: its picocli command's name, whether the usage lists it, how it runs. */
+    static final class Task {
+        final String name;
+        final boolean listed;
+        /** A task on files only ({@link FileTasks}), not one of {@link DbTasks}. */
+        final boolean fileTask;
+        final Runner runner;
+
+        Task(Class<?> command, boolean listed, boolean fileTask, Runner runner) {
+            this.name = command.getAnnotation(Command.class).name();
+            this.listed = listed;
+            this.fileTask = fileTask;
+            this.runner = runner;
+        }
+    }
+
+    /**
+     * Every task, in the order of the usage: SPEC §9's and retire_kek listed, then two unlisted
+     * ones for demonstrations and tests. The names are those of the tasks' picocli commands.
+     */
+    static final List<Task> TASKS = List.of(
+            new Task(GenerateMasterKeyTask.class, true, false, GenerateMasterKeyTask::run),
+            new Task(MigrateEncryptionTask.class, true, false, MigrateEncryptionTask::run),
+            new Task(FileTasks.Encrypt.class, true, true, FileTasks::encryptFile),
+            new Task(FileTasks.Decrypt.class, true, true, FileTasks::decryptFile),
+            new Task(KeystoreTasks.Rekey.class, true, false, KeystoreTasks::rekey),
+            new Task(KeystoreTasks.RotateKek.class, true, false, KeystoreTasks::rotateKek),
+            new Task(ExportKeystoreTask.class, true, false, ExportKeystoreTask::run),
+            new Task(StatusTask.class, true, false, StatusTask::run),
+            new Task(KeystoreTasks.RetireKek.class, true, false, KeystoreTasks::retireKek),
+            new Task(CreateSampleDbTask.class, false, false, CreateSampleDbTask::run),
+            new Task(ReadValueTask.class, false, false, ReadValueTask::run));
 
     private Main() {}
+
+    /** The task named {@code name}, or null. */
+    static Task task(String name) {
+        for (Task t : TASKS) {
+            if (t.name.equals(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
 
     /** How long the JVM's own shutdown may take once a task is done, before the process is halted. */
     static final long EXIT_GRACE_MILLIS = 10_000;
@@ -48,32 +96,22 @@ public final class Main {
             usage(args.length == 0 ? err : out);
             return args.length == 0 ? 2 : 0;
         }
-        String task = args[0];
-        Integer dbTask = DbTasks.run(task, java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
-        if (dbTask != null) {
-            return dbTask;
-        }
-        if (!TASKS.contains(task)) {
-            err.println("Could not find task \"" + task + "\"");
+        Task task = task(args[0]);
+        if (task == null) {
+            err.println("Could not find task \"" + args[0] + "\"");
             usage(err);
             return 2;
         }
-        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-        switch (task) {
-            case "encrypt_file":
-                return FileTasks.encryptFile(rest, out, err);
-            case "decrypt_file":
-                return FileTasks.decryptFile(rest, out, err);
-            default:
-                throw new IllegalStateException("Task " + task + " has no implementation");
-        }
+        return task.runner.run(Arrays.copyOfRange(args, 1, args.length), out, err);
     }
 
     private static void usage(PrintStream s) {
         s.println("Usage: java -jar lkr-crypt.jar <task> [options]");
         s.println("Tasks:");
-        for (String t : TASKS) {
-            s.println("  " + t);
+        for (Task t : TASKS) {
+            if (t.listed) {
+                s.println("  " + t.name);
+            }
         }
     }
 }

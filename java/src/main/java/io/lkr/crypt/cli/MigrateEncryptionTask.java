@@ -8,7 +8,6 @@ import io.lkr.crypt.db.LiveNodes;
 import io.lkr.crypt.db.MaintenanceLock;
 import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Migration;
-import io.lkr.crypt.db.Schema;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -18,7 +17,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,15 +28,11 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "migrate_encryption", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Re-encrypts the internal database from legacy AES-128-CBC to AES-256-GCM.")
-public final class MigrateEncryptionTask implements Callable<Integer> {
+public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
     /** The task's name. */
     public static final String NAME = "migrate_encryption";
     /** SPEC §9's log line. */
     public static final String START_MESSAGE = "Starting migration from AES-128-CBC Legacy to AES-GCM-256";
-
-    @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
-            description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
-    Path creds;
 
     @Option(names = "--columns", paramLabel = "FILE", description = "Manifest of encrypted columns "
             + "(default: ${DEFAULT-VALUE})", defaultValue = Manifest.DEFAULT_FILE)
@@ -59,19 +53,13 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
             description = "Rows per committed batch (default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--log-dir", hidden = true, defaultValue = "log")
-    Path logDir;
-
     @Option(names = "--progress-interval-ms", hidden = true, defaultValue = "5000")
     long progressIntervalMs;
 
-    private final PrintStream out;
-    private final PrintStream err;
     private final byte[] legacyKey;
 
     MigrateEncryptionTask(PrintStream out, PrintStream err, byte[] legacyKey) {
-        this.out = out;
-        this.err = err;
+        super(out, err);
         this.legacyKey = legacyKey;
     }
 
@@ -98,7 +86,7 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
             err.println("--batch-size must be between 1 and 100000");
             return TaskSupport.USAGE;
         }
-        try (TaskLog log = new TaskLog(logDir, out, err)) {
+        try (TaskLog log = openLog()) {
             return migrate(log);
         }
     }
@@ -125,12 +113,10 @@ public final class MigrateEncryptionTask implements Callable<Integer> {
             }
             try (Connection c = db.connectForTask(true)) {
                 c.setAutoCommit(false);
-                Schema.ensure(c, db.dialect());
                 // 2. Live nodes, by the database's clock.
-                boolean live = !LiveNodes.find(c, db.dialect()).isEmpty();
-                c.commit();
-                if (live) {
-                    log.error(LiveNodes.MESSAGE);
+                String refusal = LiveNodes.refusal(c, db.dialect());
+                if (refusal != null) {
+                    log.error(refusal);
                     return TaskSupport.FAILED;
                 }
                 // 3. The maintenance lock, held to the end (a dry run writes nothing and takes none).

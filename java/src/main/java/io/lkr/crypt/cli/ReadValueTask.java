@@ -1,6 +1,7 @@
 package io.lkr.crypt.cli;
 
 import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.StoredText;
 import io.lkr.crypt.db.Dialect;
 import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
@@ -17,7 +18,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -30,25 +30,22 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "read_value", mixinStandardHelpOptions = true,
         description = "Decrypts one value of the internal database (demonstration): TABLE.COLUMN KEY.")
-public final class ReadValueTask implements Callable<Integer> {
+public final class ReadValueTask extends TaskCommand {
     @Parameters(index = "0", paramLabel = "TABLE.COLUMN")
     String column;
 
     @Parameters(index = "1", paramLabel = "KEY")
     String key;
 
+    /** Not {@link DbTaskCommand}'s: this demonstration task's help shows it without a description. */
     @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml")
     Path creds;
 
     @Option(names = "--columns", paramLabel = "FILE", defaultValue = Manifest.DEFAULT_FILE)
     Path columns;
 
-    private final PrintStream out;
-    private final PrintStream err;
-
     ReadValueTask(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -92,7 +89,7 @@ public final class ReadValueTask implements Callable<Integer> {
                 }
             }
             try (LkrCrypt crypt = KeystoreStore.openExisting(c, d, db.toString())) {
-                byte[] pt = crypt.decrypt(Base64.getDecoder().decode(stored.trim()), col.contextFor(keyText));
+                byte[] pt = crypt.decrypt(StoredText.decode(stored), col.contextFor(keyText));
                 out.println(col.isText() ? new String(pt, StandardCharsets.UTF_8)
                         : Base64.getEncoder().encodeToString(pt));
                 java.util.Arrays.fill(pt, (byte) 0);

@@ -20,7 +20,6 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,11 +29,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "CMK kind, keystore, active KEK, legacy vs GCM value counts.")
-public final class StatusTask implements Callable<Integer> {
-    @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml",
-            description = "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
-    Path creds;
-
+public final class StatusTask extends LoggedDbTaskCommand {
     @Option(names = "--keystore", paramLabel = "FILE", description = "Use this keystore file instead of the "
             + "internal database's")
     Path keystore;
@@ -43,15 +38,8 @@ public final class StatusTask implements Callable<Integer> {
             description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
     Path columns;
 
-    @Option(names = "--log-dir", hidden = true, defaultValue = "log")
-    Path logDir;
-
-    private final PrintStream out;
-    private final PrintStream err;
-
     StatusTask(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -60,7 +48,7 @@ public final class StatusTask implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (TaskLog log = new TaskLog(logDir, out, err)) {
+        try (TaskLog log = openLog()) {
             LkrCrypt check = TaskSupport.validateMasterKey(log);
             if (check == null) {
                 return TaskSupport.FAILED;

@@ -1,6 +1,7 @@
 package io.lkr.crypt.db;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -115,5 +116,56 @@ public enum Dialect {
             }
         }
         return false;
+    }
+
+    /**
+     * Suspends HyperSQL's automatic checkpoints on {@code c} for a bulk write (other dialects:
+     * nothing). HyperSQL checkpoints whenever its redo log passes {@code hsqldb.log_size} (50 MB
+     * by default), and a checkpoint of MEMORY tables rewrites the whole database: re-encrypting
+     * every row would rewrite it dozens of times. During the write phase the automatic
+     * checkpoint is off (every change is still in the redo log, synced as configured: a crash
+     * loses nothing committed beyond what HyperSQL's write delay allows, and a rerun redoes
+     * that); {@link #resumeCheckpoints} restores the previous size at the end (HyperSQL's
+     * default, 50 MB, when it reads 0 — which a killed run leaves behind). Returns that size, or
+     * null when it cannot be read or changed (then nothing changes) or for another dialect.
+     */
+    public String suspendCheckpoints(Connection c) {
+        if (this != HSQLDB) {
+            return null;
+        }
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT PROPERTY_VALUE FROM INFORMATION_SCHEMA.SYSTEM_PROPERTIES "
+                        + "WHERE PROPERTY_NAME = 'hsqldb.log_size'")) {
+            if (!rs.next()) {
+                return null;
+            }
+            String size = rs.getString(1).trim();
+            if (Integer.parseInt(size) == 0) {
+                // Left at 0 by a run that was killed: restore HyperSQL's default.
+                size = "50";
+            }
+            commitRead(c);
+            s.execute("SET FILES LOG SIZE 0");
+            return size;
+        } catch (SQLException | NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** Restores what {@link #suspendCheckpoints} returned ({@code null}: nothing to do). */
+    public void resumeCheckpoints(Connection c, String logSize) throws SQLException {
+        if (logSize == null) {
+            return;
+        }
+        try (Statement s = c.createStatement()) {
+            commitRead(c);
+            s.execute("SET FILES LOG SIZE " + Integer.parseInt(logSize));
+        }
+    }
+
+    private static void commitRead(Connection c) throws SQLException {
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
     }
 }

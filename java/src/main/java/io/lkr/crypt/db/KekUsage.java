@@ -1,12 +1,12 @@
 package io.lkr.crypt.db;
 
 import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.StoredText;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -88,7 +88,6 @@ public final class KekUsage {
     public static KekUsage scan(Connection c, Dialect d, List<EncryptedColumn> manifest, LkrCrypt crypt)
             throws SQLException {
         List<Column> out = new ArrayList<>();
-        Base64.Decoder dec = Base64.getDecoder();
         for (EncryptedColumn col : manifest) {
             Column counts = new Column(col);
             out.add(counts);
@@ -117,7 +116,7 @@ public final class KekUsage {
                             }
                             OptionalInt kek;
                             try {
-                                kek = crypt.kekIdOf(dec.decode(v.trim()), col.contextFor(rs.getString(1)));
+                                kek = crypt.kekIdOf(StoredText.decode(v), col.contextFor(rs.getString(1)));
                             } catch (IllegalArgumentException notBase64) {
                                 kek = OptionalInt.empty();
                             }

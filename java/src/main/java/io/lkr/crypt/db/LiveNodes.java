@@ -35,4 +35,19 @@ public final class LiveNodes {
         }
         return ids;
     }
+
+    /**
+     * The live-node check of a task that writes values or the keystore (SPEC §9: after the CMK
+     * configuration, before anything else): ensures the schema, reads the live nodes by the
+     * database's clock and commits. Returns SPEC's refusal ({@link #MESSAGE}) when a node is
+     * live — the task then logs it and exits with status 1, nothing written — else null.
+     */
+    public static String refusal(Connection c, Dialect d) throws SQLException {
+        Schema.ensure(c, d);
+        List<String> live = find(c, d);
+        if (!c.getAutoCommit()) {
+            c.commit();
+        }
+        return live.isEmpty() ? null : MESSAGE;
+    }
 }

@@ -1,6 +1,7 @@
 package io.lkr.crypt.db;
 
 import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.StoredText;
 import io.lkr.crypt.MigrationBatch;
 import io.lkr.crypt.MigrationResult;
 import java.security.GeneralSecurityException;
@@ -10,7 +11,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -243,7 +243,7 @@ public final class Migration {
 
     /** Phase 2: re-encrypts and writes in committed batches. */
     public Report write(LkrCrypt crypt, long totalRows) throws SQLException, GeneralSecurityException {
-        String logSize = dialect == Dialect.HSQLDB ? suspendHsqldbCheckpoints() : null;
+        String logSize = dialect.suspendCheckpoints(connection);
         try {
             if (pending != null && crypt == checkedWith && lastCheck != null) {
                 return writePending();
@@ -251,9 +251,7 @@ public final class Migration {
             pending = null;
             return run(crypt, true, totalRows);
         } finally {
-            if (logSize != null) {
-                setHsqldbLogSize(logSize);
-            }
+            dialect.resumeCheckpoints(connection, logSize);
         }
     }
 
@@ -321,43 +319,6 @@ public final class Migration {
             }
         }
         return written;
-    }
-
-    /**
-     * HyperSQL checkpoints whenever its redo log passes {@code hsqldb.log_size} (50 MB by
-     * default), and a checkpoint of MEMORY tables rewrites the whole database: re-encrypting
-     * every row would rewrite it dozens of times. During the write phase the automatic
-     * checkpoint is off (every change is still in the redo log, synced as configured: a crash
-     * loses nothing committed beyond what HyperSQL's write delay allows, and a rerun redoes
-     * that); the previous size is restored at the end (HyperSQL's default, 50 MB, when it
-     * reads 0 — which a killed run leaves behind). Returns it, or null when it cannot be
-     * read or changed (then nothing changes).
-     */
-    private String suspendHsqldbCheckpoints() {
-        try (Statement s = connection.createStatement();
-                ResultSet rs = s.executeQuery("SELECT PROPERTY_VALUE FROM INFORMATION_SCHEMA.SYSTEM_PROPERTIES "
-                        + "WHERE PROPERTY_NAME = 'hsqldb.log_size'")) {
-            if (!rs.next()) {
-                return null;
-            }
-            String size = rs.getString(1).trim();
-            if (Integer.parseInt(size) == 0) {
-                // Left at 0 by a run that was killed: restore HyperSQL's default.
-                size = "50";
-            }
-            commitRead();
-            s.execute("SET FILES LOG SIZE 0");
-            return size;
-        } catch (SQLException | NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private void setHsqldbLogSize(String size) throws SQLException {
-        try (Statement s = connection.createStatement()) {
-            commitRead();
-            s.execute("SET FILES LOG SIZE " + Integer.parseInt(size));
-        }
     }
 
     private Report run(LkrCrypt crypt, boolean write, long totalRows) throws SQLException, GeneralSecurityException {
@@ -435,7 +396,6 @@ public final class Migration {
         int[] index = new int[rows];
         byte[][] values = new byte[rows][];
         int m = 0;
-        Base64.Decoder dec = Base64.getDecoder();
         for (int i = 0; i < rows; i++) {
             String v = stored[i].trim();
             if (v.isEmpty()) {
@@ -445,7 +405,7 @@ public final class Migration {
             s.values++;
             byte[] raw;
             try {
-                raw = dec.decode(v);
+                raw = StoredText.decode(stored[i]);
             } catch (IllegalArgumentException e) {
                 s.undecryptable++;
                 report.undecryptable.add(new Undecryptable(c, keyTexts[i], "not base64"));
