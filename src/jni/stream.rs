@@ -7,7 +7,7 @@ use super::boundary::{boundary, crypt, invalid, jsize_of, not_null, read_context
 use super::boundary::{JResult, Pinned};
 use crate::format::stream::{StreamDecryptor, StreamEncryptor, HEADER_LEN as STREAM_HEADER_LEN};
 use jni::objects::{JByteArray, JClass};
-use jni::sys::{jint, jlong};
+use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
 
 /// # Safety
@@ -187,6 +187,30 @@ pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptFinish<'l>(
         with_in_out(env, &JByteArray::default(), 0, 0, &out, |_, o| {
             dec.finish(o)
         })
+    })
+}
+
+/// `static native int streamDecryptMaxLength(long stream, int inputLength, boolean finish)`:
+/// the output `streamDecryptUpdate` of `inputLength` more bytes needs, or (`finish`) what
+/// `streamDecryptFinish` needs.
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptMaxLength<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    s: jlong,
+    input_len: jint,
+    finish: jboolean,
+) -> jint {
+    boundary(&mut env, |_| {
+        // SAFETY: the stream handle contract.
+        let dec = unsafe { stream::<StreamDecryptor>(s)? };
+        let len = usize::try_from(input_len).map_err(|_| invalid("inputLength is negative"))?;
+        let need = if finish != 0 {
+            dec.finish_len()
+        } else {
+            dec.update_max_len(len)
+        };
+        jint::try_from(need).map_err(|_| invalid("the output would not fit a Java array"))
     })
 }
 

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
-import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Objects;
@@ -29,8 +28,11 @@ import java.util.Objects;
 public final class DecryptingInputStream extends FilterInputStream {
     private final NativePointer state;
     private final Cleaner.Cleanable cleanable;
-    private final byte[] sealed;
-    private final byte[] plain;
+    /** What is read from the underlying stream at once. */
+    private static final int READ_CHUNK = 64 << 10;
+    private final byte[] sealed = new byte[READ_CHUNK];
+    /** Grows to what the segments that arrived need (never on the header's word alone). */
+    private byte[] plain = new byte[0];
     /** Plaintext buffered in {@link #plain}: from {@code start} to {@code end}. */
     private int start;
     private int end;
@@ -62,10 +64,7 @@ public final class DecryptingInputStream extends FilterInputStream {
         long stream = handle.call(p -> Native.streamDecryptInit(p, header, context));
         NativePointer state = new NativePointer(stream, Native::streamDecryptFree, "decrypting stream");
         try {
-            // The segment size parsed in Java (SPEC §5 header bytes 9..13, big-endian): the
-            // native side does not report it yet (a JNI change).
-            int segmentSize = ByteBuffer.wrap(header, 9, 4).getInt();
-            return new DecryptingInputStream(in, state, segmentSize);
+            return new DecryptingInputStream(in, state);
         } catch (RuntimeException | Error e) {
             state.free();
             throw e;
@@ -73,17 +72,10 @@ public final class DecryptingInputStream extends FilterInputStream {
     }
 
     /** Takes ownership of {@code state}. */
-    DecryptingInputStream(InputStream in, NativePointer state, int segmentSize) {
+    DecryptingInputStream(InputStream in, NativePointer state) {
         super(Objects.requireNonNull(in, "in"));
         this.state = state;
         this.cleanable = NativePointer.CLEANER.register(this, state);
-        try {
-            this.sealed = new byte[segmentSize + LkrCrypt.TAG_LENGTH];
-            this.plain = new byte[2 * segmentSize];
-        } catch (RuntimeException | Error e) {
-            cleanable.clean();
-            throw e;
-        }
     }
 
     @Override
@@ -136,6 +128,12 @@ public final class DecryptingInputStream extends FilterInputStream {
             end = 0;
             int got = in.read(sealed, 0, sealed.length);
             try {
+                // The header's segment size is not authenticated yet: the plaintext buffer
+                // grows only as a segment's bytes arrive (the old one holds zeros by now).
+                int need = Native.streamDecryptMaxLength(state.get(), Math.max(got, 0), got < 0);
+                if (plain.length < need) {
+                    plain = new byte[need];
+                }
                 if (got < 0) {
                     end = Native.streamDecryptFinish(state.get(), plain);
                     phase = Phase.ENDED;

@@ -19,7 +19,7 @@ final class Native {
      * together with {@code JNI_ABI} in src/jni/mod.rs whenever a native method is added, removed,
      * or changes its signature or meaning.
      */
-    static final int ABI = 1;
+    static final int ABI = 2;
 
     /** Forces the library to load (and fail early if it cannot). */
     static void ensureLoaded() {}
@@ -123,6 +123,13 @@ final class Native {
     static native int streamDecryptUpdate(long stream, byte[] in, int off, int len, byte[] out);
 
     static native int streamDecryptFinish(long stream, byte[] out);
+
+    /**
+     * The output a decrypting stream needs: for {@code streamDecryptUpdate} of {@code inputLength}
+     * more bytes, or ({@code finish}) for {@code streamDecryptFinish}. Java never reads the
+     * (unauthenticated) segment size from the header: buffers grow with the data that arrives.
+     */
+    static native int streamDecryptMaxLength(long stream, int inputLength, boolean finish);
 
     static native void streamDecryptFree(long stream);
 }

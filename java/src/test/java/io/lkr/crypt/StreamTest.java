@@ -43,6 +43,35 @@ class StreamTest {
         }
     }
 
+    /**
+     * A header's segment size is not authenticated until its first segment is: a header that
+     * claims 16 MiB segments, followed by a few bytes, must not make the reader allocate for
+     * them (before, 48 MiB of Java arrays on the header's word alone).
+     */
+    @Test
+    void aClaimedLargeSegmentSizeAllocatesOnlyWhatArrives() throws Exception {
+        try (LkrCrypt c = openNew()) {
+            byte[] sealed = encrypt(c, random(100), 1000);
+            java.nio.ByteBuffer.wrap(sealed, 9, 4).putInt(16 << 20);
+            com.sun.management.ThreadMXBean threads =
+                    (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            decrypt(c, encrypt(c, random(10), 10), CTX); // warm up
+            long before = threads.getCurrentThreadAllocatedBytes();
+            IOException e = assertThrows(IOException.class, () -> decrypt(c, sealed, CTX));
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertInstanceOf(AEADBadTagException.class, e.getCause(), e.toString());
+            assertTrue(allocated < (1 << 20), "allocated " + allocated + " bytes for a " + sealed.length
+                    + "-byte stream");
+            // And large segments still decrypt, growing to what they need.
+            ByteArrayOutputStream sink = new ByteArrayOutputStream();
+            byte[] big = random(3 << 20);
+            try (OutputStream out = c.encryptingStream(sink, CTX, 1 << 20)) {
+                out.write(big);
+            }
+            assertArrayEquals(big, decrypt(c, sink.toByteArray(), CTX));
+        }
+    }
+
     @Test
     void roundTripsAroundSegmentBoundaries() throws Exception {
         try (LkrCrypt c = openNew()) {
@@ -310,7 +339,7 @@ class StreamTest {
                 assertEquals(0, in.available(), "nothing decrypted yet: no ciphertext is counted");
                 assertEquals(10, in.read(new byte[10]));
                 int available = in.available();
-                assertTrue(available > 0 && available <= S - 10, "buffered plaintext only: " + available);
+                assertTrue(available > 0 && available <= pt.length - 10, "buffered plaintext only: " + available);
                 in.skipNBytes(S); // crosses a segment boundary
                 assertEquals(pt[10 + S] & 0xff, in.read());
                 assertEquals(pt.length - S - 11, in.skip(Long.MAX_VALUE), "skip stops at the end");
