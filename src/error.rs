@@ -39,20 +39,25 @@ impl ErrorKind {
         self as i32
     }
 
-    /// A short stable name, e.g. `NOT_AUTHENTIC`.
+    /// A short stable name, e.g. `NOT_AUTHENTIC` (what `lkr_status_name` returns).
     pub fn name(self) -> &'static str {
+        self.c_name().to_str().expect("ASCII")
+    }
+
+    /// [`ErrorKind::name`] as a C string.
+    pub fn c_name(self) -> &'static std::ffi::CStr {
         match self {
-            ErrorKind::InvalidArgument => "INVALID_ARGUMENT",
-            ErrorKind::BufferTooSmall => "BUFFER_TOO_SMALL",
-            ErrorKind::NotAuthentic => "NOT_AUTHENTIC",
-            ErrorKind::UnknownKek => "UNKNOWN_KEK",
-            ErrorKind::UnsupportedFormat => "UNSUPPORTED_FORMAT",
-            ErrorKind::MasterKey => "MASTER_KEY",
-            ErrorKind::Keystore => "KEYSTORE",
-            ErrorKind::Legacy => "LEGACY",
-            ErrorKind::Io => "IO",
-            ErrorKind::Kms => "KMS",
-            ErrorKind::Internal => "INTERNAL",
+            ErrorKind::InvalidArgument => c"INVALID_ARGUMENT",
+            ErrorKind::BufferTooSmall => c"BUFFER_TOO_SMALL",
+            ErrorKind::NotAuthentic => c"NOT_AUTHENTIC",
+            ErrorKind::UnknownKek => c"UNKNOWN_KEK",
+            ErrorKind::UnsupportedFormat => c"UNSUPPORTED_FORMAT",
+            ErrorKind::MasterKey => c"MASTER_KEY",
+            ErrorKind::Keystore => c"KEYSTORE",
+            ErrorKind::Legacy => c"LEGACY",
+            ErrorKind::Io => c"IO",
+            ErrorKind::Kms => c"KMS",
+            ErrorKind::Internal => c"INTERNAL",
         }
     }
 

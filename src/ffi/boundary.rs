@@ -178,17 +178,7 @@ pub extern "C" fn lkr_version() -> *const c_char {
 pub extern "C" fn lkr_status_name(status: i32) -> *const c_char {
     let name: &'static CStr = match ErrorKind::from_code(status) {
         _ if status == LKR_OK => c"OK",
-        Some(ErrorKind::InvalidArgument) => c"INVALID_ARGUMENT",
-        Some(ErrorKind::BufferTooSmall) => c"BUFFER_TOO_SMALL",
-        Some(ErrorKind::NotAuthentic) => c"NOT_AUTHENTIC",
-        Some(ErrorKind::UnknownKek) => c"UNKNOWN_KEK",
-        Some(ErrorKind::UnsupportedFormat) => c"UNSUPPORTED_FORMAT",
-        Some(ErrorKind::MasterKey) => c"MASTER_KEY",
-        Some(ErrorKind::Keystore) => c"KEYSTORE",
-        Some(ErrorKind::Legacy) => c"LEGACY",
-        Some(ErrorKind::Io) => c"IO",
-        Some(ErrorKind::Kms) => c"KMS",
-        Some(ErrorKind::Internal) => c"INTERNAL",
+        Some(kind) => kind.c_name(),
         None => c"UNKNOWN_STATUS",
     };
     name.as_ptr()
