@@ -83,8 +83,8 @@ pub unsafe extern "C" fn lkr_open_from_env_bytes(
     unsafe {
         open_handle(out, || {
             let ks = input(keystore, keystore_len, "keystore")?;
-            // TODO(#15): belongs in the engine: an empty document means "create a new keystore"
-            // here, while JNI openBytes creates one only for null (an empty array is parsed).
+            // This function's contract: (NULL, 0) — an empty document — creates a keystore
+            // (Java's openFromEnvironment(byte[]) creates one for null only).
             Crypt::open_bytes_from_env((!ks.is_empty()).then_some(ks))
         })
     }

@@ -157,8 +157,8 @@ pub unsafe extern "C" fn lkr_kek_id_of(
         *kek_id = 0;
         *kek_id = crypt
             .authentic_kek_id(value, ctx)
-            // TODO(#15): belongs in the engine: "no KEK id" becomes NOT_AUTHENTIC here, while
-            // JNI kekIdOf returns -1 for it.
+            // The engine says "none"; this function's contract makes that NOT_AUTHENTIC (Java's
+            // kekIdOf returns an empty OptionalInt instead).
             .ok_or_else(Error::not_authentic)?;
         Ok(())
     })

@@ -69,8 +69,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_openBytes<'l>(
     keystore: JByteArray<'l>,
 ) -> jlong {
     boundary(&mut env, |env| {
-        // TODO(#15): belongs in the engine: only null creates a new keystore here, while C
-        // lkr_open_from_env_bytes also creates one for an empty document.
+        // Java's contract: null creates a keystore; an empty array is a document (malformed).
         let crypt = if keystore.is_null() {
             Crypt::open_bytes_from_env(None)?
         } else {

@@ -74,7 +74,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_retireKek<'l>(
     kek_id: jint,
 ) -> jlong {
     boundary(&mut env, |_| {
-        // TODO(#15): belongs in the engine: the message for a negative id is written here.
+        // Java's int to the engine's u32: a negative id names no KEK.
         let id = u32::try_from(kek_id).map_err(|_| invalid(format!("No KEK has id {kek_id}")))?;
         derived_handle(h, |c| c.retire_kek(id))
     })
@@ -151,8 +151,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_kekIdOf<'l>(
         let (mut v, mut ctx) = (Vec::new(), Vec::new());
         read_into(env, &value, &mut v)?;
         read_context(env, &context, &mut ctx)?;
-        // TODO(#15): belongs in the engine: "no KEK id" is -1 here and NOT_AUTHENTIC in C
-        // lkr_kek_id_of.
+        // The engine's "none" is -1 here (LkrCrypt.kekIdOf makes it an empty OptionalInt).
         Ok(c.authentic_kek_id(&v, &ctx).map_or(-1, |id| id as jint))
     })
 }

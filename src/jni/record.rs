@@ -260,7 +260,8 @@ fn batch<'l>(
     // and `read_into` / `resize_wiping` never leave an old block behind unwiped.
     let (mut v, mut ctx) = (Zeroizing::new(Vec::new()), Vec::new());
     let mut out = Zeroizing::new(Vec::new());
-    // TODO(#15): belongs in the engine: the batch loop and its "Item i of n" messages live here.
+    // The byte[][] form exists for Java only: the loop over its items, and naming the item in
+    // an error, are this adapter's translation of one engine call per item.
     let item_error =
         |i: jint, e: Error| Error::new(e.kind(), format!("Item {i} of {n}: {}", e.message()));
     for i in 0..n {
