@@ -342,9 +342,9 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
-     * Migrates many values in one native call, with a result per value: re-encrypted, already v1
-     * or undecryptable — one bad value does not fail the batch. Only what concerns the whole
-     * call throws (no legacy key configured, a legacy key not of 16 bytes, bad arguments).
+     * Migrates many values in one native call, with a result per value: migrated from legacy,
+     * already v1 or undecryptable — one bad value does not fail the batch. Only what concerns
+     * the whole call throws (no legacy key configured, a legacy key not of 16 bytes, bad arguments).
      *
      * @param legacyKey16 the legacy AES-128 key, or null for the environment's
      * @param requireUtf8 the legacy plaintexts must be valid UTF-8 (text columns, SPEC §7)

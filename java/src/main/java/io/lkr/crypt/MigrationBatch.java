@@ -20,7 +20,7 @@ import java.util.Objects;
  * for (...) batch.add(value, 0, value.length, prefix, keyText);   // context = prefix ‖ UTF-8(keyText)
  * crypt.migrateBatch(batch, legacyKey16, true);
  * for (int i = 0; i < batch.size(); i++) {
- *     if (batch.outcome(i) == MigrationResult.Outcome.REENCRYPTED) store(batch.resultBase64(i));
+ *     if (batch.outcome(i) == MigrationResult.Outcome.FROM_LEGACY) store(batch.resultBase64(i));
  * }
  * }</pre>
  *
@@ -260,7 +260,7 @@ public final class MigrationBatch {
     }
 
     /**
-     * The length of value {@code i}'s result: the envelope v1 (REENCRYPTED, ROTATED: the new
+     * The length of value {@code i}'s result: the envelope v1 (FROM_LEGACY, ROTATED: the new
      * value; ALREADY_V1: the value itself), 0 if UNDECRYPTABLE.
      */
     public int resultLength(int i) {

@@ -72,7 +72,7 @@ final class Native {
      * {@code values[valueEnds[i-1] .. valueEnds[i]]} (from 0 for item 0) with its context packed
      * likewise; its result goes to {@code out[outEnds[i-1] .. outEnds[i]]} ({@code out} holds
      * every value's length + {@link MigrationBatch#EXPANSION}). {@code flags}: 1 = require UTF-8,
-     * 2 = also re-encrypt v1 values under an older KEK. {@code outcomes[i]}: 1 re-encrypted,
+     * 2 = also re-encrypt v1 values under an older KEK. {@code outcomes[i]}: 1 from legacy,
      * 2 already v1, 3 undecryptable ({@code messages[i]} set), 4 rotated.
      */
     static native void migratePacked(long handle, int count, byte[] values, int[] valueEnds, byte[] contexts,
