@@ -97,6 +97,24 @@
 #define LKR_MIGRATE_STRICT_V1 4
 
 /**
+ * `lkr_migrate_ex` outcome: the value was an authentic envelope v1 under `ctx` (of the active
+ * KEK, or any KEK without `LKR_MIGRATE_REENCRYPT`), copied unchanged.
+ */
+#define LKR_MIGRATED_ALREADY_V1 0
+
+/**
+ * `lkr_migrate_ex` outcome: a legacy value, decrypted and sealed as an envelope v1 under the
+ * active KEK (migrated from legacy).
+ */
+#define LKR_MIGRATED_FROM_LEGACY 1
+
+/**
+ * `lkr_migrate_ex` outcome: an envelope v1 of an older KEK, re-encrypted under the active one
+ * (only with `LKR_MIGRATE_REENCRYPT`).
+ */
+#define LKR_MIGRATED_ROTATED 2
+
+/**
  * The largest context (`ctx_len`) any call accepts: 65536 bytes. A context names a value's
  * place (e.g. `CONNECTION.PASSWORD:42`); a larger one is `LKR_ERR_INVALID_ARGUMENT`, refused
  * before anything is allocated.
@@ -314,9 +332,11 @@ int32_t lkr_migrate(const struct LkrCrypt *c,
 /**
  * `lkr_migrate` with the caller's legacy key (`legacy_key`, 16 bytes; NULL with length 0
  * uses the environment's), `flags` (any of `LKR_MIGRATE_REQUIRE_UTF8`, `LKR_MIGRATE_REENCRYPT`,
- * `LKR_MIGRATE_STRICT_V1`, or 0) and, when `reencrypted` is not NULL, stored there: 1 if the legacy value was
- * re-encrypted, 2 if an envelope v1 was re-encrypted from an older KEK to the active one
- * (`LKR_MIGRATE_REENCRYPT`), 0 if it was an envelope v1 copied unchanged.
+ * `LKR_MIGRATE_STRICT_V1`, or 0) and, when `outcome` is not NULL, what was done stored there:
+ * `LKR_MIGRATED_FROM_LEGACY` (1) if a legacy value was migrated to an envelope v1,
+ * `LKR_MIGRATED_ROTATED` (2) if an envelope v1 was re-encrypted from an older KEK to the active
+ * one (`LKR_MIGRATE_REENCRYPT`), `LKR_MIGRATED_ALREADY_V1` (0) if it was an envelope v1 copied
+ * unchanged.
  *
  * # Safety
  * Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
@@ -332,7 +352,7 @@ int32_t lkr_migrate_ex(const struct LkrCrypt *c,
                        uint8_t *out,
                        size_t out_cap,
                        size_t *out_len,
-                       int32_t *reencrypted);
+                       int32_t *outcome);
 
 /**
  * Re-encryption to the active KEK (after `lkr_rotate_kek`): the envelope `env`, authentic

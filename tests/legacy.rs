@@ -66,8 +66,8 @@ fn openssl_values_migrate_and_decrypt_to_the_original() {
                 &mut out,
             )
             .unwrap();
-        let Migrated::Reencrypted(n) = m else {
-            panic!("expected a re-encryption")
+        let Migrated::FromLegacy(n) = m else {
+            panic!("expected a migration from legacy")
         };
         assert_eq!(n, pt.len() + 69);
         assert_eq!(crypt.decrypt(&out[..n], ctx.as_bytes()).unwrap(), *pt);
@@ -245,7 +245,7 @@ fn one_migrator_for_a_batch_gives_the_per_value_results() {
                         assert_eq!(n, m, "item {i}");
                         assert_eq!(&batch[..n], &v[..], "item {i}");
                     }
-                    (Ok(Migrated::Reencrypted(n)), Ok(Migrated::Reencrypted(m))) => {
+                    (Ok(Migrated::FromLegacy(n)), Ok(Migrated::FromLegacy(m))) => {
                         assert_eq!(n, m, "item {i}");
                         assert_eq!(
                             crypt.decrypt(&batch[..n], ctx).unwrap(),
@@ -339,7 +339,7 @@ fn a_packed_batch_gives_the_per_value_results_in_order() {
         for (i, ((v, ctx, pt), outcome)) in items.iter().zip(&outcomes).enumerate() {
             let result = &out[start..ends[i]];
             match (i % 4, outcome) {
-                (0 | 1, PackedOutcome::Written(Migrated::Reencrypted(len))) => {
+                (0 | 1, PackedOutcome::Written(Migrated::FromLegacy(len))) => {
                     assert_eq!(*len, result.len(), "item {i} of {n}");
                     assert_eq!(&crypt.decrypt(result, ctx).unwrap(), pt, "item {i} of {n}");
                 }
@@ -419,7 +419,7 @@ fn strict_v1_never_turns_an_envelope_under_another_context_into_garbage() {
                 .map(|g| (env, g))
         })
         .expect("one envelope in ~256 has valid CBC padding");
-    // The default (docs/legacy.md): re-encrypted garbage, not the original plaintext.
+    // The default (docs/legacy.md): garbage migrated from legacy, not the original plaintext.
     assert_ne!(crypt.decrypt(&garbage, b"T.C:2").unwrap(), b"hunter2-abc");
     // strict_v1: refused, naming the KEK, never the value.
     let e = migrate(&env, b"T.C:2", strict).unwrap_err();

@@ -175,17 +175,17 @@ fn debug_output_never_shows_key_bytes() {
 
 #[test]
 fn legacy_key_sources() {
-    let k16 = "AAECAwQFBgcICQoLDA0ODw==";
+    let legacy_b64 = "AAECAwQFBgcICQoLDA0ODw==";
     assert!(legacy_key_from(&vars(&[])).unwrap().is_none());
     assert_eq!(
-        legacy_key_from(&vars(&[("LKR_LEGACY_KEY_ENV", k16)]))
+        legacy_key_from(&vars(&[("LKR_LEGACY_KEY_ENV", legacy_b64)]))
             .unwrap()
             .unwrap()
             .expose()[15],
         15
     );
     let e = legacy_key_from(&vars(&[
-        ("LKR_LEGACY_KEY_ENV", k16),
+        ("LKR_LEGACY_KEY_ENV", legacy_b64),
         ("LKR_LEGACY_KEY_FILE", "/x"),
     ]))
     .unwrap_err();
@@ -195,7 +195,7 @@ fn legacy_key_sources() {
         e.message().contains("must be 16 bytes however is 32"),
         "{e}"
     );
-    let (_d, path) = key_file(k16, 0o644);
+    let (_d, path) = key_file(legacy_b64, 0o644);
     let e = legacy_key_from(&vars(&[("LKR_LEGACY_KEY_FILE", &path)])).unwrap_err();
     assert!(e.message().contains("must be 0400, but is 0644"), "{e}");
 }

@@ -205,10 +205,10 @@ fn migration_with_reencrypt_moves_v1_values_and_still_migrates_legacy() {
     assert_eq!(&out[..current.len()], &current[..]);
     // A value of an older KEK under the wrong context is not authentic: it is never rotated; it
     // is tried as a legacy value, which fails — except that AES-CBC "decrypts" about 1 random
-    // value in 256 with valid padding (docs/native-interfaces.md), which is then a legacy re-encryption.
+    // value in 256 with valid padding (docs/native-interfaces.md), which is then migrated from legacy.
     assert!(matches!(
         c2.migrate_into(&old, b"other", Some(&legacy_key), reencrypt, &mut out),
-        Err(_) | Ok(Migrated::Reencrypted(_))
+        Err(_) | Ok(Migrated::FromLegacy(_))
     ));
 }
 

@@ -55,18 +55,37 @@ impl MigrateOptions {
 pub enum Migrated {
     /// The value was already an authentic v1 envelope and was copied unchanged.
     AlreadyV1(usize),
-    /// The legacy value was re-encrypted; the envelope has this length.
-    Reencrypted(usize),
+    /// The legacy value was decrypted and sealed as an envelope v1 under the active KEK (migrated
+    /// from legacy); the envelope has this length.
+    FromLegacy(usize),
     /// The v1 value was re-encrypted from an older KEK to the active one (only with
     /// [`MigrateOptions::reencrypt`] or [`Crypt::reencrypt_into`]); the envelope has this length.
     Rotated(usize),
 }
 
 impl Migrated {
+    /// Code of `AlreadyV1` (the C ABI's `LKR_MIGRATED_ALREADY_V1`, stored by `lkr_migrate_ex`).
+    pub const ALREADY_V1: i32 = 0;
+    /// Code of `FromLegacy` (`LKR_MIGRATED_FROM_LEGACY`).
+    pub const FROM_LEGACY: i32 = 1;
+    /// Code of `Rotated` (`LKR_MIGRATED_ROTATED`).
+    pub const ROTATED: i32 = 2;
+
     /// Bytes written to the output.
     pub fn written(self) -> usize {
         match self {
-            Migrated::AlreadyV1(n) | Migrated::Reencrypted(n) | Migrated::Rotated(n) => n,
+            Migrated::AlreadyV1(n) | Migrated::FromLegacy(n) | Migrated::Rotated(n) => n,
+        }
+    }
+
+    /// The stable code of what was done, as the C ABI's `lkr_migrate_ex` reports it
+    /// ([`Migrated::ALREADY_V1`], [`Migrated::FROM_LEGACY`], [`Migrated::ROTATED`]). A packed
+    /// batch numbers its outcomes otherwise ([`PackedOutcome::code`]).
+    pub fn code(self) -> i32 {
+        match self {
+            Migrated::AlreadyV1(_) => Self::ALREADY_V1,
+            Migrated::FromLegacy(_) => Self::FROM_LEGACY,
+            Migrated::Rotated(_) => Self::ROTATED,
         }
     }
 }
@@ -208,7 +227,7 @@ impl Migrator<'_> {
         };
         let n = legacy.decrypt_into(value, self.options.require_utf8, &mut self.plaintext)?;
         c.encrypt_into(&self.plaintext[..n], context, out)
-            .map(Migrated::Reencrypted)
+            .map(Migrated::FromLegacy)
     }
 }
 
@@ -267,8 +286,8 @@ pub enum PackedOutcome {
 }
 
 impl PackedOutcome {
-    /// Code of `Written(Migrated::Reencrypted)`: a legacy value, now an envelope v1.
-    pub const REENCRYPTED: i32 = 1;
+    /// Code of `Written(Migrated::FromLegacy)`: a legacy value, now an envelope v1.
+    pub const FROM_LEGACY: i32 = 1;
     /// Code of `Written(Migrated::AlreadyV1)`: an authentic envelope v1, copied unchanged.
     pub const ALREADY_V1: i32 = 2;
     /// Code of `Undecryptable`.
@@ -282,7 +301,7 @@ impl PackedOutcome {
     /// `MigrationResult.Outcome` mirrors these numbers).
     pub fn code(&self) -> i32 {
         match self {
-            PackedOutcome::Written(Migrated::Reencrypted(_)) => Self::REENCRYPTED,
+            PackedOutcome::Written(Migrated::FromLegacy(_)) => Self::FROM_LEGACY,
             PackedOutcome::Written(Migrated::AlreadyV1(_)) => Self::ALREADY_V1,
             PackedOutcome::Written(Migrated::Rotated(_)) => Self::ROTATED,
             PackedOutcome::Undecryptable(_) => Self::UNDECRYPTABLE,

@@ -51,9 +51,11 @@ pub unsafe extern "C" fn lkr_migrate(
 
 /// `lkr_migrate` with the caller's legacy key (`legacy_key`, 16 bytes; NULL with length 0
 /// uses the environment's), `flags` (any of `LKR_MIGRATE_REQUIRE_UTF8`, `LKR_MIGRATE_REENCRYPT`,
-/// `LKR_MIGRATE_STRICT_V1`, or 0) and, when `reencrypted` is not NULL, stored there: 1 if the legacy value was
-/// re-encrypted, 2 if an envelope v1 was re-encrypted from an older KEK to the active one
-/// (`LKR_MIGRATE_REENCRYPT`), 0 if it was an envelope v1 copied unchanged.
+/// `LKR_MIGRATE_STRICT_V1`, or 0) and, when `outcome` is not NULL, what was done stored there:
+/// `LKR_MIGRATED_FROM_LEGACY` (1) if a legacy value was migrated to an envelope v1,
+/// `LKR_MIGRATED_ROTATED` (2) if an envelope v1 was re-encrypted from an older KEK to the active
+/// one (`LKR_MIGRATE_REENCRYPT`), `LKR_MIGRATED_ALREADY_V1` (0) if it was an envelope v1 copied
+/// unchanged.
 ///
 /// # Safety
 /// Every pointer must be NULL or valid for its length; `out` must not overlap the inputs.
@@ -70,7 +72,7 @@ pub unsafe extern "C" fn lkr_migrate_ex(
     out: *mut u8,
     out_cap: usize,
     out_len: *mut usize,
-    reencrypted: *mut i32,
+    outcome: *mut i32,
 ) -> i32 {
     // SAFETY: the caller keeps this function's contract (# Safety above).
     guard(|| unsafe {
@@ -86,21 +88,14 @@ pub unsafe extern "C" fn lkr_migrate_ex(
         let value = input(value, len, "legacy")?;
         let ctx = input(ctx, ctx_len, "ctx")?;
         let out = output(out, out_cap, &[value, ctx, key_bytes])?;
-        let mut outcome = None;
+        let mut migrated = None;
         with_out_len(out_len, || {
             let m = crypt.migrate_into(value, ctx, key.as_ref(), options, out)?;
-            outcome = Some(m);
+            migrated = Some(m);
             Ok(m.written())
         })?;
-        if !reencrypted.is_null() {
-            // TODO(#15): belongs in the engine: the outcome codes (1 re-encrypted, 2 rotated,
-            // 0 copied) are chosen here; JNI numbers the same outcomes otherwise
-            // (OUTCOME_* in jni/mod.rs).
-            *reencrypted = match outcome {
-                Some(Migrated::Reencrypted(_)) => 1,
-                Some(Migrated::Rotated(_)) => 2,
-                _ => 0,
-            };
+        if !outcome.is_null() {
+            *outcome = migrated.map_or(Migrated::ALREADY_V1, Migrated::code);
         }
         Ok(())
     })

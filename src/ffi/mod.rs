@@ -76,6 +76,18 @@ pub const LKR_MIGRATE_REENCRYPT: u32 = 2;
 /// AES-CBC would "decrypt" about one such envelope in 4096 into garbage.
 pub const LKR_MIGRATE_STRICT_V1: u32 = 4;
 
+/// `lkr_migrate_ex` outcome: the value was an authentic envelope v1 under `ctx` (of the active
+/// KEK, or any KEK without `LKR_MIGRATE_REENCRYPT`), copied unchanged.
+pub const LKR_MIGRATED_ALREADY_V1: i32 = 0;
+
+/// `lkr_migrate_ex` outcome: a legacy value, decrypted and sealed as an envelope v1 under the
+/// active KEK (migrated from legacy).
+pub const LKR_MIGRATED_FROM_LEGACY: i32 = 1;
+
+/// `lkr_migrate_ex` outcome: an envelope v1 of an older KEK, re-encrypted under the active one
+/// (only with `LKR_MIGRATE_REENCRYPT`).
+pub const LKR_MIGRATED_ROTATED: i32 = 2;
+
 /// An open keystore. Create it with `lkr_open_from_env` or `lkr_open_from_env_bytes`,
 /// release it with `lkr_close`. Safe to share between threads; it must not be closed while
 /// another thread still uses it.
@@ -104,6 +116,9 @@ const _: () = {
     assert!(LKR_MIGRATE_REQUIRE_UTF8 == crate::MigrateOptions::REQUIRE_UTF8);
     assert!(LKR_MIGRATE_REENCRYPT == crate::MigrateOptions::REENCRYPT);
     assert!(LKR_MIGRATE_STRICT_V1 == crate::MigrateOptions::STRICT_V1);
+    assert!(LKR_MIGRATED_ALREADY_V1 == crate::Migrated::ALREADY_V1);
+    assert!(LKR_MIGRATED_FROM_LEGACY == crate::Migrated::FROM_LEGACY);
+    assert!(LKR_MIGRATED_ROTATED == crate::Migrated::ROTATED);
     assert!(LKR_ERR_INVALID_ARGUMENT == crate::ErrorKind::InvalidArgument as i32);
     assert!(LKR_ERR_BUFFER_TOO_SMALL == crate::ErrorKind::BufferTooSmall as i32);
     assert!(LKR_ERR_NOT_AUTHENTIC == crate::ErrorKind::NotAuthentic as i32);

@@ -143,7 +143,7 @@ fn packed_ends(
 /// `contexts[contextEnds[i-1]..contextEnds[i]]`; its result is written to
 /// `out[outEnds[i-1]..outEnds[i]]` (packed, empty when undecryptable), so `out` must hold
 /// `sum(len_i + 53)` bytes. `flags` and `outcomes[i]` as in the per-item migration: 1
-/// re-encrypted, 2 already v1 (the value copied), 3 undecryptable (`messages[i]` says why; the
+/// migrated from legacy, 2 already v1 (the value copied), 3 undecryptable (`messages[i]` says why; the
 /// other slots of `messages` are not touched), 4 rotated, 5 refused without trying the legacy
 /// key (an envelope of a KEK this keystore does not hold, with strict-v1 one not authentic
 /// under its context, or a value over the size limit; `messages[i]` says which). Only a failure that concerns the whole

@@ -677,7 +677,7 @@ static void check_file_rotation_and_rekey(const char *dir)
     unsigned char pt[40], *v1, *moved, *again, *mig;
     size_t n1 = 0, nm = 0, na = 0, ng = 0;
     uint32_t id = 99;
-    int32_t changed = -1, reenc = -1;
+    int32_t changed = -1, outcome = -1;
 
     if (!cmk) {
         fail("file rotation", "LKR_MASTER_KEY_ENV is not set");
@@ -735,10 +735,11 @@ static void check_file_rotation_and_rekey(const char *dir)
               "lkr_kek_id_of with a NULL kek_id");
     mig = xmalloc(lkr_migrated_max_len(n1));
     check(lkr_migrate_ex(r, NULL, 0, LKR_MIGRATE_REENCRYPT, v1, n1, (const uint8_t *)CTX, CTX_LEN, mig,
-                         lkr_migrated_max_len(n1), &ng, &reenc) == LKR_OK &&
-              reenc == 2,
-          "lkr_migrate_ex with LKR_MIGRATE_REENCRYPT moves an old KEK's value (reencrypted = 2)",
-          "reencrypted %d: %s", (int)reenc, last_err());
+                         lkr_migrated_max_len(n1), &ng, &outcome) == LKR_OK &&
+              outcome == LKR_MIGRATED_ROTATED,
+          "lkr_migrate_ex with LKR_MIGRATE_REENCRYPT moves an old KEK's value "
+          "(*outcome = LKR_MIGRATED_ROTATED)",
+          "outcome %d: %s", (int)outcome, last_err());
     expect_rc(lkr_migrate_ex(r, NULL, 0, 8, v1, n1, (const uint8_t *)CTX, CTX_LEN, mig,
                              lkr_migrated_max_len(n1), &ng, NULL),
               LKR_ERR_INVALID_ARGUMENT, "lkr_migrate_ex with an unknown flag");
@@ -973,7 +974,7 @@ static void check_invalid_arguments(const LkrCrypt *h)
 {
     unsigned char pt[16], env[16 + OVERHEAD], out[256];
     size_t n = 0, m = 0;
-    int32_t rc, re = 7;
+    int32_t rc, outcome = 7;
     LkrCrypt *h2;
     static int dummy;
 
@@ -1019,14 +1020,14 @@ static void check_invalid_arguments(const LkrCrypt *h)
     expect_rc(lkr_migrate(h, NULL, 48, NULL, 0, out, sizeof out, &m), LKR_ERR_INVALID_ARGUMENT,
               "lkr_migrate with legacy NULL and len 48 -> INVALID_ARGUMENT");
     expect_rc(lkr_migrate_ex(h, NULL, 0, 0x80, env, n, (const uint8_t *)CTX, CTX_LEN, out,
-                             sizeof out, &m, &re),
+                             sizeof out, &m, &outcome),
               LKR_ERR_INVALID_ARGUMENT, "lkr_migrate_ex with unknown flags -> INVALID_ARGUMENT");
     expect_rc(lkr_migrate_ex(h, NULL, 16, 0, env, n, (const uint8_t *)CTX, CTX_LEN, out,
-                             sizeof out, &m, &re),
+                             sizeof out, &m, &outcome),
               LKR_ERR_INVALID_ARGUMENT,
               "lkr_migrate_ex with legacy_key NULL and length 16 -> INVALID_ARGUMENT");
     rc = lkr_migrate_ex(h, pt, 15, 0, env, n, (const uint8_t *)CTX, CTX_LEN, out, sizeof out, &m,
-                        &re);
+                        &outcome);
     check((rc == LKR_ERR_LEGACY || rc == LKR_ERR_INVALID_ARGUMENT) && contains(last_err(), "16"),
           "lkr_migrate_ex with a 15-byte legacy key -> error naming 16 bytes",
           "status %d (%s), message \"%s\"", (int)rc, st(rc), last_err());
@@ -1144,7 +1145,7 @@ static void check_migrate(const LkrCrypt *h, const unsigned char *key, size_t ke
     size_t cap = lkr_migrated_max_len(text_len > bin_len ? text_len : bin_len) + 256;
     unsigned char *out = xmalloc(cap), *out2 = xmalloc(cap), garbage[20];
     char why[512], bad_len_msg[2048], bad_pad_msg[2048];
-    int32_t rc, re;
+    int32_t rc, outcome;
 
     check(key_len == 16 && text_len >= 32 && text_len % 16 == 0 && bin_len >= 32 &&
               badpad_len == 32,
@@ -1168,12 +1169,13 @@ static void check_migrate(const LkrCrypt *h, const unsigned char *key, size_t ke
         check(rc == LKR_OK && n2 == n && memcmp(out, out2, n) == 0,
               "lkr_migrate of an envelope v1 returns it unchanged", "status %d (%s): %s", (int)rc,
               st(rc), rc == LKR_OK ? "the bytes changed" : last_err());
-        re = 42;
+        outcome = 42;
         rc = lkr_migrate_ex(h, NULL, 0, 0, out, n, (const uint8_t *)CTX, CTX_LEN, out2, cap, &n2,
-                            &re);
-        check(rc == LKR_OK && re == 0 && n2 == n && memcmp(out, out2, n) == 0,
-              "lkr_migrate_ex of an envelope v1: unchanged, *reencrypted = 0",
-              "status %d (%s), reencrypted %d", (int)rc, st(rc), (int)re);
+                            &outcome);
+        check(rc == LKR_OK && outcome == LKR_MIGRATED_ALREADY_V1 && n2 == n &&
+                  memcmp(out, out2, n) == 0,
+              "lkr_migrate_ex of an envelope v1: unchanged, *outcome = LKR_MIGRATED_ALREADY_V1",
+              "status %d (%s), outcome %d", (int)rc, st(rc), (int)outcome);
         n2 = 0;
         rc = lkr_migrate(h, out, n, (const uint8_t *)CTX, CTX_LEN, out2, n - 1, &n2);
         check(rc == LKR_ERR_BUFFER_TOO_SMALL && n2 == n,
@@ -1189,25 +1191,27 @@ static void check_migrate(const LkrCrypt *h, const unsigned char *key, size_t ke
         /* LKR_MIGRATE_STRICT_V1: such a value (of a KEK this keystore holds) is never tried as
          * legacy — always NOT_AUTHENTIC, whatever CBC would make of it. */
         rc = lkr_migrate_ex(h, NULL, 0, LKR_MIGRATE_STRICT_V1, out, n, (const uint8_t *)"other", 5,
-                            out2, cap, &n2, &re);
+                            out2, cap, &n2, &outcome);
         check(rc == LKR_ERR_NOT_AUTHENTIC,
               "lkr_migrate_ex(LKR_MIGRATE_STRICT_V1) of an envelope v1 under another context -> "
               "NOT_AUTHENTIC",
               "status %d (%s)", (int)rc, st(rc));
         rc = lkr_migrate_ex(h, NULL, 0, LKR_MIGRATE_STRICT_V1, out, n, (const uint8_t *)CTX,
-                            CTX_LEN, out2, cap, &n2, &re);
-        check(rc == LKR_OK && re == 0 && n2 == n && memcmp(out, out2, n) == 0,
+                            CTX_LEN, out2, cap, &n2, &outcome);
+        check(rc == LKR_OK && outcome == LKR_MIGRATED_ALREADY_V1 && n2 == n &&
+                  memcmp(out, out2, n) == 0,
               "lkr_migrate_ex(LKR_MIGRATE_STRICT_V1) of an envelope v1 under its context: unchanged",
-              "status %d (%s), reencrypted %d", (int)rc, st(rc), (int)re);
+              "status %d (%s), outcome %d", (int)rc, st(rc), (int)outcome);
     }
-    re = 42;
+    outcome = 42;
     rc = lkr_migrate_ex(h, NULL, 0, 0, text, text_len, (const uint8_t *)CTX, CTX_LEN, out, cap, &n,
-                        &re);
-    check(rc == LKR_OK && re == 1, "lkr_migrate_ex of a legacy value: *reencrypted = 1",
-          "status %d (%s), reencrypted %d: %s", (int)rc, st(rc), (int)re, last_err());
+                        &outcome);
+    check(rc == LKR_OK && outcome == LKR_MIGRATED_FROM_LEGACY,
+          "lkr_migrate_ex of a legacy value: *outcome = LKR_MIGRATED_FROM_LEGACY",
+          "status %d (%s), outcome %d: %s", (int)rc, st(rc), (int)outcome, last_err());
     rc = lkr_migrate_ex(h, NULL, 0, 0, text, text_len, (const uint8_t *)CTX, CTX_LEN, out, cap, &n,
                         NULL);
-    expect_rc(rc, LKR_OK, "lkr_migrate_ex with reencrypted NULL works");
+    expect_rc(rc, LKR_OK, "lkr_migrate_ex with outcome NULL works");
     n = 0;
     rc = lkr_migrate(h, text, text_len, (const uint8_t *)CTX, CTX_LEN, out, text_pt_len + OVERHEAD - 1, &n);
     check(rc == LKR_ERR_BUFFER_TOO_SMALL && n == text_pt_len + OVERHEAD,
@@ -1215,23 +1219,24 @@ static void check_migrate(const LkrCrypt *h, const unsigned char *key, size_t ke
           "status %d (%s), *out_len %zu (want %zu)", (int)rc, st(rc), n, text_pt_len + OVERHEAD);
 
     /* Explicit key and UTF-8 requirement. */
-    re = 42;
+    outcome = 42;
     rc = lkr_migrate_ex(h, key, key_len, LKR_MIGRATE_REQUIRE_UTF8, text, text_len,
-                        (const uint8_t *)CTX, CTX_LEN, out, cap, &n, &re);
-    if (check(rc == LKR_OK && re == 1,
+                        (const uint8_t *)CTX, CTX_LEN, out, cap, &n, &outcome);
+    if (check(rc == LKR_OK && outcome == LKR_MIGRATED_FROM_LEGACY,
               "lkr_migrate_ex, explicit 16-byte key, LKR_MIGRATE_REQUIRE_UTF8, UTF-8 plaintext",
-              "status %d (%s), reencrypted %d: %s", (int)rc, st(rc), (int)re, last_err()))
+              "status %d (%s), outcome %d: %s", (int)rc, st(rc), (int)outcome, last_err()))
         check(decrypts_to(h, out, n, CTX, text_pt, text_pt_len, why, sizeof why),
               "... decrypts to the original plaintext", "%s", why);
     rc = lkr_migrate_ex(h, key, key_len, LKR_MIGRATE_REQUIRE_UTF8, bin, bin_len,
-                        (const uint8_t *)CTX, CTX_LEN, out, cap, &n, &re);
+                        (const uint8_t *)CTX, CTX_LEN, out, cap, &n, &outcome);
     if (expect_rc(rc, LKR_ERR_LEGACY, "LKR_MIGRATE_REQUIRE_UTF8 with a non-UTF-8 plaintext -> LEGACY"))
         check(contains(last_err(), "Legacy value could not be decrypted"),
               "... message contains \"Legacy value could not be decrypted\"", "message \"%s\"",
               last_err());
     rc = lkr_migrate_ex(h, key, key_len, 0, bin, bin_len, (const uint8_t *)CTX, CTX_LEN, out, cap,
-                        &n, &re);
-    if (check(rc == LKR_OK && re == 1, "without LKR_MIGRATE_REQUIRE_UTF8 a binary plaintext migrates",
+                        &n, &outcome);
+    if (check(rc == LKR_OK && outcome == LKR_MIGRATED_FROM_LEGACY,
+              "without LKR_MIGRATE_REQUIRE_UTF8 a binary plaintext migrates",
               "status %d (%s): %s", (int)rc, st(rc), last_err()))
         check(decrypts_to(h, out, n, CTX, bin_pt, bin_pt_len, why, sizeof why),
               "... decrypts to the original binary plaintext", "%s", why);
@@ -1281,7 +1286,7 @@ static void check_migrate_without_env_key(const unsigned char *ks, size_t ks_len
     size_t cap = lkr_migrated_max_len(text_len);
     unsigned char *out = xmalloc(cap);
     LkrCrypt *h = NULL;
-    int32_t rc, re = 42;
+    int32_t rc, outcome = 42;
     char why[512];
 
     if (v) {
@@ -1300,10 +1305,11 @@ static void check_migrate_without_env_key(const unsigned char *ks, size_t ks_len
         check(contains(last_err(), "LKR_LEGACY_KEY_ENV"),
               "... the message names LKR_LEGACY_KEY_ENV", "message \"%s\"", last_err());
     rc = lkr_migrate_ex(h, key, key_len, LKR_MIGRATE_REQUIRE_UTF8, text, text_len,
-                        (const uint8_t *)CTX, CTX_LEN, out, cap, &n, &re);
-    check(rc == LKR_OK && re == 1 && decrypts_to(h, out, n, CTX, text_pt, text_pt_len, why, sizeof why),
+                        (const uint8_t *)CTX, CTX_LEN, out, cap, &n, &outcome);
+    check(rc == LKR_OK && outcome == LKR_MIGRATED_FROM_LEGACY &&
+              decrypts_to(h, out, n, CTX, text_pt, text_pt_len, why, sizeof why),
           "lkr_migrate_ex with the caller's key works on a handle without a legacy key",
-          "status %d (%s), reencrypted %d: %s", (int)rc, st(rc), (int)re,
+          "status %d (%s), outcome %d: %s", (int)rc, st(rc), (int)outcome,
           rc == LKR_OK ? why : last_err());
 done:
     lkr_close(h);

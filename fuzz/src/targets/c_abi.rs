@@ -206,7 +206,7 @@ fn run_one(input: &mut Input<'_>) {
             let null_key_len = key_mode % 4 == 3 && key_mode & 4 == 4;
             let mut out = vec![0u8; value.len() + cap_extra];
             let mut out_len = usize::MAX;
-            let mut re = -1i32;
+            let mut outcome = -1i32;
             // SAFETY: valid pointers and lengths; a NULL key with a length must be refused.
             let rc = unsafe {
                 lkr_migrate_ex(
@@ -232,7 +232,7 @@ fn run_one(input: &mut Input<'_>) {
                     if key_mode & 8 == 8 {
                         ptr::null_mut()
                     } else {
-                        &mut re
+                        &mut outcome
                     },
                 )
             };
@@ -246,8 +246,13 @@ fn run_one(input: &mut Input<'_>) {
             if rc == LKR_OK {
                 assert!(out_len <= out.len());
                 if key_mode & 8 == 0 {
-                    assert!(re == 0 || re == 1);
-                    assert_eq!(re == 0, out[..out_len] == value[..]);
+                    assert!(
+                        outcome == LKR_MIGRATED_ALREADY_V1 || outcome == LKR_MIGRATED_FROM_LEGACY
+                    );
+                    assert_eq!(
+                        outcome == LKR_MIGRATED_ALREADY_V1,
+                        out[..out_len] == value[..]
+                    );
                 }
             } else {
                 assert!(last_error_len() > 0);

@@ -51,10 +51,12 @@ pub fn legacy_migrate(data: &[u8]) {
             assert!(authentic);
             assert_eq!(&out[..n], &value[..]);
         }
-        Ok(Migrated::Reencrypted(n)) => {
+        Ok(Migrated::FromLegacy(n)) => {
             assert!(!authentic && key_available);
             assert!(n <= max);
-            let p = plain.as_ref().expect("re-encrypted, so it decrypted");
+            let p = plain
+                .as_ref()
+                .expect("migrated from legacy, so it decrypted");
             assert_eq!(n, p.len() + 69);
             assert_eq!(
                 &c.decrypt(&out[..n], &ctx).expect("the new envelope opens")[..],

@@ -190,10 +190,10 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /** As {@link #migrate(byte[], byte[])} with the caller's 16-byte legacy key (null: the environment's). */
-    public byte[] migrate(byte[] legacy, byte[] context, byte[] legacyKey16) throws GeneralSecurityException {
+    public byte[] migrate(byte[] legacy, byte[] context, byte[] legacyKey) throws GeneralSecurityException {
         Objects.requireNonNull(legacy, "legacy");
         Objects.requireNonNull(context, "context");
-        return handle.call(p -> Native.migrate(p, legacy, context, legacyKey16, false));
+        return handle.call(p -> Native.migrate(p, legacy, context, legacyKey, false));
     }
 
     // ---- base64 text forms -------------------------------------------------------------------
@@ -246,13 +246,13 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /** As {@link #migrateString(String, String)} with the caller's 16-byte legacy key (null: the environment's). */
-    public String migrateString(String legacyBase64, String context, byte[] legacyKey16)
+    public String migrateString(String legacyBase64, String context, byte[] legacyKey)
             throws GeneralSecurityException {
         Objects.requireNonNull(legacyBase64, "legacyBase64");
         Objects.requireNonNull(context, "context");
         byte[] value = StoredText.decodeValue(legacyBase64);
         byte[] ctx = context.getBytes(StandardCharsets.UTF_8);
-        byte[] out = handle.call(p -> Native.migrate(p, value, ctx, legacyKey16, true));
+        byte[] out = handle.call(p -> Native.migrate(p, value, ctx, legacyKey, true));
         return StoredText.encode(out);
     }
 
@@ -342,16 +342,16 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
-     * Migrates many values in one native call, with a result per value: re-encrypted, already v1
-     * or undecryptable — one bad value does not fail the batch. Only what concerns the whole
-     * call throws (no legacy key configured, a legacy key not of 16 bytes, bad arguments).
+     * Migrates many values in one native call, with a result per value: migrated from legacy,
+     * already v1 or undecryptable — one bad value does not fail the batch. Only what concerns
+     * the whole call throws (no legacy key configured, a legacy key not of 16 bytes, bad arguments).
      *
-     * @param legacyKey16 the legacy AES-128 key, or null for the environment's
+     * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
      * @param requireUtf8 the legacy plaintexts must be valid UTF-8 (text columns, SPEC §7)
      */
-    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey16,
+    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey,
             boolean requireUtf8) throws GeneralSecurityException {
-        return migrateBatch(values, contexts, legacyKey16,
+        return migrateBatch(values, contexts, legacyKey,
                 requireUtf8 ? EnumSet.of(MigrateOption.REQUIRE_UTF8) : EnumSet.noneOf(MigrateOption.class));
     }
 
@@ -360,12 +360,12 @@ public final class LkrCrypt implements AutoCloseable {
      * {@link MigrateOption#REENCRYPT} it is also the re-encryption to the active KEK after a
      * rotation (SPEC §9), legacy and older-KEK values alike, in one pass.
      */
-    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey16,
+    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey,
             Set<MigrateOption> options) throws GeneralSecurityException {
         int flags = flags(options);
         Checks.batch(values, contexts, "values");
         MigrationBatch batch = MigrationBatch.of(values, contexts);
-        handle.run(p -> batch.migrate(p, legacyKey16, flags));
+        handle.run(p -> batch.migrate(p, legacyKey, flags));
         return batch.results();
     }
 
@@ -376,20 +376,20 @@ public final class LkrCrypt implements AutoCloseable {
      * {@link MigrationBatch#resultBase64(int)}, ...). For bulk migrations, with a batch that is
      * reused.
      *
-     * @param legacyKey16 the legacy AES-128 key, or null for the environment's
+     * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
      */
-    public void migrateBatch(MigrationBatch batch, byte[] legacyKey16, Set<MigrateOption> options)
+    public void migrateBatch(MigrationBatch batch, byte[] legacyKey, Set<MigrateOption> options)
             throws GeneralSecurityException {
         int flags = flags(options);
         Objects.requireNonNull(batch, "batch");
-        handle.run(p -> batch.migrate(p, legacyKey16, flags));
+        handle.run(p -> batch.migrate(p, legacyKey, flags));
     }
 
     /** {@link #migrateBatch(MigrationBatch, byte[], Set)} with {@link MigrateOption#REQUIRE_UTF8} or none. */
-    public void migrateBatch(MigrationBatch batch, byte[] legacyKey16, boolean requireUtf8)
+    public void migrateBatch(MigrationBatch batch, byte[] legacyKey, boolean requireUtf8)
             throws GeneralSecurityException {
         Objects.requireNonNull(batch, "batch");
-        handle.run(p -> batch.migrate(p, legacyKey16, requireUtf8 ? MigrateOption.REQUIRE_UTF8.flag : 0));
+        handle.run(p -> batch.migrate(p, legacyKey, requireUtf8 ? MigrateOption.REQUIRE_UTF8.flag : 0));
     }
 
     /** The native flags of {@code options} ({@link MigrateOption#flag}). */

@@ -18,9 +18,9 @@ import java.util.Objects;
  * MigrationBatch batch = new MigrationBatch();   // kept and reused
  * batch.clear();
  * for (...) batch.add(value, 0, value.length, prefix, keyText);   // context = prefix ‖ UTF-8(keyText)
- * crypt.migrateBatch(batch, legacyKey16, true);
+ * crypt.migrateBatch(batch, legacyKey, true);
  * for (int i = 0; i < batch.size(); i++) {
- *     if (batch.outcome(i) == MigrationResult.Outcome.REENCRYPTED) store(batch.resultBase64(i));
+ *     if (batch.outcome(i) == MigrationResult.Outcome.FROM_LEGACY) store(batch.resultBase64(i));
  * }
  * }</pre>
  *
@@ -207,8 +207,11 @@ public final class MigrationBatch {
         return (int) Math.min(n, Integer.MAX_VALUE - 8);
     }
 
-    /** Runs the native migration (the caller holds the handle's read lock). */
-    void migrate(long handle, byte[] legacyKey16, int flags) throws GeneralSecurityException {
+    /**
+     * Runs the native migration (the caller holds the handle's read lock) with {@code legacyKey}
+     * (16 bytes; null: the environment's).
+     */
+    void migrate(long handle, byte[] legacyKey, int flags) throws GeneralSecurityException {
         results = -1;
         int n = size;
         long outNeed = valuesLength + (long) EXPANSION * n;
@@ -223,7 +226,7 @@ public final class MigrationBatch {
         } else {
             Arrays.fill(messages, 0, n, null);
         }
-        Native.migratePacked(handle, n, values, valueEnds, contexts, contextEnds, legacyKey16, flags, out, outEnds,
+        Native.migratePacked(handle, n, values, valueEnds, contexts, contextEnds, legacyKey, flags, out, outEnds,
                 outcomes, messages);
         results = n;
     }
@@ -260,7 +263,7 @@ public final class MigrationBatch {
     }
 
     /**
-     * The length of value {@code i}'s result: the envelope v1 (REENCRYPTED, ROTATED: the new
+     * The length of value {@code i}'s result: the envelope v1 (FROM_LEGACY, ROTATED: the new
      * value; ALREADY_V1: the value itself), 0 if UNDECRYPTABLE.
      */
     public int resultLength(int i) {

@@ -6,8 +6,11 @@ import java.util.Objects;
 public final class MigrationResult {
     /** The outcomes of migrating one value, with the codes shared with the native side. */
     public enum Outcome {
-        /** A legacy value, decrypted and re-encrypted as an envelope v1: store {@link #value()}. */
-        REENCRYPTED(1),
+        /**
+         * A legacy value, decrypted and sealed as an envelope v1 under the active KEK (migrated from
+         * legacy): store {@link #value()}.
+         */
+        FROM_LEGACY(1),
         /** Already an authentic envelope v1 under the context: nothing to write. */
         ALREADY_V1(2),
         /** A legacy value that does not decrypt with the legacy key (see {@link #message()}). */
@@ -70,7 +73,7 @@ public final class MigrationResult {
     }
 
     /**
-     * The envelope v1 (REENCRYPTED, ROTATED: the new value; ALREADY_V1: the value itself); null if
+     * The envelope v1 (FROM_LEGACY, ROTATED: the new value; ALREADY_V1: the value itself); null if
      * UNDECRYPTABLE or UNUSABLE_V1.
      */
     public byte[] value() {

@@ -72,7 +72,7 @@ final class Native {
      * {@code values[valueEnds[i-1] .. valueEnds[i]]} (from 0 for item 0) with its context packed
      * likewise; its result goes to {@code out[outEnds[i-1] .. outEnds[i]]} ({@code out} holds
      * every value's length + {@link MigrationBatch#EXPANSION}). {@code flags}: 1 = require UTF-8,
-     * 2 = also re-encrypt v1 values under an older KEK. {@code outcomes[i]}: 1 re-encrypted,
+     * 2 = also re-encrypt v1 values under an older KEK. {@code outcomes[i]}: 1 from legacy,
      * 2 already v1, 3 undecryptable ({@code messages[i]} set), 4 rotated.
      */
     static native void migratePacked(long handle, int count, byte[] values, int[] valueEnds, byte[] contexts,
@@ -110,7 +110,8 @@ final class Native {
     static native long rustOnlyNanos(long handle, int size, int iterations, boolean decrypt);
 
     // Streams (SPEC §5): a stream handle owns its derived key; one thread at a time.
-    static native long streamEncryptInit(long handle, byte[] context, int segmentSize, byte[] header52);
+    /** {@code header} ({@link LkrCrypt#STREAM_HEADER_LENGTH}, 52 bytes) receives the stream header. */
+    static native long streamEncryptInit(long handle, byte[] context, int segmentSize, byte[] header);
 
     static native int streamEncryptUpdate(long stream, byte[] in, int off, int len, byte[] out);
 
@@ -118,7 +119,8 @@ final class Native {
 
     static native void streamEncryptFree(long stream);
 
-    static native long streamDecryptInit(long handle, byte[] header52, byte[] context);
+    /** {@code header}: the stream's first {@link LkrCrypt#STREAM_HEADER_LENGTH} (52) bytes. */
+    static native long streamDecryptInit(long handle, byte[] header, byte[] context);
 
     static native int streamDecryptUpdate(long stream, byte[] in, int off, int len, byte[] out);
 

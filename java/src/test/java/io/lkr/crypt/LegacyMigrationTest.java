@@ -111,7 +111,7 @@ class LegacyMigrationTest {
         for (int i = 0; i < n; i++) {
             switch (i % 3) {
                 case 0:
-                    assertEquals(Outcome.REENCRYPTED, r[i].outcome(), "item " + i);
+                    assertEquals(Outcome.FROM_LEGACY, r[i].outcome(), "item " + i);
                     assertArrayEquals(plain[i], crypt.decrypt(r[i].value(), ctxs[i]));
                     break;
                 case 1:
@@ -140,8 +140,8 @@ class LegacyMigrationTest {
         }
         MigrationResult[] binary = crypt.migrateBatch(values, ctxs, wrongKey, false);
         MigrationResult[] text = crypt.migrateBatch(values, ctxs, wrongKey, true);
-        long paddingOk = Arrays.stream(binary).filter(m -> m.outcome() == Outcome.REENCRYPTED).count();
-        long textOk = Arrays.stream(text).filter(m -> m.outcome() == Outcome.REENCRYPTED).count();
+        long paddingOk = Arrays.stream(binary).filter(m -> m.outcome() == Outcome.FROM_LEGACY).count();
+        long textOk = Arrays.stream(text).filter(m -> m.outcome() == Outcome.FROM_LEGACY).count();
         assertTrue(paddingOk < 40, "padding alone lets ~1/256 through: " + paddingOk);
         assertEquals(0, textOk, "UTF-8 check");
     }

@@ -115,7 +115,7 @@ class MigrationBatchTest {
             } else {
                 r = rotated.migrate(value, ctx, KEY);
             }
-            return new Object[] {Arrays.equals(r, value) ? Outcome.ALREADY_V1 : Outcome.REENCRYPTED, r};
+            return new Object[] {Arrays.equals(r, value) ? Outcome.ALREADY_V1 : Outcome.FROM_LEGACY, r};
         } catch (LegacyException e) {
             return new Object[] {Outcome.UNDECRYPTABLE, null};
         }
@@ -190,7 +190,7 @@ class MigrationBatchTest {
                     assertEquals(rotated.activeKekId(), rotated.kekIdOf(got, ctx).getAsInt(), what);
                 }
             }
-            assertTrue(seen[Outcome.REENCRYPTED.ordinal()] > 0 && seen[Outcome.ALREADY_V1.ordinal()] > 0
+            assertTrue(seen[Outcome.FROM_LEGACY.ordinal()] > 0 && seen[Outcome.ALREADY_V1.ordinal()] > 0
                     && seen[Outcome.UNDECRYPTABLE.ordinal()] > 0, options + ": " + Arrays.toString(seen));
             assertEquals(re, seen[Outcome.ROTATED.ordinal()] > 0, options + ": " + Arrays.toString(seen));
         }
@@ -211,7 +211,7 @@ class MigrationBatchTest {
         batch.add(values[0], 0, values[0].length, new byte[0], null); // the empty context
         crypt.migrateBatch(batch, KEY, true);
         for (int i = 0; i < keys.length; i++) {
-            assertEquals(Outcome.REENCRYPTED, batch.outcome(i));
+            assertEquals(Outcome.FROM_LEGACY, batch.outcome(i));
             byte[] ctx = utf8("CONNECTION.PASSWORD:" + keys[i]);
             assertArrayEquals(utf8("pw " + i), crypt.decrypt(batch.result(i), ctx), keys[i]);
         }
@@ -248,7 +248,7 @@ class MigrationBatchTest {
         batch.add(legacy(KEY, utf8("a")), utf8("T.C:1"));
         assertThrows(IllegalStateException.class, () -> batch.outcome(0));
         crypt.migrateBatch(batch, KEY, true);
-        assertEquals(Outcome.REENCRYPTED, batch.outcome(0));
+        assertEquals(Outcome.FROM_LEGACY, batch.outcome(0));
         assertThrows(IndexOutOfBoundsException.class, () -> batch.outcome(1));
         assertThrows(IndexOutOfBoundsException.class, () -> batch.resultOffset(-1));
         batch.add(legacy(KEY, utf8("b")), utf8("T.C:2"));
@@ -278,7 +278,7 @@ class MigrationBatchTest {
         assertThrows(LegacyException.class, () -> crypt.migrateBatch(batch, null, true), "no legacy key configured");
         // The batch still works after the failures.
         crypt.migrateBatch(batch, KEY, true);
-        assertEquals(Outcome.REENCRYPTED, batch.outcome(0));
+        assertEquals(Outcome.FROM_LEGACY, batch.outcome(0));
         LkrCrypt closed = TestSupport.openNew();
         closed.close();
         assertThrows(IllegalStateException.class, () -> closed.migrateBatch(batch, KEY, true));

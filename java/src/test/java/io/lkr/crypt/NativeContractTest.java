@@ -188,7 +188,7 @@ class NativeContractTest {
             List<byte[]> values = new ArrayList<>();
             List<Outcome> expected = new ArrayList<>();
             values.add(legacy(KEY, utf8("a legacy value")));
-            expected.add(Outcome.REENCRYPTED);
+            expected.add(Outcome.FROM_LEGACY);
             values.add(crypt.encrypt(utf8("v1"), ctx));
             expected.add(Outcome.ALREADY_V1);
             values.add(random(17)); // not a legacy value's length

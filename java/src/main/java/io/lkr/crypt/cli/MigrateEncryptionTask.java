@@ -21,10 +21,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code migrate_encryption [-d db.yaml]}: re-encrypts the internal database from legacy
- * AES-128-CBC to AES-256-GCM (SPEC §9). Order: the CMK configuration (SPEC §2), the live-node
- * check, the database's {@link MaintenanceLock} (held to the end; not for a dry run), the check of
- * every value, then the committed batches; see {@link Migration}.
+ * {@code migrate_encryption [-d db.yaml]}: migrates the internal database from legacy
+ * AES-128-CBC to AES-256-GCM (SPEC §9, whose words are the task's description). Order: the CMK
+ * configuration (SPEC §2), the live-node check, the database's {@link MaintenanceLock} (held to
+ * the end; not for a dry run), the check of every value, then the committed batches; see
+ * {@link Migration}.
  */
 @Command(name = "migrate_encryption", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Re-encrypts the internal database from legacy AES-128-CBC to AES-256-GCM.")

@@ -121,7 +121,7 @@ public enum Dialect {
     /**
      * Suspends HyperSQL's automatic checkpoints on {@code c} for a bulk write (other dialects:
      * nothing). HyperSQL checkpoints whenever its redo log passes {@code hsqldb.log_size} (50 MB
-     * by default), and a checkpoint of MEMORY tables rewrites the whole database: re-encrypting
+     * by default), and a checkpoint of MEMORY tables rewrites the whole database: migrating
      * every row would rewrite it dozens of times. During the write phase the automatic
      * checkpoint is off (every change is still in the redo log, synced as configured: a crash
      * loses nothing committed beyond what HyperSQL's write delay allows, and a rerun redoes

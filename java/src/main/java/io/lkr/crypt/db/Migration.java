@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Re-encrypts the encrypted columns of the internal database from legacy AES-128-CBC to envelopes
- * v1 (SPEC §7, §9), in two phases over each column, scanned in key order with keyset pagination:
+ * Migrates the encrypted columns of the internal database from legacy AES-128-CBC to envelopes
+ * v1 (SPEC §7, §9) — with {@link Options#reencrypt}, also envelopes of an older KEK to the active
+ * one — in two phases over each column, scanned in key order with keyset pagination:
  *
  * <ol>
  *   <li>{@link #check}: every value goes through the native {@link LkrCrypt#migrateBatch} and
@@ -27,17 +28,17 @@ import java.util.Objects;
  *       which catches a wrong legacy key even for a single value). When most legacy values fail, the
  *       key is wrong ({@link Report#legacyKeyLooksWrong()}): the caller refuses to write, even
  *       with {@link Options#skipUndecryptable}.</li>
- *   <li>{@link #write}: the same scan again; each page's re-encrypted values are written with a
+ *   <li>{@link #write}: the same scan again; each page's migrated values are written with a
  *       compare-and-set {@code UPDATE t SET c = new WHERE key = k AND c = old} and committed as
  *       one batch. A crash at any moment loses at most the uncommitted batch, whose values are
  *       still legacy; a rerun leaves the v1 values alone (authentic under their context) and
  *       finishes the others. Nothing is ever encrypted twice.</li>
  * </ol>
  *
- * When the check's re-encrypted values fit in a third of the free heap, they are kept and the
+ * When the check's migrated values fit in a third of the free heap, they are kept and the
  * write phase only runs the compare-and-set updates (no second scan, no second encryption);
  * otherwise, or when the keystore changed in between (another node published one first), the
- * write phase scans and re-encrypts again.
+ * write phase scans and migrates again.
  *
  * Values are stored in text columns as standard base64 (SPEC §4/§7 text form). NULL and empty
  * values are left alone.
@@ -101,11 +102,11 @@ public final class Migration {
         public long empty;
         /** Values already envelopes v1. */
         public long alreadyV1;
-        /** Legacy values that decrypt (the check) — to be re-encrypted. */
+        /** Legacy values that decrypt (the check) — to be migrated from legacy. */
         public long legacy;
         /** Envelopes v1 under an older KEK (the check, with {@link Options#reencrypt}) — to be re-encrypted. */
         public long olderKek;
-        /** Values re-encrypted and committed (the write phase). */
+        /** Values migrated (from legacy, or to the active KEK) and committed (the write phase). */
         public long migrated;
         /** Values that do not decrypt or cannot be used (reported; skipped on request). */
         public long undecryptable;
@@ -143,7 +144,7 @@ public final class Migration {
          * The wrong-key rule (issue #14.4): true when at least half of the legacy values checked
          * do not decrypt and at least one does. AES-CBC has no integrity, so a wrong legacy key
          * "decrypts" about one value in 256 into garbage (valid padding by chance) and binary
-         * columns have no UTF-8 check to catch it: skipping the failures would re-encrypt that
+         * columns have no UTF-8 check to catch it: skipping the failures would migrate that
          * garbage and lose the originals. A wrong key fails on ~99.6 % of the legacy values; a
          * right key with damaged data on a few. Half is far from both, and is judged over the
          * whole run (every column: one key decrypts them all). When no legacy value decrypts,
@@ -161,8 +162,8 @@ public final class Migration {
     }
 
     /**
-     * The check's re-encrypted values, kept (within a memory budget) so that the write phase
-     * need not read and re-encrypt every row again: per column, the key, the value as read and
+     * The check's migrated values, kept (within a memory budget) so that the write phase
+     * need not read and migrate every row again: per column, the key, the value as read and
      * its envelope's text form (base64, as stored). Written only with the engine that made them,
      * each with a compare-and-set on the value as read. Null when the budget was exceeded (the
      * write phase then re-scans).
@@ -241,7 +242,7 @@ public final class Migration {
         return lastCheck == null ? 0 : lastCheck.total(x -> x.legacy + x.olderKek);
     }
 
-    /** Phase 2: re-encrypts and writes in committed batches. */
+    /** Phase 2: migrates and writes in committed batches. */
     public Report write(LkrCrypt crypt, long totalRows) throws SQLException, GeneralSecurityException {
         String logSize = dialect.suspendCheckpoints(connection);
         try {
@@ -449,7 +450,7 @@ public final class Migration {
                     s.undecryptable++;
                     report.undecryptable.add(new Undecryptable(c, keyTexts[i], b.message(j)));
                     break;
-                case REENCRYPTED:
+                case FROM_LEGACY:
                 case ROTATED:
                     if (outcome == MigrationResult.Outcome.ROTATED) {
                         s.olderKek++;

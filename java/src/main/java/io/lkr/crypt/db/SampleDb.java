@@ -39,11 +39,12 @@ public final class SampleDb {
     private final Cipher cipher;
     private final SecretKeySpec key;
 
-    public SampleDb(byte[] legacyKey16) throws GeneralSecurityException {
-        if (legacyKey16 == null || legacyKey16.length != 16) {
+    /** A sample database whose legacy values are encrypted with {@code legacyKey} (AES-128: 16 bytes). */
+    public SampleDb(byte[] legacyKey) throws GeneralSecurityException {
+        if (legacyKey == null || legacyKey.length != 16) {
             throw new IllegalArgumentException("The legacy key has 16 bytes");
         }
-        this.key = new SecretKeySpec(legacyKey16, "AES");
+        this.key = new SecretKeySpec(legacyKey, "AES");
         this.cipher = Cipher.getInstance("AES/CBC/PKCS5Padding");
     }
 

@@ -279,7 +279,7 @@ abstract class MigrationTestBase extends DbTaskTestBase {
     /**
      * Issue #21.3: envelopes of a KEK this keystore does not hold (retired, or another
      * keystore's) on a binary column. Tried as legacy values, about 1 in 270 of these
-     * block-aligned values "decrypted" into garbage, and --skip-undecryptable re-encrypted that
+     * block-aligned values "decrypted" into garbage, and --skip-undecryptable migrated that
      * garbage over the originals (226 of 60,000). Now each is reported as an envelope of an
      * unknown KEK and left exactly as it is.
      */
