@@ -134,8 +134,7 @@ pub unsafe extern "C" fn lkr_reencrypt(
             Ok(m.written())
         })?;
         if !changed.is_null() {
-            // TODO(#15): belongs in the engine: "changed" (1) means Migrated::Rotated, decided
-            // here (JNI reencrypt returns null otherwise).
+            // This function's contract: 1 when the engine rotated it (Migrated::Rotated).
             *changed = matches!(outcome, Some(Migrated::Rotated(_))) as i32;
         }
         Ok(())

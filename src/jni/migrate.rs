@@ -63,8 +63,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrate<'l>(
         let (mut v, mut ctx) = (Vec::new(), Vec::new());
         read_into(env, &value, &mut v)?;
         read_context(env, &context, &mut ctx)?;
-        // TODO(#15): belongs in the engine: the output is sized here (C callers size it with
-        // lkr_migrated_max_len).
+        // Java gets a new array: sized by the engine's bound (C callers size it with
+        // lkr_migrated_max_len, the same function).
         let mut out = crate::limits::try_zeroed(Crypt::migrated_max_len(v.len()))?;
         let n = c
             .migrate_into(&v, &ctx, key.as_ref(), options, &mut out)?
@@ -93,8 +93,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_reencrypt<'l>(
         read_into(env, &value, &mut v)?;
         read_context(env, &context, &mut ctx)?;
         let mut out = crate::limits::try_zeroed(v.len())?;
-        // TODO(#15): belongs in the engine: the output size (the envelope's) and "null unless
-        // rotated" are decided here.
+        // The engine writes at most the envelope's length; Java's contract: null unless the
+        // engine rotated it.
         match c.reencrypt_into(&v, &ctx, &mut out)? {
             Migrated::Rotated(n) => Ok(new_array(env, &out[..n])?.into_raw()),
             _ => Ok(std::ptr::null_mut()),
@@ -122,8 +122,8 @@ fn packed_ends(
     let mut start = 0usize;
     for (i, &e) in raw.iter().enumerate() {
         let end = usize::try_from(e).map_err(|_| invalid(format!("{what}[{i}] is negative")))?;
-        // TODO(#15): belongs in the engine: the packed layout's bounds are checked here, not by
-        // PackedItems.
+        // Checked before the arrays are pinned, naming Java's arrays; the engine checks the
+        // same layout again (PackedItems) for its other callers.
         if end < start || end > data_len {
             return Err(invalid(format!(
                 "{what}[{i}] = {end} does not follow {start} within an array of {data_len} bytes"
