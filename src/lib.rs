@@ -1,7 +1,7 @@
 //! lkr-crypt: the at-rest encryption engine. Its formats and contracts are described in `docs/`.
 //!
 //! Data flows one way: key sources ([`keys`]) → [`keystore`] → engine ([`Crypt`]) →
-//! formats ([`format`]) → AES-GCM ([`aead`]); a module never imports one before it in this
+//! formats ([`format`](mod@format)) → AES-GCM ([`aead`]); a module never imports one before it in this
 //! chain. The C ABI ([`ffi`]) only adapts arguments and errors.
 //!
 //! ```

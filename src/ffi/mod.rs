@@ -1,6 +1,6 @@
 //! The C ABI (docs/native-interfaces.md). This module only translates: raw pointers to slices, results to
 //! status codes and this thread's last error message. Every export runs inside
-//! [`guard`](boundary::guard), so no Rust panic ever crosses the boundary.
+//! `boundary::guard`, so no Rust panic ever crosses the boundary.
 //!
 //! Conventions for every function returning `int32_t`: `LKR_OK` (0) on success, an
 //! `LKR_ERR_*` code otherwise, with the message available from `lkr_last_error`. A NULL

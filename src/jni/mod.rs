@@ -1,7 +1,7 @@
 //! JNI entry points for the Java binding (`io.lkr.crypt.Native`). This module only
 //! translates: Java arrays, direct buffers and strings to slices, engine results to return
 //! values, engine errors to Java exceptions. Every export runs inside
-//! [`boundary`](boundary::boundary), which catches panics, so no Rust panic ever unwinds into
+//! `boundary::boundary`, which catches panics, so no Rust panic ever unwinds into
 //! the JVM.
 //!
 //! Conventions:

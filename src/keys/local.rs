@@ -28,7 +28,7 @@ pub fn decode_key_text<const N: usize>(text: &str, what: &str) -> Result<SecretB
 pub const MAX_KEY_FILE_LEN: u64 = 1024;
 
 /// Reads an `N`-byte key from the base64 text in `path`, which must be a regular file of mode
-/// exactly 0400, owned by the effective user, of at most [`MAX_KEY_FILE_LEN`] bytes. `var`
+/// exactly 0400, owned by the effective user, of at most `MAX_KEY_FILE_LEN` (1024) bytes. `var`
 /// names the variable that gave the path, for the messages.
 ///
 /// The file is opened once (non-blocking, so a FIFO cannot hang the open) and every check is
