@@ -1,14 +1,17 @@
-//! The AEAD backend seam. AES-256-GCM (records, streams, KEK wrapping) and AES-128-CBC
-//! decryption (legacy values) come from aws-lc-rs by default (cargo feature `aws-lc`), or
-//! from RustCrypto's `aes-gcm` / `cbc` where aws-lc cannot build (`--no-default-features
-//! --features rustcrypto`). Both pass the same test vectors (Wycheproof and `tests/vectors/`).
+//! The AEAD backend seam. AES-256-GCM (records, streams, KEK wrapping) comes from aws-lc-rs
+//! or ring (both built by default; `select.rs` picks one per process by CPU, and
+//! `LKR_AEAD_BACKEND` overrides), or from RustCrypto's `aes-gcm` where neither can build
+//! (`--no-default-features --features rustcrypto`). AES-128-CBC decryption (legacy values)
+//! comes from aws-lc-rs when it is built, else from RustCrypto's `cbc`. Every backend passes
+//! the same test vectors (Wycheproof and `tests/vectors/`) and produces the same bytes.
 //!
 //! One file per job: `select.rs` picks the backend for this CPU, `aws_lc.rs`, `ring.rs` and
 //! `rustcrypto.rs` each drive one implementation, `cbc.rs` is the legacy AES-128-CBC primitive;
 //! this file holds the key type that dispatches to them.
 //!
-//! Every operation is out-of-place: the caller's input is read once and the result written
-//! straight into the caller's output buffer (no intermediate copy on the hot path).
+//! `seal_into` / `open_into` read the caller's input once and write the result straight into
+//! the caller's output buffer; `seal_in_place` / `open_in_place` work on one buffer (for
+//! callers that copied the data already). No intermediate copy on the hot path either way.
 
 #[cfg(feature = "aws-lc")]
 mod aws_lc;

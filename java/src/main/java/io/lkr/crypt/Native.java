@@ -71,9 +71,11 @@ final class Native {
      * The packed batch migration of {@link MigrationBatch}: item {@code i} is
      * {@code values[valueEnds[i-1] .. valueEnds[i]]} (from 0 for item 0) with its context packed
      * likewise; its result goes to {@code out[outEnds[i-1] .. outEnds[i]]} ({@code out} holds
-     * every value's length + {@link MigrationBatch#EXPANSION}). {@code flags}: 1 = require UTF-8,
-     * 2 = also re-encrypt v1 values under an older KEK. {@code outcomes[i]}: 1 from legacy,
-     * 2 already v1, 3 undecryptable ({@code messages[i]} set), 4 rotated.
+     * every value's length + {@link MigrationBatch#EXPANSION}). {@code flags}: the bits of
+     * {@link LkrCrypt.MigrateOption} (1 require UTF-8, 2 also rotate v1 values under an older
+     * KEK to the active one, 4 strict v1). {@code outcomes[i]}: the codes of
+     * {@link MigrationResult.Outcome} (1 from legacy, 2 already v1, 3 undecryptable, 4 rotated,
+     * 5 refused; {@code messages[i]} is set for 3 and 5).
      */
     static native void migratePacked(long handle, int count, byte[] values, int[] valueEnds, byte[] contexts,
             int[] contextEnds, byte[] legacyKeyOrNull, int flags, byte[] out, int[] outEnds, int[] outcomes,
