@@ -362,7 +362,6 @@ class LkrCryptTest {
             assertThrows(IllegalArgumentException.class,
                     () -> Native.encryptDirect(h, ByteBuffer.allocateDirect(4), -1, 1, new byte[0], ByteBuffer.allocateDirect(100), 0, 100));
             assertThrows(IllegalArgumentException.class, () -> Native.encryptBatch(h, new byte[][] {null}, new byte[][] {{}}));
-            assertThrows(IllegalArgumentException.class, () -> Native.rustOnlyNanos(h, -1, 1, false));
         } finally {
             Native.close(h);
         }
