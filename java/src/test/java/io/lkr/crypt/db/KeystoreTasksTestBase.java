@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.NotAuthenticException;
+import io.lkr.crypt.TestSupport;
 import io.lkr.crypt.cli.KeystoreTasks;
 import io.lkr.crypt.cli.Main;
 import io.lkr.crypt.cli.TestHooksMain;
@@ -434,7 +435,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         // Crash points 2..n: kills at random moments of whole runs (JVM start, open, re-wrap, the
         // UPDATE and its commit); after each, the stored keystore opens with the source or the
         // destination, to the same KEKs: every value decrypts.
-        java.util.Random rnd = new java.util.Random();
+        java.util.Random rnd = TestSupport.timingRandom("killMinus9DuringARekeyLeavesTheOldOrTheNewKeystore");
         String source = TEST_CMK;
         String target = dest;
         for (int i = 0; i < 4; i++) {
