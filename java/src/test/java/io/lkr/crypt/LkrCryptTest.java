@@ -395,7 +395,9 @@ class LkrCryptTest {
     @Test
     void aFailedEncryptionWipesItsPlaintextCopy() throws Exception {
         byte[] secret = random(48);
-        try (LkrCrypt c = LkrCrypt.openFromEnvironment((byte[]) null)) {
+        // Not try-with-resources: the handle is closed in the middle, on purpose (close is idempotent).
+        LkrCrypt c = LkrCrypt.openFromEnvironment((byte[]) null);
+        try {
             // Refused by the engine: the context is the buffer itself.
             byte[] buf = withPlaintext(secret);
             assertThrows(IllegalArgumentException.class, () -> c.sealInPlace(buf, buf));
@@ -412,6 +414,8 @@ class LkrCryptTest {
             byte[] afterClose = withPlaintext(secret);
             assertThrows(IllegalStateException.class, () -> c.sealInPlace(afterClose, CTX));
             assertArrayEquals(new byte[afterClose.length], afterClose);
+        } finally {
+            c.close();
         }
     }
 
