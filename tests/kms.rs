@@ -7,7 +7,7 @@
 //! The SDK reads its endpoint, region and credentials from the process environment: they are
 //! set once, the same for every test; tests needing another environment (no region, a server
 //! that is down or hangs, the C and environment entry points) run this test binary again as a
-//! child process with `--exact child_process`.
+//! child process: the test target `kms_child` (tests/kms_child.rs), run by [`run_child`].
 #![cfg(feature = "aws-kms")]
 
 mod common;
@@ -451,97 +451,39 @@ struct Step {
     requests: u64,
 }
 
-fn step_json(name: &str, r: &lkr_crypt::Result<()>, t: Instant, requests_before: u64) {
-    let (ok, kind, message) = match r {
-        Ok(()) => (true, String::new(), String::new()),
-        Err(e) => (false, e.kind().name().to_string(), e.message().to_string()),
-    };
-    println!(
-        "LKR-CHILD {}",
-        serde_json::json!({"step": name, "ok": ok, "kind": kind, "message": message,
-            "ms": t.elapsed().as_secs_f64() * 1000.0,
-            "requests": aws_kms::requests_sent() - requests_before})
-    );
-}
-
-/// Not a test of its own: the body of the child process (does nothing unless
-/// `LKR_KMS_CHILD` is set). Opens through the application's entry points, from the
-/// environment the parent gave.
-#[test]
-fn child_process() {
-    let Ok(mode) = std::env::var("LKR_KMS_CHILD") else {
-        return;
-    };
-    let path = std::path::PathBuf::from(std::env::var("LKR_KMS_CHILD_KEYSTORE").unwrap());
-    let open = |name: &str| {
-        let (t, n) = (Instant::now(), aws_kms::requests_sent());
-        let r = Crypt::open_from_env(&path);
-        step_json(name, &r.as_ref().map(|_| ()).map_err(Clone::clone), t, n);
-        r
-    };
-    match mode.as_str() {
-        "fail" => {
-            let _ = open("open");
-        }
-        "entry-points" => {
-            let a = open("create").unwrap();
-            let b = open("reopen").unwrap();
-            let env = a.encrypt(b"entry", CTX).unwrap();
-            assert_eq!(b.decrypt(&env, CTX).unwrap(), b"entry");
-            let _ = open("reopen-warm");
-            // The C entry point, from a thread the library has never seen.
-            let p = path.clone();
-            std::thread::spawn(move || {
-                let (t, n) = (Instant::now(), aws_kms::requests_sent());
-                let cpath = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
-                let mut h: *mut lkr_crypt::ffi::LkrCrypt = std::ptr::null_mut();
-                // SAFETY: a valid NUL-terminated path and a valid out pointer.
-                let rc = unsafe { lkr_crypt::ffi::lkr_open_from_env(cpath.as_ptr(), &mut h) };
-                let r = if rc == 0 {
-                    Ok(())
-                } else {
-                    let mut buf = vec![0u8; 1024];
-                    // SAFETY: buf has the capacity given.
-                    let n =
-                        unsafe { lkr_crypt::ffi::lkr_last_error(buf.as_mut_ptr().cast(), 1024) };
-                    buf.truncate(n.min(1023));
-                    Err(lkr_crypt::Error::new(
-                        ErrorKind::Internal,
-                        String::from_utf8_lossy(&buf).into_owned(),
-                    ))
-                };
-                step_json("c-abi", &r, t, n);
-                // SAFETY: h came from lkr_open_from_env (or is null).
-                unsafe { lkr_crypt::ffi::lkr_close(h) };
-            })
-            .join()
-            .unwrap();
-            // From inside a tokio runtime's worker.
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let _ = open("in-runtime").unwrap();
-            });
-        }
-        other => panic!("unknown LKR_KMS_CHILD mode {other}"),
+/// The `kms_child` test binary (tests/kms_child.rs): cargo puts it beside this one
+/// (`target/<profile>/deps/kms_child-<hash>`); the newest when several builds are there. Build
+/// it with this one: `cargo test --test kms --test kms_child` (a whole `cargo test` does).
+fn child_exe() -> std::path::PathBuf {
+    let me = std::env::current_exe().unwrap();
+    let dir = me.parent().unwrap();
+    let newest = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.strip_prefix("kms_child-")
+                .is_some_and(|hash| !hash.is_empty() && !hash.contains('.'))
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max();
+    match newest {
+        Some((_, path)) => path,
+        None => panic!(
+            "no kms_child test binary beside {}: build it with this test (cargo test --test kms --test kms_child)",
+            me.display()
+        ),
     }
 }
 
-/// Runs `child_process` in a child with the parent's (test) environment changed by `set` and
-/// `unset`; returns its steps and its wall time.
+/// Runs the `kms_child` binary in a child with the parent's (test) environment changed by
+/// `set` and `unset`; returns its steps and its wall time.
 fn run_child(mode: &str, set: &[(&str, &str)], unset: &[&str]) -> (Vec<(String, Step)>, Duration) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "child_process",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env("LKR_KMS_CHILD", mode)
-    .env("LKR_KMS_CHILD_KEYSTORE", dir.path().join("ks.json"));
+    let mut cmd = Command::new(child_exe());
+    cmd.env("LKR_KMS_CHILD", mode)
+        .env("LKR_KMS_CHILD_KEYSTORE", dir.path().join("ks.json"));
     for v in [
         "LKR_MASTER_KEY_ENV",
         "LKR_MASTER_KEY_FILE",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts a real KMS-API server (moto, from PyPI) on 127.0.0.1 for tests/kms.rs, then runs the
-# command given (default: cargo test --test kms) with LKR_TEST_KMS_ENDPOINT set, and stops the
-# server by its PID when the command ends. The venv is reused when present.
+# command given (default: cargo test --test kms --test kms_child, the child process kms.rs runs)
+# with LKR_TEST_KMS_ENDPOINT set, and stops the server by its PID when the command ends. The venv
+# is reused when present.
 #
 #   bash tests/kms_server.sh                       # the KMS tests
 #   bash tests/kms_server.sh cargo test --locked   # every test, with the server up
@@ -29,5 +30,5 @@ python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$POR
   || { echo "moto_server did not become ready on port $PORT" >&2; cat "$LOG" >&2; exit 1; }
 export LKR_TEST_KMS_ENDPOINT="http://127.0.0.1:$PORT"
 echo "== KMS-API server (moto) at $LKR_TEST_KMS_ENDPOINT, pid $MOTO_PID"
-if [ $# -eq 0 ]; then set -- cargo test --test kms; fi
+if [ $# -eq 0 ]; then set -- cargo test --test kms --test kms_child; fi
 "$@"

@@ -37,7 +37,9 @@ impl StreamEncryptor {
     }
 
     /// Like [`StreamEncryptor::new`] with a given salt and nonce prefix (known-answer tests
-    /// only: real streams draw both fresh).
+    /// only: real streams draw both fresh). Only with the `test-vectors` feature, which the
+    /// crate's own tests enable; never part of a shipped build.
+    #[cfg(feature = "test-vectors")]
     pub fn with_salt(
         crypt: &Crypt,
         context: &[u8],

@@ -1,4 +1,6 @@
-//! For the JMH benchmark only: the time of encryptions inside Rust, without JNI.
+//! For the JMH benchmark only (feature `bench-hooks`, enabled by the pom's `jmh` profile): the
+//! time of encryptions inside Rust, without JNI. Its Java side is `io.lkr.crypt.BenchHooks`, in
+//! the benchmark's sources (java/src/jmh), never in the jar.
 
 use super::boundary::{boundary, crypt, invalid};
 use crate::format::envelope;
@@ -10,7 +12,7 @@ use jni::JNIEnv;
 /// for the JMH benchmark only — times `iterations` encryptions (or decryptions) of `size`
 /// bytes inside Rust, so the benchmark can report the JNI overhead per call in the same run.
 #[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_rustOnlyNanos<'l>(
+pub extern "system" fn Java_io_lkr_crypt_BenchHooks_rustOnlyNanos<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,

@@ -18,11 +18,13 @@
 //!
 //! One file per topic, the same as `ffi/`: `boundary` (panic guard, exceptions, handle lookup,
 //! array pins and copies), `handle`, `keystore`, `record`, `limits`, `migrate`, `stream`, and
-//! `bench` (for the JMH benchmark only). This file holds the ABI number Java checks; the
+//! `bench` (for the JMH benchmark only: compiled with the `bench-hooks` feature, which only the
+//! pom's `jmh` profile enables; the shipped library has no such export). This file holds the ABI number Java checks; the
 //! migration flags and outcome codes Java mirrors are the engine's
 //! ([`MigrateOptions::from_bits`](crate::MigrateOptions::from_bits),
 //! [`PackedOutcome::code`](crate::PackedOutcome::code)).
 
+#[cfg(feature = "bench-hooks")]
 mod bench;
 mod boundary;
 mod handle;

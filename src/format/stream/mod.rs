@@ -142,9 +142,9 @@ impl StreamEncryptor {
         ))
     }
 
-    /// Like [`StreamEncryptor::with_kek`] with a given salt and nonce prefix (known-answer
-    /// tests only: real streams draw both fresh).
-    pub fn with_kek_and_salt(
+    /// Like [`StreamEncryptor::with_kek`] with a given salt and nonce prefix: real streams draw
+    /// both fresh; known-answer tests reach it through `with_salt` (feature `test-vectors`).
+    pub(crate) fn with_kek_and_salt(
         deriver: &KekDeriver,
         kek_id: u32,
         context: &[u8],

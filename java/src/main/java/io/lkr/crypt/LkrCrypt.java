@@ -579,11 +579,6 @@ public final class LkrCrypt implements AutoCloseable {
     /** The stream v1 header's length (SPEC §5, {@code LKR_STREAM_HEADER_LEN}). */
     static final int STREAM_HEADER_LENGTH = 52;
 
-    /** Benchmark support: nanoseconds for {@code iterations} operations on {@code size} bytes, timed inside Rust. */
-    long rustOnlyNanos(int size, int iterations, boolean decrypt) {
-        return handle.call(p -> Native.rustOnlyNanos(p, size, iterations, decrypt));
-    }
-
     @Override
     public String toString() {
         try {

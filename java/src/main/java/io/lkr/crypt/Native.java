@@ -108,9 +108,6 @@ final class Native {
     /** The KEK id of an authentic envelope v1, or -1. */
     static native int kekIdOf(long handle, byte[] value, byte[] context);
 
-    /** Benchmark support only: nanoseconds for {@code iterations} operations timed inside Rust. */
-    static native long rustOnlyNanos(long handle, int size, int iterations, boolean decrypt);
-
     // Streams (SPEC §5): a stream handle owns its derived key; one thread at a time.
     /** {@code header} ({@link LkrCrypt#STREAM_HEADER_LENGTH}, 52 bytes) receives the stream header. */
     static native long streamEncryptInit(long handle, byte[] context, int segmentSize, byte[] header);

@@ -18,6 +18,21 @@ public final class TestSupport {
 
     private TestSupport() {}
 
+    /** The environment variable that sets {@link #timingRandom}'s seed (to replay a run). */
+    public static final String SEED_VARIABLE = "LKR_TEST_SEED";
+
+    /**
+     * A generator for a test's random delays (when to kill a child, how long to wait): seeded from
+     * {@value #SEED_VARIABLE} when set, else at random; the seed is printed with {@code what}, so
+     * a failing run can be replayed with {@code LKR_TEST_SEED=<seed>}.
+     */
+    public static java.util.Random timingRandom(String what) {
+        String fixed = System.getenv(SEED_VARIABLE);
+        long seed = fixed != null && !fixed.isEmpty() ? Long.parseLong(fixed.trim()) : RANDOM.nextLong();
+        System.out.println(what + ": random delays with " + SEED_VARIABLE + "=" + seed);
+        return new java.util.Random(seed);
+    }
+
     static byte[] random(int n) {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);

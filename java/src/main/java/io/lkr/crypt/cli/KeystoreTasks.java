@@ -22,6 +22,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,9 +62,13 @@ public final class KeystoreTasks {
                 description = "Change this keystore file instead of the internal database's keystore")
         Path keystore;
 
-        /** Test support: waits this long after the new keystore is checked, before it replaces the old. */
-        @Option(names = "--pause-before-replace-ms", hidden = true, defaultValue = "0")
-        long pauseBeforeReplaceMs;
+        /**
+         * Test support only, not an option: runs (with the task's stdout) after the new keystore
+         * is checked, before it replaces the old. Nothing by default; the tests' launcher
+         * ({@code io.lkr.crypt.cli.TestHooksMain}, in the test sources) sets a pause here to
+         * hold a task at that point.
+         */
+        static volatile Consumer<PrintStream> beforeReplace = out -> { };
 
         TaskLog log;
 
@@ -200,15 +205,7 @@ public final class KeystoreTasks {
         }
 
         private void pause() {
-            if (pauseBeforeReplaceMs > 0) {
-                out.println("Checked the new keystore; replacing the old one in " + pauseBeforeReplaceMs + " ms");
-                out.flush();
-                try {
-                    Thread.sleep(pauseBeforeReplaceMs);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            beforeReplace.accept(out);
         }
 
         static String ids(int[] ids) {

@@ -12,6 +12,7 @@ import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.cli.KeystoreTasks;
 import io.lkr.crypt.cli.Main;
 import io.lkr.crypt.cli.MigrateEncryptionTask;
+import io.lkr.crypt.cli.TestHooksMain;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -122,7 +123,10 @@ abstract class DbTaskTestBase {
         return a.toArray(new String[0]);
     }
 
-    /** A child JVM running {@code java -cp ... io.lkr.crypt.cli.Main task args} with exactly these CMK variables. */
+    /**
+     * A child JVM running {@code java -cp ... io.lkr.crypt.cli.TestHooksMain task args} ({@link Main} with the
+     * tests' hooks, set by JVM options) with exactly these CMK variables.
+     */
     ProcessBuilder jar(Map<String, String> env, String task, String... args) {
         return jar(List.of(), env, task, args);
     }
@@ -132,7 +136,7 @@ abstract class DbTaskTestBase {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", classPath(), Main.class.getName(), task));
+        cmd.addAll(List.of("-cp", classPath(), TestHooksMain.class.getName(), task));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("LKR_") || k.startsWith("AWS_"));
@@ -288,8 +292,9 @@ abstract class DbTaskTestBase {
      * keystore and waits before replacing the old one — holding the maintenance lock.
      */
     Process pausedRekey(List<String> jvmOptions) throws Exception {
-        Process p = jar(jvmOptions, rekeyEnv(TEST_CMK, randomCmk()), "rekey", db("--pause-before-replace-ms", "300000"))
-                .start();
+        List<String> options = new ArrayList<>(jvmOptions);
+        options.add(TestHooksMain.pauseBeforeReplace(300_000));
+        Process p = jar(options, rekeyEnv(TEST_CMK, randomCmk()), "rekey", db()).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder seen = new StringBuilder();
         String line;

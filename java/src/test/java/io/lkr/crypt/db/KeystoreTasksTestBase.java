@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.NotAuthenticException;
+import io.lkr.crypt.TestSupport;
 import io.lkr.crypt.cli.KeystoreTasks;
 import io.lkr.crypt.cli.Main;
+import io.lkr.crypt.cli.TestHooksMain;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -426,13 +428,14 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         String before = storedKeystore();
         String dest = randomCmk();
         // Crash point 1: the new keystore is built and checked, the old one not yet replaced.
-        killWhen(jar(rekeyEnv(TEST_CMK, dest), "rekey", db("--pause-before-replace-ms", "60000")), CHECKED);
+        killWhen(jar(List.of(TestHooksMain.pauseBeforeReplace(60_000)), rekeyEnv(TEST_CMK, dest), "rekey", db()),
+                CHECKED);
         assertEquals(before, storedKeystore(), "the old keystore is intact");
         assertAllMigratedToOriginals(50);
         // Crash points 2..n: kills at random moments of whole runs (JVM start, open, re-wrap, the
         // UPDATE and its commit); after each, the stored keystore opens with the source or the
         // destination, to the same KEKs: every value decrypts.
-        java.util.Random rnd = new java.util.Random();
+        java.util.Random rnd = TestSupport.timingRandom("killMinus9DuringARekeyLeavesTheOldOrTheNewKeystore");
         String source = TEST_CMK;
         String target = dest;
         for (int i = 0; i < 4; i++) {
@@ -468,8 +471,8 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
             env1 = c.encrypt("v".getBytes(StandardCharsets.UTF_8), new byte[0]);
         }
         byte[] before = Files.readAllBytes(file);
-        killWhen(jar(rekeyEnv(TEST_CMK, randomCmk()), "rekey", "--keystore", file.toString(),
-                "--pause-before-replace-ms", "60000"), CHECKED);
+        killWhen(jar(List.of(TestHooksMain.pauseBeforeReplace(60_000)), rekeyEnv(TEST_CMK, randomCmk()), "rekey",
+                "--keystore", file.toString()), CHECKED);
         assertArrayEquals(before, Files.readAllBytes(file));
         try (java.util.stream.Stream<Path> s = Files.list(dir)) {
             assertEquals(0, s.filter(f -> f.getFileName().toString().endsWith(".tmp")).count(), "no temporary file");
