@@ -1,11 +1,11 @@
 package io.lkr.crypt;
 
 /**
- * The benchmark's native hook: the time of operations inside Rust, without JNI. Its export
- * ({@code src/jni/bench.rs}) exists only in a library built with the cargo feature
- * {@code bench-hooks}, which the pom's {@code jmh} profile enables; the shipped jar and library
- * have neither this class nor the export. It works on a native handle of its own
- * ({@code Native.openBytes}), not on an {@link LkrCrypt}.
+ * The benchmark's native hook: the time of operations inside Rust, without JNI. Its export ({@code
+ * src/jni/bench.rs}) exists only in a library built with the cargo feature {@code bench-hooks},
+ * which the pom's {@code jmh} profile enables; the shipped jar and library have neither this class
+ * nor the export. It works on a native handle of its own ({@code Native.openBytes}), not on an
+ * {@link LkrCrypt}.
  */
 final class BenchHooks {
     private BenchHooks() {}

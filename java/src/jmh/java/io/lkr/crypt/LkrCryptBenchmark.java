@@ -21,10 +21,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * LkrCrypt (byte[] and direct ByteBuffer) against SunJCE AES/GCM/NoPadding with a fresh
- * random nonce per call, and the Rust-only time of the same operation (timed inside Rust,
- * {@value #RUST_OPS} operations per JNI call), so that {@link BenchMain} can print ratios and
- * the JNI overhead per call.
+ * LkrCrypt (byte[] and direct ByteBuffer) against SunJCE AES/GCM/NoPadding with a fresh random
+ * nonce per call, and the Rust-only time of the same operation (timed inside Rust, {@value
+ * #RUST_OPS} operations per JNI call), so that {@link BenchMain} can print ratios and the JNI
+ * overhead per call.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -36,8 +36,10 @@ public class LkrCryptBenchmark {
     public int size;
 
     LkrCrypt crypt;
+
     /** A native handle of its own for the Rust-only timings ({@link BenchHooks}). */
     long rustHandle;
+
     byte[] plaintext;
     byte[] context = "CONNECTION.PASSWORD:42".getBytes(StandardCharsets.UTF_8);
     byte[] envelope;
@@ -145,8 +147,8 @@ public class LkrCryptBenchmark {
 
     /**
      * What the JVM alone spends on the result array of the byte[] paths (allocating and zeroing
-     * fresh heap memory): both byte[] paths and SunJCE pay it per call; the report subtracts it
-     * to show the JNI overhead proper.
+     * fresh heap memory): both byte[] paths and SunJCE pay it per call; the report subtracts it to
+     * show the JNI overhead proper.
      */
     @Benchmark
     public byte[] allocEncryptResult() {

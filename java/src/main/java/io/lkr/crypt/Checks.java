@@ -6,24 +6,29 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
-/** Argument checks of {@link LkrCrypt}'s batch and direct-buffer calls (before anything native), and its UTF-8 rule. */
+/**
+ * Argument checks of {@link LkrCrypt}'s batch and direct-buffer calls (before anything native), and
+ * its UTF-8 rule.
+ */
 final class Checks {
     private Checks() {}
 
     /**
-     * {@code plaintext} as text (for {@link LkrCrypt#decryptString}); an
-     * {@link IllegalArgumentException} when it is not valid UTF-8.
+     * {@code plaintext} as text (for {@link LkrCrypt#decryptString}); an {@link
+     * IllegalArgumentException} when it is not valid UTF-8.
      */
     static String utf8Text(byte[] plaintext) {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(plaintext))
                     .toString();
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException(
-                    "The value is authentic but its plaintext is not UTF-8 text: use decrypt(byte[], byte[])", e);
+                    "The value is authentic but its plaintext is not UTF-8 text: use decrypt(byte[], byte[])",
+                    e);
         }
     }
 
@@ -33,8 +38,9 @@ final class Checks {
         Objects.requireNonNull(context, "context");
         Objects.requireNonNull(out, "output buffer");
         if (!in.isDirect() || !out.isDirect()) {
-            throw new IllegalArgumentException("Both buffers must be direct ByteBuffers (ByteBuffer.allocateDirect); "
-                    + "use the byte[] methods for heap buffers");
+            throw new IllegalArgumentException(
+                    "Both buffers must be direct ByteBuffers (ByteBuffer.allocateDirect); "
+                            + "use the byte[] methods for heap buffers");
         }
         if (out.isReadOnly()) {
             throw new IllegalArgumentException("The output buffer is read-only");
@@ -46,8 +52,12 @@ final class Checks {
         Objects.requireNonNull(values, what);
         Objects.requireNonNull(contexts, "contexts");
         if (values.length != contexts.length) {
-            throw new IllegalArgumentException(what + " and contexts must have the same length (one context per value): "
-                    + values.length + " and " + contexts.length);
+            throw new IllegalArgumentException(
+                    what
+                            + " and contexts must have the same length (one context per value): "
+                            + values.length
+                            + " and "
+                            + contexts.length);
         }
         for (int i = 0; i < values.length; i++) {
             if (values[i] == null) {

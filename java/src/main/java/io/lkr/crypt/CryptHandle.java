@@ -4,12 +4,15 @@ import java.util.Arrays;
 import java.util.concurrent.locks.StampedLock;
 
 /**
- * The native handle of an {@link LkrCrypt} and the lock that keeps it alive: every call holds
- * the read lock ({@link #call}), closing takes the write lock ({@link #run()}). Kept apart from
- * {@link LkrCrypt} so that its Cleaner can reach it.
+ * The native handle of an {@link LkrCrypt} and the lock that keeps it alive: every call holds the
+ * read lock ({@link #call}), closing takes the write lock ({@link #run()}). Kept apart from {@link
+ * LkrCrypt} so that its Cleaner can reach it.
  */
 final class CryptHandle implements Runnable {
-    /** One native call on the live handle pointer; the engine's errors arrive already mapped ({@link LkrErrors}). */
+    /**
+     * One native call on the live handle pointer; the engine's errors arrive already mapped ({@link
+     * LkrErrors}).
+     */
     @FunctionalInterface
     interface Call<T, E extends Exception> {
         T apply(long ptr) throws E;
@@ -28,11 +31,13 @@ final class CryptHandle implements Runnable {
     }
 
     private final StampedLock lock = new StampedLock();
+
     /**
-     * Set first by close: new calls stop taking the read lock, so the writer waits only
-     * for the calls in progress (StampedLock lets readers barge past a waiting writer).
+     * Set first by close: new calls stop taking the read lock, so the writer waits only for the
+     * calls in progress (StampedLock lets readers barge past a waiting writer).
      */
     private volatile boolean closing;
+
     private long ptr;
 
     CryptHandle(long ptr) {

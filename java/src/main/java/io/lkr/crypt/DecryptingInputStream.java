@@ -10,16 +10,16 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Decrypts an lkr-crypt stream v1 (SPEC §5) read from the underlying stream. Returns only
- * plaintext whose segment authenticated; a damaged, truncated, extended or foreign stream
- * fails with an {@link IOException} whose cause is the {@link java.security.GeneralSecurityException}
- * ({@link javax.crypto.AEADBadTagException} when not authentic). Memory is O(segment size).
- * Not for concurrent use by several threads. Made by {@link LkrCrypt#decryptingStream}.
+ * Decrypts an lkr-crypt stream v1 (docs/stream.md) read from the underlying stream. Returns only
+ * plaintext whose segment authenticated; a damaged, truncated, extended or foreign stream fails
+ * with an {@link IOException} whose cause is the {@link java.security.GeneralSecurityException}
+ * ({@link javax.crypto.AEADBadTagException} when not authentic). Memory is O(segment size). Not for
+ * concurrent use by several threads. Made by {@link LkrCrypt#decryptingStream}.
  *
- * <p>A failure of the decryption sticks: every later {@code read} or {@code skip} throws an
- * {@link IOException} with the same message and cause (never a clean end of stream), so a caller
- * that retries cannot mistake a damaged or truncated stream for a complete one. An
- * {@link IOException} of the underlying stream itself does not stick (nothing was consumed).
+ * <p>A failure of the decryption sticks: every later {@code read} or {@code skip} throws an {@link
+ * IOException} with the same message and cause (never a clean end of stream), so a caller that
+ * retries cannot mistake a damaged or truncated stream for a complete one. An {@link IOException}
+ * of the underlying stream itself does not stick (nothing was consumed).
  *
  * <p>Everything is plaintext: {@link #skip(long)} reads, authenticates and discards plaintext,
  * {@link #available()} counts only decrypted plaintext buffered here, and mark/reset is not
@@ -28,23 +28,35 @@ import java.util.Objects;
 public final class DecryptingInputStream extends FilterInputStream {
     private final NativePointer state;
     private final Cleaner.Cleanable cleanable;
+
     /** What is read from the underlying stream at once. */
     private static final int READ_CHUNK = 64 << 10;
+
     private final byte[] sealed = new byte[READ_CHUNK];
+
     /** Grows to what the segments that arrived need (never on the header's word alone). */
     private byte[] plain = new byte[0];
+
     /** Plaintext buffered in {@link #plain}: from {@code start} to {@code end}. */
     private int start;
+
     private int end;
     private Phase phase = Phase.READING;
+
     /** The first failure of the decryption (phase {@link Phase#FAILED}), or null. */
     private IOException failure;
 
-    /** Where the stream is; every phase but {@link #READING} is final, except that close ends them all. */
+    /**
+     * Where the stream is; every phase but {@link #READING} is final, except that close ends them
+     * all.
+     */
     private enum Phase {
         /** Segments are read and decrypted as plaintext is asked for. */
         READING,
-        /** The underlying stream ended and the final segment authenticated: what is buffered is all there is. */
+        /**
+         * The underlying stream ended and the final segment authenticated: what is buffered is all
+         * there is.
+         */
         ENDED,
         /** The decryption failed: every later read or skip throws {@link #failure} again. */
         FAILED,
@@ -53,8 +65,8 @@ public final class DecryptingInputStream extends FilterInputStream {
     }
 
     /**
-     * Reads the stream v1 header from {@code in} and starts decrypting it, bound to
-     * {@code context}, on the keystore of {@code handle}: {@link LkrCrypt#decryptingStream}.
+     * Reads the stream v1 header from {@code in} and starts decrypting it, bound to {@code
+     * context}, on the keystore of {@code handle}: {@link LkrCrypt#decryptingStream}.
      */
     static DecryptingInputStream open(CryptHandle handle, InputStream in, byte[] context)
             throws IOException, GeneralSecurityException {
@@ -62,7 +74,8 @@ public final class DecryptingInputStream extends FilterInputStream {
         Objects.requireNonNull(context, "context");
         byte[] header = in.readNBytes(LkrCrypt.STREAM_HEADER_LENGTH);
         long stream = handle.call(p -> Native.streamDecryptInit(p, header, context));
-        NativePointer state = new NativePointer(stream, Native::streamDecryptFree, "decrypting stream");
+        NativePointer state =
+                new NativePointer(stream, Native::streamDecryptFree, "decrypting stream");
         try {
             return new DecryptingInputStream(in, state);
         } catch (RuntimeException | Error e) {

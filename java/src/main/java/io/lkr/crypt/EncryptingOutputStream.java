@@ -9,16 +9,16 @@ import java.security.GeneralSecurityException;
 import java.util.Objects;
 
 /**
- * Encrypts everything written to it as an lkr-crypt stream v1 (SPEC §5) into the underlying
- * stream. {@link #close()} seals the last segment and closes the underlying stream: a stream
- * that is not closed is incomplete and will not decrypt. Memory is O(segment size). Not for
- * concurrent use by several threads. Made by {@link LkrCrypt#encryptingStream}.
+ * Encrypts everything written to it as an lkr-crypt stream v1 (docs/stream.md) into the underlying
+ * stream. {@link #close()} seals the last segment and closes the underlying stream: a stream that
+ * is not closed is incomplete and will not decrypt. Memory is O(segment size). Not for concurrent
+ * use by several threads. Made by {@link LkrCrypt#encryptingStream}.
  *
- * <p>Failures stick: once a write to the underlying stream or an encryption step has failed,
- * every later {@code write} and {@code flush} throws an {@link IOException} with the same
- * message and cause, and {@code close()} does not seal the last segment (the output stays an
- * incomplete stream that will not decrypt), closes the underlying stream and throws that
- * exception too. Write the whole stream again.
+ * <p>Failures stick: once a write to the underlying stream or an encryption step has failed, every
+ * later {@code write} and {@code flush} throws an {@link IOException} with the same message and
+ * cause, and {@code close()} does not seal the last segment (the output stays an incomplete stream
+ * that will not decrypt), closes the underlying stream and throws that exception too. Write the
+ * whole stream again.
  */
 public final class EncryptingOutputStream extends FilterOutputStream {
     private final NativePointer state;
@@ -26,20 +26,24 @@ public final class EncryptingOutputStream extends FilterOutputStream {
     private final int segmentSize;
     private final byte[] sealed;
     private boolean closed;
+
     /** The first failure of the underlying stream or of the encryption, or null. */
     private IOException failure;
 
     /**
-     * A stream v1 bound to {@code context} on the keystore of {@code handle}, with
-     * {@code segmentSize} plaintext bytes per segment: {@link LkrCrypt#encryptingStream(OutputStream, byte[], int)}.
+     * A stream v1 bound to {@code context} on the keystore of {@code handle}, with {@code
+     * segmentSize} plaintext bytes per segment: {@link LkrCrypt#encryptingStream(OutputStream,
+     * byte[], int)}.
      */
-    static EncryptingOutputStream open(CryptHandle handle, OutputStream out, byte[] context, int segmentSize)
+    static EncryptingOutputStream open(
+            CryptHandle handle, OutputStream out, byte[] context, int segmentSize)
             throws IOException, GeneralSecurityException {
         Objects.requireNonNull(out, "out");
         Objects.requireNonNull(context, "context");
         byte[] header = new byte[LkrCrypt.STREAM_HEADER_LENGTH];
         long stream = handle.call(p -> Native.streamEncryptInit(p, context, segmentSize, header));
-        NativePointer state = new NativePointer(stream, Native::streamEncryptFree, "encrypting stream");
+        NativePointer state =
+                new NativePointer(stream, Native::streamEncryptFree, "encrypting stream");
         try {
             return new EncryptingOutputStream(out, state, segmentSize, header);
         } catch (IOException | RuntimeException | Error e) {
@@ -103,8 +107,8 @@ public final class EncryptingOutputStream extends FilterOutputStream {
     }
 
     /**
-     * Seals the last segment, writes it, and closes the underlying stream. After an earlier
-     * failure it seals nothing, closes the underlying stream and throws that failure again.
+     * Seals the last segment, writes it, and closes the underlying stream. After an earlier failure
+     * it seals nothing, closes the underlying stream and throws that failure again.
      */
     @Override
     public synchronized void close() throws IOException {
@@ -137,11 +141,12 @@ public final class EncryptingOutputStream extends FilterOutputStream {
     }
 
     /**
-     * Records the first failure; returns the exception to throw for {@code e}: itself when it is
-     * an {@link IOException}, else an {@link IOException} with its message and {@code e} as cause.
+     * Records the first failure; returns the exception to throw for {@code e}: itself when it is an
+     * {@link IOException}, else an {@link IOException} with its message and {@code e} as cause.
      */
     private IOException fail(Exception e) {
-        IOException io = e instanceof IOException ? (IOException) e : new IOException(e.getMessage(), e);
+        IOException io =
+                e instanceof IOException ? (IOException) e : new IOException(e.getMessage(), e);
         if (failure == null) {
             failure = io;
         }
@@ -150,6 +155,7 @@ public final class EncryptingOutputStream extends FilterOutputStream {
 
     /** A new exception with the first failure's message and cause (a stack trace of this call). */
     private IOException again() {
-        return new IOException(failure.getMessage(), failure.getCause() != null ? failure.getCause() : failure);
+        return new IOException(
+                failure.getMessage(), failure.getCause() != null ? failure.getCause() : failure);
     }
 }

@@ -1,6 +1,8 @@
 package io.lkr.crypt;
 
-/** The stable error codes of the native engine ({@code lkr_crypt::ErrorKind}, {@code LKR_ERR_*}). */
+/**
+ * The stable error codes of the native engine ({@code lkr_crypt::ErrorKind}, {@code LKR_ERR_*}).
+ */
 public enum ErrorKind {
     /** A bad argument (mapped to {@link IllegalArgumentException}). */
     INVALID_ARGUMENT(1),
@@ -12,7 +14,7 @@ public enum ErrorKind {
     UNKNOWN_KEK(4),
     /** Unknown envelope version or algorithm. */
     UNSUPPORTED_FORMAT(5),
-    /** The Customer Master Key configuration is wrong (SPEC §2). */
+    /** The Customer Master Key configuration is wrong (docs/keys.md). */
     MASTER_KEY(6),
     /** The keystore is missing, malformed or does not match the CMK. */
     KEYSTORE(7),

@@ -3,8 +3,8 @@ package io.lkr.crypt;
 import java.security.KeyStoreException;
 
 /**
- * The keystore is missing, malformed or belongs to another CMK (e.g. {@code Master Key does
- * not match the keystore}), or its file could not be read or written ({@link ErrorKind#IO}).
+ * The keystore is missing, malformed or belongs to another CMK (e.g. {@code Master Key does not
+ * match the keystore}), or its file could not be read or written ({@link ErrorKind#IO}).
  */
 public final class KeystoreException extends KeyStoreException implements LkrException {
     private static final long serialVersionUID = 1L;

@@ -3,8 +3,8 @@ package io.lkr.crypt;
 import java.security.GeneralSecurityException;
 
 /**
- * A legacy AES-128-CBC value does not decrypt ({@code Legacy value could not be decrypted}),
- * or the legacy key is missing or malformed.
+ * A legacy AES-128-CBC value does not decrypt ({@code Legacy value could not be decrypted}), or the
+ * legacy key is missing or malformed.
  */
 public final class LegacyException extends GeneralSecurityException implements LkrException {
     private static final long serialVersionUID = 1L;

@@ -18,33 +18,41 @@ import javax.crypto.AEADBadTagException;
 import javax.crypto.ShortBufferException;
 
 /**
- * An open keystore: encrypts, decrypts and migrates records as envelopes v1 (SPEC §4, §7, §8).
+ * An open keystore: encrypts, decrypts and migrates records as envelopes v1 (docs/envelope.md,
+ * docs/legacy.md, docs/native-interfaces.md).
  *
- * <p>One instance is meant to be shared by every thread of the application. {@link #close()}
- * may be called at any time, also while other threads are inside a call: it waits for the
- * calls in progress, releases the native handle, and every later call throws
- * {@link IllegalStateException}. An instance that is never closed is released when it becomes
- * unreachable.
+ * <p>One instance is meant to be shared by every thread of the application. {@link #close()} may be
+ * called at any time, also while other threads are inside a call: it waits for the calls in
+ * progress, releases the native handle, and every later call throws {@link IllegalStateException}.
+ * An instance that is never closed is released when it becomes unreachable.
  *
  * <p>Failures: {@link AEADBadTagException} ({@link NotAuthenticException}) when a value is not
- * authentic; {@link MasterKeyException}, {@link KeystoreException} and {@link LegacyException}
- * (all {@link GeneralSecurityException}s) with the engine's messages, which contain SPEC's
- * exact texts; {@link NullPointerException} / {@link IllegalArgumentException} for bad
- * arguments.
+ * authentic; {@link MasterKeyException}, {@link KeystoreException} and {@link LegacyException} (all
+ * {@link GeneralSecurityException}s) with the engine's messages, which contain the documented exact
+ * texts; {@link NullPointerException} / {@link IllegalArgumentException} for bad arguments.
  */
 public final class LkrCrypt implements AutoCloseable {
-    /** Bytes an envelope adds to its plaintext (SPEC §4). */
+    /** Bytes an envelope adds to its plaintext (docs/envelope.md). */
     public static final int OVERHEAD = 69;
-    /** Envelope v1 header: magic, version, algorithm, KEK id, salt, nonce (SPEC §4). */
+
+    /** Envelope v1 header: magic, version, algorithm, KEK id, salt, nonce (docs/envelope.md). */
     static final int HEADER_LENGTH = 53;
-    /** The GCM tag at an envelope's end and after every stream segment (SPEC §4, §5). */
+
+    /**
+     * The GCM tag at an envelope's end and after every stream segment (docs/envelope.md,
+     * docs/stream.md).
+     */
     static final int TAG_LENGTH = 16;
 
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final CryptHandle handle;
     private final Cleaner.Cleanable cleanable;
-    /** The maximum record size (plaintext bytes), read once: values over it are refused before allocating. */
+
+    /**
+     * The maximum record size (plaintext bytes), read once: values over it are refused before
+     * allocating.
+     */
     private final long maxRecord;
 
     /** Takes ownership of {@code ptr}: when this constructor fails, the handle is closed (once). */
@@ -67,14 +75,16 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * The largest plaintext one record may hold ({@code LKR_MAX_RECORD_SIZE}, default 64 MiB);
-     * larger values are refused with {@link IllegalArgumentException} before anything is
-     * allocated for them. Large data belongs in a stream.
+     * larger values are refused with {@link IllegalArgumentException} before anything is allocated
+     * for them. Large data belongs in a stream.
      */
     public long maxRecordSize() {
         return maxRecord;
     }
 
-    /** Refuses (with the engine's message) a value over the maximum, before anything is allocated. */
+    /**
+     * Refuses (with the engine's message) a value over the maximum, before anything is allocated.
+     */
     private void checkLength(int length, boolean stored) {
         if (length > maxRecord + (stored ? OVERHEAD : 0)) {
             handle.run(p -> Native.checkRecordLength(p, length, stored));
@@ -84,21 +94,22 @@ public final class LkrCrypt implements AutoCloseable {
     // ---- opening -----------------------------------------------------------------------------
 
     /**
-     * Opens the keystore file at {@code keystore} with the CMK chosen by the environment
-     * ({@code LKR_MASTER_KEY_ENV}, {@code LKR_MASTER_KEY_FILE} or {@code LKR_AWS_CMK}: exactly
-     * one) and the legacy key from {@code LKR_LEGACY_KEY_ENV} / {@code LKR_LEGACY_KEY_FILE}
-     * if set. A missing keystore is created (KEK id 1).
+     * Opens the keystore file at {@code keystore} with the CMK chosen by the environment ({@code
+     * LKR_MASTER_KEY_ENV}, {@code LKR_MASTER_KEY_FILE} or {@code LKR_AWS_CMK}: exactly one) and the
+     * legacy key from {@code LKR_LEGACY_KEY_ENV} / {@code LKR_LEGACY_KEY_FILE} if set. A missing
+     * keystore is created (KEK id 1).
      */
     public static LkrCrypt openFromEnvironment(Path keystore) throws GeneralSecurityException {
         return openFile(keystore, Native::openPath);
     }
 
     /**
-     * Opens a keystore the application keeps itself (e.g. in its database) with the CMK and
-     * legacy key from the environment, as {@link #openFromEnvironment(Path)}. {@code null}
-     * creates a new keystore (KEK id 1): store {@link #exportKeystore()}.
+     * Opens a keystore the application keeps itself (e.g. in its database) with the CMK and legacy
+     * key from the environment, as {@link #openFromEnvironment(Path)}. {@code null} creates a new
+     * keystore (KEK id 1): store {@link #exportKeystore()}.
      */
-    public static LkrCrypt openFromEnvironment(byte[] keystoreOrNull) throws GeneralSecurityException {
+    public static LkrCrypt openFromEnvironment(byte[] keystoreOrNull)
+            throws GeneralSecurityException {
         Native.ensureLoaded();
         return new LkrCrypt(Native.openBytes(keystoreOrNull));
     }
@@ -110,7 +121,7 @@ public final class LkrCrypt implements AutoCloseable {
         return new LkrCrypt(open.applyAsLong(keystore.toAbsolutePath().toString()));
     }
 
-    /** The keystore document (UTF-8 JSON, SPEC §6): only wrapped keys, safe to store. */
+    /** The keystore document (UTF-8 JSON, docs/keystore.md): only wrapped keys, safe to store. */
     public byte[] exportKeystore() {
         return handle.call(Native::exportKeystore);
     }
@@ -128,19 +139,24 @@ public final class LkrCrypt implements AutoCloseable {
     /** The envelope length for a plaintext of {@code plaintextLength} bytes. */
     public static int encryptedLength(int plaintextLength) {
         if (plaintextLength < 0 || plaintextLength > Integer.MAX_VALUE - OVERHEAD) {
-            throw new IllegalArgumentException("No envelope for a plaintext of " + plaintextLength + " bytes");
+            throw new IllegalArgumentException(
+                    "No envelope for a plaintext of " + plaintextLength + " bytes");
         }
         return plaintextLength + OVERHEAD;
     }
 
-    /** The plaintext length of an envelope of {@code envelopeLength} bytes (0 if shorter than one). */
+    /**
+     * The plaintext length of an envelope of {@code envelopeLength} bytes (0 if shorter than one).
+     */
     public static int decryptedLength(int envelopeLength) {
         return Math.max(0, envelopeLength - OVERHEAD);
     }
 
     // ---- byte[] ------------------------------------------------------------------------------
 
-    /** Encrypts {@code plaintext} bound to {@code context} (may be empty) into a new envelope v1. */
+    /**
+     * Encrypts {@code plaintext} bound to {@code context} (may be empty) into a new envelope v1.
+     */
     public byte[] encrypt(byte[] plaintext, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(context, "context");
@@ -154,9 +170,9 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
-     * Seals {@code buf} (the plaintext at {@link #HEADER_LENGTH}, room for the header and the
-     * tag) into an envelope in place. When anything fails — a closed handle included — the
-     * plaintext copy is wiped before the exception leaves.
+     * Seals {@code buf} (the plaintext at {@link #HEADER_LENGTH}, room for the header and the tag)
+     * into an envelope in place. When anything fails — a closed handle included — the plaintext
+     * copy is wiped before the exception leaves.
      */
     void sealInPlace(byte[] buf, byte[] context) throws GeneralSecurityException {
         handle.runOrWipe(buf, p -> Native.encryptInPlace(p, context, buf));
@@ -172,16 +188,18 @@ public final class LkrCrypt implements AutoCloseable {
         Objects.requireNonNull(context, "context");
         checkLength(envelope.length, true);
         // A copy of the ciphertext (one pass, instead of zeroing a new array), opened in place.
-        byte[] out = envelope.length < OVERHEAD ? new byte[0]
-                : Arrays.copyOfRange(envelope, HEADER_LENGTH, envelope.length - TAG_LENGTH);
+        byte[] out =
+                envelope.length < OVERHEAD
+                        ? new byte[0]
+                        : Arrays.copyOfRange(envelope, HEADER_LENGTH, envelope.length - TAG_LENGTH);
         // The engine wipes what it wrote; this covers every other failure.
         handle.runOrWipe(out, p -> Native.decryptInPlace(p, envelope, context, out));
         return out;
     }
 
     /**
-     * Migrates a legacy value (IV ‖ AES-128-CBC ciphertext, SPEC §7) to an envelope v1 bound to
-     * {@code context}, with the legacy key from the environment; the plaintext never leaves
+     * Migrates a legacy value (IV ‖ AES-128-CBC ciphertext, docs/legacy.md) to an envelope v1 bound
+     * to {@code context}, with the legacy key from the environment; the plaintext never leaves
      * native code. A value that already is an authentic envelope v1 under {@code context} is
      * returned unchanged.
      */
@@ -189,8 +207,12 @@ public final class LkrCrypt implements AutoCloseable {
         return migrate(legacy, context, null);
     }
 
-    /** As {@link #migrate(byte[], byte[])} with the caller's 16-byte legacy key (null: the environment's). */
-    public byte[] migrate(byte[] legacy, byte[] context, byte[] legacyKey) throws GeneralSecurityException {
+    /**
+     * As {@link #migrate(byte[], byte[])} with the caller's 16-byte legacy key (null: the
+     * environment's).
+     */
+    public byte[] migrate(byte[] legacy, byte[] context, byte[] legacyKey)
+            throws GeneralSecurityException {
         Objects.requireNonNull(legacy, "legacy");
         Objects.requireNonNull(context, "context");
         return handle.call(p -> Native.migrate(p, legacy, context, legacyKey, false));
@@ -199,12 +221,14 @@ public final class LkrCrypt implements AutoCloseable {
     // ---- base64 text forms -------------------------------------------------------------------
 
     /** Encrypts and returns the stored text form: standard base64 of the envelope. */
-    public String encryptToBase64(byte[] plaintext, byte[] context) throws GeneralSecurityException {
+    public String encryptToBase64(byte[] plaintext, byte[] context)
+            throws GeneralSecurityException {
         return StoredText.encode(encrypt(plaintext, context));
     }
 
     /** Decrypts the stored text form (base64 of an envelope). */
-    public byte[] decryptFromBase64(String envelopeBase64, byte[] context) throws GeneralSecurityException {
+    public byte[] decryptFromBase64(String envelopeBase64, byte[] context)
+            throws GeneralSecurityException {
         Objects.requireNonNull(envelopeBase64, "envelopeBase64");
         return decrypt(StoredText.decodeValue(envelopeBase64), context);
     }
@@ -226,9 +250,11 @@ public final class LkrCrypt implements AutoCloseable {
      *
      * @throws IllegalArgumentException when the authentic plaintext is not UTF-8 text
      */
-    public String decryptString(String envelopeBase64, String context) throws GeneralSecurityException {
+    public String decryptString(String envelopeBase64, String context)
+            throws GeneralSecurityException {
         Objects.requireNonNull(context, "context");
-        byte[] plaintext = decryptFromBase64(envelopeBase64, context.getBytes(StandardCharsets.UTF_8));
+        byte[] plaintext =
+                decryptFromBase64(envelopeBase64, context.getBytes(StandardCharsets.UTF_8));
         try {
             return Checks.utf8Text(plaintext);
         } finally {
@@ -238,14 +264,18 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * Migrates the stored text form of a legacy text value (base64) to the stored text form of an
-     * envelope v1; the legacy plaintext must be valid UTF-8 (text columns, SPEC §7). An envelope
-     * already authentic under {@code context} comes back unchanged.
+     * envelope v1; the legacy plaintext must be valid UTF-8 (text columns, docs/legacy.md). An
+     * envelope already authentic under {@code context} comes back unchanged.
      */
-    public String migrateString(String legacyBase64, String context) throws GeneralSecurityException {
+    public String migrateString(String legacyBase64, String context)
+            throws GeneralSecurityException {
         return migrateString(legacyBase64, context, null);
     }
 
-    /** As {@link #migrateString(String, String)} with the caller's 16-byte legacy key (null: the environment's). */
+    /**
+     * As {@link #migrateString(String, String)} with the caller's 16-byte legacy key (null: the
+     * environment's).
+     */
     public String migrateString(String legacyBase64, String context, byte[] legacyKey)
             throws GeneralSecurityException {
         Objects.requireNonNull(legacyBase64, "legacyBase64");
@@ -260,22 +290,38 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * Encrypts the remaining bytes of the direct buffer {@code plaintext} into the direct buffer
-     * {@code out} at its position, like {@code Cipher.doFinal(ByteBuffer, ByteBuffer)}: on
-     * success {@code plaintext}'s position moves to its limit and {@code out}'s past the
-     * envelope. Nothing is copied.
+     * {@code out} at its position, like {@code Cipher.doFinal(ByteBuffer, ByteBuffer)}: on success
+     * {@code plaintext}'s position moves to its limit and {@code out}'s past the envelope. Nothing
+     * is copied.
      *
      * @return the envelope's length
-     * @throws ShortBufferException when {@code out} has less than {@code encryptedLength(plaintext.remaining())} bytes left
+     * @throws ShortBufferException when {@code out} has less than {@code
+     *     encryptedLength(plaintext.remaining())} bytes left
      */
-    public int encrypt(ByteBuffer plaintext, byte[] context, ByteBuffer out) throws GeneralSecurityException {
+    public int encrypt(ByteBuffer plaintext, byte[] context, ByteBuffer out)
+            throws GeneralSecurityException {
         Checks.direct(plaintext, context, out);
         int needed = encryptedLength(plaintext.remaining());
         if (out.remaining() < needed) {
-            throw new ShortBufferException("Output buffer too small: " + needed + " bytes needed, "
-                    + out.remaining() + " given");
+            throw new ShortBufferException(
+                    "Output buffer too small: "
+                            + needed
+                            + " bytes needed, "
+                            + out.remaining()
+                            + " given");
         }
-        int n = handle.callInt(p -> Native.encryptDirect(p, plaintext, plaintext.position(), plaintext.remaining(),
-                context, out, out.position(), out.remaining()));
+        int n =
+                handle.callInt(
+                        p ->
+                                Native.encryptDirect(
+                                        p,
+                                        plaintext,
+                                        plaintext.position(),
+                                        plaintext.remaining(),
+                                        context,
+                                        out,
+                                        out.position(),
+                                        out.remaining()));
         plaintext.position(plaintext.limit());
         out.position(out.position() + n);
         return n;
@@ -287,12 +333,24 @@ public final class LkrCrypt implements AutoCloseable {
      *
      * @return the plaintext's length
      * @throws AEADBadTagException when the value is not authentic
-     * @throws ShortBufferException when {@code out} has less than {@code decryptedLength(envelope.remaining())} bytes left
+     * @throws ShortBufferException when {@code out} has less than {@code
+     *     decryptedLength(envelope.remaining())} bytes left
      */
-    public int decrypt(ByteBuffer envelope, byte[] context, ByteBuffer out) throws GeneralSecurityException {
+    public int decrypt(ByteBuffer envelope, byte[] context, ByteBuffer out)
+            throws GeneralSecurityException {
         Checks.direct(envelope, context, out);
-        int n = handle.callInt(p -> Native.decryptDirect(p, envelope, envelope.position(), envelope.remaining(),
-                context, out, out.position(), out.remaining()));
+        int n =
+                handle.callInt(
+                        p ->
+                                Native.decryptDirect(
+                                        p,
+                                        envelope,
+                                        envelope.position(),
+                                        envelope.remaining(),
+                                        context,
+                                        out,
+                                        out.position(),
+                                        out.remaining()));
         envelope.position(envelope.limit());
         out.position(out.position() + n);
         return n;
@@ -300,8 +358,11 @@ public final class LkrCrypt implements AutoCloseable {
 
     // ---- batches: many small values in one native call ---------------------------------------
 
-    /** Encrypts {@code plaintexts[i]} bound to {@code contexts[i]}, for every i, in one native call. */
-    public byte[][] encryptBatch(byte[][] plaintexts, byte[][] contexts) throws GeneralSecurityException {
+    /**
+     * Encrypts {@code plaintexts[i]} bound to {@code contexts[i]}, for every i, in one native call.
+     */
+    public byte[][] encryptBatch(byte[][] plaintexts, byte[][] contexts)
+            throws GeneralSecurityException {
         Checks.batch(plaintexts, contexts, "plaintexts");
         return handle.call(p -> Native.encryptBatch(p, plaintexts, contexts));
     }
@@ -310,26 +371,27 @@ public final class LkrCrypt implements AutoCloseable {
      * Decrypts {@code envelopes[i]} bound to {@code contexts[i]}, for every i, in one native call.
      * The first value that is not authentic fails the batch (the message names its index).
      */
-    public byte[][] decryptBatch(byte[][] envelopes, byte[][] contexts) throws GeneralSecurityException {
+    public byte[][] decryptBatch(byte[][] envelopes, byte[][] contexts)
+            throws GeneralSecurityException {
         Checks.batch(envelopes, contexts, "envelopes");
         return handle.call(p -> Native.decryptBatch(p, envelopes, contexts));
     }
 
     /** Options of {@link #migrateBatch(byte[][], byte[][], byte[], Set)}. */
     public enum MigrateOption {
-        /** The legacy plaintexts must be valid UTF-8 (text columns, SPEC §7). */
+        /** The legacy plaintexts must be valid UTF-8 (text columns, docs/legacy.md). */
         REQUIRE_UTF8(1),
         /**
-         * Also re-encrypt authentic envelopes v1 whose KEK is not the active one (after
-         * {@link #rotateKek()}): outcome {@link MigrationResult.Outcome#ROTATED}.
+         * Also re-encrypt authentic envelopes v1 whose KEK is not the active one (after {@link
+         * #rotateKek()}): outcome {@link MigrationResult.Outcome#ROTATED}.
          */
         REENCRYPT(2),
         /**
          * A value shaped like an envelope v1 of a KEK this keystore holds that is not authentic
-         * under its context is UNDECRYPTABLE instead of being tried as a legacy value (SPEC §7's
-         * default). Use it when migrating a database: with a wrong context, AES-CBC would
-         * "decrypt" about one such envelope in 4096 into garbage. {@code migrate_encryption}
-         * always sets it.
+         * under its context is UNDECRYPTABLE instead of being tried as a legacy value
+         * (docs/legacy.md's default). Use it when migrating a database: with a wrong context,
+         * AES-CBC would "decrypt" about one such envelope in 4096 into garbage. {@code
+         * migrate_encryption} always sets it.
          */
         STRICT_V1(4);
 
@@ -343,25 +405,32 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * Migrates many values in one native call, with a result per value: migrated from legacy,
-     * already v1 or undecryptable — one bad value does not fail the batch. Only what concerns
-     * the whole call throws (no legacy key configured, a legacy key not of 16 bytes, bad arguments).
+     * already v1 or undecryptable — one bad value does not fail the batch. Only what concerns the
+     * whole call throws (no legacy key configured, a legacy key not of 16 bytes, bad arguments).
      *
      * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
-     * @param requireUtf8 the legacy plaintexts must be valid UTF-8 (text columns, SPEC §7)
+     * @param requireUtf8 the legacy plaintexts must be valid UTF-8 (text columns, docs/legacy.md)
      */
-    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey,
-            boolean requireUtf8) throws GeneralSecurityException {
-        return migrateBatch(values, contexts, legacyKey,
-                requireUtf8 ? EnumSet.of(MigrateOption.REQUIRE_UTF8) : EnumSet.noneOf(MigrateOption.class));
+    public MigrationResult[] migrateBatch(
+            byte[][] values, byte[][] contexts, byte[] legacyKey, boolean requireUtf8)
+            throws GeneralSecurityException {
+        return migrateBatch(
+                values,
+                contexts,
+                legacyKey,
+                requireUtf8
+                        ? EnumSet.of(MigrateOption.REQUIRE_UTF8)
+                        : EnumSet.noneOf(MigrateOption.class));
     }
 
     /**
-     * {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with {@code options}: with
-     * {@link MigrateOption#REENCRYPT} it is also the re-encryption to the active KEK after a
-     * rotation (SPEC §9), legacy and older-KEK values alike, in one pass.
+     * {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with {@code options}: with {@link
+     * MigrateOption#REENCRYPT} it is also the re-encryption to the active KEK after a rotation
+     * (docs/native-interfaces.md), legacy and older-KEK values alike, in one pass.
      */
-    public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, byte[] legacyKey,
-            Set<MigrateOption> options) throws GeneralSecurityException {
+    public MigrationResult[] migrateBatch(
+            byte[][] values, byte[][] contexts, byte[] legacyKey, Set<MigrateOption> options)
+            throws GeneralSecurityException {
         int flags = flags(options);
         Checks.batch(values, contexts, "values");
         MigrationBatch batch = MigrationBatch.of(values, contexts);
@@ -370,11 +439,10 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
-     * Migrates the values of {@code batch} in one native call, as
-     * {@link #migrateBatch(byte[][], byte[][], byte[], Set)} but without an object per value: the
-     * results are read from the batch ({@link MigrationBatch#outcome(int)},
-     * {@link MigrationBatch#resultBase64(int)}, ...). For bulk migrations, with a batch that is
-     * reused.
+     * Migrates the values of {@code batch} in one native call, as {@link #migrateBatch(byte[][],
+     * byte[][], byte[], Set)} but without an object per value: the results are read from the batch
+     * ({@link MigrationBatch#outcome(int)}, {@link MigrationBatch#resultBase64(int)}, ...). For
+     * bulk migrations, with a batch that is reused.
      *
      * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
      */
@@ -385,11 +453,17 @@ public final class LkrCrypt implements AutoCloseable {
         handle.run(p -> batch.migrate(p, legacyKey, flags));
     }
 
-    /** {@link #migrateBatch(MigrationBatch, byte[], Set)} with {@link MigrateOption#REQUIRE_UTF8} or none. */
+    /**
+     * {@link #migrateBatch(MigrationBatch, byte[], Set)} with {@link MigrateOption#REQUIRE_UTF8} or
+     * none.
+     */
     public void migrateBatch(MigrationBatch batch, byte[] legacyKey, boolean requireUtf8)
             throws GeneralSecurityException {
         Objects.requireNonNull(batch, "batch");
-        handle.run(p -> batch.migrate(p, legacyKey, requireUtf8 ? MigrateOption.REQUIRE_UTF8.flag : 0));
+        handle.run(
+                p ->
+                        batch.migrate(
+                                p, legacyKey, requireUtf8 ? MigrateOption.REQUIRE_UTF8.flag : 0));
     }
 
     /** The native flags of {@code options} ({@link MigrateOption#flag}). */
@@ -402,20 +476,23 @@ public final class LkrCrypt implements AutoCloseable {
         return flags;
     }
 
-    /** {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with the environment's legacy key. */
+    /**
+     * {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with the environment's legacy key.
+     */
     public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, boolean requireUtf8)
             throws GeneralSecurityException {
         return migrateBatch(values, contexts, null, requireUtf8);
     }
 
-    // ---- KEK rotation, re-encryption and rekey (SPEC §9) -------------------------------------
+    // ---- KEK rotation, re-encryption and rekey (docs/native-interfaces.md)
+    // -------------------------------------
 
     /**
-     * Checks the CMK configuration of the environment (SPEC §2: exactly one source, valid
-     * base64 of 32 bytes, a key file of mode 0400) without using the key — no KMS request.
-     * {@code suffix} names the variables: {@code ""} ({@code LKR_MASTER_KEY_ENV}, ...),
-     * {@code "_SOURCE"} or {@code "_DESTINATION"} (for {@code rekey}). Throws
-     * {@link MasterKeyException} with SPEC's message when it is wrong.
+     * Checks the CMK configuration of the environment (docs/keys.md: exactly one source, valid
+     * base64 of 32 bytes, a key file of mode 0400) without using the key — no KMS request. {@code
+     * suffix} names the variables: {@code ""} ({@code LKR_MASTER_KEY_ENV}, ...), {@code "_SOURCE"}
+     * or {@code "_DESTINATION"} (for {@code rekey}). Throws {@link MasterKeyException} with the
+     * documented message when it is wrong.
      */
     public static void checkMasterKeyConfiguration(String suffix) throws GeneralSecurityException {
         Objects.requireNonNull(suffix, "suffix");
@@ -427,12 +504,12 @@ public final class LkrCrypt implements AutoCloseable {
     public static final int MAX_CONTEXT = 65536;
 
     /**
-     * Makes every thread reseed the native generator of salts and nonces from the operating
-     * system before its next draw. A copy of the process made by {@code fork()} or
-     * {@code clone(2)} reseeds by itself; call this after a copy the kernel does not see,
-     * before anything is encrypted again: from CRaC's {@code Resource.afterRestore}, from an
-     * AWS Lambda SnapStart {@code afterRestore} runtime hook, or after a VM was cloned.
-     * Otherwise two restored copies would draw the same salts and nonces.
+     * Makes every thread reseed the native generator of salts and nonces from the operating system
+     * before its next draw. A copy of the process made by {@code fork()} or {@code clone(2)}
+     * reseeds by itself; call this after a copy the kernel does not see, before anything is
+     * encrypted again: from CRaC's {@code Resource.afterRestore}, from an AWS Lambda SnapStart
+     * {@code afterRestore} runtime hook, or after a VM was cloned. Otherwise two restored copies
+     * would draw the same salts and nonces.
      */
     public static void reseedRandom() {
         Native.ensureLoaded();
@@ -445,10 +522,10 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
-     * KEK rotation: a new handle on a copy of the keystore with a new active KEK (id = the
-     * largest + 1); older KEKs keep decrypting. This handle is unchanged. Store the new handle's
-     * {@link #exportKeystore()} where the application keeps its keystore, then use it (and
-     * close this one). For a keystore file, {@link #rotateKekFile(Path)} does both.
+     * KEK rotation: a new handle on a copy of the keystore with a new active KEK (id = the largest
+     * + 1); older KEKs keep decrypting. This handle is unchanged. Store the new handle's {@link
+     * #exportKeystore()} where the application keeps its keystore, then use it (and close this
+     * one). For a keystore file, {@link #rotateKekFile(Path)} does both.
      */
     public LkrCrypt rotateKek() throws GeneralSecurityException {
         return handle.call(p -> new LkrCrypt(Native.rotateKek(p)));
@@ -464,19 +541,18 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
-     * Rekey of this handle's keystore: a new handle whose keystore holds the same KEKs
-     * re-wrapped under the CMK of the {@code _DESTINATION} variables
-     * ({@code LKR_MASTER_KEY_ENV_DESTINATION}, {@code LKR_MASTER_KEY_FILE_DESTINATION} or
-     * {@code LKR_AWS_CMK_DESTINATION}), checked to open with it. No value changes. Store its
-     * {@link #exportKeystore()} in place of the old keystore.
+     * Rekey of this handle's keystore: a new handle whose keystore holds the same KEKs re-wrapped
+     * under the CMK of the {@code _DESTINATION} variables ({@code LKR_MASTER_KEY_ENV_DESTINATION},
+     * {@code LKR_MASTER_KEY_FILE_DESTINATION} or {@code LKR_AWS_CMK_DESTINATION}), checked to open
+     * with it. No value changes. Store its {@link #exportKeystore()} in place of the old keystore.
      */
     public LkrCrypt rekeyFromEnvironment() throws GeneralSecurityException {
         return handle.call(p -> new LkrCrypt(Native.rekeyFromEnv(p)));
     }
 
     /**
-     * SPEC §9 {@code rekey} of a keystore document the application keeps (e.g. in its
-     * database): opens it with the {@code _SOURCE} CMK and returns a handle on the KEKs
+     * docs/native-interfaces.md {@code rekey} of a keystore document the application keeps (e.g. in
+     * its database): opens it with the {@code _SOURCE} CMK and returns a handle on the KEKs
      * re-wrapped under the {@code _DESTINATION} CMK, checked to open with it. Replace the stored
      * document with its {@link #exportKeystore()} (atomically, e.g. compare-and-set).
      */
@@ -487,28 +563,28 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
-     * SPEC §9 {@code rekey} of the keystore file {@code keystore}, from the {@code _SOURCE} CMK
-     * to the {@code _DESTINATION} CMK: checked, then replaced atomically (a crash leaves the old
-     * or the new file). Returns a handle under the destination CMK.
+     * docs/native-interfaces.md {@code rekey} of the keystore file {@code keystore}, from the
+     * {@code _SOURCE} CMK to the {@code _DESTINATION} CMK: checked, then replaced atomically (a
+     * crash leaves the old or the new file). Returns a handle under the destination CMK.
      */
     public static LkrCrypt rekeyKeystoreFile(Path keystore) throws GeneralSecurityException {
         return openFile(keystore, Native::rekeyFileFromEnv);
     }
 
     /**
-     * SPEC §9 {@code rotate_kek} of the keystore file {@code keystore} with the CMK of the
-     * environment: a new active KEK, the file replaced atomically. Returns a handle on it.
+     * docs/native-interfaces.md {@code rotate_kek} of the keystore file {@code keystore} with the
+     * CMK of the environment: a new active KEK, the file replaced atomically. Returns a handle on
+     * it.
      */
     public static LkrCrypt rotateKekFile(Path keystore) throws GeneralSecurityException {
         return openFile(keystore, Native::rotateKekFileFromEnv);
     }
 
     /**
-     * Re-encryption to the active KEK: {@code envelope} (authentic under {@code context})
-     * encrypted again under the active KEK — or {@code envelope} itself (the same array) when it
-     * already is under it, so {@code result != envelope} says whether to store it. The
-     * plaintext never enters Java. Throws {@link javax.crypto.AEADBadTagException} when the
-     * value is not authentic.
+     * Re-encryption to the active KEK: {@code envelope} (authentic under {@code context}) encrypted
+     * again under the active KEK — or {@code envelope} itself (the same array) when it already is
+     * under it, so {@code result != envelope} says whether to store it. The plaintext never enters
+     * Java. Throws {@link javax.crypto.AEADBadTagException} when the value is not authentic.
      */
     public byte[] reencrypt(byte[] envelope, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(envelope, "envelope");
@@ -544,11 +620,11 @@ public final class LkrCrypt implements AutoCloseable {
         cleanable.clean();
     }
 
-    /** Default stream segment size (SPEC §5): 64 KiB of plaintext per segment. */
+    /** Default stream segment size (docs/stream.md): 64 KiB of plaintext per segment. */
     public static final int DEFAULT_SEGMENT_SIZE = 65536;
 
     /**
-     * An output stream that encrypts what is written to it as a stream v1 (SPEC §5) bound to
+     * An output stream that encrypts what is written to it as a stream v1 (docs/stream.md) bound to
      * {@code context}, with the default segment size. Close it to complete the stream.
      */
     public EncryptingOutputStream encryptingStream(OutputStream out, byte[] context)
@@ -557,26 +633,27 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
-     * As {@link #encryptingStream(OutputStream, byte[])} with {@code segmentSize} plaintext
-     * bytes per segment (4096 to 16 MiB). Writes the stream header at once.
+     * As {@link #encryptingStream(OutputStream, byte[])} with {@code segmentSize} plaintext bytes
+     * per segment (4096 to 16 MiB). Writes the stream header at once.
      */
-    public EncryptingOutputStream encryptingStream(OutputStream out, byte[] context, int segmentSize)
+    public EncryptingOutputStream encryptingStream(
+            OutputStream out, byte[] context, int segmentSize)
             throws IOException, GeneralSecurityException {
         return EncryptingOutputStream.open(handle, out, context, segmentSize);
     }
 
     /**
-     * An input stream that decrypts the stream v1 read from {@code in}, bound to
-     * {@code context}. Reads the 52-byte header now: a foreign or unknown-KEK stream fails
-     * here; damage further on fails while reading (an {@link IOException} whose cause is the
-     * {@link GeneralSecurityException}).
+     * An input stream that decrypts the stream v1 read from {@code in}, bound to {@code context}.
+     * Reads the 52-byte header now: a foreign or unknown-KEK stream fails here; damage further on
+     * fails while reading (an {@link IOException} whose cause is the {@link
+     * GeneralSecurityException}).
      */
     public DecryptingInputStream decryptingStream(InputStream in, byte[] context)
             throws IOException, GeneralSecurityException {
         return DecryptingInputStream.open(handle, in, context);
     }
 
-    /** The stream v1 header's length (SPEC §5, {@code LKR_STREAM_HEADER_LEN}). */
+    /** The stream v1 header's length (docs/stream.md, {@code LKR_STREAM_HEADER_LEN}). */
     static final int STREAM_HEADER_LENGTH = 52;
 
     @Override

@@ -3,9 +3,8 @@ package io.lkr.crypt;
 import javax.crypto.ShortBufferException;
 
 /**
- * The one place where the engine's error codes become Java exceptions. The native code calls
- * {@link #fromNative(int, String)} and throws what it returns; the message is the engine's,
- * unchanged.
+ * The one place where the engine's error codes become Java exceptions. The native code calls {@link
+ * #fromNative(int, String)} and throws what it returns; the message is the engine's, unchanged.
  */
 final class LkrErrors {
     private LkrErrors() {}

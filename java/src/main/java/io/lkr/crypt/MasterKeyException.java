@@ -3,8 +3,8 @@ package io.lkr.crypt;
 import java.security.KeyException;
 
 /**
- * The Customer Master Key cannot be used: its configuration breaks SPEC §2 (the message
- * carries SPEC's text, e.g. {@code Size of the Master Key is invalid it must be 32 bytes
+ * The Customer Master Key cannot be used: its configuration breaks docs/keys.md (the message
+ * carries the documented text, e.g. {@code Size of the Master Key is invalid it must be 32 bytes
  * however is X}), or AWS KMS failed ({@link ErrorKind#KMS}).
  */
 public final class MasterKeyException extends KeyException implements LkrException {

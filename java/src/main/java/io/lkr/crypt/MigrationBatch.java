@@ -9,10 +9,10 @@ import java.util.Objects;
 
 /**
  * A reusable batch for bulk migrations ({@link LkrCrypt#migrateBatch(MigrationBatch, byte[],
- * java.util.Set)}), packed so that no object is made per value: the values and their contexts
- * are appended to two byte arrays, one native call migrates them all and writes every result
- * into one output array, and the results are read back by index — an outcome, and a slice of
- * {@link #resultBuffer()} (or its text form, {@link #resultBase64(int)}).
+ * java.util.Set)}), packed so that no object is made per value: the values and their contexts are
+ * appended to two byte arrays, one native call migrates them all and writes every result into one
+ * output array, and the results are read back by index — an outcome, and a slice of {@link
+ * #resultBuffer()} (or its text form, {@link #resultBase64(int)}).
  *
  * <pre>{@code
  * MigrationBatch batch = new MigrationBatch();   // kept and reused
@@ -24,19 +24,20 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * The semantics are those of {@link LkrCrypt#migrateBatch(byte[][], byte[][], byte[], java.util.Set)},
- * which is built on this class. Values and contexts are copied in; results stay valid until the
- * next {@link #add}, {@link #clear()} or migration. Keep batches to thousands of values (the
- * native call holds the arrays pinned while it runs). Not thread-safe: one batch per thread.
+ * The semantics are those of {@link LkrCrypt#migrateBatch(byte[][], byte[][], byte[],
+ * java.util.Set)}, which is built on this class. Values and contexts are copied in; results stay
+ * valid until the next {@link #add}, {@link #clear()} or migration. Keep batches to thousands of
+ * values (the native call holds the arrays pinned while it runs). Not thread-safe: one batch per
+ * thread.
  *
- * <p>Bad arguments throw {@link NullPointerException} or {@link IllegalArgumentException};
- * an index outside the batch, {@link IndexOutOfBoundsException}.
+ * <p>Bad arguments throw {@link NullPointerException} or {@link IllegalArgumentException}; an index
+ * outside the batch, {@link IndexOutOfBoundsException}.
  */
 public final class MigrationBatch {
     /**
      * The most bytes a migrated value has beyond the value itself (the envelope header; a legacy
-     * value's IV and padding are longer than the tag). Must match the engine's
-     * {@code Crypt::migrated_max_len}, which the native call checks.
+     * value's IV and padding are longer than the tag). Must match the engine's {@code
+     * Crypt::migrated_max_len}, which the native call checks.
      */
     static final int EXPANSION = LkrCrypt.HEADER_LENGTH;
 
@@ -55,6 +56,7 @@ public final class MigrationBatch {
     private int[] outEnds = NO_INTS;
     private int[] outcomes = NO_INTS;
     private String[] messages = new String[0];
+
     /** Items with results (the size at the last migration), or -1. */
     private int results = -1;
 
@@ -63,7 +65,10 @@ public final class MigrationBatch {
         this(64, 16 * 1024);
     }
 
-    /** An empty batch sized for {@code items} values of {@code valueBytes} bytes in all (it grows beyond). */
+    /**
+     * An empty batch sized for {@code items} values of {@code valueBytes} bytes in all (it grows
+     * beyond).
+     */
     public MigrationBatch(int items, int valueBytes) {
         if (items < 0 || valueBytes < 0) {
             throw new IllegalArgumentException("items and valueBytes must not be negative");
@@ -74,13 +79,17 @@ public final class MigrationBatch {
         contextEnds = new int[items];
     }
 
-    /** A batch of {@code values[i]} with {@code contexts[i]} (checked by the caller), sized for them. */
+    /**
+     * A batch of {@code values[i]} with {@code contexts[i]} (checked by the caller), sized for
+     * them.
+     */
     static MigrationBatch of(byte[][] values, byte[][] contexts) {
         long bytes = 0;
         for (byte[] v : values) {
             bytes += v.length;
         }
-        MigrationBatch batch = new MigrationBatch(values.length, (int) Math.min(bytes, Integer.MAX_VALUE - 8));
+        MigrationBatch batch =
+                new MigrationBatch(values.length, (int) Math.min(bytes, Integer.MAX_VALUE - 8));
         for (int i = 0; i < values.length; i++) {
             batch.add(values[i], contexts[i]);
         }
@@ -116,7 +125,10 @@ public final class MigrationBatch {
         return add(value, 0, value.length, context, 0, context.length);
     }
 
-    /** Appends {@code value[off .. off+len]} with the context {@code context[contextOff .. contextOff+contextLen]}. */
+    /**
+     * Appends {@code value[off .. off+len]} with the context {@code context[contextOff ..
+     * contextOff+contextLen]}.
+     */
     public int add(byte[] value, int off, int len, byte[] context, int contextOff, int contextLen) {
         checkRange(value, off, len, "value");
         checkRange(context, contextOff, contextLen, "context");
@@ -161,8 +173,14 @@ public final class MigrationBatch {
     private static void checkRange(byte[] array, int off, int len, String what) {
         Objects.requireNonNull(array, what);
         if (off < 0 || len < 0 || off > array.length - len) {
-            throw new IllegalArgumentException(what + ": offset " + off + " and length " + len
-                    + " do not fit an array of " + array.length);
+            throw new IllegalArgumentException(
+                    what
+                            + ": offset "
+                            + off
+                            + " and length "
+                            + len
+                            + " do not fit an array of "
+                            + array.length);
         }
     }
 
@@ -202,7 +220,8 @@ public final class MigrationBatch {
     private static int grow(int current, long need) {
         long n = Math.max(need, 2L * current);
         if (need > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("The batch is too large for one Java array: migrate it in parts");
+            throw new IllegalArgumentException(
+                    "The batch is too large for one Java array: migrate it in parts");
         }
         return (int) Math.min(n, Integer.MAX_VALUE - 8);
     }
@@ -226,15 +245,27 @@ public final class MigrationBatch {
         } else {
             Arrays.fill(messages, 0, n, null);
         }
-        Native.migratePacked(handle, n, values, valueEnds, contexts, contextEnds, legacyKey, flags, out, outEnds,
-                outcomes, messages);
+        Native.migratePacked(
+                handle,
+                n,
+                values,
+                valueEnds,
+                contexts,
+                contextEnds,
+                legacyKey,
+                flags,
+                out,
+                outEnds,
+                outcomes,
+                messages);
         results = n;
     }
 
     private int checkResult(int i) {
         if (results < 0) {
-            throw new IllegalStateException("The batch has no results: migrate it first "
-                    + "(LkrCrypt.migrateBatch(MigrationBatch, ...)); adding or clearing discards them");
+            throw new IllegalStateException(
+                    "The batch has no results: migrate it first "
+                            + "(LkrCrypt.migrateBatch(MigrationBatch, ...)); adding or clearing discards them");
         }
         return Objects.checkIndex(i, results);
     }
@@ -250,8 +281,8 @@ public final class MigrationBatch {
     }
 
     /**
-     * The array holding every result (the batch's own, reused by the next migration): value
-     * {@code i}'s envelope v1 is at {@link #resultOffset(int)}, {@link #resultLength(int)} bytes.
+     * The array holding every result (the batch's own, reused by the next migration): value {@code
+     * i}'s envelope v1 is at {@link #resultOffset(int)}, {@link #resultLength(int)} bytes.
      */
     public byte[] resultBuffer() {
         return out;
@@ -263,8 +294,8 @@ public final class MigrationBatch {
     }
 
     /**
-     * The length of value {@code i}'s result: the envelope v1 (FROM_LEGACY, ROTATED: the new
-     * value; ALREADY_V1: the value itself), 0 if UNDECRYPTABLE.
+     * The length of value {@code i}'s result: the envelope v1 (FROM_LEGACY, ROTATED: the new value;
+     * ALREADY_V1: the value itself), 0 if UNDECRYPTABLE.
      */
     public int resultLength(int i) {
         return outEnds[checkResult(i)] - resultOffset(i);
@@ -279,17 +310,22 @@ public final class MigrationBatch {
         return Arrays.copyOfRange(out, from, outEnds[i]);
     }
 
-    /** Value {@code i}'s result in the stored text form (standard base64), or null if it has none. */
+    /**
+     * Value {@code i}'s result in the stored text form (standard base64), or null if it has none.
+     */
     public String resultBase64(int i) {
         if (!outcome(i).hasValue()) {
             return null;
         }
         int from = resultOffset(i);
         ByteBuffer text = Base64.getEncoder().encode(ByteBuffer.wrap(out, from, outEnds[i] - from));
-        return new String(text.array(), text.arrayOffset(), text.remaining(), StandardCharsets.ISO_8859_1);
+        return new String(
+                text.array(), text.arrayOffset(), text.remaining(), StandardCharsets.ISO_8859_1);
     }
 
-    /** Why value {@code i} is UNDECRYPTABLE or UNUSABLE_V1 (the engine's message); null otherwise. */
+    /**
+     * Why value {@code i} is UNDECRYPTABLE or UNUSABLE_V1 (the engine's message); null otherwise.
+     */
     public String message(int i) {
         return messages[checkResult(i)];
     }

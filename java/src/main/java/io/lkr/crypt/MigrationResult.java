@@ -7,8 +7,8 @@ public final class MigrationResult {
     /** The outcomes of migrating one value, with the codes shared with the native side. */
     public enum Outcome {
         /**
-         * A legacy value, decrypted and sealed as an envelope v1 under the active KEK (migrated from
-         * legacy): store {@link #value()}.
+         * A legacy value, decrypted and sealed as an envelope v1 under the active KEK (migrated
+         * from legacy): store {@link #value()}.
          */
         FROM_LEGACY(1),
         /** Already an authentic envelope v1 under the context: nothing to write. */
@@ -16,17 +16,16 @@ public final class MigrationResult {
         /** A legacy value that does not decrypt with the legacy key (see {@link #message()}). */
         UNDECRYPTABLE(3),
         /**
-         * An envelope v1 under an older KEK, re-encrypted under the active one (only with
-         * {@link LkrCrypt.MigrateOption#REENCRYPT}): store {@link #value()}.
+         * An envelope v1 under an older KEK, re-encrypted under the active one (only with {@link
+         * LkrCrypt.MigrateOption#REENCRYPT}): store {@link #value()}.
          */
         ROTATED(4),
         /**
          * An envelope v1 that is not usable as such — its KEK is not in this keystore, or (with
          * {@link LkrCrypt.MigrateOption#STRICT_V1}) it is not authentic under its context — and was
          * never tried as a legacy value; or a value over the maximum record size or with a context
-         * over 64 KiB (see {@link #message()}, which names the reason). Treated
-         * like {@link #UNDECRYPTABLE} (reported, skipped on request), but it says nothing about the
-         * legacy key.
+         * over 64 KiB (see {@link #message()}, which names the reason). Treated like {@link
+         * #UNDECRYPTABLE} (reported, skipped on request), but it says nothing about the legacy key.
          */
         UNUSABLE_V1(5);
 
@@ -47,7 +46,10 @@ public final class MigrationResult {
             throw new IllegalStateException("Unknown migration outcome " + code);
         }
 
-        /** True when there is an envelope v1 to read ({@link #value()}); false for a value not migrated. */
+        /**
+         * True when there is an envelope v1 to read ({@link #value()}); false for a value not
+         * migrated.
+         */
         public boolean hasValue() {
             return this != UNDECRYPTABLE && this != UNUSABLE_V1;
         }
@@ -65,7 +67,9 @@ public final class MigrationResult {
 
     static MigrationResult fromNative(int code, byte[] value, String message) {
         Outcome o = Outcome.fromCode(code);
-        return o.hasValue() ? new MigrationResult(o, value, null) : new MigrationResult(o, null, message);
+        return o.hasValue()
+                ? new MigrationResult(o, value, null)
+                : new MigrationResult(o, null, message);
     }
 
     public Outcome outcome() {

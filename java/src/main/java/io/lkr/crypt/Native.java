@@ -3,9 +3,9 @@ package io.lkr.crypt;
 import java.nio.ByteBuffer;
 
 /**
- * The JNI entry points (src/jni/ in the crate). Package-private: {@link LkrCrypt} checks
- * arguments, holds the handle's lock around every call and is the only caller. Failures are
- * thrown through {@link LkrErrors#fromNative(int, String)}.
+ * The JNI entry points (src/jni/ in the crate). Package-private: {@link LkrCrypt} checks arguments,
+ * holds the handle's lock around every call and is the only caller. Failures are thrown through
+ * {@link LkrErrors#fromNative(int, String)}.
  */
 final class Native {
     private Native() {}
@@ -43,51 +43,87 @@ final class Native {
     /** The largest plaintext one record may hold (LKR_MAX_RECORD_SIZE, default 64 MiB). */
     static native long maxRecordSize(long handle);
 
-    /** Throws the engine's error when a plaintext (or a stored value) of this length is over the maximum. */
+    /**
+     * Throws the engine's error when a plaintext (or a stored value) of this length is over the
+     * maximum.
+     */
     static native void checkRecordLength(long handle, long length, boolean stored);
 
     static native boolean hasLegacyKey(long handle);
 
-    /** {@code buf}: the plaintext's length + 69 bytes, the plaintext at offset 53; becomes the envelope. */
+    /**
+     * {@code buf}: the plaintext's length + 69 bytes, the plaintext at offset 53; becomes the
+     * envelope.
+     */
     static native void encryptInPlace(long handle, byte[] context, byte[] buf);
 
-    /** {@code buf}: a copy of {@code envelope[53..length-16]}; receives the plaintext, zeroed on failure. */
+    /**
+     * {@code buf}: a copy of {@code envelope[53..length-16]}; receives the plaintext, zeroed on
+     * failure.
+     */
     static native void decryptInPlace(long handle, byte[] envelope, byte[] context, byte[] buf);
 
-    static native byte[] migrate(long handle, byte[] value, byte[] context, byte[] legacyKeyOrNull,
-            boolean requireUtf8);
+    static native byte[] migrate(
+            long handle, byte[] value, byte[] context, byte[] legacyKeyOrNull, boolean requireUtf8);
 
-    static native int encryptDirect(long handle, ByteBuffer src, int srcPos, int srcLen, byte[] context,
-            ByteBuffer dst, int dstPos, int dstLen);
+    static native int encryptDirect(
+            long handle,
+            ByteBuffer src,
+            int srcPos,
+            int srcLen,
+            byte[] context,
+            ByteBuffer dst,
+            int dstPos,
+            int dstLen);
 
-    static native int decryptDirect(long handle, ByteBuffer src, int srcPos, int srcLen, byte[] context,
-            ByteBuffer dst, int dstPos, int dstLen);
+    static native int decryptDirect(
+            long handle,
+            ByteBuffer src,
+            int srcPos,
+            int srcLen,
+            byte[] context,
+            ByteBuffer dst,
+            int dstPos,
+            int dstLen);
 
     static native byte[][] encryptBatch(long handle, byte[][] plaintexts, byte[][] contexts);
 
     static native byte[][] decryptBatch(long handle, byte[][] envelopes, byte[][] contexts);
 
     /**
-     * The packed batch migration of {@link MigrationBatch}: item {@code i} is
-     * {@code values[valueEnds[i-1] .. valueEnds[i]]} (from 0 for item 0) with its context packed
-     * likewise; its result goes to {@code out[outEnds[i-1] .. outEnds[i]]} ({@code out} holds
-     * every value's length + {@link MigrationBatch#EXPANSION}). {@code flags}: the bits of
-     * {@link LkrCrypt.MigrateOption} (1 require UTF-8, 2 also rotate v1 values under an older
-     * KEK to the active one, 4 strict v1). {@code outcomes[i]}: the codes of
-     * {@link MigrationResult.Outcome} (1 from legacy, 2 already v1, 3 undecryptable, 4 rotated,
-     * 5 refused; {@code messages[i]} is set for 3 and 5).
+     * The packed batch migration of {@link MigrationBatch}: item {@code i} is {@code
+     * values[valueEnds[i-1] .. valueEnds[i]]} (from 0 for item 0) with its context packed likewise;
+     * its result goes to {@code out[outEnds[i-1] .. outEnds[i]]} ({@code out} holds every value's
+     * length + {@link MigrationBatch#EXPANSION}). {@code flags}: the bits of {@link
+     * LkrCrypt.MigrateOption} (1 require UTF-8, 2 also rotate v1 values under an older KEK to the
+     * active one, 4 strict v1). {@code outcomes[i]}: the codes of {@link MigrationResult.Outcome}
+     * (1 from legacy, 2 already v1, 3 undecryptable, 4 rotated, 5 refused; {@code messages[i]} is
+     * set for 3 and 5).
      */
-    static native void migratePacked(long handle, int count, byte[] values, int[] valueEnds, byte[] contexts,
-            int[] contextEnds, byte[] legacyKeyOrNull, int flags, byte[] out, int[] outEnds, int[] outcomes,
+    static native void migratePacked(
+            long handle,
+            int count,
+            byte[] values,
+            int[] valueEnds,
+            byte[] contexts,
+            int[] contextEnds,
+            byte[] legacyKeyOrNull,
+            int flags,
+            byte[] out,
+            int[] outEnds,
+            int[] outcomes,
             String[] messages);
 
     /** Every thread reseeds its generator of salts and nonces before its next draw. */
     static native void reseedRandom();
 
-    /** SPEC §2's checks of the CMK variables with {@code suffix} ("", "_SOURCE", "_DESTINATION"). */
+    /**
+     * docs/keys.md's checks of the CMK variables with {@code suffix} ("", "_SOURCE",
+     * "_DESTINATION").
+     */
     static native void checkMasterKeyConfig(String suffix);
 
-    // KEK rotation and rekey (SPEC §9): each returns a new handle.
+    // KEK rotation and rekey (docs/native-interfaces.md): each returns a new handle.
     static native int[] kekIds(long handle);
 
     static native long rotateKek(long handle);
@@ -108,9 +144,12 @@ final class Native {
     /** The KEK id of an authentic envelope v1, or -1. */
     static native int kekIdOf(long handle, byte[] value, byte[] context);
 
-    // Streams (SPEC §5): a stream handle owns its derived key; one thread at a time.
-    /** {@code header} ({@link LkrCrypt#STREAM_HEADER_LENGTH}, 52 bytes) receives the stream header. */
-    static native long streamEncryptInit(long handle, byte[] context, int segmentSize, byte[] header);
+    // Streams (docs/stream.md): a stream handle owns its derived key; one thread at a time.
+    /**
+     * {@code header} ({@link LkrCrypt#STREAM_HEADER_LENGTH}, 52 bytes) receives the stream header.
+     */
+    static native long streamEncryptInit(
+            long handle, byte[] context, int segmentSize, byte[] header);
 
     static native int streamEncryptUpdate(long stream, byte[] in, int off, int len, byte[] out);
 

@@ -5,14 +5,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 
 /**
- * One native pointer and the function that releases it, released at most once: {@link #free()}
- * is atomic and idempotent, so its owner's {@code close()}, the clean-up of a constructor that
- * failed, and the {@link Cleaner} of an owner that was lost (this object is the Cleaner's action)
- * may all call it, in any order, without a double free.
+ * One native pointer and the function that releases it, released at most once: {@link #free()} is
+ * atomic and idempotent, so its owner's {@code close()}, the clean-up of a constructor that failed,
+ * and the {@link Cleaner} of an owner that was lost (this object is the Cleaner's action) may all
+ * call it, in any order, without a double free.
  *
- * <p>An owner registers this object with {@link #CLEANER} and calls
- * {@link java.lang.ref.Reference#reachabilityFence(Object)} on itself after every native call
- * that uses {@link #get()}, so that the Cleaner cannot free the pointer during that call.
+ * <p>An owner registers this object with {@link #CLEANER} and calls {@link
+ * java.lang.ref.Reference#reachabilityFence(Object)} on itself after every native call that uses
+ * {@link #get()}, so that the Cleaner cannot free the pointer during that call.
  */
 final class NativePointer implements Runnable {
     static final Cleaner CLEANER = Cleaner.create();

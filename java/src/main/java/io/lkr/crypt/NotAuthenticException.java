@@ -3,10 +3,10 @@ package io.lkr.crypt;
 import javax.crypto.AEADBadTagException;
 
 /**
- * The value is not an authentic envelope under this context and keystore: changed,
- * truncated, extended, another context or keystore ({@link ErrorKind#NOT_AUTHENTIC}), a KEK
- * the keystore does not hold ({@link ErrorKind#UNKNOWN_KEK}), or not an envelope this version
- * reads ({@link ErrorKind#UNSUPPORTED_FORMAT}).
+ * The value is not an authentic envelope under this context and keystore: changed, truncated,
+ * extended, another context or keystore ({@link ErrorKind#NOT_AUTHENTIC}), a KEK the keystore does
+ * not hold ({@link ErrorKind#UNKNOWN_KEK}), or not an envelope this version reads ({@link
+ * ErrorKind#UNSUPPORTED_FORMAT}).
  */
 public final class NotAuthenticException extends AEADBadTagException implements LkrException {
     private static final long serialVersionUID = 1L;

@@ -4,12 +4,11 @@ import java.util.Base64;
 import java.util.Objects;
 
 /**
- * The stored text form of a value (SPEC §4: standard base64, RFC 4648 §4, padded), decoded
- * exactly as the engine decodes it ({@code decode_text} in the crate): whitespace around the
- * text is ignored (Unicode White_Space, as Rust's {@code str::trim}), and the rest must be the
- * standard alphabet, padded to a multiple of 4 characters, canonical (no bit set after the last
- * byte). Nothing else is accepted: no line breaks or other characters inside, no missing
- * padding.
+ * The stored text form of a value (docs/envelope.md: standard base64, RFC 4648 §4, padded), decoded
+ * exactly as the engine decodes it ({@code decode_text} in the crate): whitespace around the text
+ * is ignored (Unicode White_Space, as Rust's {@code str::trim}), and the rest must be the standard
+ * alphabet, padded to a multiple of 4 characters, canonical (no bit set after the last byte).
+ * Nothing else is accepted: no line breaks or other characters inside, no missing padding.
  */
 public final class StoredText {
     private StoredText() {}
@@ -30,13 +29,15 @@ public final class StoredText {
         byte[] value = Base64.getDecoder().decode(t);
         int n = t.length();
         if (n % 4 != 0) {
-            throw new IllegalArgumentException("Base64 without its padding: " + n + " characters, not a multiple of 4");
+            throw new IllegalArgumentException(
+                    "Base64 without its padding: " + n + " characters, not a multiple of 4");
         }
         if (n > 0 && t.charAt(n - 1) == '=') {
             boolean two = t.charAt(n - 2) == '=';
             int last = sextet(t.charAt(n - (two ? 3 : 2)));
             if ((last & (two ? 0x0f : 0x03)) != 0) {
-                throw new IllegalArgumentException("Base64 that is not canonical: bits set after the last byte");
+                throw new IllegalArgumentException(
+                        "Base64 that is not canonical: bits set after the last byte");
             }
         }
         return value;
@@ -47,7 +48,8 @@ public final class StoredText {
         try {
             return decode(text);
         } catch (IllegalArgumentException e) {
-            throw new NotAuthenticException(ErrorKind.NOT_AUTHENTIC,
+            throw new NotAuthenticException(
+                    ErrorKind.NOT_AUTHENTIC,
                     "The value could not be authenticated: it is not valid base64");
         }
     }
@@ -65,11 +67,21 @@ public final class StoredText {
         return text.substring(from, to);
     }
 
-    /** Unicode's White_Space property (Rust's {@code char::is_whitespace}); all of it is in the BMP. */
+    /**
+     * Unicode's White_Space property (Rust's {@code char::is_whitespace}); all of it is in the BMP.
+     */
     static boolean isWhiteSpace(char c) {
-        return c == ' ' || (c >= '\t' && c <= '\r') || c == '\u0085' || c == '\u00a0' || c == '\u1680'
-                || (c >= '\u2000' && c <= '\u200a') || c == '\u2028' || c == '\u2029' || c == '\u202f'
-                || c == '\u205f' || c == '\u3000';
+        return c == ' '
+                || (c >= '\t' && c <= '\r')
+                || c == '\u0085'
+                || c == '\u00a0'
+                || c == '\u1680'
+                || (c >= '\u2000' && c <= '\u200a')
+                || c == '\u2028'
+                || c == '\u2029'
+                || c == '\u202f'
+                || c == '\u205f'
+                || c == '\u3000';
     }
 
     private static int sextet(char c) {

@@ -37,56 +37,77 @@ class ConcurrencyTest {
             List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int id = t;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
-                    ByteBuffer in = ByteBuffer.allocateDirect(4096);
-                    ByteBuffer env = ByteBuffer.allocateDirect(4096 + LkrCrypt.OVERHEAD);
-                    ByteBuffer out = ByteBuffer.allocateDirect(4096);
-                    for (int i = 0; i < ops; i++) {
-                        byte[] pt = new byte[rnd.nextInt(i % 100 == 0 ? 4096 : 200)];
-                        rnd.nextBytes(pt);
-                        byte[] ctx = utf8("T" + id + ".C:" + i);
-                        switch (i % 4) {
-                            case 0: {
-                                byte[] e = crypt.encrypt(pt, ctx);
-                                assertArrayEquals(pt, crypt.decrypt(e, ctx));
-                                shared.add(new byte[][] {e, ctx, pt});
-                                break;
-                            }
-                            case 1: {
-                                in.clear();
-                                in.put(pt).flip();
-                                env.clear();
-                                crypt.encrypt(in, ctx, env);
-                                env.flip();
-                                out.clear();
-                                crypt.decrypt(env, ctx, out);
-                                out.flip();
-                                byte[] back = new byte[out.remaining()];
-                                out.get(back);
-                                assertArrayEquals(pt, back);
-                                break;
-                            }
-                            case 2: {
-                                byte[][] envs = crypt.encryptBatch(new byte[][] {pt, pt}, new byte[][] {ctx, ctx});
-                                assertArrayEquals(pt, crypt.decryptBatch(envs, new byte[][] {ctx, ctx})[1]);
-                                break;
-                            }
-                            default: {
-                                // Decrypt what another thread encrypted.
-                                byte[][] other = shared.poll();
-                                if (other != null) {
-                                    assertArrayEquals(other[2], crypt.decrypt(other[0], other[1]));
-                                    assertThrows(javax.crypto.AEADBadTagException.class,
-                                            () -> crypt.decrypt(other[0], ctx));
-                                }
-                            }
-                        }
-                        done.incrementAndGet();
-                    }
-                    return null;
-                }));
+                futures.add(
+                        pool.submit(
+                                () -> {
+                                    start.await();
+                                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                                    ByteBuffer in = ByteBuffer.allocateDirect(4096);
+                                    ByteBuffer env =
+                                            ByteBuffer.allocateDirect(4096 + LkrCrypt.OVERHEAD);
+                                    ByteBuffer out = ByteBuffer.allocateDirect(4096);
+                                    for (int i = 0; i < ops; i++) {
+                                        byte[] pt =
+                                                new byte[rnd.nextInt(i % 100 == 0 ? 4096 : 200)];
+                                        rnd.nextBytes(pt);
+                                        byte[] ctx = utf8("T" + id + ".C:" + i);
+                                        switch (i % 4) {
+                                            case 0:
+                                                {
+                                                    byte[] e = crypt.encrypt(pt, ctx);
+                                                    assertArrayEquals(pt, crypt.decrypt(e, ctx));
+                                                    shared.add(new byte[][] {e, ctx, pt});
+                                                    break;
+                                                }
+                                            case 1:
+                                                {
+                                                    in.clear();
+                                                    in.put(pt).flip();
+                                                    env.clear();
+                                                    crypt.encrypt(in, ctx, env);
+                                                    env.flip();
+                                                    out.clear();
+                                                    crypt.decrypt(env, ctx, out);
+                                                    out.flip();
+                                                    byte[] back = new byte[out.remaining()];
+                                                    out.get(back);
+                                                    assertArrayEquals(pt, back);
+                                                    break;
+                                                }
+                                            case 2:
+                                                {
+                                                    byte[][] envs =
+                                                            crypt.encryptBatch(
+                                                                    new byte[][] {pt, pt},
+                                                                    new byte[][] {ctx, ctx});
+                                                    assertArrayEquals(
+                                                            pt,
+                                                            crypt.decryptBatch(
+                                                                            envs,
+                                                                            new byte[][] {
+                                                                                ctx, ctx
+                                                                            })[1]);
+                                                    break;
+                                                }
+                                            default:
+                                                {
+                                                    // Decrypt what another thread encrypted.
+                                                    byte[][] other = shared.poll();
+                                                    if (other != null) {
+                                                        assertArrayEquals(
+                                                                other[2],
+                                                                crypt.decrypt(other[0], other[1]));
+                                                        assertThrows(
+                                                                javax.crypto.AEADBadTagException
+                                                                        .class,
+                                                                () -> crypt.decrypt(other[0], ctx));
+                                                    }
+                                                }
+                                        }
+                                        done.incrementAndGet();
+                                    }
+                                    return null;
+                                }));
             }
             start.countDown();
             for (Future<?> f : futures) {
@@ -110,33 +131,39 @@ class ConcurrencyTest {
             List<Thread> workers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int id = t;
-                Thread th = new Thread(() -> {
-                    byte[] big = new byte[id % 2 == 0 ? 1 << 20 : 64];
-                    byte[] ctx = utf8("C:" + id);
-                    ByteBuffer in = ByteBuffer.allocateDirect(1024);
-                    ByteBuffer env = ByteBuffer.allocateDirect(1024 + LkrCrypt.OVERHEAD);
-                    running.countDown();
-                    while (true) {
-                        try {
-                            byte[] e = crypt.encrypt(big, ctx);
-                            byte[] back = crypt.decrypt(e, ctx);
-                            if (back.length != big.length) {
-                                unexpected.add(new AssertionError("length " + back.length));
-                            }
-                            in.clear();
-                            env.clear();
-                            crypt.encrypt(in, ctx, env);
-                            crypt.encryptBatch(new byte[][] {ctx}, new byte[][] {ctx});
-                            ok.incrementAndGet();
-                        } catch (IllegalStateException closed) {
-                            closedSeen.incrementAndGet();
-                            return;
-                        } catch (Throwable other) {
-                            unexpected.add(other);
-                            return;
-                        }
-                    }
-                });
+                Thread th =
+                        new Thread(
+                                () -> {
+                                    byte[] big = new byte[id % 2 == 0 ? 1 << 20 : 64];
+                                    byte[] ctx = utf8("C:" + id);
+                                    ByteBuffer in = ByteBuffer.allocateDirect(1024);
+                                    ByteBuffer env =
+                                            ByteBuffer.allocateDirect(1024 + LkrCrypt.OVERHEAD);
+                                    running.countDown();
+                                    while (true) {
+                                        try {
+                                            byte[] e = crypt.encrypt(big, ctx);
+                                            byte[] back = crypt.decrypt(e, ctx);
+                                            if (back.length != big.length) {
+                                                unexpected.add(
+                                                        new AssertionError(
+                                                                "length " + back.length));
+                                            }
+                                            in.clear();
+                                            env.clear();
+                                            crypt.encrypt(in, ctx, env);
+                                            crypt.encryptBatch(
+                                                    new byte[][] {ctx}, new byte[][] {ctx});
+                                            ok.incrementAndGet();
+                                        } catch (IllegalStateException closed) {
+                                            closedSeen.incrementAndGet();
+                                            return;
+                                        } catch (Throwable other) {
+                                            unexpected.add(other);
+                                            return;
+                                        }
+                                    }
+                                });
                 workers.add(th);
                 th.start();
             }
@@ -154,9 +181,15 @@ class ConcurrencyTest {
                 assertTrue(!th.isAlive(), "worker stopped");
             }
             assertTrue(unexpected.isEmpty(), () -> "unexpected: " + unexpected);
-            assertEquals(threads, closedSeen.get(), "every worker saw IllegalStateException after close");
-            assertTrue(ok.get() >= threads, () -> "the workers did too little before the close: " + ok.get());
-            assertThrows(IllegalStateException.class, () -> crypt.encrypt(new byte[1], new byte[0]));
+            assertEquals(
+                    threads,
+                    closedSeen.get(),
+                    "every worker saw IllegalStateException after close");
+            assertTrue(
+                    ok.get() >= threads,
+                    () -> "the workers did too little before the close: " + ok.get());
+            assertThrows(
+                    IllegalStateException.class, () -> crypt.encrypt(new byte[1], new byte[0]));
         }
     }
 

@@ -20,13 +20,13 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 
 /**
- * An independent check of SPEC §3, §4 and §6 with javax.crypto only: unwrap the KEK from the
- * exported keystore with the CMK, derive the record key with HKDF-Expand (through Mac), open
- * the envelope with AES/GCM/NoPadding — and the other way round.
+ * An independent check of docs/derivations.md, docs/envelope.md, docs/keystore.md with javax.crypto
+ * only: unwrap the KEK from the exported keystore with the CMK, derive the record key with
+ * HKDF-Expand (through Mac), open the envelope with AES/GCM/NoPadding — and the other way round.
  */
 class IndependentFormatTest {
 
-    /** RFC 5869 HKDF-Expand with SHA-256, the PRK used directly (SPEC §3). */
+    /** RFC 5869 HKDF-Expand with SHA-256, the PRK used directly (docs/derivations.md). */
     static byte[] hkdfExpand(byte[] prk, byte[] info, int len) throws Exception {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(prk, "HmacSHA256"));
@@ -67,14 +67,25 @@ class IndependentFormatTest {
         return m.group(1);
     }
 
-    /** The KEK with id {@code id}, unwrapped from the keystore JSON with the local CMK (SPEC §6). */
+    /**
+     * The KEK with id {@code id}, unwrapped from the keystore JSON with the local CMK
+     * (docs/keystore.md).
+     */
     static byte[] unwrapKek(byte[] cmk, String json, int id) throws Exception {
-        String wrapped = field(json, "\\{[^}]*\"id\"\\s*:\\s*" + id + "\\b[^}]*\"wrapped\"\\s*:\\s*\"([^\"]+)\"");
+        String wrapped =
+                field(
+                        json,
+                        "\\{[^}]*\"id\"\\s*:\\s*"
+                                + id
+                                + "\\b[^}]*\"wrapped\"\\s*:\\s*\"([^\"]+)\"");
         byte[] w = Base64.getDecoder().decode(wrapped);
         assertEquals(60, w.length);
         byte[] wrapKey = hkdfExpand(cmk, utf8("lkr-crypt v1 kek-wrap"), 32);
         Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
-        gcm.init(Cipher.DECRYPT_MODE, new SecretKeySpec(wrapKey, "AES"), new GCMParameterSpec(128, w, 0, 12));
+        gcm.init(
+                Cipher.DECRYPT_MODE,
+                new SecretKeySpec(wrapKey, "AES"),
+                new GCMParameterSpec(128, w, 0, 12));
         gcm.updateAAD(concat(utf8("lkr-crypt v1 kek"), be32(id)));
         return gcm.doFinal(w, 12, w.length - 12);
     }
@@ -85,8 +96,9 @@ class IndependentFormatTest {
         try (LkrCrypt crypt = TestSupport.openNew()) {
             String json = new String(crypt.exportKeystore(), StandardCharsets.UTF_8);
 
-            // The fingerprint of SPEC §3 identifies the CMK.
-            byte[] fp = Base64.getDecoder().decode(field(json, "\"fingerprint\"\\s*:\\s*\"([^\"]+)\""));
+            // The fingerprint of docs/derivations.md identifies the CMK.
+            byte[] fp =
+                    Base64.getDecoder().decode(field(json, "\"fingerprint\"\\s*:\\s*\"([^\"]+)\""));
             assertArrayEquals(hkdfExpand(cmk, utf8("lkr-crypt v1 fingerprint"), 16), fp);
 
             int kekId = crypt.activeKekId();
@@ -106,15 +118,22 @@ class IndependentFormatTest {
                 byte[] dataKey = hkdfExpand(kek, concat(utf8("LKRd"), be32(kekId), salt), 32);
 
                 Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
-                gcm.init(Cipher.DECRYPT_MODE, new SecretKeySpec(dataKey, "AES"), new GCMParameterSpec(128, nonce));
+                gcm.init(
+                        Cipher.DECRYPT_MODE,
+                        new SecretKeySpec(dataKey, "AES"),
+                        new GCMParameterSpec(128, nonce));
                 gcm.updateAAD(concat(header, ctx));
                 assertArrayEquals(utf8(text), gcm.doFinal(env, 53, env.length - 53));
 
                 // The context is part of the additional data.
                 Cipher wrong = Cipher.getInstance("AES/GCM/NoPadding");
-                wrong.init(Cipher.DECRYPT_MODE, new SecretKeySpec(dataKey, "AES"), new GCMParameterSpec(128, nonce));
+                wrong.init(
+                        Cipher.DECRYPT_MODE,
+                        new SecretKeySpec(dataKey, "AES"),
+                        new GCMParameterSpec(128, nonce));
                 wrong.updateAAD(header);
-                assertThrows(AEADBadTagException.class, () -> wrong.doFinal(env, 53, env.length - 53));
+                assertThrows(
+                        AEADBadTagException.class, () -> wrong.doFinal(env, 53, env.length - 53));
             }
 
             // And the other way: an envelope made with javax.crypto opens in the library.
@@ -123,7 +142,10 @@ class IndependentFormatTest {
             byte[] header = concat(utf8("LKR"), new byte[] {1, 1}, be32(kekId), salt, nonce);
             byte[] dataKey = hkdfExpand(kek, concat(utf8("LKRd"), be32(kekId), salt), 32);
             Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
-            gcm.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(dataKey, "AES"), new GCMParameterSpec(128, nonce));
+            gcm.init(
+                    Cipher.ENCRYPT_MODE,
+                    new SecretKeySpec(dataKey, "AES"),
+                    new GCMParameterSpec(128, nonce));
             gcm.updateAAD(concat(header, utf8("T.C:1")));
             byte[] env = concat(header, gcm.doFinal(utf8("made by javax.crypto")));
             assertArrayEquals(utf8("made by javax.crypto"), crypt.decrypt(env, utf8("T.C:1")));

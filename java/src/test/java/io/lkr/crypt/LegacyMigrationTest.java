@@ -21,7 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Migration of legacy values made by javax.crypto AES/CBC/PKCS5Padding (SPEC §7). */
+/** Migration of legacy values made by javax.crypto AES/CBC/PKCS5Padding (docs/legacy.md). */
 class LegacyMigrationTest {
     static final byte[] KEY = random(16);
     static LkrCrypt crypt;
@@ -56,7 +56,10 @@ class LegacyMigrationTest {
             assertEquals(size + LkrCrypt.OVERHEAD, env.length);
             assertArrayEquals(pt, crypt.decrypt(env, ctx));
             assertThrows(AEADBadTagException.class, () -> crypt.decrypt(env, utf8("T.C:other")));
-            assertArrayEquals(env, crypt.migrate(env, ctx, KEY), "an authentic v1 value comes back unchanged");
+            assertArrayEquals(
+                    env,
+                    crypt.migrate(env, ctx, KEY),
+                    "an authentic v1 value comes back unchanged");
         }
     }
 
@@ -64,22 +67,32 @@ class LegacyMigrationTest {
     void undecryptableLegacyValues() throws Exception {
         byte[] ctx = utf8("T.C:1");
         for (byte[] bad : new byte[][] {new byte[0], new byte[16], new byte[33], random(47)}) {
-            LegacyException e = assertThrows(LegacyException.class, () -> crypt.migrate(bad, ctx, KEY));
+            LegacyException e =
+                    assertThrows(LegacyException.class, () -> crypt.migrate(bad, ctx, KEY));
             assertEquals("Legacy value could not be decrypted", e.getMessage());
         }
-        LegacyException e = assertThrows(LegacyException.class, () -> crypt.migrate(legacy(KEY, utf8("x")), ctx));
-        assertTrue(e.getMessage().contains("LKR_LEGACY_KEY_ENV"), "no legacy key configured: " + e.getMessage());
+        LegacyException e =
+                assertThrows(
+                        LegacyException.class, () -> crypt.migrate(legacy(KEY, utf8("x")), ctx));
+        assertTrue(
+                e.getMessage().contains("LKR_LEGACY_KEY_ENV"),
+                "no legacy key configured: " + e.getMessage());
     }
 
     @Test
     void textMigration() throws Exception {
         byte[] value = legacy(KEY, utf8("mot de passe é"));
-        String stored = crypt.migrateString(Base64.getEncoder().encodeToString(value), "T.C:9", KEY);
+        String stored =
+                crypt.migrateString(Base64.getEncoder().encodeToString(value), "T.C:9", KEY);
         assertEquals("mot de passe é", crypt.decryptString(stored, "T.C:9"));
         assertEquals(stored, crypt.migrateString(stored, "T.C:9"), "v1 needs no legacy key");
         byte[] notText = legacy(KEY, new byte[] {(byte) 0xff, (byte) 0xfe, 0});
-        LegacyException e = assertThrows(LegacyException.class,
-                () -> crypt.migrateString(Base64.getEncoder().encodeToString(notText), "T.C:9", KEY));
+        LegacyException e =
+                assertThrows(
+                        LegacyException.class,
+                        () ->
+                                crypt.migrateString(
+                                        Base64.getEncoder().encodeToString(notText), "T.C:9", KEY));
         assertEquals("Legacy value could not be decrypted", e.getMessage());
     }
 
@@ -140,7 +153,8 @@ class LegacyMigrationTest {
         }
         MigrationResult[] binary = crypt.migrateBatch(values, ctxs, wrongKey, false);
         MigrationResult[] text = crypt.migrateBatch(values, ctxs, wrongKey, true);
-        long paddingOk = Arrays.stream(binary).filter(m -> m.outcome() == Outcome.FROM_LEGACY).count();
+        long paddingOk =
+                Arrays.stream(binary).filter(m -> m.outcome() == Outcome.FROM_LEGACY).count();
         long textOk = Arrays.stream(text).filter(m -> m.outcome() == Outcome.FROM_LEGACY).count();
         assertTrue(paddingOk < 40, "padding alone lets ~1/256 through: " + paddingOk);
         assertEquals(0, textOk, "UTF-8 check");
@@ -159,10 +173,16 @@ class LegacyMigrationTest {
     @Test
     void legacyKeyFromTheEnvironmentInAForkedJvm() throws Exception {
         byte[] value = legacy(KEY, utf8("from the environment"));
-        TestSupport.Run r = TestSupport.probe(
-                Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK,
-                        "LKR_LEGACY_KEY_ENV", Base64.getEncoder().encodeToString(KEY)),
-                "bytes", "-", Base64.getEncoder().encodeToString(value));
+        TestSupport.Run r =
+                TestSupport.probe(
+                        Map.of(
+                                "LKR_MASTER_KEY_ENV",
+                                TestSupport.TEST_CMK,
+                                "LKR_LEGACY_KEY_ENV",
+                                Base64.getEncoder().encodeToString(KEY)),
+                        "bytes",
+                        "-",
+                        Base64.getEncoder().encodeToString(value));
         assertTrue(r.out.contains("legacy=true"), r.toString());
         assertTrue(r.out.contains("MIGRATED from the environment"), r.toString());
     }

@@ -62,7 +62,9 @@ class LkrCryptTest {
         byte[] a = crypt.encrypt(pt, CTX);
         byte[] b = crypt.encrypt(pt, CTX);
         assertFalse(Arrays.equals(a, b));
-        assertFalse(Arrays.equals(Arrays.copyOfRange(a, 9, 53), Arrays.copyOfRange(b, 9, 53)), "salt and nonce");
+        assertFalse(
+                Arrays.equals(Arrays.copyOfRange(a, 9, 53), Arrays.copyOfRange(b, 9, 53)),
+                "salt and nonce");
     }
 
     @Test
@@ -79,8 +81,11 @@ class LkrCryptTest {
             for (int bit : new int[] {0x01, 0x80}) {
                 byte[] t = env.clone();
                 t[i] ^= (byte) bit;
-                AEADBadTagException e = assertThrows(AEADBadTagException.class, () -> crypt.decrypt(t, CTX),
-                        "byte " + i);
+                AEADBadTagException e =
+                        assertThrows(
+                                AEADBadTagException.class,
+                                () -> crypt.decrypt(t, CTX),
+                                "byte " + i);
                 assertNotNull(e.getMessage());
             }
         }
@@ -100,8 +105,10 @@ class LkrCryptTest {
     @Test
     void notAuthenticSaysSoAndNothingMore() throws Exception {
         byte[] env = crypt.encrypt(utf8("secret value"), CTX);
-        NotAuthenticException e = assertThrows(NotAuthenticException.class,
-                () -> crypt.decrypt(env, utf8("CONNECTION.PASSWORD:43")));
+        NotAuthenticException e =
+                assertThrows(
+                        NotAuthenticException.class,
+                        () -> crypt.decrypt(env, utf8("CONNECTION.PASSWORD:43")));
         assertEquals(ErrorKind.NOT_AUTHENTIC, e.kind());
         assertTrue(e.getMessage().contains("could not be authenticated"), e.getMessage());
         assertFalse(e.getMessage().contains("secret"));
@@ -110,7 +117,9 @@ class LkrCryptTest {
     @Test
     void wrongContextFails() throws Exception {
         byte[] env = crypt.encrypt(utf8("pw"), utf8("CONNECTION.PASSWORD:42"));
-        assertThrows(AEADBadTagException.class, () -> crypt.decrypt(env, utf8("CONNECTION.PASSWORD:43")));
+        assertThrows(
+                AEADBadTagException.class,
+                () -> crypt.decrypt(env, utf8("CONNECTION.PASSWORD:43")));
         assertThrows(AEADBadTagException.class, () -> crypt.decrypt(env, utf8("USER.PASSWORD:42")));
         assertThrows(AEADBadTagException.class, () -> crypt.decrypt(env, new byte[0]));
     }
@@ -128,7 +137,8 @@ class LkrCryptTest {
         byte[] env = crypt.encrypt(utf8("pw"), CTX);
         byte[] kek = env.clone();
         kek[8] = 7;
-        NotAuthenticException e = assertThrows(NotAuthenticException.class, () -> crypt.decrypt(kek, CTX));
+        NotAuthenticException e =
+                assertThrows(NotAuthenticException.class, () -> crypt.decrypt(kek, CTX));
         assertEquals(ErrorKind.UNKNOWN_KEK, e.kind());
         assertTrue(e.getMessage().contains("7"), e.getMessage());
         byte[] v2 = env.clone();
@@ -153,8 +163,10 @@ class LkrCryptTest {
 
     @Test
     void malformedKeystoreBytes() {
-        KeystoreException e = assertThrows(KeystoreException.class,
-                () -> LkrCrypt.openFromEnvironment(utf8("{\"format\": \"nope\"}")));
+        KeystoreException e =
+                assertThrows(
+                        KeystoreException.class,
+                        () -> LkrCrypt.openFromEnvironment(utf8("{\"format\": \"nope\"}")));
         assertEquals(ErrorKind.KEYSTORE, e.kind());
         assertThrows(KeystoreException.class, () -> LkrCrypt.openFromEnvironment(new byte[0]));
         assertThrows(KeystoreException.class, () -> LkrCrypt.openFromEnvironment(random(300)));
@@ -168,7 +180,8 @@ class LkrCryptTest {
             env = c.encrypt(utf8("v"), CTX);
         }
         assertTrue(Files.exists(file));
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertEquals(
+                "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
         byte[] first = Files.readAllBytes(file);
         try (LkrCrypt c = LkrCrypt.openFromEnvironment(file)) {
             assertArrayEquals(utf8("v"), c.decrypt(env, CTX));
@@ -183,12 +196,17 @@ class LkrCryptTest {
         byte[] raw = Base64.getDecoder().decode(stored);
         assertEquals(LkrCrypt.encryptedLength(utf8("pässwörd ✓").length), raw.length);
         assertEquals("pässwörd ✓", crypt.decryptString(stored, "CONNECTION.PASSWORD:42"));
-        assertEquals("pässwörd ✓", crypt.decryptString("  " + stored + "\n", "CONNECTION.PASSWORD:42"));
-        assertThrows(AEADBadTagException.class, () -> crypt.decryptString(stored, "CONNECTION.PASSWORD:41"));
-        assertThrows(AEADBadTagException.class, () -> crypt.decryptString("not base64 at all!", "x"));
+        assertEquals(
+                "pässwörd ✓", crypt.decryptString("  " + stored + "\n", "CONNECTION.PASSWORD:42"));
+        assertThrows(
+                AEADBadTagException.class,
+                () -> crypt.decryptString(stored, "CONNECTION.PASSWORD:41"));
+        assertThrows(
+                AEADBadTagException.class, () -> crypt.decryptString("not base64 at all!", "x"));
         String bin = crypt.encryptToBase64(new byte[] {(byte) 0xff, (byte) 0xfe}, CTX);
         assertArrayEquals(new byte[] {(byte) 0xff, (byte) 0xfe}, crypt.decryptFromBase64(bin, CTX));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> crypt.decryptString(bin, new String(CTX, StandardCharsets.UTF_8)));
     }
 
@@ -210,7 +228,10 @@ class LkrCryptTest {
         byte[] envBytes = new byte[n];
         env.flip().position(3);
         env.duplicate().get(envBytes);
-        assertArrayEquals(pt, crypt.decrypt(envBytes, CTX), "the byte[] path reads what the direct path wrote");
+        assertArrayEquals(
+                pt,
+                crypt.decrypt(envBytes, CTX),
+                "the byte[] path reads what the direct path wrote");
 
         ByteBuffer out = ByteBuffer.allocateDirect(size);
         assertEquals(size, crypt.decrypt(env, CTX, out));
@@ -225,10 +246,16 @@ class LkrCryptTest {
         ByteBuffer in = ByteBuffer.allocateDirect(100);
         ByteBuffer small = ByteBuffer.allocateDirect(100 + LkrCrypt.OVERHEAD - 1);
         assertThrows(ShortBufferException.class, () -> crypt.encrypt(in.duplicate(), CTX, small));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> crypt.encrypt(ByteBuffer.allocate(10), CTX, ByteBuffer.allocateDirect(100)));
-        assertThrows(IllegalArgumentException.class,
-                () -> crypt.encrypt(in.duplicate(), CTX, ByteBuffer.allocateDirect(200).asReadOnlyBuffer()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                        crypt.encrypt(
+                                in.duplicate(),
+                                CTX,
+                                ByteBuffer.allocateDirect(200).asReadOnlyBuffer()));
         ByteBuffer shared = ByteBuffer.allocateDirect(400);
         ByteBuffer src = shared.duplicate().position(0).limit(100).slice();
         ByteBuffer dst = shared.duplicate().position(50).limit(400).slice();
@@ -247,7 +274,9 @@ class LkrCryptTest {
         assertThrows(AEADBadTagException.class, () -> crypt.decrypt(env.duplicate(), CTX, out));
         assertEquals(0, out.position());
         for (int i = 0; i < 50; i++) {
-            assertTrue(out.get(i) == 0 || out.get(i) == 0x33, "no unauthenticated plaintext left behind");
+            assertTrue(
+                    out.get(i) == 0 || out.get(i) == 0x33,
+                    "no unauthenticated plaintext left behind");
         }
     }
 
@@ -257,16 +286,23 @@ class LkrCryptTest {
         byte[] over = new byte[LkrCrypt.MAX_CONTEXT + 1];
         byte[] env = crypt.encrypt(utf8("pw"), atMax);
         assertArrayEquals(utf8("pw"), crypt.decrypt(env, atMax));
-        java.util.List<org.junit.jupiter.api.function.Executable> calls = java.util.List.of(
-                () -> crypt.encrypt(utf8("pw"), over),
-                () -> crypt.decrypt(env, over),
-                () -> crypt.migrate(env, over),
-                () -> crypt.reencrypt(env, over),
-                () -> crypt.encryptBatch(new byte[][] {utf8("pw")}, new byte[][] {over}),
-                () -> crypt.decryptBatch(new byte[][] {env}, new byte[][] {over}),
-                () -> crypt.encrypt(ByteBuffer.allocateDirect(8), over, ByteBuffer.allocateDirect(100)),
-                () -> crypt.encryptingStream(new java.io.ByteArrayOutputStream(), over),
-                () -> crypt.decryptingStream(new java.io.ByteArrayInputStream(new byte[60]), over));
+        java.util.List<org.junit.jupiter.api.function.Executable> calls =
+                java.util.List.of(
+                        () -> crypt.encrypt(utf8("pw"), over),
+                        () -> crypt.decrypt(env, over),
+                        () -> crypt.migrate(env, over),
+                        () -> crypt.reencrypt(env, over),
+                        () -> crypt.encryptBatch(new byte[][] {utf8("pw")}, new byte[][] {over}),
+                        () -> crypt.decryptBatch(new byte[][] {env}, new byte[][] {over}),
+                        () ->
+                                crypt.encrypt(
+                                        ByteBuffer.allocateDirect(8),
+                                        over,
+                                        ByteBuffer.allocateDirect(100)),
+                        () -> crypt.encryptingStream(new java.io.ByteArrayOutputStream(), over),
+                        () ->
+                                crypt.decryptingStream(
+                                        new java.io.ByteArrayInputStream(new byte[60]), over));
         for (org.junit.jupiter.api.function.Executable call : calls) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
             assertTrue(e.getMessage().contains("context is too large"), e.getMessage());
@@ -276,13 +312,19 @@ class LkrCryptTest {
     @Test
     void anEnvelopeOfAnUnknownKekIsNeverMigratedAsLegacy() throws Exception {
         byte[] legacyKey = random(16);
-        try (LkrCrypt other = TestSupport.openNew(); LkrCrypt o2 = other.rotateKek(); LkrCrypt o3 = o2.rotateKek()) {
+        try (LkrCrypt other = TestSupport.openNew();
+                LkrCrypt o2 = other.rotateKek();
+                LkrCrypt o3 = o2.rotateKek()) {
             for (int i = 0; i < 300; i++) {
                 byte[] env = o3.encrypt(random(27), CTX); // 96 bytes: CBC-sized
-                NotAuthenticException e = assertThrows(NotAuthenticException.class,
-                        () -> crypt.migrate(env, CTX, legacyKey));
+                NotAuthenticException e =
+                        assertThrows(
+                                NotAuthenticException.class,
+                                () -> crypt.migrate(env, CTX, legacyKey));
                 assertEquals(ErrorKind.UNKNOWN_KEK, e.kind());
-                assertTrue(e.getMessage().contains("KEK 3") && e.getMessage().contains("not tried as a legacy value"),
+                assertTrue(
+                        e.getMessage().contains("KEK 3")
+                                && e.getMessage().contains("not tried as a legacy value"),
                         e.getMessage());
             }
         }
@@ -293,7 +335,8 @@ class LkrCryptTest {
         byte[] before = crypt.encrypt(utf8("pw"), CTX);
         LkrCrypt.reseedRandom();
         byte[] after = crypt.encrypt(utf8("pw"), CTX);
-        assertFalse(Arrays.equals(Arrays.copyOfRange(before, 9, 53), Arrays.copyOfRange(after, 9, 53)));
+        assertFalse(
+                Arrays.equals(Arrays.copyOfRange(before, 9, 53), Arrays.copyOfRange(after, 9, 53)));
         assertArrayEquals(utf8("pw"), crypt.decrypt(after, CTX));
     }
 
@@ -318,7 +361,8 @@ class LkrCryptTest {
         assertEquals(0, crypt.encryptBatch(new byte[0][], new byte[0][]).length);
         byte[][] swapped = ctxs.clone();
         swapped[7] = ctxs[8];
-        AEADBadTagException e = assertThrows(AEADBadTagException.class, () -> crypt.decryptBatch(envs, swapped));
+        AEADBadTagException e =
+                assertThrows(AEADBadTagException.class, () -> crypt.decryptBatch(envs, swapped));
         assertTrue(e.getMessage().contains("Item 7"), e.getMessage());
     }
 
@@ -330,38 +374,97 @@ class LkrCryptTest {
         assertThrows(NullPointerException.class, () -> crypt.decrypt(new byte[80], null));
         assertThrows(NullPointerException.class, () -> crypt.migrate(null, CTX));
         assertThrows(NullPointerException.class, () -> LkrCrypt.openFromEnvironment((Path) null));
-        assertThrows(NullPointerException.class, () -> crypt.encryptBatch(new byte[][] {null}, new byte[][] {CTX}));
-        assertThrows(NullPointerException.class, () -> crypt.encryptBatch(new byte[][] {CTX}, new byte[][] {null}));
-        assertThrows(IllegalArgumentException.class, () -> crypt.encryptBatch(new byte[2][0], new byte[1][0]));
+        assertThrows(
+                NullPointerException.class,
+                () -> crypt.encryptBatch(new byte[][] {null}, new byte[][] {CTX}));
+        assertThrows(
+                NullPointerException.class,
+                () -> crypt.encryptBatch(new byte[][] {CTX}, new byte[][] {null}));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> crypt.encryptBatch(new byte[2][0], new byte[1][0]));
         assertThrows(IllegalArgumentException.class, () -> LkrCrypt.encryptedLength(-1));
-        assertThrows(IllegalArgumentException.class, () -> LkrCrypt.encryptedLength(Integer.MAX_VALUE));
-        LegacyException e = assertThrows(LegacyException.class, () -> crypt.migrate(new byte[32], CTX, new byte[15]));
+        assertThrows(
+                IllegalArgumentException.class, () -> LkrCrypt.encryptedLength(Integer.MAX_VALUE));
+        LegacyException e =
+                assertThrows(
+                        LegacyException.class,
+                        () -> crypt.migrate(new byte[32], CTX, new byte[15]));
         assertTrue(e.getMessage().contains("16 bytes however is 15"), e.getMessage());
     }
 
     @Test
     void nativeCallsRejectBadArgumentsToo() {
         // The natives check what LkrCrypt already checks: nothing reaches Rust as a null.
-        assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(0, new byte[0], new byte[70]));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Native.encryptInPlace(0, new byte[0], new byte[70]));
         long h = Native.openBytes(null);
         try {
-            assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(h, null, new byte[70]));
-            assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(h, new byte[0], new byte[68]));
-            assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(h, new byte[0], null));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Native.encryptInPlace(h, null, new byte[70]));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Native.encryptInPlace(h, new byte[0], new byte[68]));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Native.encryptInPlace(h, new byte[0], null));
             byte[] same = new byte[70];
-            assertThrows(IllegalArgumentException.class, () -> Native.encryptInPlace(h, same, same));
-            assertThrows(IllegalArgumentException.class, () -> Native.decryptInPlace(h, new byte[100], null, new byte[31]));
-            assertThrows(IllegalArgumentException.class, () -> Native.decryptInPlace(h, new byte[100], new byte[0], new byte[30]));
-            assertThrows(IllegalArgumentException.class, () -> Native.decryptInPlace(h, null, new byte[0], new byte[31]));
+            assertThrows(
+                    IllegalArgumentException.class, () -> Native.encryptInPlace(h, same, same));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Native.decryptInPlace(h, new byte[100], null, new byte[31]));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Native.decryptInPlace(h, new byte[100], new byte[0], new byte[30]));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Native.decryptInPlace(h, null, new byte[0], new byte[31]));
             byte[] env = new byte[100];
-            assertThrows(IllegalArgumentException.class, () -> Native.decryptInPlace(h, env, new byte[0], env));
-            assertThrows(IllegalArgumentException.class,
-                    () -> Native.encryptDirect(h, ByteBuffer.allocate(4), 0, 4, new byte[0], ByteBuffer.allocateDirect(100), 0, 100));
-            assertThrows(IllegalArgumentException.class,
-                    () -> Native.encryptDirect(h, ByteBuffer.allocateDirect(4), 2, 4, new byte[0], ByteBuffer.allocateDirect(100), 0, 100));
-            assertThrows(IllegalArgumentException.class,
-                    () -> Native.encryptDirect(h, ByteBuffer.allocateDirect(4), -1, 1, new byte[0], ByteBuffer.allocateDirect(100), 0, 100));
-            assertThrows(IllegalArgumentException.class, () -> Native.encryptBatch(h, new byte[][] {null}, new byte[][] {{}}));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Native.decryptInPlace(h, env, new byte[0], env));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () ->
+                            Native.encryptDirect(
+                                    h,
+                                    ByteBuffer.allocate(4),
+                                    0,
+                                    4,
+                                    new byte[0],
+                                    ByteBuffer.allocateDirect(100),
+                                    0,
+                                    100));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () ->
+                            Native.encryptDirect(
+                                    h,
+                                    ByteBuffer.allocateDirect(4),
+                                    2,
+                                    4,
+                                    new byte[0],
+                                    ByteBuffer.allocateDirect(100),
+                                    0,
+                                    100));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () ->
+                            Native.encryptDirect(
+                                    h,
+                                    ByteBuffer.allocateDirect(4),
+                                    -1,
+                                    1,
+                                    new byte[0],
+                                    ByteBuffer.allocateDirect(100),
+                                    0,
+                                    100));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> Native.encryptBatch(h, new byte[][] {null}, new byte[][] {{}}));
         } finally {
             Native.close(h);
         }
@@ -377,8 +480,9 @@ class LkrCryptTest {
         assertThrows(IllegalStateException.class, () -> c.encrypt(utf8("x"), CTX));
         assertThrows(IllegalStateException.class, () -> c.decrypt(env, CTX));
         assertThrows(IllegalStateException.class, c::exportKeystore);
-        assertThrows(IllegalStateException.class, () -> c.encrypt(ByteBuffer.allocateDirect(1), CTX,
-                ByteBuffer.allocateDirect(100)));
+        assertThrows(
+                IllegalStateException.class,
+                () -> c.encrypt(ByteBuffer.allocateDirect(1), CTX, ByteBuffer.allocateDirect(100)));
         assertEquals("LkrCrypt[closed]", c.toString());
     }
 
@@ -395,7 +499,8 @@ class LkrCryptTest {
     @Test
     void aFailedEncryptionWipesItsPlaintextCopy() throws Exception {
         byte[] secret = random(48);
-        // Not try-with-resources: the handle is closed in the middle, on purpose (close is idempotent).
+        // Not try-with-resources: the handle is closed in the middle, on purpose (close is
+        // idempotent).
         LkrCrypt c = LkrCrypt.openFromEnvironment((byte[]) null);
         try {
             // Refused by the engine: the context is the buffer itself.
@@ -424,5 +529,4 @@ class LkrCryptTest {
         System.arraycopy(plaintext, 0, buf, LkrCrypt.HEADER_LENGTH, plaintext.length);
         return buf;
     }
-
 }

@@ -14,12 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SPEC §2's messages for bad CMK set-ups, each in a forked JVM with its own environment
- * (no LKR_ variable but the test's).
+ * docs/keys.md's messages for bad CMK set-ups, each in a forked JVM with its own environment (no
+ * LKR_ variable but the test's).
  */
 class MasterKeyConfigTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     TestSupport.Run open(Map<String, String> env) throws Exception {
         return TestSupport.probe(env, "path", dir.resolve("keystore.json").toString());
@@ -52,35 +51,46 @@ class MasterKeyConfigTest {
     @Test
     void goodKeyFileOpens() throws Exception {
         Path f = keyFile(b64(32) + "\n", "r--------");
-        TestSupport.Run r = open(Map.of("LKR_MASTER_KEY_FILE", f.toString(), "LKR_MASTER_KEY_ENV", ""));
+        TestSupport.Run r =
+                open(Map.of("LKR_MASTER_KEY_FILE", f.toString(), "LKR_MASTER_KEY_ENV", ""));
         assertTrue(r.out.startsWith("OK kek=1"), r.toString());
     }
 
     @Test
     void missingKeyFile() throws Exception {
-        assertRefused(open(Map.of("LKR_MASTER_KEY_FILE", dir.resolve("nope").toString())),
-                MasterKeyException.class, "Missing backing keystore");
+        assertRefused(
+                open(Map.of("LKR_MASTER_KEY_FILE", dir.resolve("nope").toString())),
+                MasterKeyException.class,
+                "Missing backing keystore");
     }
 
     @Test
     void wrongSize() throws Exception {
-        assertRefused(open(Map.of("LKR_MASTER_KEY_ENV", b64(16))), MasterKeyException.class,
+        assertRefused(
+                open(Map.of("LKR_MASTER_KEY_ENV", b64(16))),
+                MasterKeyException.class,
                 "Size of the Master Key is invalid it must be 32 bytes however is 16");
         Path f = keyFile(b64(31), "r--------");
-        assertRefused(open(Map.of("LKR_MASTER_KEY_FILE", f.toString())), MasterKeyException.class,
+        assertRefused(
+                open(Map.of("LKR_MASTER_KEY_FILE", f.toString())),
+                MasterKeyException.class,
                 "Size of the Master Key is invalid it must be 32 bytes however is 31");
     }
 
     @Test
     void wrongMode() throws Exception {
         Path f = keyFile(b64(32), "rw-r--r--");
-        assertRefused(open(Map.of("LKR_MASTER_KEY_FILE", f.toString())), MasterKeyException.class,
+        assertRefused(
+                open(Map.of("LKR_MASTER_KEY_FILE", f.toString())),
+                MasterKeyException.class,
                 "Permission for backing key file must be 0400, but is 0644");
     }
 
     @Test
     void notBase64() throws Exception {
-        assertRefused(open(Map.of("LKR_MASTER_KEY_ENV", "this is not base64!")), MasterKeyException.class,
+        assertRefused(
+                open(Map.of("LKR_MASTER_KEY_ENV", "this is not base64!")),
+                MasterKeyException.class,
                 "Master Key is not valid base64");
     }
 
@@ -88,7 +98,9 @@ class MasterKeyConfigTest {
     void keystoreOfAnotherCmk() throws Exception {
         TestSupport.Run first = open(Map.of("LKR_MASTER_KEY_ENV", b64(32)));
         assertTrue(first.out.startsWith("OK"), first.toString());
-        assertRefused(open(Map.of("LKR_MASTER_KEY_ENV", b64(32))), MasterKeyException.class,
+        assertRefused(
+                open(Map.of("LKR_MASTER_KEY_ENV", b64(32))),
+                MasterKeyException.class,
                 "Master Key does not match the keystore");
     }
 
@@ -96,12 +108,16 @@ class MasterKeyConfigTest {
     void noSourceOrSeveral() throws Exception {
         TestSupport.Run none = open(Map.of());
         assertRefused(none, MasterKeyException.class, "LKR_MASTER_KEY_ENV");
-        assertTrue(none.out.contains("LKR_MASTER_KEY_FILE") && none.out.contains("LKR_AWS_CMK"), none.toString());
+        assertTrue(
+                none.out.contains("LKR_MASTER_KEY_FILE") && none.out.contains("LKR_AWS_CMK"),
+                none.toString());
         Map<String, String> env = new HashMap<>();
         env.put("LKR_MASTER_KEY_ENV", b64(32));
         env.put("LKR_MASTER_KEY_FILE", keyFile(b64(32), "r--------").toString());
         assertRefused(open(env), MasterKeyException.class, "LKR_MASTER_KEY_FILE");
-        assertRefused(open(Map.of("LKR_MASTER_KEY_ENV", "")), MasterKeyException.class,
+        assertRefused(
+                open(Map.of("LKR_MASTER_KEY_ENV", "")),
+                MasterKeyException.class,
                 "No Customer Master Key is configured");
     }
 

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.function.Executable;
 
 /**
  * The packed batch migration ({@link MigrationBatch}, {@code Native.migratePacked}): the same
- * results as the per-item calls, contexts built from a prefix and a key, reuse, and bad
- * arguments refused with exceptions (never a crash).
+ * results as the per-item calls, contexts built from a prefix and a key, reuse, and bad arguments
+ * refused with exceptions (never a crash).
  */
 class MigrationBatchTest {
     static final byte[] KEY = random(16);
@@ -68,7 +68,9 @@ class MigrationBatchTest {
                     m.add(legacy(KEY, pt), ctx);
                     break;
                 case 1:
-                    m.add(crypt.encrypt(pt, ctx), ctx); // v1 under the old KEK: ROTATED with REENCRYPT
+                    m.add(
+                            crypt.encrypt(pt, ctx),
+                            ctx); // v1 under the old KEK: ROTATED with REENCRYPT
                     break;
                 case 2:
                     m.add(rotated.encrypt(pt, ctx), ctx); // v1 under the active KEK
@@ -80,10 +82,14 @@ class MigrationBatchTest {
                     m.add(random(i % 50), ctx);
                     break;
                 case 5:
-                    m.add(rotated.encrypt(pt, utf8("OTHER.CONTEXT:" + i)), ctx); // not authentic here
+                    m.add(
+                            rotated.encrypt(pt, utf8("OTHER.CONTEXT:" + i)),
+                            ctx); // not authentic here
                     break;
                 case 6:
-                    m.add(legacy(KEY, new byte[] {(byte) 0xff, (byte) 0xfe, (byte) i}), ctx); // not UTF-8
+                    m.add(
+                            legacy(KEY, new byte[] {(byte) 0xff, (byte) 0xfe, (byte) i}),
+                            ctx); // not UTF-8
                     break;
                 default:
                     m.add(legacy(KEY, random(i % 40)), new byte[0]);
@@ -92,8 +98,12 @@ class MigrationBatchTest {
         return m;
     }
 
-    /** What the per-item API does with one value: the outcome and the result (null if undecryptable). */
-    static Object[] perItem(byte[] value, byte[] ctx, boolean utf8, boolean reencrypt, boolean strictV1)
+    /**
+     * What the per-item API does with one value: the outcome and the result (null if
+     * undecryptable).
+     */
+    static Object[] perItem(
+            byte[] value, byte[] ctx, boolean utf8, boolean reencrypt, boolean strictV1)
             throws Exception {
         if (strictV1 && heldEnvelopeShape(value) && rotated.kekIdOf(value, ctx).isEmpty()) {
             return new Object[] {Outcome.UNUSABLE_V1, null}; // never tried as legacy
@@ -101,7 +111,9 @@ class MigrationBatchTest {
         if (reencrypt) {
             try {
                 byte[] r = rotated.reencrypt(value, ctx);
-                return new Object[] {Arrays.equals(r, value) ? Outcome.ALREADY_V1 : Outcome.ROTATED, r};
+                return new Object[] {
+                    Arrays.equals(r, value) ? Outcome.ALREADY_V1 : Outcome.ROTATED, r
+                };
             } catch (NotAuthenticException e) {
                 // Not an authentic v1 value: the legacy path below.
             }
@@ -109,24 +121,41 @@ class MigrationBatchTest {
         try {
             byte[] r;
             if (utf8) {
-                String text = rotated.migrateString(Base64.getEncoder().encodeToString(value),
-                        new String(ctx, StandardCharsets.UTF_8), KEY);
+                String text =
+                        rotated.migrateString(
+                                Base64.getEncoder().encodeToString(value),
+                                new String(ctx, StandardCharsets.UTF_8),
+                                KEY);
                 r = Base64.getDecoder().decode(text);
             } else {
                 r = rotated.migrate(value, ctx, KEY);
             }
-            return new Object[] {Arrays.equals(r, value) ? Outcome.ALREADY_V1 : Outcome.FROM_LEGACY, r};
+            return new Object[] {
+                Arrays.equals(r, value) ? Outcome.ALREADY_V1 : Outcome.FROM_LEGACY, r
+            };
         } catch (LegacyException e) {
             return new Object[] {Outcome.UNDECRYPTABLE, null};
         }
     }
 
-    /** Starts like an envelope v1 (SPEC §4: "LKR", version 1, algorithm 1) of a KEK {@code rotated} holds. */
+    /**
+     * Starts like an envelope v1 (docs/envelope.md: "LKR", version 1, algorithm 1) of a KEK {@code
+     * rotated} holds.
+     */
     static boolean heldEnvelopeShape(byte[] v) {
-        if (v.length < LkrCrypt.OVERHEAD || v[0] != 'L' || v[1] != 'K' || v[2] != 'R' || v[3] != 1 || v[4] != 1) {
+        if (v.length < LkrCrypt.OVERHEAD
+                || v[0] != 'L'
+                || v[1] != 'K'
+                || v[2] != 'R'
+                || v[3] != 1
+                || v[4] != 1) {
             return false;
         }
-        int id = ((v[5] & 0xff) << 24) | ((v[6] & 0xff) << 16) | ((v[7] & 0xff) << 8) | (v[8] & 0xff);
+        int id =
+                ((v[5] & 0xff) << 24)
+                        | ((v[6] & 0xff) << 16)
+                        | ((v[7] & 0xff) << 8)
+                        | (v[8] & 0xff);
         return Arrays.stream(rotated.kekIds()).anyMatch(k -> k == id);
     }
 
@@ -134,9 +163,13 @@ class MigrationBatchTest {
     void sameResultsAsThePerItemCalls() throws Exception {
         Mix m = mix(400);
         int n = m.values.size();
-        for (Set<MigrateOption> options : List.of(EnumSet.noneOf(MigrateOption.class), EnumSet.of(MigrateOption.REQUIRE_UTF8),
-                EnumSet.of(MigrateOption.REENCRYPT), EnumSet.of(MigrateOption.STRICT_V1),
-                EnumSet.allOf(MigrateOption.class))) {
+        for (Set<MigrateOption> options :
+                List.of(
+                        EnumSet.noneOf(MigrateOption.class),
+                        EnumSet.of(MigrateOption.REQUIRE_UTF8),
+                        EnumSet.of(MigrateOption.REENCRYPT),
+                        EnumSet.of(MigrateOption.STRICT_V1),
+                        EnumSet.allOf(MigrateOption.class))) {
             boolean utf8 = options.contains(MigrateOption.REQUIRE_UTF8);
             boolean re = options.contains(MigrateOption.REENCRYPT);
             boolean strict = options.contains(MigrateOption.STRICT_V1);
@@ -145,8 +178,12 @@ class MigrationBatchTest {
                 assertEquals(i, batch.add(m.values.get(i), m.contexts.get(i)));
             }
             rotated.migrateBatch(batch, KEY, options);
-            MigrationResult[] viaArrays = rotated.migrateBatch(m.values.toArray(new byte[0][]),
-                    m.contexts.toArray(new byte[0][]), KEY, options);
+            MigrationResult[] viaArrays =
+                    rotated.migrateBatch(
+                            m.values.toArray(new byte[0][]),
+                            m.contexts.toArray(new byte[0][]),
+                            KEY,
+                            options);
             assertEquals(n, batch.size());
             int[] seen = new int[Outcome.values().length];
             for (int i = 0; i < n; i++) {
@@ -164,7 +201,9 @@ class MigrationBatchTest {
                     assertEquals(0, batch.resultLength(i), what);
                     if (outcome == Outcome.UNUSABLE_V1) {
                         assertTrue(strict && heldEnvelopeShape(v), what);
-                        assertTrue(batch.message(i).startsWith("The value is an envelope v1 of KEK "), what);
+                        assertTrue(
+                                batch.message(i).startsWith("The value is an envelope v1 of KEK "),
+                                what);
                     } else {
                         assertEquals("Legacy value could not be decrypted", batch.message(i), what);
                     }
@@ -175,8 +214,13 @@ class MigrationBatchTest {
                 assertNull(batch.message(i), what);
                 byte[] got = batch.result(i);
                 assertEquals(got.length, batch.resultLength(i), what);
-                assertArrayEquals(got, Arrays.copyOfRange(batch.resultBuffer(), batch.resultOffset(i),
-                        batch.resultOffset(i) + batch.resultLength(i)), what);
+                assertArrayEquals(
+                        got,
+                        Arrays.copyOfRange(
+                                batch.resultBuffer(),
+                                batch.resultOffset(i),
+                                batch.resultOffset(i) + batch.resultLength(i)),
+                        what);
                 assertEquals(Base64.getEncoder().encodeToString(got), batch.resultBase64(i), what);
                 byte[] want = (byte[]) expected[1];
                 assertEquals(want.length, got.length, what);
@@ -186,13 +230,22 @@ class MigrationBatchTest {
                 } else {
                     // Fresh envelopes differ (random salt and nonce): compare what they hold.
                     assertArrayEquals(rotated.decrypt(want, ctx), rotated.decrypt(got, ctx), what);
-                    assertArrayEquals(rotated.decrypt(want, ctx), rotated.decrypt(viaArrays[i].value(), ctx), what);
+                    assertArrayEquals(
+                            rotated.decrypt(want, ctx),
+                            rotated.decrypt(viaArrays[i].value(), ctx),
+                            what);
                     assertEquals(rotated.activeKekId(), rotated.kekIdOf(got, ctx).getAsInt(), what);
                 }
             }
-            assertTrue(seen[Outcome.FROM_LEGACY.ordinal()] > 0 && seen[Outcome.ALREADY_V1.ordinal()] > 0
-                    && seen[Outcome.UNDECRYPTABLE.ordinal()] > 0, options + ": " + Arrays.toString(seen));
-            assertEquals(re, seen[Outcome.ROTATED.ordinal()] > 0, options + ": " + Arrays.toString(seen));
+            assertTrue(
+                    seen[Outcome.FROM_LEGACY.ordinal()] > 0
+                            && seen[Outcome.ALREADY_V1.ordinal()] > 0
+                            && seen[Outcome.UNDECRYPTABLE.ordinal()] > 0,
+                    options + ": " + Arrays.toString(seen));
+            assertEquals(
+                    re,
+                    seen[Outcome.ROTATED.ordinal()] > 0,
+                    options + ": " + Arrays.toString(seen));
         }
     }
 
@@ -227,13 +280,21 @@ class MigrationBatchTest {
             byte[][] pts = new byte[n][];
             for (int i = 0; i < n; i++) {
                 pts[i] = utf8("round " + round + " value " + i + "x".repeat((i * 7 + round) % 300));
-                batch.add(legacy(KEY, pts[i]), 0, legacy(KEY, pts[i]).length, utf8("T.C:"), Integer.toString(i));
+                batch.add(
+                        legacy(KEY, pts[i]),
+                        0,
+                        legacy(KEY, pts[i]).length,
+                        utf8("T.C:"),
+                        Integer.toString(i));
             }
             crypt.migrateBatch(batch, KEY, true);
             assertEquals(n, batch.size());
             for (int i = 0; i < n; i++) {
-                assertArrayEquals(pts[i], crypt.decrypt(Base64.getDecoder().decode(batch.resultBase64(i)),
-                        utf8("T.C:" + i)));
+                assertArrayEquals(
+                        pts[i],
+                        crypt.decrypt(
+                                Base64.getDecoder().decode(batch.resultBase64(i)),
+                                utf8("T.C:" + i)));
             }
         }
         batch.clear();
@@ -252,7 +313,8 @@ class MigrationBatchTest {
         assertThrows(IndexOutOfBoundsException.class, () -> batch.outcome(1));
         assertThrows(IndexOutOfBoundsException.class, () -> batch.resultOffset(-1));
         batch.add(legacy(KEY, utf8("b")), utf8("T.C:2"));
-        assertThrows(IllegalStateException.class, () -> batch.result(0), "adding discards the results");
+        assertThrows(
+                IllegalStateException.class, () -> batch.result(0), "adding discards the results");
         batch.clear();
         assertThrows(IllegalStateException.class, () -> batch.message(0));
     }
@@ -268,14 +330,25 @@ class MigrationBatchTest {
         assertThrows(IllegalArgumentException.class, () -> batch.add(v, 5, 6, v, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> batch.add(v, 0, -1, v, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> batch.add(v, 0, 1, v, 10, 1));
-        assertThrows(IllegalArgumentException.class, () -> batch.add(v, Integer.MAX_VALUE, 2, v, 0, 0));
+        assertThrows(
+                IllegalArgumentException.class, () -> batch.add(v, Integer.MAX_VALUE, 2, v, 0, 0));
         assertThrows(IllegalArgumentException.class, () -> new MigrationBatch(-1, 0));
         assertEquals(0, batch.size(), "nothing was added by the refused calls");
-        assertThrows(NullPointerException.class, () -> crypt.migrateBatch((MigrationBatch) null, KEY, true));
-        assertThrows(NullPointerException.class, () -> crypt.migrateBatch(batch, KEY, (Set<MigrateOption>) null));
+        assertThrows(
+                NullPointerException.class,
+                () -> crypt.migrateBatch((MigrationBatch) null, KEY, true));
+        assertThrows(
+                NullPointerException.class,
+                () -> crypt.migrateBatch(batch, KEY, (Set<MigrateOption>) null));
         batch.add(legacy(KEY, utf8("a")), utf8("T.C:1"));
-        assertThrows(LegacyException.class, () -> crypt.migrateBatch(batch, new byte[15], true), "legacy key size");
-        assertThrows(LegacyException.class, () -> crypt.migrateBatch(batch, null, true), "no legacy key configured");
+        assertThrows(
+                LegacyException.class,
+                () -> crypt.migrateBatch(batch, new byte[15], true),
+                "legacy key size");
+        assertThrows(
+                LegacyException.class,
+                () -> crypt.migrateBatch(batch, null, true),
+                "no legacy key configured");
         // The batch still works after the failures.
         crypt.migrateBatch(batch, KEY, true);
         assertEquals(Outcome.FROM_LEGACY, batch.outcome(0));
@@ -319,13 +392,25 @@ class MigrationBatchTest {
         }
 
         void run() {
-            Native.migratePacked(handle, count, values, valueEnds, contexts, contextEnds, key, flags, out, outEnds,
-                    outcomes, messages);
+            Native.migratePacked(
+                    handle,
+                    count,
+                    values,
+                    valueEnds,
+                    contexts,
+                    contextEnds,
+                    key,
+                    flags,
+                    out,
+                    outEnds,
+                    outcomes,
+                    messages);
         }
     }
 
     /** Runs a call changed by {@code change}; it must throw {@code type}. */
-    private static void refused(Class<? extends Throwable> type, String what, Change change) throws Exception {
+    private static void refused(Class<? extends Throwable> type, String what, Change change)
+            throws Exception {
         Call c = new Call(handleOf(crypt));
         change.apply(c);
         Executable run = c::run;
@@ -342,9 +427,13 @@ class MigrationBatchTest {
         Call ok = new Call(handleOf(crypt));
         ok.run();
         assertArrayEquals(new int[] {1, 1}, ok.outcomes);
-        assertArrayEquals(utf8("one"), crypt.decrypt(Arrays.copyOfRange(ok.out, 0, ok.outEnds[0]), utf8("T.C:1")));
-        assertArrayEquals(utf8("two"),
-                crypt.decrypt(Arrays.copyOfRange(ok.out, ok.outEnds[0], ok.outEnds[1]), utf8("T.C:2")));
+        assertArrayEquals(
+                utf8("one"),
+                crypt.decrypt(Arrays.copyOfRange(ok.out, 0, ok.outEnds[0]), utf8("T.C:1")));
+        assertArrayEquals(
+                utf8("two"),
+                crypt.decrypt(
+                        Arrays.copyOfRange(ok.out, ok.outEnds[0], ok.outEnds[1]), utf8("T.C:2")));
 
         Class<IllegalArgumentException> iae = IllegalArgumentException.class;
         refused(iae, "handle 0", c -> c.handle = 0);
@@ -370,18 +459,25 @@ class MigrationBatchTest {
         refused(iae, "messages too short", c -> c.messages = new String[1]);
         refused(iae, "unknown flags", c -> c.flags = 8);
         refused(iae, "negative flags", c -> c.flags = -1);
-        refused(iae, "out is the values' array", c -> {
-            c.values = Arrays.copyOf(c.values, c.out.length);
-            c.out = c.values;
-        });
-        refused(iae, "out is the contexts' array", c -> {
-            c.contexts = Arrays.copyOf(c.contexts, c.out.length);
-            c.out = c.contexts;
-        });
+        refused(
+                iae,
+                "out is the values' array",
+                c -> {
+                    c.values = Arrays.copyOf(c.values, c.out.length);
+                    c.out = c.values;
+                });
+        refused(
+                iae,
+                "out is the contexts' array",
+                c -> {
+                    c.contexts = Arrays.copyOf(c.contexts, c.out.length);
+                    c.out = c.contexts;
+                });
         refused(LegacyException.class, "legacy key of 17 bytes", c -> c.key = new byte[17]);
         refused(LegacyException.class, "no legacy key", c -> c.key = null);
 
-        // Allowed: count 0 with empty arrays, and one array holding both the values and the contexts.
+        // Allowed: count 0 with empty arrays, and one array holding both the values and the
+        // contexts.
         Call empty = new Call(handleOf(crypt));
         empty.count = 0;
         empty.values = new byte[0];
@@ -401,6 +497,8 @@ class MigrationBatchTest {
         shared.flags = 0;
         shared.run();
         assertEquals(1, shared.outcomes[0]);
-        assertArrayEquals(utf8("one"), crypt.decrypt(Arrays.copyOfRange(shared.out, 0, shared.outEnds[0]), new byte[0]));
+        assertArrayEquals(
+                utf8("one"),
+                crypt.decrypt(Arrays.copyOfRange(shared.out, 0, shared.outEnds[0]), new byte[0]));
     }
 }

@@ -26,28 +26,34 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The numbers Java shares with the native side, each kept in one Java place, against the
- * native side itself (issue #15): the error codes ({@link ErrorKind} against the generated C
- * header's {@code LKR_ERR_*} and the library's {@code lkr_status_name}), the format sizes
- * ({@link LkrCrypt}'s constants against the header and what the library does), the migrate
- * flags ({@link MigrateOption} against {@code LKR_MIGRATE_*}) and the migration outcome codes
- * ({@link MigrationResult.Outcome} against what the JNI batch migration reports).
+ * The numbers Java shares with the native side, each kept in one Java place, against the native
+ * side itself (issue #15): the error codes ({@link ErrorKind} against the generated C header's
+ * {@code LKR_ERR_*} and the library's {@code lkr_status_name}), the format sizes ({@link
+ * LkrCrypt}'s constants against the header and what the library does), the migrate flags ({@link
+ * MigrateOption} against {@code LKR_MIGRATE_*}) and the migration outcome codes ({@link
+ * MigrationResult.Outcome} against what the JNI batch migration reports).
  */
 class NativeContractTest {
     /** The generated header, committed in the repository (the tests run in java/). */
     static final Path HEADER = Path.of("..", "include", "lkr_crypt.h");
-    static final Path LIBRARY = Path.of("target", "classes", "native", NativeLoader.platform(),
-            System.mapLibraryName("lkr_crypt"));
+
+    static final Path LIBRARY =
+            Path.of(
+                    "target",
+                    "classes",
+                    "native",
+                    NativeLoader.platform(),
+                    System.mapLibraryName("lkr_crypt"));
     static final byte[] KEY = LegacyMigrationTest.KEY;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     /** Every {@code #define PREFIX<NAME> <number>} of the header, by NAME. */
     static Map<String, Integer> defines(String prefix) throws Exception {
         Map<String, Integer> out = new TreeMap<>();
-        Matcher m = Pattern.compile("(?m)^#define " + Pattern.quote(prefix) + "(\\w+) (-?\\d+)\\s*$")
-                .matcher(Files.readString(HEADER));
+        Matcher m =
+                Pattern.compile("(?m)^#define " + Pattern.quote(prefix) + "(\\w+) (-?\\d+)\\s*$")
+                        .matcher(Files.readString(HEADER));
         while (m.find()) {
             out.put(m.group(1), Integer.parseInt(m.group(2)));
         }
@@ -70,32 +76,53 @@ class NativeContractTest {
         assertEquals(0, define("LKR_OK"));
     }
 
-    /** {@code lkr_status_name} and the length functions of the library, through a small C program. */
+    /**
+     * {@code lkr_status_name} and the length functions of the library, through a small C program.
+     */
     @Test
     void statusNamesAndEnvelopeLengthsAreTheLibrarys() throws Exception {
-        StringBuilder c = new StringBuilder("#include <stdio.h>\n#include \"lkr_crypt.h\"\nint main(void) {\n");
+        StringBuilder c =
+                new StringBuilder(
+                        "#include <stdio.h>\n#include \"lkr_crypt.h\"\nint main(void) {\n");
         for (ErrorKind k : ErrorKind.values()) {
-            c.append("    printf(\"status %d %s\\n\", LKR_ERR_").append(k.name()).append(", lkr_status_name(LKR_ERR_")
-                    .append(k.name()).append("));\n");
+            c.append("    printf(\"status %d %s\\n\", LKR_ERR_")
+                    .append(k.name())
+                    .append(", lkr_status_name(LKR_ERR_")
+                    .append(k.name())
+                    .append("));\n");
         }
         c.append("    printf(\"encrypted_len %zu\\n\", lkr_encrypted_len(1000) - 1000);\n");
         c.append("    printf(\"decrypted_len %zu\\n\", 1000 - lkr_decrypted_len(1000));\n");
         c.append("    return 0;\n}\n");
         Map<String, String> out = runC(c.toString());
         for (ErrorKind k : ErrorKind.values()) {
-            assertEquals(k.name(), out.get("status " + k.code()), "lkr_status_name(" + k.code() + ")");
+            assertEquals(
+                    k.name(), out.get("status " + k.code()), "lkr_status_name(" + k.code() + ")");
         }
-        assertEquals(String.valueOf(LkrCrypt.OVERHEAD), out.get("encrypted_len"), "lkr_encrypted_len");
-        assertEquals(String.valueOf(LkrCrypt.OVERHEAD), out.get("decrypted_len"), "lkr_decrypted_len");
+        assertEquals(
+                String.valueOf(LkrCrypt.OVERHEAD), out.get("encrypted_len"), "lkr_encrypted_len");
+        assertEquals(
+                String.valueOf(LkrCrypt.OVERHEAD), out.get("decrypted_len"), "lkr_decrypted_len");
     }
 
-    /** Builds and runs C {@code source} against the header and the library; its output lines by first words. */
+    /**
+     * Builds and runs C {@code source} against the header and the library; its output lines by
+     * first words.
+     */
     private Map<String, String> runC(String source) throws Exception {
         Path src = Files.writeString(dir.resolve("probe.c"), source, StandardCharsets.US_ASCII);
         Path exe = dir.resolve("probe");
         Path lib = LIBRARY.toAbsolutePath();
-        String log = run(List.of("cc", "-o", exe.toString(), "-I" + HEADER.getParent().toAbsolutePath(),
-                src.toString(), lib.toString(), "-Wl,-rpath," + lib.getParent()));
+        String log =
+                run(
+                        List.of(
+                                "cc",
+                                "-o",
+                                exe.toString(),
+                                "-I" + HEADER.getParent().toAbsolutePath(),
+                                src.toString(),
+                                lib.toString(),
+                                "-Wl,-rpath," + lib.getParent()));
         Map<String, String> out = new LinkedHashMap<>();
         for (String line : run(List.of(exe.toString())).split("\n")) {
             int sp = line.lastIndexOf(' ');
@@ -116,24 +143,36 @@ class NativeContractTest {
     void errorCodesReachJavaAsTheirKinds() throws Exception {
         try (LkrCrypt crypt = TestSupport.openNew()) {
             byte[] env = crypt.encrypt(utf8("x"), utf8("T.C:1"));
-            NotAuthenticException na = assertThrows(NotAuthenticException.class,
-                    () -> crypt.decrypt(env, utf8("T.C:2")));
+            NotAuthenticException na =
+                    assertThrows(
+                            NotAuthenticException.class, () -> crypt.decrypt(env, utf8("T.C:2")));
             assertEquals(ErrorKind.NOT_AUTHENTIC, na.kind());
             byte[] unknownKek = env.clone();
-            unknownKek[8] = 99; // SPEC §4: the KEK id, be32 at offsets 5..8
-            NotAuthenticException uk = assertThrows(NotAuthenticException.class,
-                    () -> crypt.decrypt(unknownKek, utf8("T.C:1")));
+            unknownKek[8] = 99; // docs/envelope.md: the KEK id, be32 at offsets 5..8
+            NotAuthenticException uk =
+                    assertThrows(
+                            NotAuthenticException.class,
+                            () -> crypt.decrypt(unknownKek, utf8("T.C:1")));
             assertEquals(ErrorKind.UNKNOWN_KEK, uk.kind(), uk.getMessage());
-            LegacyException le = assertThrows(LegacyException.class, () -> crypt.migrate(random(17), utf8("c"), KEY));
+            LegacyException le =
+                    assertThrows(
+                            LegacyException.class, () -> crypt.migrate(random(17), utf8("c"), KEY));
             assertEquals(ErrorKind.LEGACY, le.kind());
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> crypt.encrypt(utf8("x"), new byte[LkrCrypt.MAX_CONTEXT + 1]));
         }
-        KeystoreException ke = assertThrows(KeystoreException.class,
-                () -> LkrCrypt.openFromEnvironment(utf8("{not a keystore")));
+        KeystoreException ke =
+                assertThrows(
+                        KeystoreException.class,
+                        () -> LkrCrypt.openFromEnvironment(utf8("{not a keystore")));
         assertEquals(ErrorKind.KEYSTORE, ke.kind());
-        MasterKeyException mk = assertThrows(MasterKeyException.class,
-                () -> LkrCrypt.checkMasterKeyConfiguration("_SOURCE")); // no _SOURCE variable in the tests
+        MasterKeyException mk =
+                assertThrows(
+                        MasterKeyException.class,
+                        () ->
+                                LkrCrypt.checkMasterKeyConfiguration(
+                                        "_SOURCE")); // no _SOURCE variable in the tests
         assertEquals(ErrorKind.MASTER_KEY, mk.kind());
     }
 
@@ -155,17 +194,20 @@ class NativeContractTest {
                 byte[] buf = new byte[LkrCrypt.encryptedLength(n)];
                 System.arraycopy(pt, 0, buf, LkrCrypt.HEADER_LENGTH, n);
                 crypt.sealInPlace(buf, ctx);
-                assertArrayEquals(pt, crypt.decryptBatch(new byte[][] {buf}, new byte[][] {ctx})[0]);
+                assertArrayEquals(
+                        pt, crypt.decryptBatch(new byte[][] {buf}, new byte[][] {ctx})[0]);
                 assertArrayEquals(pt, crypt.decrypt(env, ctx));
             }
             crypt.encrypt(utf8("x"), new byte[LkrCrypt.MAX_CONTEXT]);
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> crypt.encrypt(utf8("x"), new byte[LkrCrypt.MAX_CONTEXT + 1]));
             java.io.ByteArrayOutputStream sink = new java.io.ByteArrayOutputStream();
             crypt.encryptingStream(sink, ctx).close();
             byte[] stream = sink.toByteArray();
             assertTrue(stream.length > LkrCrypt.STREAM_HEADER_LENGTH);
-            try (DecryptingInputStream in = crypt.decryptingStream(new java.io.ByteArrayInputStream(stream), ctx)) {
+            try (DecryptingInputStream in =
+                    crypt.decryptingStream(new java.io.ByteArrayInputStream(stream), ctx)) {
                 assertEquals(-1, in.read());
             }
         }
@@ -177,14 +219,18 @@ class NativeContractTest {
         for (MigrateOption o : MigrateOption.values()) {
             java.put(o.name(), o.flag);
         }
-        assertEquals(defines("LKR_MIGRATE_"), java, "MigrateOption against the LKR_MIGRATE_* of " + HEADER);
+        assertEquals(
+                defines("LKR_MIGRATE_"),
+                java,
+                "MigrateOption against the LKR_MIGRATE_* of " + HEADER);
     }
 
     /** Each outcome once, from the JNI batch migration: its raw code is the enum's. */
     @Test
     void migrationOutcomeCodesAreTheEngines() throws Exception {
         byte[] ctx = utf8("T.C:1");
-        try (LkrCrypt old = TestSupport.openNew(); LkrCrypt crypt = old.rotateKek()) {
+        try (LkrCrypt old = TestSupport.openNew();
+                LkrCrypt crypt = old.rotateKek()) {
             List<byte[]> values = new ArrayList<>();
             List<Outcome> expected = new ArrayList<>();
             values.add(legacy(KEY, utf8("a legacy value")));
@@ -201,9 +247,13 @@ class NativeContractTest {
             for (byte[] v : values) {
                 batch.add(v, ctx);
             }
-            crypt.migrateBatch(batch, KEY, EnumSet.of(MigrateOption.REENCRYPT, MigrateOption.STRICT_V1));
+            crypt.migrateBatch(
+                    batch, KEY, EnumSet.of(MigrateOption.REENCRYPT, MigrateOption.STRICT_V1));
             for (int i = 0; i < values.size(); i++) {
-                assertEquals(expected.get(i).code, batch.outcomeCode(i), "native code of " + expected.get(i));
+                assertEquals(
+                        expected.get(i).code,
+                        batch.outcomeCode(i),
+                        "native code of " + expected.get(i));
             }
             assertEquals(Outcome.values().length, expected.size(), "every outcome is covered");
         }

@@ -20,25 +20,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The loader's order and checks (SPEC §8, §8.2), in child JVMs running {@link OpenProbe}: a
- * library on java.library.path is loaded only when it is this jar's version; a stale library
- * (no version export) or one of another version is refused with a message naming the file, the
- * platform, both versions and {@code -Dlkr.crypt.library}; empty and relative entries of
+ * The loader's order and checks (docs/native-interfaces.md), in child JVMs running {@link
+ * OpenProbe}: a library on java.library.path is loaded only when it is this jar's version; a stale
+ * library (no version export) or one of another version is refused with a message naming the file,
+ * the platform, both versions and {@code -Dlkr.crypt.library}; empty and relative entries of
  * java.library.path (the working directory) are never searched.
  */
 class NativeLoaderTest {
     private static final String FILE = System.mapLibraryName("lkr_crypt");
-    /** The library Maven bundled into target/classes (what the jar ships). */
-    private static final Path BUILT = Path.of("target", "classes", "native", NativeLoader.platform(), FILE)
-            .toAbsolutePath();
 
-    @TempDir
-    Path dir;
+    /** The library Maven bundled into target/classes (what the jar ships). */
+    private static final Path BUILT =
+            Path.of("target", "classes", "native", NativeLoader.platform(), FILE).toAbsolutePath();
+
+    @TempDir Path dir;
 
     /** The crate's version (Cargo.toml): what the library reports. */
     private static String crateVersion() throws Exception {
-        Matcher m = Pattern.compile("(?m)^version\\s*=\\s*\"([^\"]+)\"")
-                .matcher(Files.readString(Path.of("..", "Cargo.toml")));
+        Matcher m =
+                Pattern.compile("(?m)^version\\s*=\\s*\"([^\"]+)\"")
+                        .matcher(Files.readString(Path.of("..", "Cargo.toml")));
         assertTrue(m.find(), "Cargo.toml has a version");
         return m.group(1);
     }
@@ -50,7 +51,9 @@ class NativeLoaderTest {
             assertTrue(in != null, "io/lkr/crypt/version.properties is on the class path");
             p.load(in);
         }
-        assertEquals(crateVersion(), p.getProperty("version"),
+        assertEquals(
+                crateVersion(),
+                p.getProperty("version"),
                 "java/pom.xml's version must be Cargo.toml's: the loader refuses a library of another version");
     }
 
@@ -81,10 +84,13 @@ class NativeLoaderTest {
         Path include = Path.of(System.getProperty("java.home"), "include");
         Assumptions.assumeTrue(Files.isRegularFile(include.resolve("jni.h")), "a JDK with jni.h");
         Path lib = Files.createDirectory(dir.resolve("old"));
-        cc(lib.resolve(FILE), "#include <jni.h>\n"
-                + "JNIEXPORT jstring JNICALL Java_io_lkr_crypt_Native_abiVersion(JNIEnv *env, jclass c) {\n"
-                + "    return (*env)->NewStringUTF(env, \"0.0.9/0\");\n"
-                + "}\n", true);
+        cc(
+                lib.resolve(FILE),
+                "#include <jni.h>\n"
+                        + "JNIEXPORT jstring JNICALL Java_io_lkr_crypt_Native_abiVersion(JNIEnv *env, jclass c) {\n"
+                        + "    return (*env)->NewStringUTF(env, \"0.0.9/0\");\n"
+                        + "}\n",
+                true);
         TestSupport.Run r = probe(List.of("-Djava.library.path=" + lib), null);
         assertRefused(r, lib.resolve(FILE) + " (found on java.library.path)");
         assertTrue(r.out.contains("is lkr-crypt 0.0.9 (JNI ABI 0)"), r.toString());
@@ -104,7 +110,13 @@ class NativeLoaderTest {
 
     private static TestSupport.Run probe(List<String> jvmArgs, Path workDir) throws Exception {
         List<String> a = new ArrayList<>(jvmArgs);
-        a.addAll(List.of("-cp", System.getProperty("java.class.path"), OpenProbe.class.getName(), "bytes", "-"));
+        a.addAll(
+                List.of(
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        OpenProbe.class.getName(),
+                        "bytes",
+                        "-"));
         return TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK), a, workDir);
     }
 
@@ -112,10 +124,14 @@ class NativeLoaderTest {
     private static void assertRefused(TestSupport.Run r, String where) throws Exception {
         assertEquals(2, r.exit, "refused with an error, not a crash: " + r);
         assertFalse(r.out.contains("OK kek="), r.toString());
-        assertTrue(r.out.startsWith("LINK java.lang.UnsatisfiedLinkError The native library " + where), r.toString());
+        assertTrue(
+                r.out.startsWith("LINK java.lang.UnsatisfiedLinkError The native library " + where),
+                r.toString());
         assertTrue(r.out.contains(" on " + NativeLoader.platform()), "names the platform: " + r);
-        assertTrue(r.out.contains("this jar is lkr-crypt " + crateVersion()) || r.out.contains(
-                "older than lkr-crypt " + crateVersion()), "names the jar's version: " + r);
+        assertTrue(
+                r.out.contains("this jar is lkr-crypt " + crateVersion())
+                        || r.out.contains("older than lkr-crypt " + crateVersion()),
+                "names the jar's version: " + r);
         assertTrue(r.out.contains("-Dlkr.crypt.library="), "says how to proceed: " + r);
     }
 

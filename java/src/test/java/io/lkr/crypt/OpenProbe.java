@@ -6,10 +6,11 @@ import java.util.Base64;
 
 /**
  * Run in a forked JVM with a controlled environment by the tests: opens a keystore from the
- * environment and reports on stdout, one line: {@code OK kek=<id> legacy=<bool> loaded=<from>}
- * or {@code EXC <exception class> <message>}, or (exit status 2) {@code LINK <error class> <message>}
- * when the native library is refused or cannot be loaded. With a third argument, migrates that base64
- * legacy value (context "T.C:1") and prints {@code MIGRATED <plaintext>} after decrypting it.
+ * environment and reports on stdout, one line: {@code OK kek=<id> legacy=<bool> loaded=<from>} or
+ * {@code EXC <exception class> <message>}, or (exit status 2) {@code LINK <error class> <message>}
+ * when the native library is refused or cannot be loaded. With a third argument, migrates that
+ * base64 legacy value (context "T.C:1") and prints {@code MIGRATED <plaintext>} after decrypting
+ * it.
  *
  * <p>Usage: {@code OpenProbe path <keystore file> [legacyBase64]} or {@code OpenProbe bytes - }.
  */
@@ -17,14 +18,22 @@ public final class OpenProbe {
     private OpenProbe() {}
 
     public static void main(String[] args) {
-        try (LkrCrypt c = args[0].equals("path") ? LkrCrypt.openFromEnvironment(Path.of(args[1]))
-                : LkrCrypt.openFromEnvironment((byte[]) null)) {
-            System.out.println("OK kek=" + c.activeKekId() + " legacy=" + c.hasLegacyKey() + " loaded="
-                    + NativeLoader.loadedFrom());
+        try (LkrCrypt c =
+                args[0].equals("path")
+                        ? LkrCrypt.openFromEnvironment(Path.of(args[1]))
+                        : LkrCrypt.openFromEnvironment((byte[]) null)) {
+            System.out.println(
+                    "OK kek="
+                            + c.activeKekId()
+                            + " legacy="
+                            + c.hasLegacyKey()
+                            + " loaded="
+                            + NativeLoader.loadedFrom());
             if (args.length > 2) {
                 byte[] ctx = "T.C:1".getBytes(StandardCharsets.UTF_8);
                 byte[] env = c.migrate(Base64.getDecoder().decode(args[2]), ctx);
-                System.out.println("MIGRATED " + new String(c.decrypt(env, ctx), StandardCharsets.UTF_8));
+                System.out.println(
+                        "MIGRATED " + new String(c.decrypt(env, ctx), StandardCharsets.UTF_8));
             }
         } catch (Exception e) {
             System.out.println("EXC " + e.getClass().getName() + " " + e.getMessage());

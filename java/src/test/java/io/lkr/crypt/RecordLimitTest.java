@@ -43,20 +43,43 @@ class RecordLimitTest {
 
     @Test
     void aValueOverTheMaximumIsRefusedBeforeAllocation() throws Exception {
-        // -Xmx96m: the 50 MB value fits, its 50 MB output array would not; it must be refused first.
-        TestSupport.Run r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK,
-                "LKR_MAX_RECORD_SIZE", "1000"), List.of("-Xmx96m", "-cp", System.getProperty("java.class.path"),
-                RecordLimitTest.class.getName()));
+        // -Xmx96m: the 50 MB value fits, its 50 MB output array would not; it must be refused
+        // first.
+        TestSupport.Run r =
+                TestSupport.fork(
+                        Map.of(
+                                "LKR_MASTER_KEY_ENV",
+                                TestSupport.TEST_CMK,
+                                "LKR_MAX_RECORD_SIZE",
+                                "1000"),
+                        List.of(
+                                "-Xmx96m",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                RecordLimitTest.class.getName()));
         assertEquals(0, r.exit, r.toString());
         assertTrue(r.out.contains("max 1000"), r.toString());
         assertTrue(r.out.contains("at limit 1000"), r.toString());
-        assertTrue(r.out.contains("encrypt 1001 refused: ") && r.out.contains("LKR_MAX_RECORD_SIZE"), r.toString());
+        assertTrue(
+                r.out.contains("encrypt 1001 refused: ") && r.out.contains("LKR_MAX_RECORD_SIZE"),
+                r.toString());
         assertTrue(r.out.contains("encrypt 50000000 refused: "), r.toString());
-        assertTrue(r.out.contains("decrypt refused: ") , r.toString());
+        assertTrue(r.out.contains("decrypt refused: "), r.toString());
         assertTrue(r.out.contains("stream "), r.toString());
         // An invalid setting: every open fails, naming the variable.
-        r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK, "LKR_MAX_RECORD_SIZE", "ten"),
-                List.of("-cp", System.getProperty("java.class.path"), RecordLimitTest.class.getName()));
-        assertTrue(r.exit != 0 && (r.err + r.out).contains("LKR_MAX_RECORD_SIZE=\"ten\" is invalid"), r.toString());
+        r =
+                TestSupport.fork(
+                        Map.of(
+                                "LKR_MASTER_KEY_ENV",
+                                TestSupport.TEST_CMK,
+                                "LKR_MAX_RECORD_SIZE",
+                                "ten"),
+                        List.of(
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                RecordLimitTest.class.getName()));
+        assertTrue(
+                r.exit != 0 && (r.err + r.out).contains("LKR_MAX_RECORD_SIZE=\"ten\" is invalid"),
+                r.toString());
     }
 }

@@ -24,14 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Secret hygiene (issue #8): every task of the jar, and their error paths, run in child JVMs with
- * known keys — the CMK, a second CMK (rekey), a wrong CMK, the legacy key, the CMK that
- * {@code generate_master_key} writes — and afterwards the KEKs themselves (unwrapped here with
- * javax.crypto per SPEC §6). No key may appear in any output, log file or exception message:
- * raw, standard/URL base64 (padded or not) or hex.
+ * known keys — the CMK, a second CMK (rekey), a wrong CMK, the legacy key, the CMK that {@code
+ * generate_master_key} writes — and afterwards the KEKs themselves (unwrapped here with
+ * javax.crypto per docs/keystore.md). No key may appear in any output, log file or exception
+ * message: raw, standard/URL base64 (padded or not) or hex.
  */
 class SecretHygieneTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private final SecureRandom rnd = new SecureRandom();
     private final StringBuilder everything = new StringBuilder();
@@ -47,12 +46,22 @@ class SecretHygieneTest {
         return Base64.getEncoder().encodeToString(k);
     }
 
-    /** Runs {@code java ... Main task args} in {@link #dir} with these variables; returns the exit status. */
+    /**
+     * Runs {@code java ... Main task args} in {@link #dir} with these variables; returns the exit
+     * status.
+     */
     private int jar(Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(TestSupport.javaBin(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "io.lkr.crypt.cli.Main"));
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                TestSupport.javaBin(),
+                                "--enable-native-access=ALL-UNNAMED",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                "io.lkr.crypt.cli.Main"));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb =
+                new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("LKR_") || k.startsWith("AWS_"));
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -75,9 +84,13 @@ class SecretHygieneTest {
     static List<String> spellings(byte[] key) {
         Base64.Encoder std = Base64.getEncoder();
         Base64.Encoder url = Base64.getUrlEncoder();
-        return List.of(std.encodeToString(key), std.withoutPadding().encodeToString(key),
-                url.encodeToString(key), url.withoutPadding().encodeToString(key),
-                HexFormat.of().formatHex(key), HexFormat.of().withUpperCase().formatHex(key),
+        return List.of(
+                std.encodeToString(key),
+                std.withoutPadding().encodeToString(key),
+                url.encodeToString(key),
+                url.withoutPadding().encodeToString(key),
+                HexFormat.of().formatHex(key),
+                HexFormat.of().withUpperCase().formatHex(key),
                 new String(key, StandardCharsets.ISO_8859_1));
     }
 
@@ -95,7 +108,8 @@ class SecretHygieneTest {
         byte[] cmk2 = key(32);
         byte[] wrongCmk = key(32);
         byte[] legacy = key(16);
-        Map<String, String> ok = env("LKR_MASTER_KEY_ENV", b64(cmk), "LKR_LEGACY_KEY_ENV", b64(legacy));
+        Map<String, String> ok =
+                env("LKR_MASTER_KEY_ENV", b64(cmk), "LKR_LEGACY_KEY_ENV", b64(legacy));
         Files.writeString(dir.resolve("plain.txt"), "a cached file");
 
         // Every task, on the embedded default database.
@@ -114,36 +128,74 @@ class SecretHygieneTest {
         assertEquals(1, jar(ok, "retire_kek", "--kek-id", "1"));
         assertEquals(0, jar(ok, "migrate_encryption", "--reencrypt"));
         assertEquals(0, jar(ok, "retire_kek", "--kek-id", "1"));
-        assertEquals(0, jar(env("LKR_MASTER_KEY_ENV_SOURCE", b64(cmk), "LKR_MASTER_KEY_ENV_DESTINATION", b64(cmk2)),
-                "rekey"));
-        assertEquals(0, jar(env("LKR_MASTER_KEY_ENV_SOURCE", b64(cmk2), "LKR_MASTER_KEY_ENV_DESTINATION", b64(cmk)),
-                "rekey"));
+        assertEquals(
+                0,
+                jar(
+                        env(
+                                "LKR_MASTER_KEY_ENV_SOURCE",
+                                b64(cmk),
+                                "LKR_MASTER_KEY_ENV_DESTINATION",
+                                b64(cmk2)),
+                        "rekey"));
+        assertEquals(
+                0,
+                jar(
+                        env(
+                                "LKR_MASTER_KEY_ENV_SOURCE",
+                                b64(cmk2),
+                                "LKR_MASTER_KEY_ENV_DESTINATION",
+                                b64(cmk)),
+                        "rekey"));
 
         // Error paths.
         assertEquals(1, jar(env("LKR_MASTER_KEY_ENV", b64(wrongCmk)), "status"));
         assertEquals(1, jar(env("LKR_MASTER_KEY_ENV", b64(wrongCmk)), "migrate_encryption"));
-        assertEquals(1, jar(env("LKR_MASTER_KEY_ENV_SOURCE", b64(wrongCmk), "LKR_MASTER_KEY_ENV_DESTINATION",
-                b64(cmk2)), "rekey"));
+        assertEquals(
+                1,
+                jar(
+                        env(
+                                "LKR_MASTER_KEY_ENV_SOURCE",
+                                b64(wrongCmk),
+                                "LKR_MASTER_KEY_ENV_DESTINATION",
+                                b64(cmk2)),
+                        "rekey"));
         byte[] shortKey = java.util.Arrays.copyOf(cmk, 31);
         assertEquals(1, jar(env("LKR_MASTER_KEY_ENV", b64(shortKey)), "status"));
         assertEquals(1, jar(env("LKR_MASTER_KEY_ENV", b64(cmk) + "!"), "status"));
-        assertEquals(1, jar(env("LKR_MASTER_KEY_ENV", b64(cmk), "LKR_MASTER_KEY_FILE", "new-cmk.key"), "status"));
+        assertEquals(
+                1,
+                jar(
+                        env("LKR_MASTER_KEY_ENV", b64(cmk), "LKR_MASTER_KEY_FILE", "new-cmk.key"),
+                        "status"));
         Path loose = dir.resolve("loose.key");
         Files.writeString(loose, b64(cmk));
         Files.setPosixFilePermissions(loose, PosixFilePermissions.fromString("rw-r--r--"));
         assertEquals(1, jar(env("LKR_MASTER_KEY_FILE", loose.toString()), "status"));
-        assertEquals(1, jar(env("LKR_MASTER_KEY_ENV", b64(cmk), "LKR_LEGACY_KEY_ENV", b64(java.util.Arrays.copyOf(
-                legacy, 15))), "migrate_encryption"));
+        assertEquals(
+                1,
+                jar(
+                        env(
+                                "LKR_MASTER_KEY_ENV",
+                                b64(cmk),
+                                "LKR_LEGACY_KEY_ENV",
+                                b64(java.util.Arrays.copyOf(legacy, 15))),
+                        "migrate_encryption"));
         byte[] sealed = Files.readAllBytes(dir.resolve("plain.lks"));
         sealed[sealed.length - 1] ^= 1;
         Files.write(dir.resolve("tampered.lks"), sealed);
         assertEquals(1, jar(ok, "decrypt_file", "tampered.lks", "never.txt"));
         assertEquals(2, jar(ok, "no_such_task"));
-        // A wrong legacy key on a fresh legacy sample: the undecryptable list names rows, never values.
+        // A wrong legacy key on a fresh legacy sample: the undecryptable list names rows, never
+        // values.
         Files.createDirectories(dir.resolve("other"));
         assertEquals(0, jar(ok, "create_sample_db", "--rows", "20", "-d", writeYaml("other")));
-        assertEquals(1, jar(env("LKR_MASTER_KEY_ENV", b64(cmk), "LKR_LEGACY_KEY_ENV", b64(key(16))),
-                "migrate_encryption", "-d", writeYaml("other")));
+        assertEquals(
+                1,
+                jar(
+                        env("LKR_MASTER_KEY_ENV", b64(cmk), "LKR_LEGACY_KEY_ENV", b64(key(16))),
+                        "migrate_encryption",
+                        "-d",
+                        writeYaml("other")));
 
         // The KEKs, unwrapped from the keystores with the CMK, and the generated CMK.
         Map<String, byte[]> keys = new LinkedHashMap<>();
@@ -151,20 +203,36 @@ class SecretHygieneTest {
         keys.put("the rekey destination CMK", cmk2);
         keys.put("the wrong CMK", wrongCmk);
         keys.put("the legacy key", legacy);
-        keys.put("the generated CMK", Base64.getDecoder().decode(Files.readString(dir.resolve("new-cmk.key")).trim()));
+        keys.put(
+                "the generated CMK",
+                Base64.getDecoder().decode(Files.readString(dir.resolve("new-cmk.key")).trim()));
         String exported = Files.readString(dir.resolve("exported.json"));
         keys.put("KEK 1", IndependentFormatTest.unwrapKek(cmk, exported, 1));
         String retiredCopy;
         try (Stream<Path> s = Files.list(dir.resolve("log"))) {
-            retiredCopy = Files.readString(s.filter(f -> f.getFileName().toString().startsWith(
-                    "keystore-before-retiring")).findFirst().orElseThrow());
+            retiredCopy =
+                    Files.readString(
+                            s.filter(
+                                            f ->
+                                                    f.getFileName()
+                                                            .toString()
+                                                            .startsWith("keystore-before-retiring"))
+                                    .findFirst()
+                                    .orElseThrow());
         }
         keys.put("KEK 2", IndependentFormatTest.unwrapKek(cmk, retiredCopy, 2));
 
-        String log = Files.readString(dir.resolve("log").resolve("lkr-crypt.log"), StandardCharsets.ISO_8859_1);
+        String log =
+                Files.readString(
+                        dir.resolve("log").resolve("lkr-crypt.log"), StandardCharsets.ISO_8859_1);
         assertTrue(log.contains("Starting migration from AES-128-CBC Legacy to AES-GCM-256"), log);
-        assertTrue(everything.toString().contains("Master Key does not match the keystore"), everything.toString());
-        assertTrue(everything.toString().contains("Permission for backing key file must be 0400, but is 0644"));
+        assertTrue(
+                everything.toString().contains("Master Key does not match the keystore"),
+                everything.toString());
+        assertTrue(
+                everything
+                        .toString()
+                        .contains("Permission for backing key file must be 0400, but is 0644"));
         assertNoKey(everything.toString(), keys, "the output of " + transcript);
         assertNoKey(log, keys, "log/lkr-crypt.log");
         assertNoKey(exported + retiredCopy, keys, "the exported keystores");
@@ -177,24 +245,53 @@ class SecretHygieneTest {
             seen.append(c).append('\n');
             byte[] env1 = c.encrypt(new byte[20], new byte[0]);
             env1[30] ^= 1;
-            seen.append(assertThrows(GeneralSecurityException.class, () -> c.decrypt(env1, new byte[0]))).append('\n');
-            seen.append(assertThrows(GeneralSecurityException.class, () -> c.migrate(new byte[33], new byte[0],
-                    legacy))).append('\n');
-            seen.append(assertThrows(GeneralSecurityException.class, () -> c.migrate(new byte[32], new byte[0],
-                    java.util.Arrays.copyOf(legacy, 15)))).append('\n');
-            keys.put("this JVM's KEK 1", IndependentFormatTest.unwrapKek(testCmk, new String(c.exportKeystore(),
-                    StandardCharsets.UTF_8), 1));
-            mine = Map.of("the test CMK", testCmk, "the legacy key", legacy, "this JVM's KEK 1", keys.get(
-                    "this JVM's KEK 1"));
+            seen.append(
+                            assertThrows(
+                                    GeneralSecurityException.class,
+                                    () -> c.decrypt(env1, new byte[0])))
+                    .append('\n');
+            seen.append(
+                            assertThrows(
+                                    GeneralSecurityException.class,
+                                    () -> c.migrate(new byte[33], new byte[0], legacy)))
+                    .append('\n');
+            seen.append(
+                            assertThrows(
+                                    GeneralSecurityException.class,
+                                    () ->
+                                            c.migrate(
+                                                    new byte[32],
+                                                    new byte[0],
+                                                    java.util.Arrays.copyOf(legacy, 15))))
+                    .append('\n');
+            keys.put(
+                    "this JVM's KEK 1",
+                    IndependentFormatTest.unwrapKek(
+                            testCmk, new String(c.exportKeystore(), StandardCharsets.UTF_8), 1));
+            mine =
+                    Map.of(
+                            "the test CMK",
+                            testCmk,
+                            "the legacy key",
+                            legacy,
+                            "this JVM's KEK 1",
+                            keys.get("this JVM's KEK 1"));
         }
-        seen.append(assertThrows(GeneralSecurityException.class, () -> LkrCrypt.openFromEnvironment(exported.getBytes(
-                StandardCharsets.UTF_8)))).append('\n');
+        seen.append(
+                        assertThrows(
+                                GeneralSecurityException.class,
+                                () ->
+                                        LkrCrypt.openFromEnvironment(
+                                                exported.getBytes(StandardCharsets.UTF_8))))
+                .append('\n');
         assertNoKey(seen.toString(), mine, "exceptions and toString: " + seen);
     }
 
     private String writeYaml(String sub) throws Exception {
         Path yaml = dir.resolve(sub + ".yaml");
-        Files.writeString(yaml, "dialect: hsqldb\ndatabase: " + dir.resolve(sub).resolve("db").toString() + "\n");
+        Files.writeString(
+                yaml,
+                "dialect: hsqldb\ndatabase: " + dir.resolve(sub).resolve("db").toString() + "\n");
         return yaml.toString();
     }
 }

@@ -10,12 +10,14 @@ import javax.crypto.AEADBadTagException;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link StoredText}: the one decoder of the stored text form, as strict as the engine's
- * {@code decode_text} (the base64 crate's STANDARD engine: padded, canonical) after Rust's
- * {@code str::trim}.
+ * {@link StoredText}: the one decoder of the stored text form, as strict as the engine's {@code
+ * decode_text} (the base64 crate's STANDARD engine: padded, canonical) after Rust's {@code
+ * str::trim}.
  */
 class StoredTextTest {
-    /** What the engine accepts: after trimming, exactly the canonical padded encoding of some bytes. */
+    /**
+     * What the engine accepts: after trimming, exactly the canonical padded encoding of some bytes.
+     */
     private static boolean engineAccepts(String text) {
         String t = StoredText.trim(text);
         byte[] decoded;
@@ -44,24 +46,42 @@ class StoredTextTest {
             assertEquals(Base64.getEncoder().encodeToString(v), text);
             assertArrayEquals(v, StoredText.decode(text));
             assertArrayEquals(v, StoredText.decode(" \t\r\n" + text + "\n\u000b\f"));
-            assertArrayEquals(v, StoredText.decode("\u00a0\u3000\u2028" + text + "\u0085\u202f\u205f\u1680\u2009"));
+            assertArrayEquals(
+                    v,
+                    StoredText.decode(
+                            "\u00a0\u3000\u2028" + text + "\u0085\u202f\u205f\u1680\u2009"));
         }
     }
 
     @Test
     void refusesWhatTheEngineRefuses() {
         String[] refused = {
-            "QQ", "QUI", "QUJD=", "QR==", "QUJ=", "QUJDRA", // no padding, bad padding, bits after the last byte
-            "QUJD\nRA==", "QU JD", "QUJD\r\nRA==",            // whitespace inside (MIME line breaks)
-            "-_8=", "QUJD?", "====", "QQ==QUJD", "Q===",      // URL-safe alphabet, junk, padding misplaced
-            "\u0000QUJD", "QUJD\u001f", "\u200bQUJD",         // not Unicode White_Space: not trimmed
+            "QQ",
+            "QUI",
+            "QUJD=",
+            "QR==",
+            "QUJ=",
+            "QUJDRA", // no padding, bad padding, bits after the last byte
+            "QUJD\nRA==",
+            "QU JD",
+            "QUJD\r\nRA==", // whitespace inside (MIME line breaks)
+            "-_8=",
+            "QUJD?",
+            "====",
+            "QQ==QUJD",
+            "Q===", // URL-safe alphabet, junk, padding misplaced
+            "\u0000QUJD",
+            "QUJD\u001f",
+            "\u200bQUJD", // not Unicode White_Space: not trimmed
         };
         for (String t : refused) {
             assertThrows(IllegalArgumentException.class, () -> StoredText.decode(t), t);
         }
     }
 
-    /** Every short string over a small alphabet: accepted exactly when it is a canonical encoding. */
+    /**
+     * Every short string over a small alphabet: accepted exactly when it is a canonical encoding.
+     */
     @Test
     void acceptsExactlyTheCanonicalForms() {
         char[] alphabet = {'A', 'B', 'Q', 'g', '/', '+', '=', ' ', '\n', '-'};

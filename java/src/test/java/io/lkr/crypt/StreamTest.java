@@ -22,7 +22,7 @@ import java.util.Map;
 import javax.crypto.AEADBadTagException;
 import org.junit.jupiter.api.Test;
 
-/** SPEC §5 streams through the Java API: round trips, damage rejected, bounded buffers. */
+/** docs/stream.md streams through the Java API: round trips, damage rejected, bounded buffers. */
 class StreamTest {
     private static final int S = 4096;
     private static final byte[] CTX = utf8("backup:test");
@@ -44,9 +44,9 @@ class StreamTest {
     }
 
     /**
-     * A header's segment size is not authenticated until its first segment is: a header that
-     * claims 16 MiB segments, followed by a few bytes, must not make the reader allocate for
-     * them (before, 48 MiB of Java arrays on the header's word alone).
+     * A header's segment size is not authenticated until its first segment is: a header that claims
+     * 16 MiB segments, followed by a few bytes, must not make the reader allocate for them (before,
+     * 48 MiB of Java arrays on the header's word alone).
      */
     @Test
     void aClaimedLargeSegmentSizeAllocatesOnlyWhatArrives() throws Exception {
@@ -54,14 +54,16 @@ class StreamTest {
             byte[] sealed = encrypt(c, random(100), 1000);
             java.nio.ByteBuffer.wrap(sealed, 9, 4).putInt(16 << 20);
             com.sun.management.ThreadMXBean threads =
-                    (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+                    (com.sun.management.ThreadMXBean)
+                            java.lang.management.ManagementFactory.getThreadMXBean();
             decrypt(c, encrypt(c, random(10), 10), CTX); // warm up
             long before = threads.getCurrentThreadAllocatedBytes();
             IOException e = assertThrows(IOException.class, () -> decrypt(c, sealed, CTX));
             long allocated = threads.getCurrentThreadAllocatedBytes() - before;
             assertInstanceOf(AEADBadTagException.class, e.getCause(), e.toString());
-            assertTrue(allocated < (1 << 20), "allocated " + allocated + " bytes for a " + sealed.length
-                    + "-byte stream");
+            assertTrue(
+                    allocated < (1 << 20),
+                    "allocated " + allocated + " bytes for a " + sealed.length + "-byte stream");
             // And large segments still decrypt, growing to what they need.
             ByteArrayOutputStream sink = new ByteArrayOutputStream();
             byte[] big = random(3 << 20);
@@ -93,7 +95,8 @@ class StreamTest {
             try (OutputStream out = c.encryptingStream(sink, CTX)) {
                 out.write(pt);
             }
-            try (InputStream in = c.decryptingStream(new ByteArrayInputStream(sink.toByteArray()), CTX)) {
+            try (InputStream in =
+                    c.decryptingStream(new ByteArrayInputStream(sink.toByteArray()), CTX)) {
                 for (int i = 0; i < 1000; i++) {
                     assertEquals(pt[i] & 0xff, in.read());
                 }
@@ -110,7 +113,8 @@ class StreamTest {
             byte[] pt = random(3 * S + 100);
             byte[] sealed = encrypt(c, pt, S);
             int seg = S + 16;
-            // Truncation at a segment boundary and inside a segment; a flipped byte; appended bytes.
+            // Truncation at a segment boundary and inside a segment; a flipped byte; appended
+            // bytes.
             byte[][] damaged = {
                 Arrays.copyOf(sealed, 52 + seg),
                 Arrays.copyOf(sealed, 52 + seg + 10),
@@ -123,11 +127,14 @@ class StreamTest {
                 IOException e = assertThrows(IOException.class, () -> decrypt(c, d, CTX));
                 assertInstanceOf(AEADBadTagException.class, e.getCause(), e.toString());
             }
-            IOException e = assertThrows(IOException.class, () -> decrypt(c, sealed, utf8("other")));
+            IOException e =
+                    assertThrows(IOException.class, () -> decrypt(c, sealed, utf8("other")));
             assertInstanceOf(AEADBadTagException.class, e.getCause());
             // A header bit flip: refused when the stream is opened or at the first read.
             Exception h = assertThrows(Exception.class, () -> decrypt(c, flip(sealed, 20), CTX));
-            assertTrue(h instanceof AEADBadTagException || h.getCause() instanceof AEADBadTagException, h.toString());
+            assertTrue(
+                    h instanceof AEADBadTagException || h.getCause() instanceof AEADBadTagException,
+                    h.toString());
             // Nothing but a stream.
             assertThrows(AEADBadTagException.class, () -> decrypt(c, utf8("not a stream"), CTX));
             // Another keystore.
@@ -146,11 +153,14 @@ class StreamTest {
             ByteArrayOutputStream got = new ByteArrayOutputStream();
             try (InputStream in = c.decryptingStream(new ByteArrayInputStream(sealed), CTX)) {
                 byte[] buf = new byte[1000];
-                IOException e = assertThrows(IOException.class, () -> {
-                    for (int n; (n = in.read(buf)) > 0; ) {
-                        got.write(buf, 0, n);
-                    }
-                });
+                IOException e =
+                        assertThrows(
+                                IOException.class,
+                                () -> {
+                                    for (int n; (n = in.read(buf)) > 0; ) {
+                                        got.write(buf, 0, n);
+                                    }
+                                });
                 assertInstanceOf(AEADBadTagException.class, e.getCause());
             }
             assertArrayEquals(Arrays.copyOf(pt, 2 * S), got.toByteArray());
@@ -161,8 +171,12 @@ class StreamTest {
     void badArgumentsAndClosedStreams() throws Exception {
         try (LkrCrypt c = openNew()) {
             assertThrows(NullPointerException.class, () -> c.encryptingStream(null, CTX));
-            assertThrows(NullPointerException.class, () -> c.decryptingStream(new ByteArrayInputStream(new byte[0]), null));
-            assertThrows(IllegalArgumentException.class, () -> c.encryptingStream(new ByteArrayOutputStream(), CTX, 100));
+            assertThrows(
+                    NullPointerException.class,
+                    () -> c.decryptingStream(new ByteArrayInputStream(new byte[0]), null));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> c.encryptingStream(new ByteArrayOutputStream(), CTX, 100));
             OutputStream out = c.encryptingStream(new ByteArrayOutputStream(), CTX, S);
             out.close();
             out.close();
@@ -170,14 +184,19 @@ class StreamTest {
         }
     }
 
-    /** An underlying stream that fails some writes with an IOException and keeps what the others write. */
+    /**
+     * An underlying stream that fails some writes with an IOException and keeps what the others
+     * write.
+     */
     private static final class FailingOutput extends OutputStream {
         private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
         private final int failFrom;
         private final int failUntil;
         private int calls;
 
-        /** Fails the calls {@code failFrom} to {@code failUntil - 1} (counted from 0: the header). */
+        /**
+         * Fails the calls {@code failFrom} to {@code failUntil - 1} (counted from 0: the header).
+         */
         FailingOutput(int failFrom, int failUntil) {
             this.failFrom = failFrom;
             this.failUntil = failUntil;
@@ -202,7 +221,9 @@ class StreamTest {
         }
     }
 
-    /** An OutputStream whose writes throw IOException, as a client disconnect or a full disk does. */
+    /**
+     * An OutputStream whose writes throw IOException, as a client disconnect or a full disk does.
+     */
     private static final class BrokenPipe extends OutputStream {
         @Override
         public void write(int b) throws IOException {
@@ -217,8 +238,8 @@ class StreamTest {
 
     /**
      * Run in a forked JVM by {@link #aStreamWhoseHeaderWriteFailsIsFreedOnce()}: streams whose
-     * header cannot be written, then garbage collections (which run the Cleaners) and allocation.
-     * A native state freed twice aborts this JVM ("double free or corruption", exit 134).
+     * header cannot be written, then garbage collections (which run the Cleaners) and allocation. A
+     * native state freed twice aborts this JVM ("double free or corruption", exit 134).
      */
     public static void main(String[] args) throws Exception {
         try (LkrCrypt c = openNew()) {
@@ -257,8 +278,14 @@ class StreamTest {
 
     @Test
     void aStreamWhoseHeaderWriteFailsIsFreedOnce() throws Exception {
-        TestSupport.Run r = TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
-                List.of("-Xmx64m", "-cp", System.getProperty("java.class.path"), StreamTest.class.getName()));
+        TestSupport.Run r =
+                TestSupport.fork(
+                        Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
+                        List.of(
+                                "-Xmx64m",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                StreamTest.class.getName()));
         assertEquals(0, r.exit, r.toString());
         assertTrue(r.out.contains("refused 500, survived"), r.toString());
     }
@@ -286,7 +313,8 @@ class StreamTest {
                             first = e;
                         }
                     }
-                    assertInstanceOf(AEADBadTagException.class, first.getCause(), String.valueOf(first));
+                    assertInstanceOf(
+                            AEADBadTagException.class, first.getCause(), String.valueOf(first));
                     // A retrying caller never sees a clean end of the stream.
                     for (int i = 0; i < 3; i++) {
                         IOException again = assertThrows(IOException.class, () -> in.read(buf));
@@ -319,7 +347,8 @@ class StreamTest {
             assertEquals(first.getMessage(), atClose.getMessage());
             out.close(); // closing twice does nothing
             // What reached the sink is not a complete stream: it never decrypts.
-            IOException e = assertThrows(IOException.class, () -> decrypt(c, sink.toByteArray(), CTX));
+            IOException e =
+                    assertThrows(IOException.class, () -> decrypt(c, sink.toByteArray(), CTX));
             assertInstanceOf(AEADBadTagException.class, e.getCause());
         }
     }
@@ -329,17 +358,21 @@ class StreamTest {
         try (LkrCrypt c = openNew()) {
             byte[] pt = random(3 * S + 100);
             byte[] sealed = encrypt(c, pt, S);
-            for (int n : new int[] {0, 1, 100, S - 1, S, S + 17, 2 * S + 5, pt.length - 1, pt.length}) {
+            for (int n :
+                    new int[] {0, 1, 100, S - 1, S, S + 17, 2 * S + 5, pt.length - 1, pt.length}) {
                 try (InputStream in = c.decryptingStream(new ByteArrayInputStream(sealed), CTX)) {
                     assertEquals(n, in.skip(n), "skip " + n);
-                    assertArrayEquals(Arrays.copyOfRange(pt, n, pt.length), in.readAllBytes(), "skip " + n);
+                    assertArrayEquals(
+                            Arrays.copyOfRange(pt, n, pt.length), in.readAllBytes(), "skip " + n);
                 }
             }
             try (InputStream in = c.decryptingStream(new ByteArrayInputStream(sealed), CTX)) {
                 assertEquals(0, in.available(), "nothing decrypted yet: no ciphertext is counted");
                 assertEquals(10, in.read(new byte[10]));
                 int available = in.available();
-                assertTrue(available > 0 && available <= pt.length - 10, "buffered plaintext only: " + available);
+                assertTrue(
+                        available > 0 && available <= pt.length - 10,
+                        "buffered plaintext only: " + available);
                 in.skipNBytes(S); // crosses a segment boundary
                 assertEquals(pt[10 + S] & 0xff, in.read());
                 assertEquals(pt.length - S - 11, in.skip(Long.MAX_VALUE), "skip stops at the end");

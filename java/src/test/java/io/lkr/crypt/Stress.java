@@ -18,12 +18,12 @@ import javax.crypto.AEADBadTagException;
 
 /**
  * Concurrency stress (issue #8): {@code threads} JVM threads × {@code ops} mixed operations on one
- * shared handle — byte[] and direct-buffer encrypt/decrypt, batches, legacy migration, tampered
- * and wrong-context values (which must fail), re-encryption after a rotation, small streams —
- * each result checked; then the same mix again while the handle is closed under the threads,
- * which must end every thread with {@link IllegalStateException} and nothing else. Prints the
- * counts and exits 1 on any error. {@code tests/stress.sh} runs it at full size; {@code
- * StressTest} runs a short version in the suite.
+ * shared handle — byte[] and direct-buffer encrypt/decrypt, batches, legacy migration, tampered and
+ * wrong-context values (which must fail), re-encryption after a rotation, small streams — each
+ * result checked; then the same mix again while the handle is closed under the threads, which must
+ * end every thread with {@link IllegalStateException} and nothing else. Prints the counts and exits
+ * 1 on any error. {@code tests/stress.sh} runs it at full size; {@code StressTest} runs a short
+ * version in the suite.
  *
  * <pre>java -cp lkr-crypt.jar:test-classes io.lkr.crypt.Stress [threads] [opsPerThread]</pre>
  */
@@ -43,17 +43,30 @@ public final class Stress {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 8;
         int ops = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
         Result r = run(threads, ops);
-        System.out.printf(Locale.ROOT, "stress: %d threads x %,d ops = %,d operations in %.1f s (%,.0f ops/s); "
-                + "%,d expected failures (tampered/wrong context) seen; close while busy: %d of %d threads saw "
-                + "IllegalStateException; errors: %d%n", threads, ops, r.operations, r.seconds,
-                r.operations / r.seconds, r.expectedFailures, r.closedSeen, threads, r.errors.size());
+        System.out.printf(
+                Locale.ROOT,
+                "stress: %d threads x %,d ops = %,d operations in %.1f s (%,.0f ops/s); "
+                        + "%,d expected failures (tampered/wrong context) seen; close while busy: %d of %d threads saw "
+                        + "IllegalStateException; errors: %d%n",
+                threads,
+                ops,
+                r.operations,
+                r.seconds,
+                r.operations / r.seconds,
+                r.expectedFailures,
+                r.closedSeen,
+                threads,
+                r.errors.size());
         for (Throwable t : r.errors.subList(0, Math.min(5, r.errors.size()))) {
             t.printStackTrace();
         }
         System.exit(r.errors.isEmpty() && r.closedSeen == threads ? 0 : 1);
     }
 
-    /** Runs both phases; never throws for a failed check (they are collected in {@link Result#errors}). */
+    /**
+     * Runs both phases; never throws for a failed check (they are collected in {@link
+     * Result#errors}).
+     */
     public static Result run(int threads, int ops) throws Exception {
         Result result = new Result();
         byte[] legacyKey = new byte[16];
@@ -64,25 +77,29 @@ public final class Stress {
         long t0 = System.nanoTime();
         try (LkrCrypt first = LkrCrypt.openFromEnvironment((byte[]) null);
                 LkrCrypt crypt = first.rotateKek()) {
-            byte[] oldEnvelope = first.encrypt("before rotation".getBytes(StandardCharsets.UTF_8), new byte[0]);
+            byte[] oldEnvelope =
+                    first.encrypt("before rotation".getBytes(StandardCharsets.UTF_8), new byte[0]);
             List<Thread> workers = new ArrayList<>();
             CountDownLatch start = new CountDownLatch(1);
             for (int t = 0; t < threads; t++) {
                 int id = t;
-                Thread th = new Thread(() -> {
-                    try {
-                        start.await();
-                        Worker w = new Worker(crypt, legacyKey, oldEnvelope, id);
-                        for (int i = 0; i < ops; i++) {
-                            if (w.step(i)) {
-                                expected.incrementAndGet();
-                            }
-                            done.incrementAndGet();
-                        }
-                    } catch (Throwable e) {
-                        errors.add(e);
-                    }
-                }, "stress-" + t);
+                Thread th =
+                        new Thread(
+                                () -> {
+                                    try {
+                                        start.await();
+                                        Worker w = new Worker(crypt, legacyKey, oldEnvelope, id);
+                                        for (int i = 0; i < ops; i++) {
+                                            if (w.step(i)) {
+                                                expected.incrementAndGet();
+                                            }
+                                            done.incrementAndGet();
+                                        }
+                                    } catch (Throwable e) {
+                                        errors.add(e);
+                                    }
+                                },
+                                "stress-" + t);
                 workers.add(th);
                 th.start();
             }
@@ -99,8 +116,11 @@ public final class Stress {
         return result;
     }
 
-    /** The same mix on a handle closed under the threads: each must stop with IllegalStateException. */
-    private static long closeWhileBusy(int threads, byte[] legacyKey, ConcurrentLinkedQueue<Throwable> errors)
+    /**
+     * The same mix on a handle closed under the threads: each must stop with IllegalStateException.
+     */
+    private static long closeWhileBusy(
+            int threads, byte[] legacyKey, ConcurrentLinkedQueue<Throwable> errors)
             throws Exception {
         LkrCrypt crypt = LkrCrypt.openFromEnvironment((byte[]) null);
         byte[] env = crypt.encrypt(new byte[10], new byte[0]);
@@ -109,21 +129,23 @@ public final class Stress {
         List<Thread> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             int id = t;
-            Thread th = new Thread(() -> {
-                Worker w = new Worker(crypt, legacyKey, env, id);
-                running.countDown();
-                for (int i = 0; ; i++) {
-                    try {
-                        w.step(i);
-                    } catch (IllegalStateException closed) {
-                        closedSeen.incrementAndGet();
-                        return;
-                    } catch (Throwable e) {
-                        errors.add(e);
-                        return;
-                    }
-                }
-            });
+            Thread th =
+                    new Thread(
+                            () -> {
+                                Worker w = new Worker(crypt, legacyKey, env, id);
+                                running.countDown();
+                                for (int i = 0; ; i++) {
+                                    try {
+                                        w.step(i);
+                                    } catch (IllegalStateException closed) {
+                                        closedSeen.incrementAndGet();
+                                        return;
+                                    } catch (Throwable e) {
+                                        errors.add(e);
+                                        return;
+                                    }
+                                }
+                            });
             workers.add(th);
             th.start();
         }
@@ -176,74 +198,92 @@ public final class Stress {
             byte[] ctx = ("T" + id + ".C:" + i).getBytes(StandardCharsets.UTF_8);
             switch (i % 8) {
                 case 0:
-                case 1: {
-                    byte[] e = crypt.encrypt(pt, ctx);
-                    check(Arrays.equals(pt, crypt.decrypt(e, ctx)), "byte[] round trip");
-                    return false;
-                }
-                case 2: {
-                    in.clear();
-                    in.put(pt).flip();
-                    env.clear();
-                    crypt.encrypt(in, ctx, env);
-                    env.flip();
-                    out.clear();
-                    crypt.decrypt(env, ctx, out);
-                    out.flip();
-                    byte[] back = new byte[out.remaining()];
-                    out.get(back);
-                    check(Arrays.equals(pt, back), "direct round trip");
-                    return false;
-                }
-                case 3: {
-                    byte[][] envs = crypt.encryptBatch(new byte[][] {pt, ctx}, new byte[][] {ctx, pt});
-                    byte[][] back = crypt.decryptBatch(envs, new byte[][] {ctx, pt});
-                    check(Arrays.equals(pt, back[0]) && Arrays.equals(ctx, back[1]), "batch round trip");
-                    return false;
-                }
-                case 4: {
-                    byte[] iv = new byte[16];
-                    rnd.nextBytes(iv);
-                    cbc.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(legacyKey, "AES"),
-                            new javax.crypto.spec.IvParameterSpec(iv));
-                    byte[] c = cbc.doFinal(pt);
-                    byte[] legacy = new byte[16 + c.length];
-                    System.arraycopy(iv, 0, legacy, 0, 16);
-                    System.arraycopy(c, 0, legacy, 16, c.length);
-                    byte[] migrated = crypt.migrate(legacy, ctx, legacyKey);
-                    check(Arrays.equals(pt, crypt.decrypt(migrated, ctx)), "migrate");
-                    return false;
-                }
-                case 5: {
-                    byte[] e = crypt.encrypt(pt, ctx);
-                    e[rnd.nextInt(e.length)] ^= (byte) (1 << rnd.nextInt(8));
-                    try {
-                        crypt.decrypt(e, ctx);
-                        throw new AssertionError("a tampered value decrypted");
-                    } catch (AEADBadTagException expected) {
-                        return true;
+                case 1:
+                    {
+                        byte[] e = crypt.encrypt(pt, ctx);
+                        check(Arrays.equals(pt, crypt.decrypt(e, ctx)), "byte[] round trip");
+                        return false;
                     }
-                }
-                case 6: {
-                    byte[] moved = crypt.reencrypt(oldEnvelope, new byte[0]);
-                    check(crypt.kekIdOf(moved, new byte[0]).orElse(-1) == crypt.activeKekId(), "reencrypt");
-                    try {
-                        crypt.decrypt(crypt.encrypt(pt, ctx), "other".getBytes(StandardCharsets.UTF_8));
-                        throw new AssertionError("a value decrypted under another context");
-                    } catch (AEADBadTagException expected) {
-                        return true;
+                case 2:
+                    {
+                        in.clear();
+                        in.put(pt).flip();
+                        env.clear();
+                        crypt.encrypt(in, ctx, env);
+                        env.flip();
+                        out.clear();
+                        crypt.decrypt(env, ctx, out);
+                        out.flip();
+                        byte[] back = new byte[out.remaining()];
+                        out.get(back);
+                        check(Arrays.equals(pt, back), "direct round trip");
+                        return false;
                     }
-                }
-                default: {
-                    ByteArrayOutputStream sink = new ByteArrayOutputStream();
-                    try (OutputStream o = crypt.encryptingStream(sink, ctx, 4096)) {
-                        o.write(pt);
+                case 3:
+                    {
+                        byte[][] envs =
+                                crypt.encryptBatch(new byte[][] {pt, ctx}, new byte[][] {ctx, pt});
+                        byte[][] back = crypt.decryptBatch(envs, new byte[][] {ctx, pt});
+                        check(
+                                Arrays.equals(pt, back[0]) && Arrays.equals(ctx, back[1]),
+                                "batch round trip");
+                        return false;
                     }
-                    try (InputStream s = crypt.decryptingStream(new ByteArrayInputStream(sink.toByteArray()), ctx)) {
-                        check(Arrays.equals(pt, s.readAllBytes()), "stream round trip");
+                case 4:
+                    {
+                        byte[] iv = new byte[16];
+                        rnd.nextBytes(iv);
+                        cbc.init(
+                                javax.crypto.Cipher.ENCRYPT_MODE,
+                                new javax.crypto.spec.SecretKeySpec(legacyKey, "AES"),
+                                new javax.crypto.spec.IvParameterSpec(iv));
+                        byte[] c = cbc.doFinal(pt);
+                        byte[] legacy = new byte[16 + c.length];
+                        System.arraycopy(iv, 0, legacy, 0, 16);
+                        System.arraycopy(c, 0, legacy, 16, c.length);
+                        byte[] migrated = crypt.migrate(legacy, ctx, legacyKey);
+                        check(Arrays.equals(pt, crypt.decrypt(migrated, ctx)), "migrate");
+                        return false;
                     }
-                    return false;
-                }
+                case 5:
+                    {
+                        byte[] e = crypt.encrypt(pt, ctx);
+                        e[rnd.nextInt(e.length)] ^= (byte) (1 << rnd.nextInt(8));
+                        try {
+                            crypt.decrypt(e, ctx);
+                            throw new AssertionError("a tampered value decrypted");
+                        } catch (AEADBadTagException expected) {
+                            return true;
+                        }
+                    }
+                case 6:
+                    {
+                        byte[] moved = crypt.reencrypt(oldEnvelope, new byte[0]);
+                        check(
+                                crypt.kekIdOf(moved, new byte[0]).orElse(-1) == crypt.activeKekId(),
+                                "reencrypt");
+                        try {
+                            crypt.decrypt(
+                                    crypt.encrypt(pt, ctx),
+                                    "other".getBytes(StandardCharsets.UTF_8));
+                            throw new AssertionError("a value decrypted under another context");
+                        } catch (AEADBadTagException expected) {
+                            return true;
+                        }
+                    }
+                default:
+                    {
+                        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+                        try (OutputStream o = crypt.encryptingStream(sink, ctx, 4096)) {
+                            o.write(pt);
+                        }
+                        try (InputStream s =
+                                crypt.decryptingStream(
+                                        new ByteArrayInputStream(sink.toByteArray()), ctx)) {
+                            check(Arrays.equals(pt, s.readAllBytes()), "stream round trip");
+                        }
+                        return false;
+                    }
             }
         }
     }

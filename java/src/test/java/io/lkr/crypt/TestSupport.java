@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 /** Helpers shared by the tests: random bytes, forked JVMs with their own environment. */
 public final class TestSupport {
     static final SecureRandom RANDOM = new SecureRandom();
+
     /** The CMK the pom gives the test JVM in LKR_MASTER_KEY_ENV. */
     static final String TEST_CMK = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
 
@@ -23,12 +24,15 @@ public final class TestSupport {
 
     /**
      * A generator for a test's random delays (when to kill a child, how long to wait): seeded from
-     * {@value #SEED_VARIABLE} when set, else at random; the seed is printed with {@code what}, so
-     * a failing run can be replayed with {@code LKR_TEST_SEED=<seed>}.
+     * {@value #SEED_VARIABLE} when set, else at random; the seed is printed with {@code what}, so a
+     * failing run can be replayed with {@code LKR_TEST_SEED=<seed>}.
      */
     public static java.util.Random timingRandom(String what) {
         String fixed = System.getenv(SEED_VARIABLE);
-        long seed = fixed != null && !fixed.isEmpty() ? Long.parseLong(fixed.trim()) : RANDOM.nextLong();
+        long seed =
+                fixed != null && !fixed.isEmpty()
+                        ? Long.parseLong(fixed.trim())
+                        : RANDOM.nextLong();
         System.out.println(what + ": random delays with " + SEED_VARIABLE + "=" + seed);
         return new java.util.Random(seed);
     }
@@ -71,15 +75,17 @@ public final class TestSupport {
     }
 
     /**
-     * Runs {@code java <jvmArgs...>} with an environment holding no LKR_ variable except
-     * {@code env}'s, and waits for it (60 s at most).
+     * Runs {@code java <jvmArgs...>} with an environment holding no LKR_ variable except {@code
+     * env}'s, and waits for it (60 s at most).
      */
-    static Run fork(Map<String, String> env, List<String> jvmArgs) throws IOException, InterruptedException {
+    static Run fork(Map<String, String> env, List<String> jvmArgs)
+            throws IOException, InterruptedException {
         return fork(env, jvmArgs, null);
     }
 
     /** As {@link #fork(Map, List)} in the working directory {@code dir} (null: this JVM's). */
-    static Run fork(Map<String, String> env, List<String> jvmArgs, Path dir) throws IOException, InterruptedException {
+    static Run fork(Map<String, String> env, List<String> jvmArgs, Path dir)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBin());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -93,14 +99,17 @@ public final class TestSupport {
         Path out = Files.createTempFile("lkr-fork", ".out");
         Path err = Files.createTempFile("lkr-fork", ".err");
         try {
-            pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+            pb.redirectOutput(out.toFile())
+                    .redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.PIPE);
             Process p = pb.start();
             p.getOutputStream().close();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("forked JVM did not finish in 60 s: " + cmd);
             }
-            return new Run(p.exitValue(), Files.readString(out).trim(), Files.readString(err).trim());
+            return new Run(
+                    p.exitValue(), Files.readString(out).trim(), Files.readString(err).trim());
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
@@ -108,8 +117,14 @@ public final class TestSupport {
     }
 
     /** Runs {@link OpenProbe} on the test class path. */
-    static Run probe(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> a = new ArrayList<>(List.of("-cp", System.getProperty("java.class.path"), OpenProbe.class.getName()));
+    static Run probe(Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
+        List<String> a =
+                new ArrayList<>(
+                        List.of(
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                OpenProbe.class.getName()));
         a.addAll(List.of(args));
         return fork(env, a);
     }

@@ -16,19 +16,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code export_keystore FILE} (SPEC §9): writes the internal database's keystore to FILE with
- * mode 0600. It holds only wrapped keys — safe beside backups, useless without the CMK — and it
- * is what decrypts a backup of the internal database itself. Reads only: the keystore is
+ * {@code export_keystore FILE} (docs/native-interfaces.md): writes the internal database's keystore
+ * to FILE with mode 0600. It holds only wrapped keys — safe beside backups, useless without the CMK
+ * — and it is what decrypts a backup of the internal database itself. Reads only: the keystore is
  * opened with the configured CMK first, so a file that could not be used is never written.
  *
  * <p>An existing FILE is refused (it may be the only copy of a keystore that decrypts an old
- * backup) unless {@code --force} is given; then it is replaced by the rule of
- * {@link OutputTarget} (a symbolic link stays and its target receives the keystore).
+ * backup) unless {@code --force} is given; then it is replaced by the rule of {@link OutputTarget}
+ * (a symbolic link stays and its target receives the keystore).
  */
-@Command(name = "export_keystore", mixinStandardHelpOptions = true,
-        description = {"Writes the internal database's keystore to FILE (mode 0600).",
+@Command(
+        name = "export_keystore",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Writes the internal database's keystore to FILE (mode 0600).",
             "An existing FILE is never overwritten unless --force is given (a symbolic link is then followed: "
-                + "the link stays, its target is replaced)."})
+                    + "the link stays, its target is replaced)."
+        })
 public final class ExportKeystoreTask extends DbTaskCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The keystore file to write")
     Path file;
@@ -46,7 +50,8 @@ public final class ExportKeystoreTask extends DbTaskCommand {
 
     @Override
     public Integer call() {
-        // SPEC §9: the CMK configuration is validated before the database is touched.
+        // docs/native-interfaces.md: the CMK configuration is validated before the database is
+        // touched.
         if (!TaskSupport.masterKeyConfigured(err)) {
             return TaskSupport.FAILED;
         }
@@ -68,26 +73,41 @@ public final class ExportKeystoreTask extends DbTaskCommand {
             doc = crypt.exportKeystore();
             activeKek = crypt.activeKekId();
         } catch (SQLException e) {
-            err.println((e instanceof InternalDb.UncleanShutdownException ? "" : "Missing keystore: ")
-                    + TaskSupport.describe(e, db));
+            err.println(
+                    (e instanceof InternalDb.UncleanShutdownException ? "" : "Missing keystore: ")
+                            + TaskSupport.describe(e, db));
             return TaskSupport.FAILED;
         } catch (GeneralSecurityException e) {
             err.println(e.getMessage());
             return TaskSupport.FAILED;
         }
         try {
-            TaskSupport.writeKeystoreFile(file, doc, force ? OutputTarget.Existing.REPLACE : OutputTarget.Existing.REFUSE);
+            TaskSupport.writeKeystoreFile(
+                    file,
+                    doc,
+                    force ? OutputTarget.Existing.REPLACE : OutputTarget.Existing.REFUSE);
         } catch (IOException e) {
             // Another process created FILE meanwhile: still refused.
-            err.println(!force && Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? refusal() : e.getMessage());
+            err.println(
+                    !force && Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+                            ? refusal()
+                            : e.getMessage());
             return TaskSupport.FAILED;
         }
-        out.println("Wrote the keystore of " + db + " (active KEK " + activeKek + ") to " + file + " (mode 0600)");
+        out.println(
+                "Wrote the keystore of "
+                        + db
+                        + " (active KEK "
+                        + activeKek
+                        + ") to "
+                        + file
+                        + " (mode 0600)");
         return TaskSupport.OK;
     }
 
     private String refusal() {
-        return OutputTarget.existsMessage(file.toString()) + ": it may be the only copy of a keystore that "
+        return OutputTarget.existsMessage(file.toString())
+                + ": it may be the only copy of a keystore that "
                 + "decrypts older backups. Choose another FILE, or give --force to replace it. Nothing was written.";
     }
 }

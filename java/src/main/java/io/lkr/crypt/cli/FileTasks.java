@@ -20,11 +20,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code encrypt_file IN OUT} and {@code decrypt_file IN OUT} (SPEC §9): stream format v1 for
- * backups and cached files, {@code -} meaning stdin / stdout. OUT is written by the rule of
- * {@link OutputTarget}: a file is written to a temporary file beside it and renamed into place
- * only when the whole stream is done, so a failed decrypt leaves no partial plaintext behind and
- * an existing file stays as it was; standard output, a device or a FIFO receive the data as it
+ * {@code encrypt_file IN OUT} and {@code decrypt_file IN OUT} (docs/native-interfaces.md): stream
+ * format v1 for backups and cached files, {@code -} meaning stdin / stdout. OUT is written by the
+ * rule of {@link OutputTarget}: a file is written to a temporary file beside it and renamed into
+ * place only when the whole stream is done, so a failed decrypt leaves no partial plaintext behind
+ * and an existing file stays as it was; standard output, a device or a FIFO receive the data as it
  * is produced, and any write error fails the task. Diagnostics go to stderr (stdout may be the
  * data). The keystore comes from {@code --keystore FILE}, else the internal database.
  */
@@ -46,11 +46,16 @@ public final class FileTasks {
         @Parameters(index = "1", paramLabel = "OUT", description = "Output file, or - for stdout")
         String output;
 
-        @Option(names = "--context", paramLabel = "TEXT", defaultValue = "",
+        @Option(
+                names = "--context",
+                paramLabel = "TEXT",
+                defaultValue = "",
                 description = "Context the stream is bound to (default: empty)")
         String context;
 
-        @Option(names = "--keystore", paramLabel = "FILE",
+        @Option(
+                names = "--keystore",
+                paramLabel = "FILE",
                 description = "Keystore file to use instead of the internal database's")
         Path keystore;
 
@@ -66,7 +71,7 @@ public final class FileTasks {
 
         @Override
         public Integer call() {
-            // SPEC §9: the CMK configuration is validated before anything else.
+            // docs/native-interfaces.md: the CMK configuration is validated before anything else.
             if (!TaskSupport.masterKeyConfigured(err)) {
                 return TaskSupport.FAILED;
             }
@@ -84,7 +89,10 @@ public final class FileTasks {
         private LkrCrypt open() throws GeneralSecurityException {
             if (keystore != null) {
                 if (!writes() && !Files.exists(keystore)) {
-                    err.println("Missing keystore: " + keystore + " does not exist (decrypt_file only reads a keystore)");
+                    err.println(
+                            "Missing keystore: "
+                                    + keystore
+                                    + " does not exist (decrypt_file only reads a keystore)");
                     return null;
                 }
                 return LkrCrypt.openFromEnvironment(keystore);
@@ -104,8 +112,12 @@ public final class FileTasks {
                 return KeystoreStore.openExisting(c, db.dialect(), db.toString());
             } catch (SQLException e) {
                 boolean missing = !writes() && !(e instanceof InternalDb.UncleanShutdownException);
-                err.println((missing ? "Missing keystore: " : "") + TaskSupport.describe(e, db)
-                        + (missing ? " (give --keystore FILE to use a keystore file)" : ""));
+                err.println(
+                        (missing ? "Missing keystore: " : "")
+                                + TaskSupport.describe(e, db)
+                                + (missing
+                                        ? " (give --keystore FILE to use a keystore file)"
+                                        : ""));
                 return null;
             }
         }
@@ -122,7 +134,8 @@ public final class FileTasks {
                 err.println("Cannot read " + input + ": " + e.getMessage());
                 return TaskSupport.FAILED;
             }
-            try (InputStream s = src; OutputTarget dst = OutputTarget.open(output, OutputTarget.Existing.REPLACE)) {
+            try (InputStream s = src;
+                    OutputTarget dst = OutputTarget.open(output, OutputTarget.Existing.REPLACE)) {
                 transfer(crypt, s, dst.stream());
                 dst.commit();
                 return TaskSupport.OK;
@@ -130,7 +143,8 @@ public final class FileTasks {
                 err.println(task + " failed: " + e.getMessage());
                 return TaskSupport.FAILED;
             } catch (IOException e) {
-                Throwable cause = e.getCause() instanceof GeneralSecurityException ? e.getCause() : e;
+                Throwable cause =
+                        e.getCause() instanceof GeneralSecurityException ? e.getCause() : e;
                 err.println(task + " failed: " + cause.getMessage());
                 return TaskSupport.FAILED;
             } catch (GeneralSecurityException e) {
@@ -140,13 +154,21 @@ public final class FileTasks {
         }
     }
 
-    @Command(name = "encrypt_file", mixinStandardHelpOptions = true,
-            description = {"Encrypts IN into OUT as an lkr-crypt stream (SPEC §5); - is stdin/stdout.",
+    @Command(
+            name = "encrypt_file",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Encrypts IN into OUT as an lkr-crypt stream (docs/stream.md); - is stdin/stdout.",
                 "A file OUT appears only once the whole stream is written: on failure an existing OUT stays as it was. "
-                    + "Any write error (a full disk, a closed pipe) fails the task with status 1."})
+                        + "Any write error (a full disk, a closed pipe) fails the task with status 1."
+            })
     static final class Encrypt extends FileTask {
-        @Option(names = "--segment-size", paramLabel = "N", defaultValue = "" + LkrCrypt.DEFAULT_SEGMENT_SIZE,
-                description = "Plaintext bytes per segment, 4096 to 16777216 (default: ${DEFAULT-VALUE})")
+        @Option(
+                names = "--segment-size",
+                paramLabel = "N",
+                defaultValue = "" + LkrCrypt.DEFAULT_SEGMENT_SIZE,
+                description =
+                        "Plaintext bytes per segment, 4096 to 16777216 (default: ${DEFAULT-VALUE})")
         int segmentSize;
 
         Encrypt(PrintStream out, PrintStream err) {
@@ -159,21 +181,29 @@ public final class FileTasks {
         }
 
         @Override
-        void transfer(LkrCrypt crypt, InputStream src, OutputStream dst) throws IOException, GeneralSecurityException {
-            try (OutputStream enc = crypt.encryptingStream(new NonClosing(dst), context.getBytes(StandardCharsets.UTF_8),
-                    segmentSize)) {
+        void transfer(LkrCrypt crypt, InputStream src, OutputStream dst)
+                throws IOException, GeneralSecurityException {
+            try (OutputStream enc =
+                    crypt.encryptingStream(
+                            new NonClosing(dst),
+                            context.getBytes(StandardCharsets.UTF_8),
+                            segmentSize)) {
                 src.transferTo(enc);
             }
         }
     }
 
-    @Command(name = "decrypt_file", mixinStandardHelpOptions = true,
-            description = {"Decrypts the lkr-crypt stream IN into OUT; - is stdin/stdout.",
+    @Command(
+            name = "decrypt_file",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Decrypts the lkr-crypt stream IN into OUT; - is stdin/stdout.",
                 "A file OUT appears only once the whole stream is authenticated: on failure nothing is written and "
-                    + "an existing OUT stays as it was.",
+                        + "an existing OUT stays as it was.",
                 "To - (or a device or FIFO) each segment is written once it is authenticated: if the stream fails "
-                    + "later (truncated or damaged), the segments before it have already been written, then the task "
-                    + "exits with status 1 and an error on stderr. Use such output only when the exit status is 0."})
+                        + "later (truncated or damaged), the segments before it have already been written, then the task "
+                        + "exits with status 1 and an error on stderr. Use such output only when the exit status is 0."
+            })
     static final class Decrypt extends FileTask {
         Decrypt(PrintStream out, PrintStream err) {
             super(out, err);
@@ -185,8 +215,11 @@ public final class FileTasks {
         }
 
         @Override
-        void transfer(LkrCrypt crypt, InputStream src, OutputStream dst) throws IOException, GeneralSecurityException {
-            try (InputStream dec = crypt.decryptingStream(new NonClosingIn(src), context.getBytes(StandardCharsets.UTF_8))) {
+        void transfer(LkrCrypt crypt, InputStream src, OutputStream dst)
+                throws IOException, GeneralSecurityException {
+            try (InputStream dec =
+                    crypt.decryptingStream(
+                            new NonClosingIn(src), context.getBytes(StandardCharsets.UTF_8))) {
                 dec.transferTo(dst);
             }
         }

@@ -19,12 +19,20 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code generate_master_key --file PATH}: a new CMK (32 random bytes, standard base64) in a new
- * file created with mode 0400 (SPEC §9). Never overwrites: an existing file is a refusal.
+ * file created with mode 0400 (docs/native-interfaces.md). Never overwrites: an existing file is a
+ * refusal.
  */
-@Command(name = "generate_master_key", mixinStandardHelpOptions = true,
-        description = "Writes a new base64 32-byte Customer Master Key to a new file with mode 0400.")
+@Command(
+        name = "generate_master_key",
+        mixinStandardHelpOptions = true,
+        description =
+                "Writes a new base64 32-byte Customer Master Key to a new file with mode 0400.")
 public final class GenerateMasterKeyTask extends TaskCommand {
-    @Option(names = "--file", paramLabel = "PATH", required = true, description = "The new key file")
+    @Option(
+            names = "--file",
+            paramLabel = "PATH",
+            required = true,
+            description = "The new key file")
     Path file;
 
     GenerateMasterKeyTask(PrintStream out, PrintStream err) {
@@ -45,10 +53,15 @@ public final class GenerateMasterKeyTask extends TaskCommand {
         byte[] text = null;
         try {
             new SecureRandom().nextBytes(key);
-            text = (Base64.getEncoder().encodeToString(key) + "\n").getBytes(StandardCharsets.US_ASCII);
-            try (SeekableByteChannel ch = Files.newByteChannel(file,
-                    EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--------")))) {
+            text =
+                    (Base64.getEncoder().encodeToString(key) + "\n")
+                            .getBytes(StandardCharsets.US_ASCII);
+            try (SeekableByteChannel ch =
+                    Files.newByteChannel(
+                            file,
+                            EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                            PosixFilePermissions.asFileAttribute(
+                                    PosixFilePermissions.fromString("r--------")))) {
                 ByteBuffer b = ByteBuffer.wrap(text);
                 while (b.hasRemaining()) {
                     ch.write(b);
@@ -73,7 +86,8 @@ public final class GenerateMasterKeyTask extends TaskCommand {
         }
         out.println("Wrote a new Customer Master Key to " + file + " (mode 0400). Use it with:");
         out.println("  export LKR_MASTER_KEY_FILE=" + file.toAbsolutePath());
-        out.println("Keep a copy in a safe place: without it, nothing encrypted under it can be read.");
+        out.println(
+                "Keep a copy in a safe place: without it, nothing encrypted under it can be read.");
         return TaskSupport.OK;
     }
 }

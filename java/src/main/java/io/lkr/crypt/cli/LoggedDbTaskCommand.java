@@ -4,7 +4,10 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** A database task that keeps a log ({@link TaskLog}) in its hidden {@code --log-dir} (default ./log). */
+/**
+ * A database task that keeps a log ({@link TaskLog}) in its hidden {@code --log-dir} (default
+ * ./log).
+ */
 abstract class LoggedDbTaskCommand extends DbTaskCommand {
     @Option(names = "--log-dir", hidden = true, defaultValue = "log")
     Path logDir;

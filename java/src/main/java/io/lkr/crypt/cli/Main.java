@@ -6,9 +6,9 @@ import java.util.List;
 import picocli.CommandLine.Command;
 
 /**
- * {@code java -jar lkr-crypt.jar <task> [options]} (SPEC §9): dispatches to the task classes.
- * No task prints the list, an unknown task prints {@code Could not find task "<name>"} and the
- * list (exit status 2).
+ * {@code java -jar lkr-crypt.jar <task> [options]} (docs/native-interfaces.md): dispatches to the
+ * task classes. No task prints the list, an unknown task prints {@code Could not find task
+ * "<name>"} and the list (exit status 2).
  */
 public final class Main {
     /** How a task runs: parses its own options (picocli) and returns the exit status. */
@@ -21,8 +21,10 @@ public final class Main {
     static final class Task {
         final String name;
         final boolean listed;
+
         /** A task on files only ({@link FileTasks}), not one of {@link DbTasks}. */
         final boolean fileTask;
+
         final Runner runner;
 
         Task(Class<?> command, boolean listed, boolean fileTask, Runner runner) {
@@ -34,21 +36,23 @@ public final class Main {
     }
 
     /**
-     * Every task, in the order of the usage: SPEC §9's and retire_kek listed, then two unlisted
-     * ones for demonstrations and tests. The names are those of the tasks' picocli commands.
+     * Every task, in the order of the usage: docs/native-interfaces.md's and retire_kek listed,
+     * then two unlisted ones for demonstrations and tests. The names are those of the tasks'
+     * picocli commands.
      */
-    static final List<Task> TASKS = List.of(
-            new Task(GenerateMasterKeyTask.class, true, false, GenerateMasterKeyTask::run),
-            new Task(MigrateEncryptionTask.class, true, false, MigrateEncryptionTask::run),
-            new Task(FileTasks.Encrypt.class, true, true, FileTasks::encryptFile),
-            new Task(FileTasks.Decrypt.class, true, true, FileTasks::decryptFile),
-            new Task(KeystoreTasks.Rekey.class, true, false, KeystoreTasks::rekey),
-            new Task(KeystoreTasks.RotateKek.class, true, false, KeystoreTasks::rotateKek),
-            new Task(ExportKeystoreTask.class, true, false, ExportKeystoreTask::run),
-            new Task(StatusTask.class, true, false, StatusTask::run),
-            new Task(KeystoreTasks.RetireKek.class, true, false, KeystoreTasks::retireKek),
-            new Task(CreateSampleDbTask.class, false, false, CreateSampleDbTask::run),
-            new Task(ReadValueTask.class, false, false, ReadValueTask::run));
+    static final List<Task> TASKS =
+            List.of(
+                    new Task(GenerateMasterKeyTask.class, true, false, GenerateMasterKeyTask::run),
+                    new Task(MigrateEncryptionTask.class, true, false, MigrateEncryptionTask::run),
+                    new Task(FileTasks.Encrypt.class, true, true, FileTasks::encryptFile),
+                    new Task(FileTasks.Decrypt.class, true, true, FileTasks::decryptFile),
+                    new Task(KeystoreTasks.Rekey.class, true, false, KeystoreTasks::rekey),
+                    new Task(KeystoreTasks.RotateKek.class, true, false, KeystoreTasks::rotateKek),
+                    new Task(ExportKeystoreTask.class, true, false, ExportKeystoreTask::run),
+                    new Task(StatusTask.class, true, false, StatusTask::run),
+                    new Task(KeystoreTasks.RetireKek.class, true, false, KeystoreTasks::retireKek),
+                    new Task(CreateSampleDbTask.class, false, false, CreateSampleDbTask::run),
+                    new Task(ReadValueTask.class, false, false, ReadValueTask::run));
 
     private Main() {}
 
@@ -62,7 +66,9 @@ public final class Main {
         return null;
     }
 
-    /** How long the JVM's own shutdown may take once a task is done, before the process is halted. */
+    /**
+     * How long the JVM's own shutdown may take once a task is done, before the process is halted.
+     */
     static final long EXIT_GRACE_MILLIS = 10_000;
 
     public static void main(String[] args) {
@@ -70,22 +76,25 @@ public final class Main {
     }
 
     /**
-     * Ends the process with {@code status} once a task is done (its database shut down, its
-     * files closed): {@link System#exit}, and should anything in the JVM's shutdown hold the
-     * process (a shutdown hook of a library), a halt with the same status after
-     * {@link #EXIT_GRACE_MILLIS} — a task never lingers after its summary.
+     * Ends the process with {@code status} once a task is done (its database shut down, its files
+     * closed): {@link System#exit}, and should anything in the JVM's shutdown hold the process (a
+     * shutdown hook of a library), a halt with the same status after {@link #EXIT_GRACE_MILLIS} — a
+     * task never lingers after its summary.
      */
     static void exit(int status) {
         System.out.flush();
         System.err.flush();
-        Thread halt = new Thread(() -> {
-            try {
-                Thread.sleep(EXIT_GRACE_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            Runtime.getRuntime().halt(status);
-        }, "lkr-exit");
+        Thread halt =
+                new Thread(
+                        () -> {
+                            try {
+                                Thread.sleep(EXIT_GRACE_MILLIS);
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                            Runtime.getRuntime().halt(status);
+                        },
+                        "lkr-exit");
         halt.setDaemon(true);
         halt.start();
         System.exit(status);

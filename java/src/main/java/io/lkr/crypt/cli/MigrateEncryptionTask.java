@@ -21,36 +21,52 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code migrate_encryption [-d db.yaml]}: migrates the internal database from legacy
- * AES-128-CBC to AES-256-GCM (SPEC §9, whose words are the task's description). Order: the CMK
- * configuration (SPEC §2), the live-node check, the database's {@link MaintenanceLock} (held to
- * the end; not for a dry run), the check of every value, then the committed batches; see
+ * {@code migrate_encryption [-d db.yaml]}: migrates the internal database from legacy AES-128-CBC
+ * to AES-256-GCM (docs/native-interfaces.md, whose words are the task's description). Order: the
+ * CMK configuration (docs/keys.md), the live-node check, the database's {@link MaintenanceLock}
+ * (held to the end; not for a dry run), the check of every value, then the committed batches; see
  * {@link Migration}.
  */
-@Command(name = "migrate_encryption", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "migrate_encryption",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Re-encrypts the internal database from legacy AES-128-CBC to AES-256-GCM.")
 public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
     /** The task's name. */
     public static final String NAME = "migrate_encryption";
-    /** SPEC §9's log line. */
-    public static final String START_MESSAGE = "Starting migration from AES-128-CBC Legacy to AES-GCM-256";
 
-    @Option(names = "--columns", paramLabel = "FILE", description = "Manifest of encrypted columns "
-            + "(default: ${DEFAULT-VALUE})", defaultValue = Manifest.DEFAULT_FILE)
+    /** docs/native-interfaces.md's log line. */
+    public static final String START_MESSAGE =
+            "Starting migration from AES-128-CBC Legacy to AES-GCM-256";
+
+    @Option(
+            names = "--columns",
+            paramLabel = "FILE",
+            description = "Manifest of encrypted columns " + "(default: ${DEFAULT-VALUE})",
+            defaultValue = Manifest.DEFAULT_FILE)
     Path columns;
 
-    @Option(names = "--skip-undecryptable", description = "Leave values that do not decrypt untouched, "
-            + "report them and exit with 3")
+    @Option(
+            names = "--skip-undecryptable",
+            description =
+                    "Leave values that do not decrypt untouched, " + "report them and exit with 3")
     boolean skipUndecryptable;
 
     @Option(names = "--dry-run", description = "Count and check every value; change nothing")
     boolean dryRun;
 
-    @Option(names = "--reencrypt", description = "Also re-encrypt values under an older KEK to the active KEK "
-            + "(after rotate_kek); then retire_kek can remove the old KEK")
+    @Option(
+            names = "--reencrypt",
+            description =
+                    "Also re-encrypt values under an older KEK to the active KEK "
+                            + "(after rotate_kek); then retire_kek can remove the old KEK")
     boolean reencrypt;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "1000",
+    @Option(
+            names = "--batch-size",
+            paramLabel = "N",
+            defaultValue = "1000",
             description = "Rows per committed batch (default: ${DEFAULT-VALUE})")
     int batchSize;
 
@@ -71,7 +87,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
 
     /**
      * As {@link #run(String[], PrintStream, PrintStream)} with the caller's 16-byte legacy key
-     * (SPEC §7: the key may come from the caller) instead of the environment's (null).
+     * (docs/legacy.md: the key may come from the caller) instead of the environment's (null).
      */
     public static int run(String[] args, PrintStream out, PrintStream err, byte[] legacyKey) {
         return TaskSupport.execute(new MigrateEncryptionTask(out, err, legacyKey), args, out, err);
@@ -93,7 +109,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
     }
 
     private int migrate(TaskLog log) {
-        // 1. The CMK configuration (SPEC §2), before the database is touched.
+        // 1. The CMK configuration (docs/keys.md), before the database is touched.
         LkrCrypt fresh = TaskSupport.validateMasterKey(log);
         if (fresh == null) {
             return TaskSupport.FAILED;
@@ -120,13 +136,18 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                     log.error(refusal);
                     return TaskSupport.FAILED;
                 }
-                // 3. The maintenance lock, held to the end (a dry run writes nothing and takes none).
-                try (MaintenanceLock lock = dryRun ? null
-                        : TaskSupport.maintenanceLock(db, reencrypt ? NAME + " --reencrypt" : NAME, log)) {
+                // 3. The maintenance lock, held to the end (a dry run writes nothing and takes
+                // none).
+                try (MaintenanceLock lock =
+                        dryRun
+                                ? null
+                                : TaskSupport.maintenanceLock(
+                                        db, reencrypt ? NAME + " --reencrypt" : NAME, log)) {
                     if (!dryRun && lock == null) {
                         return TaskSupport.FAILED;
                     }
-                    // 4. The keystore: the stored one, else the new one (published before the first write).
+                    // 4. The keystore: the stored one, else the new one (published before the first
+                    // write).
                     byte[] stored = KeystoreStore.read(c, db.dialect());
                     c.commit();
                     if (stored != null) {
@@ -148,26 +169,38 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         }
     }
 
-    private int work(TaskLog log, InternalDb db, Connection c, List<EncryptedColumn> manifest, LkrCrypt crypt,
-            boolean newKeystore, MaintenanceLock lock) throws SQLException, GeneralSecurityException {
+    private int work(
+            TaskLog log,
+            InternalDb db,
+            Connection c,
+            List<EncryptedColumn> manifest,
+            LkrCrypt crypt,
+            boolean newKeystore,
+            MaintenanceLock lock)
+            throws SQLException, GeneralSecurityException {
         Migration.Options o = new Migration.Options();
         o.batchSize = batchSize;
         o.skipUndecryptable = skipUndecryptable;
         o.legacyKey = legacyKey;
         o.reencrypt = reencrypt;
-        ProgressDisplay progress = new ProgressDisplay(err, ProgressDisplay.isTerminal(), log, progressIntervalMs);
+        ProgressDisplay progress =
+                new ProgressDisplay(err, ProgressDisplay.isTerminal(), log, progressIntervalMs);
         Migration m = new Migration(c, db.dialect(), manifest, o, progress);
         m.checkTables();
         c.commit();
         if (dryRun) {
-            log.info("Dry run: checking the migration from AES-128-CBC Legacy to AES-GCM-256 of " + db
-                    + "; nothing will be written");
+            log.info(
+                    "Dry run: checking the migration from AES-128-CBC Legacy to AES-GCM-256 of "
+                            + db
+                            + "; nothing will be written");
         } else {
             log.infoLine(START_MESSAGE);
         }
         if (reencrypt) {
-            log.info("Values under an older KEK will be re-encrypted under the active KEK " + crypt.activeKekId()
-                    + (dryRun ? " (dry run)" : ""));
+            log.info(
+                    "Values under an older KEK will be re-encrypted under the active KEK "
+                            + crypt.activeKekId()
+                            + (dryRun ? " (dry run)" : ""));
         }
         long total = m.countValues();
         Migration.Report check = m.check(crypt);
@@ -179,18 +212,25 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
             if (check.legacyKeyLooksWrong()) {
                 long failed = check.total(s -> s.legacyFailed);
                 summary(log, check, false, true);
-                log.error(failed + " of " + (failed + check.total(s -> s.legacy)) + " legacy value(s) do not decrypt "
-                        + "with the legacy key (" + legacyKeySource() + "): the legacy key is probably wrong (a right "
-                        + "key fails only on the few values that are damaged). Nothing was written, even with "
-                        + "--skip-undecryptable: a wrong key \"decrypts\" about one binary value in 256 into garbage, "
-                        + "whose original would be lost. Set the right legacy key and run migrate_encryption again.");
+                log.error(
+                        failed
+                                + " of "
+                                + (failed + check.total(s -> s.legacy))
+                                + " legacy value(s) do not decrypt "
+                                + "with the legacy key ("
+                                + legacyKeySource()
+                                + "): the legacy key is probably wrong (a right "
+                                + "key fails only on the few values that are damaged). Nothing was written, even with "
+                                + "--skip-undecryptable: a wrong key \"decrypts\" about one binary value in 256 into garbage, "
+                                + "whose original would be lost. Set the right legacy key and run migrate_encryption again.");
                 return TaskSupport.FAILED;
             }
             if (!skipUndecryptable) {
                 summary(log, check, false, true);
-                log.error("Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE) "
-                        + "and, for envelopes that are not authentic, the column's context in encrypted_columns.yaml; "
-                        + "or rerun with --skip-undecryptable to leave these values untouched.");
+                log.error(
+                        "Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE) "
+                                + "and, for envelopes that are not authentic, the column's context in encrypted_columns.yaml; "
+                                + "or rerun with --skip-undecryptable to leave these values untouched.");
                 return TaskSupport.FAILED;
             }
         }
@@ -203,7 +243,9 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         LkrCrypt writer = crypt;
         if (newKeystore) {
             writer = KeystoreStore.publishOrAdopt(c, db.dialect(), crypt);
-            log.fileOnly("INFO", "Created the keystore of the internal database (" + Settings.KEYSTORE + ")");
+            log.fileOnly(
+                    "INFO",
+                    "Created the keystore of the internal database (" + Settings.KEYSTORE + ")");
         }
         try {
             Migration.Report done = m.write(writer, total);
@@ -215,12 +257,16 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
             done.totalNanos += check.totalNanos;
             summary(log, done, true, false);
             if (done.total(s -> s.conflicts) > 0) {
-                log.warn(done.total(s -> s.conflicts) + " value(s) changed during the migration and were left "
-                        + "as they are: run migrate_encryption again.");
+                log.warn(
+                        done.total(s -> s.conflicts)
+                                + " value(s) changed during the migration and were left "
+                                + "as they are: run migrate_encryption again.");
             }
             if (done.total(s -> s.undecryptable) > 0) {
-                log.warn(done.total(s -> s.undecryptable) + " value(s) that do not decrypt were left untouched "
-                        + "(--skip-undecryptable); the encryption scheme is not recorded.");
+                log.warn(
+                        done.total(s -> s.undecryptable)
+                                + " value(s) that do not decrypt were left untouched "
+                                + "(--skip-undecryptable); the encryption scheme is not recorded.");
                 return TaskSupport.SKIPPED;
             }
             return skipped == 0 ? TaskSupport.OK : TaskSupport.SKIPPED;
@@ -250,19 +296,42 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
     private static void summary(TaskLog log, Migration.Report r, boolean wrote, boolean check) {
         String fmt = "  %-40s %12s %12s %12s %12s %14s %8s";
         log.info(check ? "Check summary (nothing written):" : "Migration summary:");
-        log.info(String.format(Locale.ROOT, fmt, "column", "values", "already v1", "legacy", "older KEK",
-                "undecryptable", "empty"));
+        log.info(
+                String.format(
+                        Locale.ROOT,
+                        fmt,
+                        "column",
+                        "values",
+                        "already v1",
+                        "legacy",
+                        "older KEK",
+                        "undecryptable",
+                        "empty"));
         for (Migration.ColumnSummary s : r.columns) {
-            log.info(String.format(Locale.ROOT, fmt, s.column.name(), s.values, s.alreadyV1, s.legacy, s.olderKek,
-                    s.undecryptable, s.empty));
+            log.info(
+                    String.format(
+                            Locale.ROOT,
+                            fmt,
+                            s.column.name(),
+                            s.values,
+                            s.alreadyV1,
+                            s.legacy,
+                            s.olderKek,
+                            s.undecryptable,
+                            s.empty));
         }
         if (wrote) {
             log.info("  re-encrypted and written: " + r.total(s -> s.migrated) + " value(s)");
         }
         double secs = r.totalNanos / 1e9;
         long rows = r.total(s -> s.values + s.empty);
-        log.info(String.format(Locale.ROOT, "  %d rows in %.1f s (%,.0f rows/s); time in crypto: %.1f %%",
-                rows, secs, secs > 0 ? rows / secs : 0.0,
-                r.totalNanos > 0 ? 100.0 * r.cryptoNanos / r.totalNanos : 0.0));
+        log.info(
+                String.format(
+                        Locale.ROOT,
+                        "  %d rows in %.1f s (%,.0f rows/s); time in crypto: %.1f %%",
+                        rows,
+                        secs,
+                        secs > 0 ? rows / secs : 0.0,
+                        r.totalNanos > 0 ? 100.0 * r.cryptoNanos / r.totalNanos : 0.0));
     }
 }

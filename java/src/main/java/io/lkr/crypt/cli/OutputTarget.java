@@ -21,18 +21,20 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * An output a task writes, by one rule for every task (issue #14: nothing is lost):
+ *
  * <ul>
  *   <li>{@code -} is standard output, written directly (not through {@link System#out}, which
- *       swallows write errors): a full disk or a closed pipe is an error.</li>
+ *       swallows write errors): a full disk or a closed pipe is an error.
  *   <li>A regular file, or a path that does not exist yet, is written to a temporary file of mode
- *       0600 beside it, synced, and renamed into place by {@link #commit()} only: on any failure
- *       an existing file stays as it was and nothing is left behind.</li>
- *   <li>An existing path that is not a regular file (a device such as {@code /dev/null}, a FIFO)
- *       is written directly: it is never replaced.</li>
- *   <li>A symbolic link is followed: the link stays, and the rule above applies to its target.</li>
+ *       0600 beside it, synced, and renamed into place by {@link #commit()} only: on any failure an
+ *       existing file stays as it was and nothing is left behind.
+ *   <li>An existing path that is not a regular file (a device such as {@code /dev/null}, a FIFO) is
+ *       written directly: it is never replaced.
+ *   <li>A symbolic link is followed: the link stays, and the rule above applies to its target.
  * </ul>
- * Every failure, opening or writing, is an {@link OutputException} whose message names the
- * output ({@code standard output} for {@code -}).
+ *
+ * Every failure, opening or writing, is an {@link OutputException} whose message names the output
+ * ({@code standard output} for {@code -}).
  */
 final class OutputTarget implements AutoCloseable {
     /** What to do when the output path exists. */
@@ -62,7 +64,13 @@ final class OutputTarget implements AutoCloseable {
     private final Named stream;
     private boolean done;
 
-    private OutputTarget(String name, Path target, Path tmp, FileChannel channel, OutputStream raw, Existing existing) {
+    private OutputTarget(
+            String name,
+            Path target,
+            Path tmp,
+            FileChannel channel,
+            OutputStream raw,
+            Existing existing) {
         this.name = name;
         this.target = target;
         this.tmp = tmp;
@@ -75,13 +83,18 @@ final class OutputTarget implements AutoCloseable {
     static OutputTarget open(String path, Existing existing) throws OutputException {
         if (path.equals("-")) {
             System.out.flush();
-            return new OutputTarget("standard output", null, null, null,
+            return new OutputTarget(
+                    "standard output",
+                    null,
+                    null,
+                    null,
                     new FileOutputStream(FileDescriptor.out) {
                         @Override
                         public void close() {
                             // standard output stays open for the rest of the process
                         }
-                    }, existing);
+                    },
+                    existing);
         }
         Path given = Path.of(path);
         if (existing == Existing.REFUSE && Files.exists(given, LinkOption.NOFOLLOW_LINKS)) {
@@ -96,17 +109,25 @@ final class OutputTarget implements AutoCloseable {
                 // A device or a FIFO, maybe behind links (/dev/stdout): written directly through
                 // the given path, never replaced (and never truncated).
                 FileChannel ch = FileChannel.open(given, StandardOpenOption.WRITE);
-                return new OutputTarget(path, given, null, ch, Channels.newOutputStream(ch), existing);
+                return new OutputTarget(
+                        path, given, null, ch, Channels.newOutputStream(ch), existing);
             }
             // A regular file (its real path, links resolved), or a new path (at the end of a
             // dangling link, if any): a temporary file beside it, renamed into place.
             Path target = attrs != null ? given.toRealPath() : endOfLinks(path, given);
             Path dir = target.toAbsolutePath().getParent();
             if (!Files.isDirectory(dir)) {
-                throw new OutputException("Could not write " + path + ": the directory " + dir + " does not exist", null);
+                throw new OutputException(
+                        "Could not write " + path + ": the directory " + dir + " does not exist",
+                        null);
             }
-            Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Path tmp =
+                    Files.createTempFile(
+                            dir,
+                            "." + target.getFileName() + ".",
+                            ".tmp",
+                            PosixFilePermissions.asFileAttribute(
+                                    PosixFilePermissions.fromString("rw-------")));
             FileChannel ch;
             try {
                 ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
@@ -139,8 +160,8 @@ final class OutputTarget implements AutoCloseable {
 
     /**
      * Finishes the output: flushes it; a temporary file is synced, renamed into place (or, with
-     * {@link Existing#REFUSE}, linked into place only if the path is still free) and its
-     * directory synced. Until this returns, an existing file is untouched.
+     * {@link Existing#REFUSE}, linked into place only if the path is still free) and its directory
+     * synced. Until this returns, an existing file is untouched.
      */
     void commit() throws OutputException {
         stream.flush();
@@ -184,7 +205,11 @@ final class OutputTarget implements AutoCloseable {
 
     private void moveIntoPlace() throws IOException {
         try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    tmp,
+                    target,
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
@@ -222,7 +247,8 @@ final class OutputTarget implements AutoCloseable {
         Path p = given;
         for (int hops = 0; Files.isSymbolicLink(p); hops++) {
             if (hops == MAX_LINKS) {
-                throw new OutputException("Could not write " + path + ": too many levels of symbolic links", null);
+                throw new OutputException(
+                        "Could not write " + path + ": too many levels of symbolic links", null);
             }
             Path parent = p.toAbsolutePath().getParent();
             Path link = Files.readSymbolicLink(p);
@@ -241,10 +267,14 @@ final class OutputTarget implements AutoCloseable {
     }
 
     private static OutputException failure(String name, IOException e) {
-        String why = e instanceof NoSuchFileException ? "no such file or directory"
-                : e.getMessage() != null && e instanceof java.nio.file.FileSystemException
-                        ? ((java.nio.file.FileSystemException) e).getReason() : e.getMessage();
-        return new OutputException("Could not write " + name + ": " + (why == null ? e.toString() : why), e);
+        String why =
+                e instanceof NoSuchFileException
+                        ? "no such file or directory"
+                        : e.getMessage() != null && e instanceof java.nio.file.FileSystemException
+                                ? ((java.nio.file.FileSystemException) e).getReason()
+                                : e.getMessage();
+        return new OutputException(
+                "Could not write " + name + ": " + (why == null ? e.toString() : why), e);
     }
 
     /** Turns every write failure into an {@link OutputException} naming the output. */

@@ -5,8 +5,8 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * Progress of a long run on stderr: a bar redrawn in place on a terminal (rows, rows/s, ETA),
- * plain lines every few seconds otherwise (also to the log).
+ * Progress of a long run on stderr: a bar redrawn in place on a terminal (rows, rows/s, ETA), plain
+ * lines every few seconds otherwise (also to the log).
  */
 final class ProgressDisplay implements Migration.Progress {
     private static final int WIDTH = 30;
@@ -64,8 +64,18 @@ final class ProgressDisplay implements Migration.Progress {
             }
         } else if (now - lastShown >= plainIntervalNanos) {
             lastShown = now;
-            String line = phase + ": " + done + "/" + total + " rows (" + percent() + "%), " + rate(now)
-                    + " rows/s, ETA " + eta(now);
+            String line =
+                    phase
+                            + ": "
+                            + done
+                            + "/"
+                            + total
+                            + " rows ("
+                            + percent()
+                            + "%), "
+                            + rate(now)
+                            + " rows/s, ETA "
+                            + eta(now);
             err.println(line);
             log.fileOnly("INFO", line);
         }
@@ -85,8 +95,16 @@ final class ProgressDisplay implements Migration.Progress {
         for (int i = 0; i < WIDTH; i++) {
             b.append(i < filled ? '#' : '-');
         }
-        b.append("] ").append(String.format(Locale.ROOT, "%3d%% %,d/%,d rows  %,d rows/s  ETA %s   ", percent(),
-                done, total, rate(now), eta(now)));
+        b.append("] ")
+                .append(
+                        String.format(
+                                Locale.ROOT,
+                                "%3d%% %,d/%,d rows  %,d rows/s  ETA %s   ",
+                                percent(),
+                                done,
+                                total,
+                                rate(now),
+                                eta(now)));
         err.print(b);
         err.flush();
         drawn = true;

@@ -24,12 +24,15 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code read_value TABLE.COLUMN KEY}: reads one encrypted value of the internal database back
- * through the library (the database's keystore, the manifest's context) and prints its
- * plaintext — a demonstration that a migrated value decrypts. Text columns print as text, binary
- * ones as base64. Prints a secret: for demonstrations and support only.
+ * through the library (the database's keystore, the manifest's context) and prints its plaintext —
+ * a demonstration that a migrated value decrypts. Text columns print as text, binary ones as
+ * base64. Prints a secret: for demonstrations and support only.
  */
-@Command(name = "read_value", mixinStandardHelpOptions = true,
-        description = "Decrypts one value of the internal database (demonstration): TABLE.COLUMN KEY.")
+@Command(
+        name = "read_value",
+        mixinStandardHelpOptions = true,
+        description =
+                "Decrypts one value of the internal database (demonstration): TABLE.COLUMN KEY.")
 public final class ReadValueTask extends TaskCommand {
     @Parameters(index = "0", paramLabel = "TABLE.COLUMN")
     String column;
@@ -37,8 +40,12 @@ public final class ReadValueTask extends TaskCommand {
     @Parameters(index = "1", paramLabel = "KEY")
     String key;
 
-    /** Not {@link DbTaskCommand}'s: this demonstration task's help shows it without a description. */
-    @Option(names = {"-d", "--internal-db-creds"}, paramLabel = "db.yaml")
+    /**
+     * Not {@link DbTaskCommand}'s: this demonstration task's help shows it without a description.
+     */
+    @Option(
+            names = {"-d", "--internal-db-creds"},
+            paramLabel = "db.yaml")
     Path creds;
 
     @Option(names = "--columns", paramLabel = "FILE", defaultValue = Manifest.DEFAULT_FILE)
@@ -76,8 +83,17 @@ public final class ReadValueTask extends TaskCommand {
             Dialect d = db.dialect();
             String stored;
             String keyText;
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + d.q(col.key()) + ", " + d.q(col.column())
-                    + " FROM " + d.q(col.table()) + " WHERE " + d.q(col.key()) + " = ?")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement(
+                            "SELECT "
+                                    + d.q(col.key())
+                                    + ", "
+                                    + d.q(col.column())
+                                    + " FROM "
+                                    + d.q(col.table())
+                                    + " WHERE "
+                                    + d.q(col.key())
+                                    + " = ?")) {
                 ps.setString(1, key);
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -90,14 +106,22 @@ public final class ReadValueTask extends TaskCommand {
             }
             try (LkrCrypt crypt = KeystoreStore.openExisting(c, d, db.toString())) {
                 byte[] pt = crypt.decrypt(StoredText.decode(stored), col.contextFor(keyText));
-                out.println(col.isText() ? new String(pt, StandardCharsets.UTF_8)
-                        : Base64.getEncoder().encodeToString(pt));
+                out.println(
+                        col.isText()
+                                ? new String(pt, StandardCharsets.UTF_8)
+                                : Base64.getEncoder().encodeToString(pt));
                 java.util.Arrays.fill(pt, (byte) 0);
             }
             return TaskSupport.OK;
         } catch (GeneralSecurityException | IllegalArgumentException e) {
-            err.println(col.name() + " of " + col.key() + " = " + key + " does not decrypt as AES-256-GCM: "
-                    + e.getMessage());
+            err.println(
+                    col.name()
+                            + " of "
+                            + col.key()
+                            + " = "
+                            + key
+                            + " does not decrypt as AES-256-GCM: "
+                            + e.getMessage());
             return TaskSupport.FAILED;
         } catch (SQLException e) {
             err.println(TaskSupport.describe(e, db));

@@ -25,16 +25,24 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code status}: CMK kind, keystore, active KEK, and legacy vs GCM value counts of the encrypted
- * columns (SPEC §9). Reads only: a missing keystore is an error naming where it was looked for.
+ * columns (docs/native-interfaces.md). Reads only: a missing keystore is an error naming where it
+ * was looked for.
  */
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
         description = "CMK kind, keystore, active KEK, legacy vs GCM value counts.")
 public final class StatusTask extends LoggedDbTaskCommand {
-    @Option(names = "--keystore", paramLabel = "FILE", description = "Use this keystore file instead of the "
-            + "internal database's")
+    @Option(
+            names = "--keystore",
+            paramLabel = "FILE",
+            description = "Use this keystore file instead of the " + "internal database's")
     Path keystore;
 
-    @Option(names = "--columns", paramLabel = "FILE", defaultValue = Manifest.DEFAULT_FILE,
+    @Option(
+            names = "--columns",
+            paramLabel = "FILE",
+            defaultValue = Manifest.DEFAULT_FILE,
             description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
     Path columns;
 
@@ -74,14 +82,25 @@ public final class StatusTask extends LoggedDbTaskCommand {
             }
             where = "file " + keystore;
         } else {
-            where = "internal database " + db + " (" + Schema.SETTING + "." + Settings.KEYSTORE + ")";
+            where =
+                    "internal database "
+                            + db
+                            + " ("
+                            + Schema.SETTING
+                            + "."
+                            + Settings.KEYSTORE
+                            + ")";
         }
         Connection c = null;
         try {
             c = db.connectForTask(false);
         } catch (SQLException e) {
             if (keystore == null) {
-                log.error("Missing keystore: the internal database " + db + " cannot be opened: " + e.getMessage());
+                log.error(
+                        "Missing keystore: the internal database "
+                                + db
+                                + " cannot be opened: "
+                                + e.getMessage());
                 return TaskSupport.FAILED;
             }
         }
@@ -121,8 +140,12 @@ public final class StatusTask extends LoggedDbTaskCommand {
             }
             try (LkrCrypt crypt = LkrCrypt.openFromEnvironment(doc)) {
                 describeKeystore(doc, where, crypt);
-                out.println("Encryption scheme: " + (scheme == null ? "not recorded (legacy AES-128-CBC until "
-                        + "migrate_encryption has run)" : scheme));
+                out.println(
+                        "Encryption scheme: "
+                                + (scheme == null
+                                        ? "not recorded (legacy AES-128-CBC until "
+                                                + "migrate_encryption has run)"
+                                        : scheme));
                 out.println("Live nodes: " + live.size() + (live.isEmpty() ? "" : " " + live));
                 if (c != null) {
                     counts(log, c, db.dialect(), crypt);
@@ -142,8 +165,16 @@ public final class StatusTask extends LoggedDbTaskCommand {
         int[] ids = crypt.kekIds();
         out.println("CMK: " + TaskSupport.cmkKind(doc));
         out.println("Keystore: " + where);
-        out.println("Active KEK: " + crypt.activeKekId() + " (" + ids.length + " KEK" + (ids.length == 1 ? "" : "s")
-                + " in the keystore: " + KeystoreTasks.Base.ids(ids) + ")");
+        out.println(
+                "Active KEK: "
+                        + crypt.activeKekId()
+                        + " ("
+                        + ids.length
+                        + " KEK"
+                        + (ids.length == 1 ? "" : "s")
+                        + " in the keystore: "
+                        + KeystoreTasks.Base.ids(ids)
+                        + ")");
     }
 
     private void counts(TaskLog log, Connection c, Dialect d, LkrCrypt crypt) throws SQLException {
@@ -156,26 +187,53 @@ public final class StatusTask extends LoggedDbTaskCommand {
         }
         KekUsage usage = KekUsage.scan(c, d, manifest, crypt);
         String fmt = "  %-40s %12s %12s %8s  %s";
-        out.println(String.format(Locale.ROOT, fmt, "column", "GCM", "legacy", "empty", "GCM values per KEK"));
+        out.println(
+                String.format(
+                        Locale.ROOT,
+                        fmt,
+                        "column",
+                        "GCM",
+                        "legacy",
+                        "empty",
+                        "GCM values per KEK"));
         for (KekUsage.Column col : usage.columns()) {
             if (!col.exists) {
-                out.println(String.format(Locale.ROOT, "  %-40s (no such table)", col.column.name()));
+                out.println(
+                        String.format(Locale.ROOT, "  %-40s (no such table)", col.column.name()));
                 continue;
             }
-            out.println(String.format(Locale.ROOT, fmt, col.column.name(), col.v1(), col.other, col.empty,
-                    perKek(col.byKek)));
+            out.println(
+                    String.format(
+                            Locale.ROOT,
+                            fmt,
+                            col.column.name(),
+                            col.v1(),
+                            col.other,
+                            col.empty,
+                            perKek(col.byKek)));
         }
         long gcm = usage.totalByKek().values().stream().mapToLong(Long::longValue).sum();
         out.println("Values: " + gcm + " GCM, " + usage.other() + " legacy (or not authentic)");
-        out.println("GCM values per KEK: " + (usage.totalByKek().isEmpty() ? "none" : perKek(usage.totalByKek()))
-                + (usage.totalByKek().keySet().stream().anyMatch(k -> k != crypt.activeKekId())
-                        ? " (migrate_encryption --reencrypt moves them to the active KEK " + crypt.activeKekId() + ")"
-                        : ""));
+        out.println(
+                "GCM values per KEK: "
+                        + (usage.totalByKek().isEmpty() ? "none" : perKek(usage.totalByKek()))
+                        + (usage.totalByKek().keySet().stream()
+                                        .anyMatch(k -> k != crypt.activeKekId())
+                                ? " (migrate_encryption --reencrypt moves them to the active KEK "
+                                        + crypt.activeKekId()
+                                        + ")"
+                                : ""));
     }
 
     private static String perKek(Map<Integer, Long> byKek) {
         StringBuilder b = new StringBuilder();
-        byKek.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append("KEK ").append(k).append(": ").append(v));
+        byKek.forEach(
+                (k, v) ->
+                        b.append(b.length() == 0 ? "" : ", ")
+                                .append("KEK ")
+                                .append(k)
+                                .append(": ")
+                                .append(v));
         return b.toString();
     }
 }

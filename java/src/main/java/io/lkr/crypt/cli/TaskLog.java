@@ -24,19 +24,21 @@ import java.util.Set;
 
 /**
  * The log of a task: {@code log/lkr-crypt.log} under the working directory, appended to, in the
- * application's format (SPEC §9):
- * {@code 2026-11-28 22:42:20.279 +0000 [INFO|main|crypt] :: Starting migration ...}.
- * {@link #info} also goes to stdout (results), {@link #warn} and {@link #error} to stderr
- * (diagnostics and refusals). No key and no value is ever logged; control characters in what
- * comes from data are escaped, so every entry is one line. The file is created with mode 0600
- * (its directory 0700) and never opened through a symbolic link.
+ * application's format (docs/native-interfaces.md): {@code 2026-11-28 22:42:20.279 +0000
+ * [INFO|main|crypt] :: Starting migration ...}. {@link #info} also goes to stdout (results), {@link
+ * #warn} and {@link #error} to stderr (diagnostics and refusals). No key and no value is ever
+ * logged; control characters in what comes from data are escaped, so every entry is one line. The
+ * file is created with mode 0600 (its directory 0700) and never opened through a symbolic link.
  */
 public final class TaskLog implements AutoCloseable {
     /** The log file's name inside the log directory. */
     public static final String FILE = "lkr-crypt.log";
+
     static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS Z");
-    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
-    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> DIR_MODE =
+            PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> FILE_MODE =
+            PosixFilePermissions.fromString("rw-------");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -58,8 +60,8 @@ public final class TaskLog implements AutoCloseable {
 
     /**
      * Opens the log for appending: the directory (0700) and the file (0600) created owner-only
-     * whatever the umask; an existing file only if it is a regular file, never through a
-     * symbolic link (O_NOFOLLOW).
+     * whatever the umask; an existing file only if it is a regular file, never through a symbolic
+     * link (O_NOFOLLOW).
      */
     private static Writer open(Path logDir) throws IOException {
         if (!Files.isDirectory(logDir)) {
@@ -70,40 +72,62 @@ public final class TaskLog implements AutoCloseable {
         FileChannel ch;
         try {
             // CREATE_NEW (O_EXCL) neither follows nor replaces a link.
-            ch = FileChannel.open(f, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND), PosixFilePermissions.asFileAttribute(FILE_MODE));
+            ch =
+                    FileChannel.open(
+                            f,
+                            EnumSet.of(
+                                    StandardOpenOption.CREATE_NEW,
+                                    StandardOpenOption.WRITE,
+                                    StandardOpenOption.APPEND),
+                            PosixFilePermissions.asFileAttribute(FILE_MODE));
             Files.setPosixFilePermissions(f, FILE_MODE);
         } catch (FileAlreadyExistsException e) {
-            BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            BasicFileAttributes a =
+                    Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (a.isSymbolicLink()) {
-                throw new IOException("it is a symbolic link, which is not followed; remove it (the log is a regular file)");
+                throw new IOException(
+                        "it is a symbolic link, which is not followed; remove it (the log is a regular file)");
             }
             if (!a.isRegularFile()) {
                 throw new IOException("it is not a regular file");
             }
-            ch = FileChannel.open(f, Set.of(StandardOpenOption.WRITE, StandardOpenOption.APPEND,
-                    LinkOption.NOFOLLOW_LINKS));
+            ch =
+                    FileChannel.open(
+                            f,
+                            Set.of(
+                                    StandardOpenOption.WRITE,
+                                    StandardOpenOption.APPEND,
+                                    LinkOption.NOFOLLOW_LINKS));
         }
-        return new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(ch), StandardCharsets.UTF_8));
-    }
-
-    /** The line as the log has it; the thread name and the message are {@linkplain #escape escaped}. */
-    public static String format(String level, String message) {
-        return ZonedDateTime.now().format(TIME) + " [" + level + "|" + escape(Thread.currentThread().getName())
-                + "|crypt] :: " + escape(message);
+        return new BufferedWriter(
+                new OutputStreamWriter(Channels.newOutputStream(ch), StandardCharsets.UTF_8));
     }
 
     /**
-     * {@code text} with its control characters escaped (newline, carriage return and tab as
-     * {@code \n}, {@code \r}, {@code \t}; the others — C0, DEL, C1, the Unicode line and paragraph
-     * separators — as a backslash, {@code u} and four hex digits), so that no data (a table
-     * name, a key value, a message) can start a line of its own.
+     * The line as the log has it; the thread name and the message are {@linkplain #escape escaped}.
+     */
+    public static String format(String level, String message) {
+        return ZonedDateTime.now().format(TIME)
+                + " ["
+                + level
+                + "|"
+                + escape(Thread.currentThread().getName())
+                + "|crypt] :: "
+                + escape(message);
+    }
+
+    /**
+     * {@code text} with its control characters escaped (newline, carriage return and tab as {@code
+     * \n}, {@code \r}, {@code \t}; the others — C0, DEL, C1, the Unicode line and paragraph
+     * separators — as a backslash, {@code u} and four hex digits), so that no data (a table name, a
+     * key value, a message) can start a line of its own.
      */
     static String escape(String text) {
         StringBuilder b = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
+            boolean control =
+                    c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
             if (!control) {
                 if (b != null) {
                     b.append(c);

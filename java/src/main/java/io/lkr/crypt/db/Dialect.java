@@ -6,10 +6,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * What differs between the two kinds of internal database (SPEC §9): identifier quoting
- * ({@code KEY} is reserved on MySQL), the long text type, time arithmetic and duplicate-key
- * errors. Every session runs in UTC so that a {@code TIMESTAMP} written by one node and judged
- * by another means the same instant (the database's own clock is the only clock used).
+ * What differs between the two kinds of internal database (docs/native-interfaces.md): identifier
+ * quoting ({@code KEY} is reserved on MySQL), the long text type, time arithmetic and duplicate-key
+ * errors. Every session runs in UTC so that a {@code TIMESTAMP} written by one node and judged by
+ * another means the same instant (the database's own clock is the only clock used).
  */
 public enum Dialect {
     /** HyperSQL 2.7, embedded file database (the default) or server. */
@@ -42,15 +42,20 @@ public enum Dialect {
                     break;
             }
         }
-        throw new IllegalArgumentException("Unknown database dialect \"" + name + "\": use hsqldb or mysql");
+        throw new IllegalArgumentException(
+                "Unknown database dialect \"" + name + "\": use hsqldb or mysql");
     }
 
-    /** Loads the JDBC driver explicitly (a shaded jar may keep only one java.sql.Driver service file). */
+    /**
+     * Loads the JDBC driver explicitly (a shaded jar may keep only one java.sql.Driver service
+     * file).
+     */
     void loadDriver() {
         try {
             Class.forName(driverClass);
         } catch (ClassNotFoundException e) {
-            throw new IllegalStateException("JDBC driver " + driverClass + " is not on the class path", e);
+            throw new IllegalStateException(
+                    "JDBC driver " + driverClass + " is not on the class path", e);
         }
     }
 
@@ -67,7 +72,10 @@ public enum Dialect {
         return longText;
     }
 
-    /** The type of {@code NODE.HEARTBEAT_AT}; on MySQL explicitly nullable so no auto-update applies. */
+    /**
+     * The type of {@code NODE.HEARTBEAT_AT}; on MySQL explicitly nullable so no auto-update
+     * applies.
+     */
     public String timestampType() {
         return this == MYSQL ? "TIMESTAMP NULL" : "TIMESTAMP";
     }
@@ -120,22 +128,24 @@ public enum Dialect {
 
     /**
      * Suspends HyperSQL's automatic checkpoints on {@code c} for a bulk write (other dialects:
-     * nothing). HyperSQL checkpoints whenever its redo log passes {@code hsqldb.log_size} (50 MB
-     * by default), and a checkpoint of MEMORY tables rewrites the whole database: migrating
-     * every row would rewrite it dozens of times. During the write phase the automatic
-     * checkpoint is off (every change is still in the redo log, synced as configured: a crash
-     * loses nothing committed beyond what HyperSQL's write delay allows, and a rerun redoes
-     * that); {@link #resumeCheckpoints} restores the previous size at the end (HyperSQL's
-     * default, 50 MB, when it reads 0 — which a killed run leaves behind). Returns that size, or
-     * null when it cannot be read or changed (then nothing changes) or for another dialect.
+     * nothing). HyperSQL checkpoints whenever its redo log passes {@code hsqldb.log_size} (50 MB by
+     * default), and a checkpoint of MEMORY tables rewrites the whole database: migrating every row
+     * would rewrite it dozens of times. During the write phase the automatic checkpoint is off
+     * (every change is still in the redo log, synced as configured: a crash loses nothing committed
+     * beyond what HyperSQL's write delay allows, and a rerun redoes that); {@link
+     * #resumeCheckpoints} restores the previous size at the end (HyperSQL's default, 50 MB, when it
+     * reads 0 — which a killed run leaves behind). Returns that size, or null when it cannot be
+     * read or changed (then nothing changes) or for another dialect.
      */
     public String suspendCheckpoints(Connection c) {
         if (this != HSQLDB) {
             return null;
         }
         try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT PROPERTY_VALUE FROM INFORMATION_SCHEMA.SYSTEM_PROPERTIES "
-                        + "WHERE PROPERTY_NAME = 'hsqldb.log_size'")) {
+                ResultSet rs =
+                        s.executeQuery(
+                                "SELECT PROPERTY_VALUE FROM INFORMATION_SCHEMA.SYSTEM_PROPERTIES "
+                                        + "WHERE PROPERTY_NAME = 'hsqldb.log_size'")) {
             if (!rs.next()) {
                 return null;
             }

@@ -4,8 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
- * One encrypted column of the manifest (SPEC §9):
- * {@code - {table: CONNECTION, key: ID, column: PASSWORD, context: row, type: text}}.
+ * One encrypted column of the manifest (docs/native-interfaces.md): {@code - {table: CONNECTION,
+ * key: ID, column: PASSWORD, context: row, type: text}}.
  */
 public final class EncryptedColumn {
     /** What a value is bound to. */

@@ -13,9 +13,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The heartbeat of a running application node (SPEC §9): every {@link #interval()} it writes
- * the database's own {@code CURRENT_TIMESTAMP} into its row of {@code NODE}, so that
- * {@code migrate_encryption}, {@code rekey} and {@code rotate_kek} refuse while it runs.
+ * The heartbeat of a running application node (docs/native-interfaces.md): every {@link
+ * #interval()} it writes the database's own {@code CURRENT_TIMESTAMP} into its row of {@code NODE},
+ * so that {@code migrate_encryption}, {@code rekey} and {@code rotate_kek} refuse while it runs.
  *
  * <pre>{@code
  * Heartbeat hb = Heartbeat.forThisHost(db);   // or new Heartbeat(db, nodeId, hostname, interval)
@@ -44,13 +44,19 @@ public final class Heartbeat implements AutoCloseable {
         if (nodeId.isEmpty() || nodeId.length() > 64) {
             throw new IllegalArgumentException("A node id has 1 to 64 characters");
         }
-        if (interval.isNegative() || interval.isZero() || interval.getSeconds() >= LiveNodes.LIVE_SECONDS) {
-            throw new IllegalArgumentException("The heartbeat interval must be between 0 and "
-                    + LiveNodes.LIVE_SECONDS + " s");
+        if (interval.isNegative()
+                || interval.isZero()
+                || interval.getSeconds() >= LiveNodes.LIVE_SECONDS) {
+            throw new IllegalArgumentException(
+                    "The heartbeat interval must be between 0 and "
+                            + LiveNodes.LIVE_SECONDS
+                            + " s");
         }
     }
 
-    /** A heartbeat for this host: a random node id, the local host name, {@link #DEFAULT_INTERVAL}. */
+    /**
+     * A heartbeat for this host: a random node id, the local host name, {@link #DEFAULT_INTERVAL}.
+     */
     public static Heartbeat forThisHost(InternalDb db) {
         return new Heartbeat(db, UUID.randomUUID().toString(), localHostName(), DEFAULT_INTERVAL);
     }
@@ -86,19 +92,25 @@ public final class Heartbeat implements AutoCloseable {
             return;
         }
         beat();
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "lkr-heartbeat");
-            t.setDaemon(true);
-            return t;
-        });
+        timer =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "lkr-heartbeat");
+                            t.setDaemon(true);
+                            return t;
+                        });
         long ms = interval.toMillis();
-        timer.scheduleAtFixedRate(() -> {
-            try {
-                beat();
-            } catch (SQLException e) {
-                lastFailure = e;
-            }
-        }, ms, ms, TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(
+                () -> {
+                    try {
+                        beat();
+                    } catch (SQLException e) {
+                        lastFailure = e;
+                    }
+                },
+                ms,
+                ms,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Writes this node's row now: {@code HEARTBEAT_AT = CURRENT_TIMESTAMP} of the database. */
@@ -118,9 +130,20 @@ public final class Heartbeat implements AutoCloseable {
     }
 
     /** Writes a NODE row with {@code HEARTBEAT_AT} = the SQL expression {@code at}. */
-    static void upsert(Connection c, Dialect d, String id, String host, String at) throws SQLException {
-        String update = "UPDATE " + d.q(Schema.NODE) + " SET " + d.q("HOSTNAME") + " = ?, " + d.q("HEARTBEAT_AT")
-                + " = " + at + " WHERE " + d.q("ID") + " = ?";
+    static void upsert(Connection c, Dialect d, String id, String host, String at)
+            throws SQLException {
+        String update =
+                "UPDATE "
+                        + d.q(Schema.NODE)
+                        + " SET "
+                        + d.q("HOSTNAME")
+                        + " = ?, "
+                        + d.q("HEARTBEAT_AT")
+                        + " = "
+                        + at
+                        + " WHERE "
+                        + d.q("ID")
+                        + " = ?";
         for (int attempt = 0; attempt < 3; attempt++) {
             try (PreparedStatement ps = c.prepareStatement(update)) {
                 ps.setString(1, host);
@@ -130,8 +153,19 @@ public final class Heartbeat implements AutoCloseable {
                     return;
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + d.q(Schema.NODE) + " (" + d.q("ID")
-                    + ", " + d.q("HOSTNAME") + ", " + d.q("HEARTBEAT_AT") + ") VALUES (?, ?, " + at + ")")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement(
+                            "INSERT INTO "
+                                    + d.q(Schema.NODE)
+                                    + " ("
+                                    + d.q("ID")
+                                    + ", "
+                                    + d.q("HOSTNAME")
+                                    + ", "
+                                    + d.q("HEARTBEAT_AT")
+                                    + ") VALUES (?, ?, "
+                                    + at
+                                    + ")")) {
                 ps.setString(1, id);
                 ps.setString(2, host);
                 ps.executeUpdate();

@@ -22,17 +22,20 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * Where the internal database is (SPEC §9): the embedded HyperSQL file database
- * {@code ./.db/lkr} by default, or the one a {@code db.yaml} names ({@code dialect},
- * {@code host}, {@code port}, {@code database}, {@code username}, {@code password}; for
- * {@code hsqldb}, {@code database} is the file path, or {@code hsql://host:port/name} for a
- * HyperSQL server). The password never appears in
- * {@link #toString()} or any message.
+ * Where the internal database is (docs/native-interfaces.md): the embedded HyperSQL file database
+ * {@code ./.db/lkr} by default, or the one a {@code db.yaml} names ({@code dialect}, {@code host},
+ * {@code port}, {@code database}, {@code username}, {@code password}; for {@code hsqldb}, {@code
+ * database} is the file path, or {@code hsql://host:port/name} for a HyperSQL server). The password
+ * never appears in {@link #toString()} or any message.
  */
 public final class InternalDb {
     /** The default embedded database, relative to the working directory. */
     public static final String DEFAULT_HSQLDB_PATH = "./.db/lkr";
-    /** A db.yaml {@code database} of dialect hsqldb starting with this names a HyperSQL server, not a file. */
+
+    /**
+     * A db.yaml {@code database} of dialect hsqldb starting with this names a HyperSQL server, not
+     * a file.
+     */
     public static final String HSQLDB_SERVER_PREFIX = "hsql://";
 
     private final Dialect dialect;
@@ -40,10 +43,19 @@ public final class InternalDb {
     private final String username;
     private final String password;
     private final String description;
-    /** The embedded database's file path (its files are this plus .script, .log, ...); null for MySQL. */
+
+    /**
+     * The embedded database's file path (its files are this plus .script, .log, ...); null for
+     * MySQL.
+     */
     private final String hsqldbPath;
 
-    private InternalDb(Dialect dialect, String url, String username, String password, String description,
+    private InternalDb(
+            Dialect dialect,
+            String url,
+            String username,
+            String password,
+            String description,
             String hsqldbPath) {
         this.dialect = dialect;
         this.url = url;
@@ -61,19 +73,32 @@ public final class InternalDb {
     private static InternalDb hsqldb(String path, String user, String password) {
         Objects.requireNonNull(path, "path");
         if (path.startsWith(HSQLDB_SERVER_PREFIX)) {
-            // A HyperSQL server (several processes may use it at once): database: hsql://host:port/name
-            return new InternalDb(Dialect.HSQLDB, "jdbc:hsqldb:" + path, user, password, "jdbc:hsqldb:" + path,
+            // A HyperSQL server (several processes may use it at once): database:
+            // hsql://host:port/name
+            return new InternalDb(
+                    Dialect.HSQLDB,
+                    "jdbc:hsqldb:" + path,
+                    user,
+                    password,
+                    "jdbc:hsqldb:" + path,
                     null);
         }
         String url = "jdbc:hsqldb:file:" + path + ";shutdown=true";
-        return new InternalDb(Dialect.HSQLDB, url, user, password, "jdbc:hsqldb:file:" + path, path);
+        return new InternalDb(
+                Dialect.HSQLDB, url, user, password, "jdbc:hsqldb:file:" + path, path);
     }
 
     /** A MySQL / MariaDB database. */
-    public static InternalDb mysql(String host, int port, String database, String user, String password) {
+    public static InternalDb mysql(
+            String host, int port, String database, String user, String password) {
         String url = "jdbc:mariadb://" + host + ":" + port + "/" + database;
-        return new InternalDb(Dialect.MYSQL, url, user, password == null ? "" : password,
-                "mysql://" + user + "@" + host + ":" + port + "/" + database, null);
+        return new InternalDb(
+                Dialect.MYSQL,
+                url,
+                user,
+                password == null ? "" : password,
+                "mysql://" + user + "@" + host + ":" + port + "/" + database,
+                null);
     }
 
     /** The database named by {@code credsOrNull} (a db.yaml), or the default embedded one. */
@@ -87,12 +112,19 @@ public final class InternalDb {
         } catch (java.nio.file.NoSuchFileException e) {
             throw new IOException("Database credentials file not found: " + credsOrNull, e);
         } catch (org.yaml.snakeyaml.error.YAMLException e) {
-            throw new IOException("Database credentials file " + credsOrNull + " is not valid YAML: "
-                    + e.getMessage(), e);
+            throw new IOException(
+                    "Database credentials file "
+                            + credsOrNull
+                            + " is not valid YAML: "
+                            + e.getMessage(),
+                    e);
         }
         if (!(doc instanceof Map)) {
-            throw new IOException("Database credentials file " + credsOrNull + " must be a YAML mapping "
-                    + "(dialect, host, port, database, username, password)");
+            throw new IOException(
+                    "Database credentials file "
+                            + credsOrNull
+                            + " must be a YAML mapping "
+                            + "(dialect, host, port, database, username, password)");
         }
         Map<?, ?> m = (Map<?, ?>) doc;
         Dialect d;
@@ -115,7 +147,11 @@ public final class InternalDb {
         } catch (NumberFormatException e) {
             throw new IOException(credsOrNull + ": \"port\" is not a number: " + portText, e);
         }
-        return mysql(str(m, "host", "127.0.0.1"), port, database, str(m, "username", "root"),
+        return mysql(
+                str(m, "host", "127.0.0.1"),
+                port,
+                database,
+                str(m, "username", "root"),
                 str(m, "password", ""));
     }
 
@@ -166,30 +202,34 @@ public final class InternalDb {
 
     /**
      * Opens a connection for a task that is done with the database when it closes it (the
-     * command-line tasks). Closing it shuts an embedded HyperSQL database down explicitly, when
-     * it is the database's last session in this process, and checks that the shutdown completed:
+     * command-line tasks). Closing it shuts an embedded HyperSQL database down explicitly, when it
+     * is the database's last session in this process, and checks that the shutdown completed:
      * HyperSQL swallows a shutdown that fails (e.g. a full disk while it rewrites its script),
-     * leaving {@code .script.new} and {@code .log} behind while the task reports success; here
-     * that is an {@link UncleanShutdownException} from {@code close()}. MySQL or a HyperSQL
-     * server: a plain connection.
+     * leaving {@code .script.new} and {@code .log} behind while the task reports success; here that
+     * is an {@link UncleanShutdownException} from {@code close()}. MySQL or a HyperSQL server: a
+     * plain connection.
      */
     public Connection connectForTask(boolean createIfMissing) throws SQLException {
         Connection c = connect(createIfMissing);
         if (hsqldbPath == null) {
             return c; // MySQL, or a HyperSQL server: other processes use it, never shut it down
         }
-        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("close") && method.getParameterCount() == 0) {
-                        shutdown(c);
-                        return null;
-                    }
-                    try {
-                        return method.invoke(c, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return (Connection)
+                Proxy.newProxyInstance(
+                        Connection.class.getClassLoader(),
+                        new Class<?>[] {Connection.class},
+                        (proxy, method, args) -> {
+                            if (method.getName().equals("close")
+                                    && method.getParameterCount() == 0) {
+                                shutdown(c);
+                                return null;
+                            }
+                            try {
+                                return method.invoke(c, args);
+                            } catch (InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
     }
 
     /** A shutdown of the embedded database that did not complete; the message says what to do. */
@@ -201,7 +241,10 @@ public final class InternalDb {
         }
     }
 
-    /** SHUTDOWN if {@code c} is the last session, close, then check that no shutdown was left half done. */
+    /**
+     * SHUTDOWN if {@code c} is the last session, close, then check that no shutdown was left half
+     * done.
+     */
     private void shutdown(Connection c) throws SQLException {
         if (c.isClosed()) {
             return;
@@ -212,14 +255,17 @@ public final class InternalDb {
                 c.rollback();
             }
             try (Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.SYSTEM_SESSIONS")) {
+                    ResultSet rs =
+                            s.executeQuery(
+                                    "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SYSTEM_SESSIONS")) {
                 last = rs.next() && rs.getLong(1) <= 1;
             }
             if (last) {
                 try (Statement s = c.createStatement()) {
                     s.execute("SHUTDOWN");
                 } catch (SQLException e) {
-                    // a user without the privilege: closing the last session shuts down (shutdown=true)
+                    // a user without the privilege: closing the last session shuts down
+                    // (shutdown=true)
                 }
             }
         } finally {
@@ -233,19 +279,26 @@ public final class InternalDb {
                 }
             }
             if (!left.isEmpty()) {
-                throw new UncleanShutdownException("The embedded database " + hsqldbPath + " was not shut down "
-                        + "cleanly (" + String.join(" and ", left) + " remain; a full disk or an I/O error?). Its "
-                        + "committed changes are in " + hsqldbPath + ".log and its next open recovers them: free "
-                        + "disk space, then run status to check.");
+                throw new UncleanShutdownException(
+                        "The embedded database "
+                                + hsqldbPath
+                                + " was not shut down "
+                                + "cleanly ("
+                                + String.join(" and ", left)
+                                + " remain; a full disk or an I/O error?). Its "
+                                + "committed changes are in "
+                                + hsqldbPath
+                                + ".log and its next open recovers them: free "
+                                + "disk space, then run status to check.");
             }
         }
     }
 
     /**
-     * How long an embedded database whose lock file is still held is waited for: HyperSQL keeps
-     * a lock file with a heartbeat, and after a process was killed (kill -9) the next open is
-     * refused until that heartbeat is older than about 10 s. A rerun right after a crash must
-     * still work, so the open is retried for this long.
+     * How long an embedded database whose lock file is still held is waited for: HyperSQL keeps a
+     * lock file with a heartbeat, and after a process was killed (kill -9) the next open is refused
+     * until that heartbeat is older than about 10 s. A rerun right after a crash must still work,
+     * so the open is retried for this long.
      */
     static final long HSQLDB_LOCK_WAIT_MILLIS = 30_000;
 
@@ -256,7 +309,8 @@ public final class InternalDb {
                 return DriverManager.getConnection(u, p);
             } catch (SQLException e) {
                 String m = String.valueOf(e.getMessage());
-                if (dialect != Dialect.HSQLDB || !m.contains("lock acquisition failure")
+                if (dialect != Dialect.HSQLDB
+                        || !m.contains("lock acquisition failure")
                         || System.nanoTime() > deadline) {
                     throw e;
                 }

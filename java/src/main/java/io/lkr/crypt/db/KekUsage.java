@@ -15,20 +15,24 @@ import java.util.TreeMap;
 
 /**
  * Which KEK encrypts each value of the encrypted columns (for {@code status} and before a KEK is
- * retired): per column, the count of authentic envelopes v1 per KEK id, of other non-empty
- * values (legacy, or not authentic under this keystore) and of empty ones. Reads only; the
- * KEK id of a value is the native engine's answer after authenticating it (never parsed here).
+ * retired): per column, the count of authentic envelopes v1 per KEK id, of other non-empty values
+ * (legacy, or not authentic under this keystore) and of empty ones. Reads only; the KEK id of a
+ * value is the native engine's answer after authenticating it (never parsed here).
  */
 public final class KekUsage {
     /** Counts of one column. */
     public static final class Column {
         public final EncryptedColumn column;
+
         /** KEK id → authentic envelopes v1 under it. */
         public final Map<Integer, Long> byKek = new TreeMap<>();
+
         /** Non-empty values that are not authentic envelopes v1 of this keystore (legacy ones). */
         public long other;
+
         /** NULL or empty values. */
         public long empty;
+
         /** False when the table does not exist. */
         public boolean exists = true;
 
@@ -85,7 +89,8 @@ public final class KekUsage {
     }
 
     /** Scans every column of {@code manifest} (keyset pages of 1000 rows, each read committed). */
-    public static KekUsage scan(Connection c, Dialect d, List<EncryptedColumn> manifest, LkrCrypt crypt)
+    public static KekUsage scan(
+            Connection c, Dialect d, List<EncryptedColumn> manifest, LkrCrypt crypt)
             throws SQLException {
         List<Column> out = new ArrayList<>();
         for (EncryptedColumn col : manifest) {
@@ -95,13 +100,22 @@ public final class KekUsage {
                 counts.exists = false;
                 continue;
             }
-            String select = "SELECT " + d.q(col.key()) + ", " + d.q(col.column()) + " FROM " + d.q(col.table());
+            String select =
+                    "SELECT "
+                            + d.q(col.key())
+                            + ", "
+                            + d.q(col.column())
+                            + " FROM "
+                            + d.q(col.table());
             String order = " ORDER BY " + d.q(col.key()) + d.limit(1000);
             Object last = null;
             while (true) {
                 int rows = 0;
-                try (PreparedStatement ps = c.prepareStatement(select + (last == null ? "" : " WHERE "
-                        + d.q(col.key()) + " > ?") + order)) {
+                try (PreparedStatement ps =
+                        c.prepareStatement(
+                                select
+                                        + (last == null ? "" : " WHERE " + d.q(col.key()) + " > ?")
+                                        + order)) {
                     if (last != null) {
                         ps.setObject(1, last);
                     }
@@ -116,7 +130,10 @@ public final class KekUsage {
                             }
                             OptionalInt kek;
                             try {
-                                kek = crypt.kekIdOf(StoredText.decode(v), col.contextFor(rs.getString(1)));
+                                kek =
+                                        crypt.kekIdOf(
+                                                StoredText.decode(v),
+                                                col.contextFor(rs.getString(1)));
                             } catch (IllegalArgumentException notBase64) {
                                 kek = OptionalInt.empty();
                             }

@@ -1,7 +1,7 @@
 package io.lkr.crypt.db;
 
-import io.lkr.crypt.KeystoreException;
 import io.lkr.crypt.ErrorKind;
+import io.lkr.crypt.KeystoreException;
 import io.lkr.crypt.LkrCrypt;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -9,10 +9,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
- * The keystore kept in the internal database ({@code SETTING.encryption_keystore}, SPEC §6):
- * every node of a cluster uses the same KEKs. A new installation creates one; when two
- * processes create one together, the INSERT of the loser fails on the existing row, and the
- * loser re-reads and uses the winner's.
+ * The keystore kept in the internal database ({@code SETTING.encryption_keystore},
+ * docs/keystore.md): every node of a cluster uses the same KEKs. A new installation creates one;
+ * when two processes create one together, the INSERT of the loser fails on the existing row, and
+ * the loser re-reads and uses the winner's.
  */
 public final class KeystoreStore {
     private KeystoreStore() {}
@@ -23,13 +23,22 @@ public final class KeystoreStore {
         return v == null ? null : v.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Opens the stored keystore for reading: a missing one is an error naming where it was looked for. */
+    /**
+     * Opens the stored keystore for reading: a missing one is an error naming where it was looked
+     * for.
+     */
     public static LkrCrypt openExisting(Connection c, Dialect d, String where)
             throws SQLException, GeneralSecurityException {
         byte[] ks = read(c, d);
         if (ks == null) {
-            throw new KeystoreException(ErrorKind.KEYSTORE, "Missing keystore: no " + Settings.KEYSTORE
-                    + " in table " + Schema.SETTING + " of the internal database " + where);
+            throw new KeystoreException(
+                    ErrorKind.KEYSTORE,
+                    "Missing keystore: no "
+                            + Settings.KEYSTORE
+                            + " in table "
+                            + Schema.SETTING
+                            + " of the internal database "
+                            + where);
         }
         return LkrCrypt.openFromEnvironment(ks);
     }
@@ -55,16 +64,22 @@ public final class KeystoreStore {
 
     /**
      * Replaces the stored keystore {@code expected} with {@code replacement} in one committed
-     * compare-and-set UPDATE (rekey, KEK rotation): a crash leaves the old or the new document,
-     * and nothing is changed when another writer replaced it first (returns false).
+     * compare-and-set UPDATE (rekey, KEK rotation): a crash leaves the old or the new document, and
+     * nothing is changed when another writer replaced it first (returns false).
      */
-    public static boolean replace(Connection c, Dialect d, byte[] expected, byte[] replacement) throws SQLException {
-        return Settings.compareAndSet(c, d, Settings.KEYSTORE, new String(expected, StandardCharsets.UTF_8),
+    public static boolean replace(Connection c, Dialect d, byte[] expected, byte[] replacement)
+            throws SQLException {
+        return Settings.compareAndSet(
+                c,
+                d,
+                Settings.KEYSTORE,
+                new String(expected, StandardCharsets.UTF_8),
                 new String(replacement, StandardCharsets.UTF_8));
     }
 
     /** Opens the stored keystore, or creates and publishes one (an open for writing). */
-    public static LkrCrypt openForWriting(Connection c, Dialect d) throws SQLException, GeneralSecurityException {
+    public static LkrCrypt openForWriting(Connection c, Dialect d)
+            throws SQLException, GeneralSecurityException {
         byte[] ks = read(c, d);
         if (ks != null) {
             return LkrCrypt.openFromEnvironment(ks);

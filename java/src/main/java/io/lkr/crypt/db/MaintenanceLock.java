@@ -14,42 +14,46 @@ import java.util.UUID;
 
 /**
  * The one database-wide maintenance lock (issue #14.1): every task that writes values or the
- * keystore of the internal database ({@code migrate_encryption}, {@code rotate_kek},
- * {@code retire_kek}, {@code rekey}, ...) takes it once, after the live-node check and before it
- * reads what it will change, and holds it until it ends. A second task is refused at once with
- * {@link HeldException}, whose message names the holder: its task, host, pid and since when
- * (by the database's clock). Nobody waits for a lock, and nobody ever removes one by hand:
+ * keystore of the internal database ({@code migrate_encryption}, {@code rotate_kek}, {@code
+ * retire_kek}, {@code rekey}, ...) takes it once, after the live-node check and before it reads
+ * what it will change, and holds it until it ends. A second task is refused at once with {@link
+ * HeldException}, whose message names the holder: its task, host, pid and since when (by the
+ * database's clock). Nobody waits for a lock, and nobody ever removes one by hand:
  *
  * <ul>
- *   <li><b>MySQL / MariaDB</b>: {@code GET_LOCK(name, 0)} on a connection of its own, held for
- *       the task's life (the name carries the database's name: locks are server-wide). The
- *       server releases it when that connection ends — a killed task's lock is gone at once.
- *       The row of {@code MAINTENANCE_LOCK} only describes the holder, for the refusal; a row
- *       left by a killed holder is overwritten by the next one to get the lock.</li>
+ *   <li><b>MySQL / MariaDB</b>: {@code GET_LOCK(name, 0)} on a connection of its own, held for the
+ *       task's life (the name carries the database's name: locks are server-wide). The server
+ *       releases it when that connection ends — a killed task's lock is gone at once. The row of
+ *       {@code MAINTENANCE_LOCK} only describes the holder, for the refusal; a row left by a killed
+ *       holder is overwritten by the next one to get the lock.
  *   <li><b>HyperSQL server</b> (several processes): the row itself is the lock, taken by
  *       compare-and-set ({@code INSERT} failing on the existing row, or {@code UPDATE ... WHERE}
- *       its lease has expired), with a lease refreshed by a daemon thread every
- *       {@link #leaseSeconds()}{@code / 3} s and expiring {@link #leaseSeconds()} s after the
- *       last refresh, both by the database's clock. A killed task's lock expires within one
- *       lease (default {@value #DEFAULT_LEASE_SECONDS} s; system property
- *       {@value #LEASE_PROPERTY}).</li>
+ *       its lease has expired), with a lease refreshed by a daemon thread every {@link
+ *       #leaseSeconds()}{@code / 3} s and expiring {@link #leaseSeconds()} s after the last
+ *       refresh, both by the database's clock. A killed task's lock expires within one lease
+ *       (default {@value #DEFAULT_LEASE_SECONDS} s; system property {@value #LEASE_PROPERTY}).
  *   <li><b>Embedded HyperSQL</b> (a file database): only one process at a time can open it (its
  *       file lock), so a row left by another JVM is provably stale and taken over at once; within
- *       one JVM the row and its lease work as on a server.</li>
+ *       one JVM the row and its lease work as on a server.
  * </ul>
  *
- * The lock is released by {@link #close()} (row deleted, {@code RELEASE_LOCK}, connection
- * closed).
+ * The lock is released by {@link #close()} (row deleted, {@code RELEASE_LOCK}, connection closed).
  */
 public final class MaintenanceLock implements AutoCloseable {
     /** The table holding the holder's row (created when missing). */
     public static final String TABLE = Schema.MAINTENANCE_LOCK;
-    /** System property: the lease in seconds on HyperSQL (and the MySQL connection's keep-alive period × 3). */
+
+    /**
+     * System property: the lease in seconds on HyperSQL (and the MySQL connection's keep-alive
+     * period × 3).
+     */
     public static final String LEASE_PROPERTY = "lkr.crypt.maintenanceLock.leaseSeconds";
+
     /** The default lease: a killed task's lock on a HyperSQL server expires within this. */
     public static final int DEFAULT_LEASE_SECONDS = 30;
 
     private static final String ROW = "maintenance";
+
     /** This JVM: a row written under another instance on an embedded database is stale. */
     private static final String INSTANCE = UUID.randomUUID().toString();
 
@@ -82,7 +86,10 @@ public final class MaintenanceLock implements AutoCloseable {
         this.refresher.setDaemon(true);
     }
 
-    /** The lease in seconds ({@value #LEASE_PROPERTY}, at least 3; default {@value #DEFAULT_LEASE_SECONDS}). */
+    /**
+     * The lease in seconds ({@value #LEASE_PROPERTY}, at least 3; default {@value
+     * #DEFAULT_LEASE_SECONDS}).
+     */
     public static int leaseSeconds() {
         return Math.max(3, Integer.getInteger(LEASE_PROPERTY, DEFAULT_LEASE_SECONDS));
     }
@@ -91,7 +98,8 @@ public final class MaintenanceLock implements AutoCloseable {
      * Takes the lock for {@code task} (its name, for the holder's description) on a connection of
      * its own, or throws {@link HeldException} at once naming the task that holds it.
      */
-    public static MaintenanceLock acquire(InternalDb db, String task) throws SQLException, HeldException {
+    public static MaintenanceLock acquire(InternalDb db, String task)
+            throws SQLException, HeldException {
         Connection c = db.connect();
         MaintenanceLock lock = null;
         try {
@@ -120,7 +128,8 @@ public final class MaintenanceLock implements AutoCloseable {
     /** The server-wide lock's name for this database (at most 64 characters, as MySQL requires). */
     private static String serverLockName(Connection c) throws SQLException {
         String database;
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT DATABASE()")) {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT DATABASE()")) {
             rs.next();
             database = rs.getString(1);
         }
@@ -129,7 +138,9 @@ public final class MaintenanceLock implements AutoCloseable {
             return name;
         }
         try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(database.getBytes(StandardCharsets.UTF_8));
+            byte[] h =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(database.getBytes(StandardCharsets.UTF_8));
             return "lkr-crypt maintenance " + HexFormat.of().formatHex(h, 0, 20);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
@@ -149,23 +160,51 @@ public final class MaintenanceLock implements AutoCloseable {
             }
         }
         // Ours now: any row is a description left by a holder that is gone.
-        try (PreparedStatement del = c.prepareStatement("DELETE FROM " + d.q(TABLE) + " WHERE " + d.q("NAME") + " = ?")) {
+        try (PreparedStatement del =
+                c.prepareStatement(
+                        "DELETE FROM " + d.q(TABLE) + " WHERE " + d.q("NAME") + " = ?")) {
             del.setString(1, ROW);
             del.executeUpdate();
         }
         insertRow(task);
     }
 
-    // ---- HyperSQL: the row with a lease ----------------------------------------------------------
+    // ---- HyperSQL: the row with a lease
+    // ----------------------------------------------------------
 
     private void acquireRow(String task) throws SQLException, HeldException {
         for (int attempt = 0; attempt < 3; attempt++) {
             // Compare-and-set over an expired lease, or (embedded) over a row another JVM left.
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + d.q(TABLE) + " SET " + d.q("TOKEN") + " = ?, "
-                    + d.q("INSTANCE") + " = ?, " + d.q("TASK") + " = ?, " + d.q("HOST") + " = ?, " + d.q("PID")
-                    + " = ?, " + d.q("SINCE") + " = " + d.now() + ", " + d.q("EXPIRES_AT") + " = "
-                    + d.nowMinusSeconds(-leaseSeconds) + " WHERE " + d.q("NAME") + " = ? AND (" + d.q("EXPIRES_AT")
-                    + " < " + d.now() + (db.isEmbedded() ? " OR " + d.q("INSTANCE") + " <> ?" : "") + ")")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement(
+                            "UPDATE "
+                                    + d.q(TABLE)
+                                    + " SET "
+                                    + d.q("TOKEN")
+                                    + " = ?, "
+                                    + d.q("INSTANCE")
+                                    + " = ?, "
+                                    + d.q("TASK")
+                                    + " = ?, "
+                                    + d.q("HOST")
+                                    + " = ?, "
+                                    + d.q("PID")
+                                    + " = ?, "
+                                    + d.q("SINCE")
+                                    + " = "
+                                    + d.now()
+                                    + ", "
+                                    + d.q("EXPIRES_AT")
+                                    + " = "
+                                    + d.nowMinusSeconds(-leaseSeconds)
+                                    + " WHERE "
+                                    + d.q("NAME")
+                                    + " = ? AND ("
+                                    + d.q("EXPIRES_AT")
+                                    + " < "
+                                    + d.now()
+                                    + (db.isEmbedded() ? " OR " + d.q("INSTANCE") + " <> ?" : "")
+                                    + ")")) {
                 bindHolder(ps, task);
                 ps.setString(6, ROW);
                 if (db.isEmbedded()) {
@@ -192,10 +231,31 @@ public final class MaintenanceLock implements AutoCloseable {
     }
 
     private void insertRow(String task) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + d.q(TABLE) + " (" + d.q("TOKEN") + ", "
-                + d.q("INSTANCE") + ", " + d.q("TASK") + ", " + d.q("HOST") + ", " + d.q("PID") + ", " + d.q("NAME")
-                + ", " + d.q("SINCE") + ", " + d.q("EXPIRES_AT") + ") VALUES (?, ?, ?, ?, ?, ?, " + d.now() + ", "
-                + d.nowMinusSeconds(-leaseSeconds) + ")")) {
+        try (PreparedStatement ps =
+                c.prepareStatement(
+                        "INSERT INTO "
+                                + d.q(TABLE)
+                                + " ("
+                                + d.q("TOKEN")
+                                + ", "
+                                + d.q("INSTANCE")
+                                + ", "
+                                + d.q("TASK")
+                                + ", "
+                                + d.q("HOST")
+                                + ", "
+                                + d.q("PID")
+                                + ", "
+                                + d.q("NAME")
+                                + ", "
+                                + d.q("SINCE")
+                                + ", "
+                                + d.q("EXPIRES_AT")
+                                + ") VALUES (?, ?, ?, ?, ?, ?, "
+                                + d.now()
+                                + ", "
+                                + d.nowMinusSeconds(-leaseSeconds)
+                                + ")")) {
             bindHolder(ps, task);
             ps.setString(6, ROW);
             ps.executeUpdate();
@@ -220,20 +280,43 @@ public final class MaintenanceLock implements AutoCloseable {
     }
 
     /**
-     * The holder's row: "task on host H (pid P), since T UTC (database clock)", and its lease's
-     * end (HyperSQL); null when no row describes a holder.
+     * The holder's row: "task on host H (pid P), since T UTC (database clock)", and its lease's end
+     * (HyperSQL); null when no row describes a holder.
      */
     private String[] holderRow() throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + d.q("TASK") + ", " + d.q("HOST") + ", " + d.q("PID")
-                + ", " + d.q("SINCE") + ", " + d.q("EXPIRES_AT") + " FROM " + d.q(TABLE) + " WHERE " + d.q("NAME")
-                + " = ?")) {
+        try (PreparedStatement ps =
+                c.prepareStatement(
+                        "SELECT "
+                                + d.q("TASK")
+                                + ", "
+                                + d.q("HOST")
+                                + ", "
+                                + d.q("PID")
+                                + ", "
+                                + d.q("SINCE")
+                                + ", "
+                                + d.q("EXPIRES_AT")
+                                + " FROM "
+                                + d.q(TABLE)
+                                + " WHERE "
+                                + d.q("NAME")
+                                + " = ?")) {
             ps.setString(1, ROW);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return null;
                 }
-                return new String[] {rs.getString(1) + " on host " + rs.getString(2) + " (pid " + rs.getLong(3)
-                        + "), since " + seconds(rs.getString(4)) + " UTC (database clock)", seconds(rs.getString(5))};
+                return new String[] {
+                    rs.getString(1)
+                            + " on host "
+                            + rs.getString(2)
+                            + " (pid "
+                            + rs.getLong(3)
+                            + "), since "
+                            + seconds(rs.getString(4))
+                            + " UTC (database clock)",
+                    seconds(rs.getString(5))
+                };
             }
         }
     }
@@ -246,18 +329,27 @@ public final class MaintenanceLock implements AutoCloseable {
 
     private HeldException held() throws SQLException {
         String[] holder = holderRow();
-        String expiry = serverLockName != null
-                ? " The lock goes as soon as that task ends, also when it is killed (the server releases it with "
-                        + "the task's connection)."
-                : holder == null ? ""
-                : " If that task was killed, its lock expires when its lease runs out, at " + holder[1]
-                        + " UTC (database clock; a running task keeps renewing it); then the next task takes it.";
-        return new HeldException("Another maintenance task holds the maintenance lock of the internal database "
-                + db + ": " + (holder != null ? holder[0] : "a task that has not recorded itself yet") + ". Nothing "
-                + "was changed: wait until that task has finished, then run this task again." + expiry);
+        String expiry =
+                serverLockName != null
+                        ? " The lock goes as soon as that task ends, also when it is killed (the server releases it with "
+                                + "the task's connection)."
+                        : holder == null
+                                ? ""
+                                : " If that task was killed, its lock expires when its lease runs out, at "
+                                        + holder[1]
+                                        + " UTC (database clock; a running task keeps renewing it); then the next task takes it.";
+        return new HeldException(
+                "Another maintenance task holds the maintenance lock of the internal database "
+                        + db
+                        + ": "
+                        + (holder != null ? holder[0] : "a task that has not recorded itself yet")
+                        + ". Nothing "
+                        + "was changed: wait until that task has finished, then run this task again."
+                        + expiry);
     }
 
-    // ---- while held --------------------------------------------------------------------------------
+    // ---- while held
+    // --------------------------------------------------------------------------------
 
     private void refreshLoop() {
         long periodMillis = leaseSeconds * 1000L / 3;
@@ -273,13 +365,19 @@ public final class MaintenanceLock implements AutoCloseable {
                 }
                 try {
                     if (!stillHeld(true)) {
-                        lost = "the maintenance lock of the internal database " + db + " was lost (its lease "
-                                + "expired or its connection ended)";
+                        lost =
+                                "the maintenance lock of the internal database "
+                                        + db
+                                        + " was lost (its lease "
+                                        + "expired or its connection ended)";
                         return;
                     }
                 } catch (SQLException e) {
-                    lost = "the maintenance lock of the internal database " + db + " could not be refreshed: "
-                            + e.getMessage();
+                    lost =
+                            "the maintenance lock of the internal database "
+                                    + db
+                                    + " could not be refreshed: "
+                                    + e.getMessage();
                     return;
                 }
             }
@@ -289,18 +387,37 @@ public final class MaintenanceLock implements AutoCloseable {
     /** True when the lock is still ours; with {@code refresh}, a HyperSQL lease is extended. */
     private boolean stillHeld(boolean refresh) throws SQLException {
         if (serverLockName != null) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement("SELECT IS_USED_LOCK(?) = CONNECTION_ID()")) {
                 ps.setString(1, serverLockName);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() && rs.getInt(1) == 1;
                 }
             }
         }
-        String sql = refresh
-                ? "UPDATE " + d.q(TABLE) + " SET " + d.q("EXPIRES_AT") + " = " + d.nowMinusSeconds(-leaseSeconds)
-                        + " WHERE " + d.q("NAME") + " = ? AND " + d.q("TOKEN") + " = ?"
-                : "SELECT COUNT(*) FROM " + d.q(TABLE) + " WHERE " + d.q("NAME") + " = ? AND " + d.q("TOKEN")
-                        + " = ? AND " + d.q("EXPIRES_AT") + " > " + d.now();
+        String sql =
+                refresh
+                        ? "UPDATE "
+                                + d.q(TABLE)
+                                + " SET "
+                                + d.q("EXPIRES_AT")
+                                + " = "
+                                + d.nowMinusSeconds(-leaseSeconds)
+                                + " WHERE "
+                                + d.q("NAME")
+                                + " = ? AND "
+                                + d.q("TOKEN")
+                                + " = ?"
+                        : "SELECT COUNT(*) FROM "
+                                + d.q(TABLE)
+                                + " WHERE "
+                                + d.q("NAME")
+                                + " = ? AND "
+                                + d.q("TOKEN")
+                                + " = ? AND "
+                                + d.q("EXPIRES_AT")
+                                + " > "
+                                + d.now();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, ROW);
             ps.setString(2, token);
@@ -321,8 +438,13 @@ public final class MaintenanceLock implements AutoCloseable {
         if (lost == null && !closed && stillHeld(false)) {
             return;
         }
-        throw new SQLException((lost != null ? lost : "the maintenance lock of the internal database " + db
-                + " is no longer held") + "; stopped before writing. Run the task again.");
+        throw new SQLException(
+                (lost != null
+                                ? lost
+                                : "the maintenance lock of the internal database "
+                                        + db
+                                        + " is no longer held")
+                        + "; stopped before writing. Run the task again.");
     }
 
     /**
@@ -339,8 +461,15 @@ public final class MaintenanceLock implements AutoCloseable {
         }
         refresher.interrupt();
         try (Connection conn = c) {
-            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + d.q(TABLE) + " WHERE " + d.q("NAME")
-                    + " = ? AND " + d.q("TOKEN") + " = ?")) {
+            try (PreparedStatement ps =
+                    conn.prepareStatement(
+                            "DELETE FROM "
+                                    + d.q(TABLE)
+                                    + " WHERE "
+                                    + d.q("NAME")
+                                    + " = ? AND "
+                                    + d.q("TOKEN")
+                                    + " = ?")) {
                 ps.setString(1, ROW);
                 ps.setString(2, token);
                 ps.executeUpdate();

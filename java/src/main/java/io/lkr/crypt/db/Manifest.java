@@ -17,7 +17,8 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
- * The manifest of encrypted columns (SPEC §9), a YAML list:
+ * The manifest of encrypted columns (docs/native-interfaces.md), a YAML list:
+ *
  * <pre>
  * - {table: CONNECTION, key: ID, column: PASSWORD, context: row}
  * - {table: OAUTH_CLIENT, key: ID, column: SECRET, context: none, type: binary}
@@ -34,10 +35,14 @@ public final class Manifest {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
         } catch (NoSuchFileException e) {
-            throw new IOException("The manifest of encrypted columns was not found: " + file
-                    + " (give --columns FILE)", e);
+            throw new IOException(
+                    "The manifest of encrypted columns was not found: "
+                            + file
+                            + " (give --columns FILE)",
+                    e);
         } catch (org.yaml.snakeyaml.error.YAMLException e) {
-            throw new IOException("The manifest " + file + " is not valid YAML: " + e.getMessage(), e);
+            throw new IOException(
+                    "The manifest " + file + " is not valid YAML: " + e.getMessage(), e);
         }
         return parse(doc, file.toString());
     }
@@ -56,8 +61,10 @@ public final class Manifest {
             return out;
         }
         if (!(doc instanceof List)) {
-            throw new IOException(where + ": the manifest must be a YAML list of "
-                    + "{table, key, column, context: row|none, type: text|binary}");
+            throw new IOException(
+                    where
+                            + ": the manifest must be a YAML list of "
+                            + "{table, key, column, context: row|none, type: text|binary}");
         }
         Set<String> seen = new HashSet<>();
         int i = 0;
@@ -77,11 +84,13 @@ public final class Manifest {
             } else if (ctx.equals("none")) {
                 context = EncryptedColumn.Context.NONE;
             } else {
-                throw new IOException(where + ": entry " + i + ": context must be row or none, not " + ctx);
+                throw new IOException(
+                        where + ": entry " + i + ": context must be row or none, not " + ctx);
             }
             String type = opt(m, "type", "text").toLowerCase(Locale.ROOT);
             if (!type.equals("text") && !type.equals("binary")) {
-                throw new IOException(where + ": entry " + i + ": type must be text or binary, not " + type);
+                throw new IOException(
+                        where + ": entry " + i + ": type must be text or binary, not " + type);
             }
             if (!seen.add(table + "." + column)) {
                 throw new IOException(where + ": " + table + "." + column + " is listed twice");

@@ -1,9 +1,9 @@
 package io.lkr.crypt.db;
 
 import io.lkr.crypt.LkrCrypt;
-import io.lkr.crypt.StoredText;
 import io.lkr.crypt.MigrationBatch;
 import io.lkr.crypt.MigrationResult;
+import io.lkr.crypt.StoredText;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,42 +16,49 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Migrates the encrypted columns of the internal database from legacy AES-128-CBC to envelopes
- * v1 (SPEC §7, §9) — with {@link Options#reencrypt}, also envelopes of an older KEK to the active
- * one — in two phases over each column, scanned in key order with keyset pagination:
+ * Migrates the encrypted columns of the internal database from legacy AES-128-CBC to envelopes v1
+ * (docs/legacy.md, docs/native-interfaces.md) — with {@link Options#reencrypt}, also envelopes of
+ * an older KEK to the active one — in two phases over each column, scanned in key order with keyset
+ * pagination:
  *
  * <ol>
  *   <li>{@link #check}: every value goes through the native {@link LkrCrypt#migrateBatch} and
- *       nothing is written. It counts values already in v1 (told apart natively: magic, version
- *       and successful authentication under the value's context — never guessed here), legacy
- *       values, and lists those that do not decrypt (text columns also require UTF-8 plaintext,
- *       which catches a wrong legacy key even for a single value). When most legacy values fail, the
- *       key is wrong ({@link Report#legacyKeyLooksWrong()}): the caller refuses to write, even
- *       with {@link Options#skipUndecryptable}.</li>
+ *       nothing is written. It counts values already in v1 (told apart natively: magic, version and
+ *       successful authentication under the value's context — never guessed here), legacy values,
+ *       and lists those that do not decrypt (text columns also require UTF-8 plaintext, which
+ *       catches a wrong legacy key even for a single value). When most legacy values fail, the key
+ *       is wrong ({@link Report#legacyKeyLooksWrong()}): the caller refuses to write, even with
+ *       {@link Options#skipUndecryptable}.
  *   <li>{@link #write}: the same scan again; each page's migrated values are written with a
- *       compare-and-set {@code UPDATE t SET c = new WHERE key = k AND c = old} and committed as
- *       one batch. A crash at any moment loses at most the uncommitted batch, whose values are
- *       still legacy; a rerun leaves the v1 values alone (authentic under their context) and
- *       finishes the others. Nothing is ever encrypted twice.</li>
+ *       compare-and-set {@code UPDATE t SET c = new WHERE key = k AND c = old} and committed as one
+ *       batch. A crash at any moment loses at most the uncommitted batch, whose values are still
+ *       legacy; a rerun leaves the v1 values alone (authentic under their context) and finishes the
+ *       others. Nothing is ever encrypted twice.
  * </ol>
  *
- * When the check's migrated values fit in a third of the free heap, they are kept and the
- * write phase only runs the compare-and-set updates (no second scan, no second encryption);
- * otherwise, or when the keystore changed in between (another node published one first), the
- * write phase scans and migrates again.
+ * When the check's migrated values fit in a third of the free heap, they are kept and the write
+ * phase only runs the compare-and-set updates (no second scan, no second encryption); otherwise, or
+ * when the keystore changed in between (another node published one first), the write phase scans
+ * and migrates again.
  *
- * Values are stored in text columns as standard base64 (SPEC §4/§7 text form). NULL and empty
- * values are left alone.
+ * <p>Values are stored in text columns as standard base64 (docs/envelope.md, docs/legacy.md text
+ * form). NULL and empty values are left alone.
  */
 public final class Migration {
     /** How the migration runs. */
     public static final class Options {
         /** Rows per page and per committed batch. */
         public int batchSize = 1000;
+
         /** Leave undecryptable values untouched (and report them) instead of refusing. */
         public boolean skipUndecryptable;
-        /** The legacy AES-128 key (16 bytes), or null for the one the engine read from the environment. */
+
+        /**
+         * The legacy AES-128 key (16 bytes), or null for the one the engine read from the
+         * environment.
+         */
         public byte[] legacyKey;
+
         /**
          * Also re-encrypt envelopes v1 whose KEK is not the active one (after {@code rotate_kek}),
          * with the same checks, batches and crash safety.
@@ -76,6 +83,7 @@ public final class Migration {
         public final String column;
         public final String keyColumn;
         public final String key;
+
         /** Why: the engine's message (it names no value). */
         public final String reason;
 
@@ -96,25 +104,38 @@ public final class Migration {
     /** Counts for one column. */
     public static final class ColumnSummary {
         public final EncryptedColumn column;
+
         /** Non-empty values scanned. */
         public long values;
+
         /** Empty (NULL or '') values, left alone. */
         public long empty;
+
         /** Values already envelopes v1. */
         public long alreadyV1;
+
         /** Legacy values that decrypt (the check) — to be migrated from legacy. */
         public long legacy;
-        /** Envelopes v1 under an older KEK (the check, with {@link Options#reencrypt}) — to be re-encrypted. */
+
+        /**
+         * Envelopes v1 under an older KEK (the check, with {@link Options#reencrypt}) — to be
+         * re-encrypted.
+         */
         public long olderKek;
+
         /** Values migrated (from legacy, or to the active KEK) and committed (the write phase). */
         public long migrated;
+
         /** Values that do not decrypt or cannot be used (reported; skipped on request). */
         public long undecryptable;
+
         /**
-         * Of those, the legacy values that do not decrypt with the legacy key (outcome
-         * {@link MigrationResult.Outcome#UNDECRYPTABLE}): what {@link Report#legacyKeyLooksWrong()} counts.
+         * Of those, the legacy values that do not decrypt with the legacy key (outcome {@link
+         * MigrationResult.Outcome#UNDECRYPTABLE}): what {@link Report#legacyKeyLooksWrong()}
+         * counts.
          */
         public long legacyFailed;
+
         /** Values changed by someone else between read and write (left for a rerun). */
         public long conflicts;
 
@@ -127,8 +148,10 @@ public final class Migration {
     public static final class Report {
         public final List<ColumnSummary> columns = new ArrayList<>();
         public final List<Undecryptable> undecryptable = new ArrayList<>();
+
         /** Nanoseconds spent inside {@link LkrCrypt} calls. */
         public long cryptoNanos;
+
         /** Nanoseconds of the whole phase. */
         public long totalNanos;
 
@@ -141,18 +164,17 @@ public final class Migration {
         }
 
         /**
-         * The wrong-key rule (issue #14.4): true when at least half of the legacy values checked
-         * do not decrypt and at least one does. AES-CBC has no integrity, so a wrong legacy key
+         * The wrong-key rule (issue #14.4): true when at least half of the legacy values checked do
+         * not decrypt and at least one does. AES-CBC has no integrity, so a wrong legacy key
          * "decrypts" about one value in 256 into garbage (valid padding by chance) and binary
-         * columns have no UTF-8 check to catch it: skipping the failures would migrate that
-         * garbage and lose the originals. A wrong key fails on ~99.6 % of the legacy values; a
-         * right key with damaged data on a few. Half is far from both, and is judged over the
-         * whole run (every column: one key decrypts them all). When no legacy value decrypts,
-         * nothing would be written anyway — nothing can be lost — and this is also what a rerun
-         * sees after an earlier run skipped the damaged values; so that case is left to
-         * {@code --skip-undecryptable}. Envelopes v1 that cannot be used
-         * ({@link MigrationResult.Outcome#UNUSABLE_V1}) say nothing about the legacy key and do
-         * not count.
+         * columns have no UTF-8 check to catch it: skipping the failures would migrate that garbage
+         * and lose the originals. A wrong key fails on ~99.6 % of the legacy values; a right key
+         * with damaged data on a few. Half is far from both, and is judged over the whole run
+         * (every column: one key decrypts them all). When no legacy value decrypts, nothing would
+         * be written anyway — nothing can be lost — and this is also what a rerun sees after an
+         * earlier run skipped the damaged values; so that case is left to {@code
+         * --skip-undecryptable}. Envelopes v1 that cannot be used ({@link
+         * MigrationResult.Outcome#UNUSABLE_V1}) say nothing about the legacy key and do not count.
          */
         public boolean legacyKeyLooksWrong() {
             long failed = total(s -> s.legacyFailed);
@@ -162,11 +184,11 @@ public final class Migration {
     }
 
     /**
-     * The check's migrated values, kept (within a memory budget) so that the write phase
-     * need not read and migrate every row again: per column, the key, the value as read and
-     * its envelope's text form (base64, as stored). Written only with the engine that made them,
-     * each with a compare-and-set on the value as read. Null when the budget was exceeded (the
-     * write phase then re-scans).
+     * The check's migrated values, kept (within a memory budget) so that the write phase need not
+     * read and migrate every row again: per column, the key, the value as read and its envelope's
+     * text form (base64, as stored). Written only with the engine that made them, each with a
+     * compare-and-set on the value as read. Null when the budget was exceeded (the write phase then
+     * re-scans).
      */
     private static final class Pending {
         final List<Object> keys = new ArrayList<>();
@@ -189,7 +211,11 @@ public final class Migration {
     private final Options options;
     private final Progress progress;
 
-    public Migration(Connection connection, Dialect dialect, List<EncryptedColumn> columns, Options options,
+    public Migration(
+            Connection connection,
+            Dialect dialect,
+            List<EncryptedColumn> columns,
+            Options options,
             Progress progress) {
         this.connection = Objects.requireNonNull(connection, "connection");
         this.dialect = Objects.requireNonNull(dialect, "dialect");
@@ -205,8 +231,12 @@ public final class Migration {
     public void checkTables() throws SQLException {
         for (EncryptedColumn c : columns) {
             if (!Schema.tableExists(connection, c.table())) {
-                throw new SQLException("Table " + c.table() + " of the manifest (" + c.name()
-                        + ") does not exist in the internal database");
+                throw new SQLException(
+                        "Table "
+                                + c.table()
+                                + " of the manifest ("
+                                + c.name()
+                                + ") does not exist in the internal database");
             }
         }
     }
@@ -216,8 +246,13 @@ public final class Migration {
         long n = 0;
         for (EncryptedColumn c : columns) {
             try (Statement s = connection.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + dialect.q(c.table()) + " WHERE "
-                            + dialect.q(c.column()) + " IS NOT NULL")) {
+                    ResultSet rs =
+                            s.executeQuery(
+                                    "SELECT COUNT(*) FROM "
+                                            + dialect.q(c.table())
+                                            + " WHERE "
+                                            + dialect.q(c.column())
+                                            + " IS NOT NULL")) {
                 rs.next();
                 n += rs.getLong(1);
             }
@@ -243,7 +278,8 @@ public final class Migration {
     }
 
     /** Phase 2: migrates and writes in committed batches. */
-    public Report write(LkrCrypt crypt, long totalRows) throws SQLException, GeneralSecurityException {
+    public Report write(LkrCrypt crypt, long totalRows)
+            throws SQLException, GeneralSecurityException {
         String logSize = dialect.suspendCheckpoints(connection);
         try {
             if (pending != null && crypt == checkedWith && lastCheck != null) {
@@ -277,8 +313,17 @@ public final class Migration {
                 if (p == null) {
                     continue;
                 }
-                try (PreparedStatement ps = connection.prepareStatement("UPDATE " + d.q(c.table()) + " SET "
-                        + d.q(c.column()) + " = ? WHERE " + d.q(c.key()) + " = ? AND " + d.q(c.column()) + " = ?")) {
+                try (PreparedStatement ps =
+                        connection.prepareStatement(
+                                "UPDATE "
+                                        + d.q(c.table())
+                                        + " SET "
+                                        + d.q(c.column())
+                                        + " = ? WHERE "
+                                        + d.q(c.key())
+                                        + " = ? AND "
+                                        + d.q(c.column())
+                                        + " = ?")) {
                     int n = p.keys.size();
                     for (int from = 0; from < n; from += options.batchSize) {
                         int to = Math.min(n, from + options.batchSize);
@@ -322,7 +367,8 @@ public final class Migration {
         return written;
     }
 
-    private Report run(LkrCrypt crypt, boolean write, long totalRows) throws SQLException, GeneralSecurityException {
+    private Report run(LkrCrypt crypt, boolean write, long totalRows)
+            throws SQLException, GeneralSecurityException {
         Report report = new Report();
         long t0 = System.nanoTime();
         progress.begin(write ? "Re-encrypting" : "Checking", totalRows);
@@ -339,16 +385,33 @@ public final class Migration {
         return report;
     }
 
-    private void scanColumn(LkrCrypt crypt, EncryptedColumn c, ColumnSummary s, Report report, boolean write)
+    private void scanColumn(
+            LkrCrypt crypt, EncryptedColumn c, ColumnSummary s, Report report, boolean write)
             throws SQLException, GeneralSecurityException {
         Dialect d = dialect;
-        String select = "SELECT " + d.q(c.key()) + ", " + d.q(c.column()) + " FROM " + d.q(c.table()) + " WHERE "
-                + d.q(c.column()) + " IS NOT NULL";
+        String select =
+                "SELECT "
+                        + d.q(c.key())
+                        + ", "
+                        + d.q(c.column())
+                        + " FROM "
+                        + d.q(c.table())
+                        + " WHERE "
+                        + d.q(c.column())
+                        + " IS NOT NULL";
         String order = " ORDER BY " + d.q(c.key()) + d.limit(options.batchSize);
         String first = select + order;
         String next = select + " AND " + d.q(c.key()) + " > ?" + order;
-        String update = "UPDATE " + d.q(c.table()) + " SET " + d.q(c.column()) + " = ? WHERE " + d.q(c.key())
-                + " = ? AND " + d.q(c.column()) + " = ?";
+        String update =
+                "UPDATE "
+                        + d.q(c.table())
+                        + " SET "
+                        + d.q(c.column())
+                        + " = ? WHERE "
+                        + d.q(c.key())
+                        + " = ? AND "
+                        + d.q(c.column())
+                        + " = ?";
         int n = options.batchSize;
         Object[] keys = new Object[n];
         String[] keyTexts = new String[n];
@@ -390,8 +453,16 @@ public final class Migration {
         }
     }
 
-    private void processPage(LkrCrypt crypt, EncryptedColumn c, ColumnSummary s, Report report, int rows,
-            Object[] keys, String[] keyTexts, String[] stored, PreparedStatement updatePs)
+    private void processPage(
+            LkrCrypt crypt,
+            EncryptedColumn c,
+            ColumnSummary s,
+            Report report,
+            int rows,
+            Object[] keys,
+            String[] keyTexts,
+            String[] stored,
+            PreparedStatement updatePs)
             throws SQLException, GeneralSecurityException {
         // Decode the stored text forms; what is not base64 cannot be a value of ours.
         int[] index = new int[rows];
@@ -493,7 +564,8 @@ public final class Migration {
     private java.util.Set<LkrCrypt.MigrateOption> flags(EncryptedColumn c) {
         // An envelope of this keystore that does not authenticate under the manifest's context is
         // reported, never tried as a legacy value (which CBC would "decrypt" into garbage ~1/4096).
-        java.util.EnumSet<LkrCrypt.MigrateOption> f = java.util.EnumSet.of(LkrCrypt.MigrateOption.STRICT_V1);
+        java.util.EnumSet<LkrCrypt.MigrateOption> f =
+                java.util.EnumSet.of(LkrCrypt.MigrateOption.STRICT_V1);
         if (c.isText()) {
             f.add(LkrCrypt.MigrateOption.REQUIRE_UTF8);
         }

@@ -17,29 +17,33 @@ import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * A sample internal database in the state of an installation before the migration: two tables
- * whose secrets are legacy AES-128-CBC values (SPEC §7) — for the README's main job, the tests
- * and the benchmark. This is the only AES in Java, and it only <em>produces</em> legacy values,
- * as the legacy application did (javax.crypto AES/CBC/PKCS5Padding, random IV).
+ * A sample internal database in the state of an installation before the migration: two tables whose
+ * secrets are legacy AES-128-CBC values (docs/legacy.md) — for the README's main job, the tests and
+ * the benchmark. This is the only AES in Java, and it only <em>produces</em> legacy values, as the
+ * legacy application did (javax.crypto AES/CBC/PKCS5Padding, random IV).
  *
  * <ul>
  *   <li>{@code CONNECTION (ID INTEGER PRIMARY KEY, NAME VARCHAR(255), PASSWORD <long text>)},
- *       {@code context: row}, text;</li>
- *   <li>{@code OAUTH_CLIENT_APP (ID VARCHAR(64) PRIMARY KEY, CLIENT_SECRET <long text>)},
- *       {@code context: none}, binary; one row per 10 connections.</li>
+ *       {@code context: row}, text;
+ *   <li>{@code OAUTH_CLIENT_APP (ID VARCHAR(64) PRIMARY KEY, CLIENT_SECRET <long text>)}, {@code
+ *       context: none}, binary; one row per 10 connections.
  * </ul>
  */
 public final class SampleDb {
     /** The manifest of the sample tables. */
-    public static final String MANIFEST = "# Encrypted columns of the internal database (SPEC §9)\n"
-            + "- {table: CONNECTION, key: ID, column: PASSWORD, context: row, type: text}\n"
-            + "- {table: OAUTH_CLIENT_APP, key: ID, column: CLIENT_SECRET, context: none, type: binary}\n";
+    public static final String MANIFEST =
+            "# Encrypted columns of the internal database (docs/native-interfaces.md)\n"
+                    + "- {table: CONNECTION, key: ID, column: PASSWORD, context: row, type: text}\n"
+                    + "- {table: OAUTH_CLIENT_APP, key: ID, column: CLIENT_SECRET, context: none, type: binary}\n";
 
     private final SecureRandom random = new SecureRandom();
     private final Cipher cipher;
     private final SecretKeySpec key;
 
-    /** A sample database whose legacy values are encrypted with {@code legacyKey} (AES-128: 16 bytes). */
+    /**
+     * A sample database whose legacy values are encrypted with {@code legacyKey} (AES-128: 16
+     * bytes).
+     */
     public SampleDb(byte[] legacyKey) throws GeneralSecurityException {
         if (legacyKey == null || legacyKey.length != 16) {
             throw new IllegalArgumentException("The legacy key has 16 bytes");
@@ -80,7 +84,9 @@ public final class SampleDb {
         return b.toString();
     }
 
-    /** The sample plaintext of OAUTH_CLIENT_APP.CLIENT_SECRET of app {@code id} (binary, not UTF-8). */
+    /**
+     * The sample plaintext of OAUTH_CLIENT_APP.CLIENT_SECRET of app {@code id} (binary, not UTF-8).
+     */
     public static byte[] clientSecret(int id) {
         byte[] b = new byte[40];
         for (int i = 0; i < b.length; i++) {
@@ -121,18 +127,53 @@ public final class SampleDb {
             try (Statement s = c.createStatement()) {
                 s.execute("DROP TABLE IF EXISTS " + d.q("CONNECTION"));
                 s.execute("DROP TABLE IF EXISTS " + d.q("OAUTH_CLIENT_APP"));
-                s.execute("CREATE " + tt + "TABLE " + d.q("CONNECTION") + " (" + d.q("ID") + " INTEGER PRIMARY KEY, "
-                        + d.q("NAME") + " VARCHAR(255), " + d.q("PASSWORD") + " " + d.longText() + ")");
-                s.execute("CREATE " + tt + "TABLE " + d.q("OAUTH_CLIENT_APP") + " (" + d.q("ID")
-                        + " VARCHAR(64) PRIMARY KEY, " + d.q("CLIENT_SECRET") + " " + d.longText() + ")");
+                s.execute(
+                        "CREATE "
+                                + tt
+                                + "TABLE "
+                                + d.q("CONNECTION")
+                                + " ("
+                                + d.q("ID")
+                                + " INTEGER PRIMARY KEY, "
+                                + d.q("NAME")
+                                + " VARCHAR(255), "
+                                + d.q("PASSWORD")
+                                + " "
+                                + d.longText()
+                                + ")");
+                s.execute(
+                        "CREATE "
+                                + tt
+                                + "TABLE "
+                                + d.q("OAUTH_CLIENT_APP")
+                                + " ("
+                                + d.q("ID")
+                                + " VARCHAR(64) PRIMARY KEY, "
+                                + d.q("CLIENT_SECRET")
+                                + " "
+                                + d.longText()
+                                + ")");
             }
             c.commit();
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + d.q("CONNECTION") + " (" + d.q("ID")
-                    + ", " + d.q("NAME") + ", " + d.q("PASSWORD") + ") VALUES (?, ?, ?)")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement(
+                            "INSERT INTO "
+                                    + d.q("CONNECTION")
+                                    + " ("
+                                    + d.q("ID")
+                                    + ", "
+                                    + d.q("NAME")
+                                    + ", "
+                                    + d.q("PASSWORD")
+                                    + ") VALUES (?, ?, ?)")) {
                 for (int id = 1; id <= rows; id++) {
                     ps.setInt(1, id);
                     ps.setString(2, "connection " + id);
-                    ps.setString(3, legacyEncrypt(connectionPassword(id, valueSize).getBytes(StandardCharsets.UTF_8)));
+                    ps.setString(
+                            3,
+                            legacyEncrypt(
+                                    connectionPassword(id, valueSize)
+                                            .getBytes(StandardCharsets.UTF_8)));
                     ps.addBatch();
                     if (id % 1000 == 0 || id == rows) {
                         ps.executeBatch();
@@ -140,8 +181,15 @@ public final class SampleDb {
                     }
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + d.q("OAUTH_CLIENT_APP") + " ("
-                    + d.q("ID") + ", " + d.q("CLIENT_SECRET") + ") VALUES (?, ?)")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement(
+                            "INSERT INTO "
+                                    + d.q("OAUTH_CLIENT_APP")
+                                    + " ("
+                                    + d.q("ID")
+                                    + ", "
+                                    + d.q("CLIENT_SECRET")
+                                    + ") VALUES (?, ?)")) {
                 int apps = rows / 10 + 1;
                 for (int n = 1; n <= apps; n++) {
                     ps.setString(1, appId(n));
@@ -186,7 +234,10 @@ public final class SampleDb {
         }
     }
 
-    /** The 16-byte key in {@code base64} (surrounding whitespace allowed); {@code base64} is left as it is. */
+    /**
+     * The 16-byte key in {@code base64} (surrounding whitespace allowed); {@code base64} is left as
+     * it is.
+     */
     static byte[] decodeLegacyKey(byte[] base64) throws java.io.IOException {
         int from = 0;
         int to = base64.length;

@@ -6,10 +6,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** The tables lkr-crypt itself uses (SPEC §9), created when missing. */
+/** The tables lkr-crypt itself uses (docs/native-interfaces.md), created when missing. */
 public final class Schema {
     public static final String SETTING = "SETTING";
     public static final String NODE = "NODE";
+
     /** The holder of the maintenance lock ({@link MaintenanceLock}). */
     public static final String MAINTENANCE_LOCK = "MAINTENANCE_LOCK";
 
@@ -21,15 +22,52 @@ public final class Schema {
      */
     public static void ensure(Connection c, Dialect d) throws SQLException {
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS " + d.q(SETTING) + " (" + d.q("KEY") + " VARCHAR(255) PRIMARY KEY, "
-                    + d.q("VALUE") + " " + d.longText() + ")");
-            s.execute("CREATE TABLE IF NOT EXISTS " + d.q(NODE) + " (" + d.q("ID") + " VARCHAR(64) PRIMARY KEY, "
-                    + d.q("HOSTNAME") + " VARCHAR(255), " + d.q("HEARTBEAT_AT") + " " + d.timestampType() + ")");
-            s.execute("CREATE TABLE IF NOT EXISTS " + d.q(MAINTENANCE_LOCK) + " (" + d.q("NAME")
-                    + " VARCHAR(64) PRIMARY KEY, " + d.q("TOKEN") + " VARCHAR(64), " + d.q("INSTANCE")
-                    + " VARCHAR(64), " + d.q("TASK") + " VARCHAR(64), " + d.q("HOST") + " VARCHAR(255), "
-                    + d.q("PID") + " BIGINT, " + d.q("SINCE") + " " + d.timestampType() + ", " + d.q("EXPIRES_AT")
-                    + " " + d.timestampType() + ")");
+            s.execute(
+                    "CREATE TABLE IF NOT EXISTS "
+                            + d.q(SETTING)
+                            + " ("
+                            + d.q("KEY")
+                            + " VARCHAR(255) PRIMARY KEY, "
+                            + d.q("VALUE")
+                            + " "
+                            + d.longText()
+                            + ")");
+            s.execute(
+                    "CREATE TABLE IF NOT EXISTS "
+                            + d.q(NODE)
+                            + " ("
+                            + d.q("ID")
+                            + " VARCHAR(64) PRIMARY KEY, "
+                            + d.q("HOSTNAME")
+                            + " VARCHAR(255), "
+                            + d.q("HEARTBEAT_AT")
+                            + " "
+                            + d.timestampType()
+                            + ")");
+            s.execute(
+                    "CREATE TABLE IF NOT EXISTS "
+                            + d.q(MAINTENANCE_LOCK)
+                            + " ("
+                            + d.q("NAME")
+                            + " VARCHAR(64) PRIMARY KEY, "
+                            + d.q("TOKEN")
+                            + " VARCHAR(64), "
+                            + d.q("INSTANCE")
+                            + " VARCHAR(64), "
+                            + d.q("TASK")
+                            + " VARCHAR(64), "
+                            + d.q("HOST")
+                            + " VARCHAR(255), "
+                            + d.q("PID")
+                            + " BIGINT, "
+                            + d.q("SINCE")
+                            + " "
+                            + d.timestampType()
+                            + ", "
+                            + d.q("EXPIRES_AT")
+                            + " "
+                            + d.timestampType()
+                            + ")");
         }
         if (!c.getAutoCommit()) {
             c.commit();

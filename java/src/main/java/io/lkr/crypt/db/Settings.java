@@ -5,7 +5,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 
-/** Rows of {@code SETTING} (SPEC §9): {@code encryption_keystore}, {@code encryption_scheme}. */
+/**
+ * Rows of {@code SETTING} (docs/native-interfaces.md): {@code encryption_keystore}, {@code
+ * encryption_scheme}.
+ */
 public final class Settings {
     public static final String KEYSTORE = "encryption_keystore";
     public static final String SCHEME = "encryption_scheme";
@@ -15,8 +18,15 @@ public final class Settings {
 
     /** The value of {@code key}, or null. */
     public static String get(Connection c, Dialect d, String key) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + d.q("VALUE") + " FROM " + d.q(Schema.SETTING)
-                + " WHERE " + d.q("KEY") + " = ?")) {
+        try (PreparedStatement ps =
+                c.prepareStatement(
+                        "SELECT "
+                                + d.q("VALUE")
+                                + " FROM "
+                                + d.q(Schema.SETTING)
+                                + " WHERE "
+                                + d.q("KEY")
+                                + " = ?")) {
             ps.setString(1, key);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getString(1) : null;
@@ -28,9 +38,17 @@ public final class Settings {
      * Inserts {@code key} only if absent. Returns false (and leaves the row alone) when another
      * writer inserted it first. Commits when the connection is not in auto-commit.
      */
-    public static boolean insertIfAbsent(Connection c, Dialect d, String key, String value) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + d.q(Schema.SETTING) + " (" + d.q("KEY")
-                + ", " + d.q("VALUE") + ") VALUES (?, ?)")) {
+    public static boolean insertIfAbsent(Connection c, Dialect d, String key, String value)
+            throws SQLException {
+        try (PreparedStatement ps =
+                c.prepareStatement(
+                        "INSERT INTO "
+                                + d.q(Schema.SETTING)
+                                + " ("
+                                + d.q("KEY")
+                                + ", "
+                                + d.q("VALUE")
+                                + ") VALUES (?, ?)")) {
             ps.setString(1, key);
             ps.setString(2, value);
             ps.executeUpdate();
@@ -54,10 +72,20 @@ public final class Settings {
      * compare-and-set in one UPDATE), and commits. Returns false, changing nothing, when another
      * writer changed it first.
      */
-    public static boolean compareAndSet(Connection c, Dialect d, String key, String expected, String value)
+    public static boolean compareAndSet(
+            Connection c, Dialect d, String key, String expected, String value)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + d.q(Schema.SETTING) + " SET " + d.q("VALUE")
-                + " = ? WHERE " + d.q("KEY") + " = ? AND " + d.q("VALUE") + " = ?")) {
+        try (PreparedStatement ps =
+                c.prepareStatement(
+                        "UPDATE "
+                                + d.q(Schema.SETTING)
+                                + " SET "
+                                + d.q("VALUE")
+                                + " = ? WHERE "
+                                + d.q("KEY")
+                                + " = ? AND "
+                                + d.q("VALUE")
+                                + " = ?")) {
             ps.setString(1, value);
             ps.setString(2, key);
             ps.setString(3, expected);
@@ -76,8 +104,15 @@ public final class Settings {
     /** Sets {@code key} to {@code value} (update, else insert). Commits when not in auto-commit. */
     public static void put(Connection c, Dialect d, String key, String value) throws SQLException {
         for (int attempt = 0; attempt < 3; attempt++) {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE " + d.q(Schema.SETTING) + " SET " + d.q("VALUE")
-                    + " = ? WHERE " + d.q("KEY") + " = ?")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement(
+                            "UPDATE "
+                                    + d.q(Schema.SETTING)
+                                    + " SET "
+                                    + d.q("VALUE")
+                                    + " = ? WHERE "
+                                    + d.q("KEY")
+                                    + " = ?")) {
                 ps.setString(1, value);
                 ps.setString(2, key);
                 if (ps.executeUpdate() > 0) {

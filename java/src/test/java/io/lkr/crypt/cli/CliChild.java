@@ -18,23 +18,33 @@ final class CliChild {
 
     private CliChild() {}
 
-    /** {@code java ... io.lkr.crypt.cli.Main <args>} on the test class path and its native library. */
+    /**
+     * {@code java ... io.lkr.crypt.cli.Main <args>} on the test class path and its native library.
+     */
     static List<String> command(List<String> args) throws Exception {
         URL lib = CliChild.class.getResource("/native/linux-x86_64/liblkr_crypt.so");
         assertNotNull(lib, "the native library in the test class path");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:-UsePerfData", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "-Dlkr.crypt.library=" + Path.of(lib.toURI()), "io.lkr.crypt.cli.Main"));
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-XX:-UsePerfData",
+                                "--enable-native-access=ALL-UNNAMED",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                "-Dlkr.crypt.library=" + Path.of(lib.toURI()),
+                                "io.lkr.crypt.cli.Main"));
         cmd.addAll(args);
         return cmd;
     }
 
     /**
-     * Runs the CLI with {@code args} in {@code dir} through {@code bash -c '<shellPrefix> exec java ...'}
-     * (a prefix such as {@code umask 000;} or a {@code ulimit}), with {@code env} added; fails the
-     * test if it does not end within {@link #EXIT_BOUND_SECONDS}.
+     * Runs the CLI with {@code args} in {@code dir} through {@code bash -c '<shellPrefix> exec java
+     * ...'} (a prefix such as {@code umask 000;} or a {@code ulimit}), with {@code env} added;
+     * fails the test if it does not end within {@link #EXIT_BOUND_SECONDS}.
      */
-    static Run run(Path dir, String shellPrefix, Map<String, String> env, List<String> args) throws Exception {
+    static Run run(Path dir, String shellPrefix, Map<String, String> env, List<String> args)
+            throws Exception {
         StringBuilder sh = new StringBuilder(shellPrefix).append("exec");
         for (String a : command(args)) {
             sh.append(" '").append(a.replace("'", "'\\''")).append('\'');
@@ -47,8 +57,12 @@ final class CliChild {
             Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(EXIT_BOUND_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
-                throw new AssertionError(args + " did not end within " + EXIT_BOUND_SECONDS + " s; stdout: "
-                        + Files.readString(out));
+                throw new AssertionError(
+                        args
+                                + " did not end within "
+                                + EXIT_BOUND_SECONDS
+                                + " s; stdout: "
+                                + Files.readString(out));
             }
             return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
         } finally {

@@ -13,30 +13,30 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue #14 item 8: every database task, in a real JVM on the embedded default database
- * ({@code ./.db/lkr}), ends after its work and leaves the database shut down cleanly — and a
- * shutdown that HyperSQL could not complete (it swallows the failure) is reported, not exit 0.
+ * Issue #14 item 8: every database task, in a real JVM on the embedded default database ({@code
+ * ./.db/lkr}), ends after its work and leaves the database shut down cleanly — and a shutdown that
+ * HyperSQL could not complete (it swallows the failure) is reported, not exit 0.
  */
 class DatabaseShutdownTest {
     static final String LEGACY_KEY = "AAECAwQFBgcICQoLDA0ODw==";
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void everyDatabaseTaskEndsWithTheDatabaseShutDown() throws Exception {
-        List<List<String>> tasks = List.of(
-                List.of("create_sample_db", "--rows", "300"),
-                List.of("migrate_encryption"),
-                List.of("migrate_encryption"),
-                List.of("status"),
-                List.of("read_value", "CONNECTION.PASSWORD", "7"),
-                List.of("export_keystore", "ks.json"),
-                List.of("encrypt_file", "encrypted_columns.yaml", "x.lks"),
-                List.of("decrypt_file", "x.lks", "y.yaml"),
-                List.of("rotate_kek"),
-                List.of("migrate_encryption", "--reencrypt"),
-                List.of("retire_kek", "--kek-id", "1"));
+        List<List<String>> tasks =
+                List.of(
+                        List.of("create_sample_db", "--rows", "300"),
+                        List.of("migrate_encryption"),
+                        List.of("migrate_encryption"),
+                        List.of("status"),
+                        List.of("read_value", "CONNECTION.PASSWORD", "7"),
+                        List.of("export_keystore", "ks.json"),
+                        List.of("encrypt_file", "encrypted_columns.yaml", "x.lks"),
+                        List.of("decrypt_file", "x.lks", "y.yaml"),
+                        List.of("rotate_kek"),
+                        List.of("migrate_encryption", "--reencrypt"),
+                        List.of("retire_kek", "--kek-id", "1"));
         for (List<String> task : tasks) {
             Run r = runTask("", task);
             assertEquals(0, r.exit, task + ": " + r.err);
@@ -59,7 +59,9 @@ class DatabaseShutdownTest {
         // rotate_kek logs one small change, then the shutdown rewrites the whole script.
         Run r = runTask("ulimit -f " + script / 1024 / 2 + "; ", List.of("rotate_kek"));
         assertEquals(1, r.exit, "exit status of a task whose database shutdown failed: " + r.err);
-        assertTrue(r.err.contains("was not shut down cleanly") && r.err.contains("free disk space"), r.err);
+        assertTrue(
+                r.err.contains("was not shut down cleanly") && r.err.contains("free disk space"),
+                r.err);
         // The next open recovers the rotation from the log.
         Run s = runTask("", List.of("status"));
         assertEquals(0, s.exit, s.err);
@@ -69,7 +71,9 @@ class DatabaseShutdownTest {
 
     private void assertShutDown(String after) {
         for (String f : List.of("lkr.script.new", "lkr.log", "lkr.lck")) {
-            assertFalse(Files.exists(dir.resolve(".db").resolve(f)), ".db/" + f + " left after " + after);
+            assertFalse(
+                    Files.exists(dir.resolve(".db").resolve(f)),
+                    ".db/" + f + " left after " + after);
         }
     }
 

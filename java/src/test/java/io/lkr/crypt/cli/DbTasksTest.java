@@ -24,16 +24,19 @@ import org.junit.jupiter.api.io.TempDir;
 class DbTasksTest {
     static final byte[] LEGACY_KEY = Base64.getDecoder().decode("AAECAwQFBgcICQoLDA0ODw==");
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
     String out;
     String err;
 
     int run(String task, String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();
-        Integer rc = DbTasks.run(task, args, new PrintStream(o, true, StandardCharsets.UTF_8),
-                new PrintStream(e, true, StandardCharsets.UTF_8));
+        Integer rc =
+                DbTasks.run(
+                        task,
+                        args,
+                        new PrintStream(o, true, StandardCharsets.UTF_8),
+                        new PrintStream(e, true, StandardCharsets.UTF_8));
         out = o.toString(StandardCharsets.UTF_8);
         err = e.toString(StandardCharsets.UTF_8);
         return rc;
@@ -69,39 +72,103 @@ class DbTasksTest {
         SampleDb.writeManifest(manifest);
         String log = dir.resolve("log").toString();
         // A database that does not exist: a read-only task does not create it.
-        assertEquals(1, run("status", "-d", yaml.toString(), "--columns", manifest.toString(), "--log-dir", log));
+        assertEquals(
+                1,
+                run(
+                        "status",
+                        "-d",
+                        yaml.toString(),
+                        "--columns",
+                        manifest.toString(),
+                        "--log-dir",
+                        log));
         assertTrue(err.contains("Missing keystore"), err);
-        assertTrue(!Files.exists(dir.resolve("db")) || !Files.exists(dir.resolve("db").resolve("lkr.script")));
+        assertTrue(
+                !Files.exists(dir.resolve("db"))
+                        || !Files.exists(dir.resolve("db").resolve("lkr.script")));
 
         try (Connection c = InternalDb.hsqldb(db.toString()).connect()) {
-            new SampleDb(LEGACY_KEY).create(c, InternalDb.hsqldb(db.toString()).dialect(), 40, 32, false);
+            new SampleDb(LEGACY_KEY)
+                    .create(c, InternalDb.hsqldb(db.toString()).dialect(), 40, 32, false);
         }
-        assertEquals(1, run("status", "-d", yaml.toString(), "--columns", manifest.toString(), "--log-dir", log));
+        assertEquals(
+                1,
+                run(
+                        "status",
+                        "-d",
+                        yaml.toString(),
+                        "--columns",
+                        manifest.toString(),
+                        "--log-dir",
+                        log));
         assertTrue(err.contains("Missing keystore: no encryption_keystore"), err);
 
         ByteArrayOutputStream o = new ByteArrayOutputStream();
-        assertEquals(0, MigrateEncryptionTask.run(new String[] {"-d", yaml.toString(), "--columns",
-            manifest.toString(), "--log-dir", log}, new PrintStream(o), new PrintStream(new ByteArrayOutputStream()),
-                LEGACY_KEY));
-        assertEquals(0, run("status", "-d", yaml.toString(), "--columns", manifest.toString(), "--log-dir", log), err);
+        assertEquals(
+                0,
+                MigrateEncryptionTask.run(
+                        new String[] {
+                            "-d",
+                            yaml.toString(),
+                            "--columns",
+                            manifest.toString(),
+                            "--log-dir",
+                            log
+                        },
+                        new PrintStream(o),
+                        new PrintStream(new ByteArrayOutputStream()),
+                        LEGACY_KEY));
+        assertEquals(
+                0,
+                run(
+                        "status",
+                        "-d",
+                        yaml.toString(),
+                        "--columns",
+                        manifest.toString(),
+                        "--log-dir",
+                        log),
+                err);
         assertTrue(out.contains("CMK: local"), out);
         assertTrue(out.contains("Active KEK: 1"), out);
         assertTrue(out.contains("Encryption scheme: aes-256-gcm"), out);
         assertTrue(out.matches("(?s).*CONNECTION\\.PASSWORD\\s+40\\s+0\\s+0.*"), out);
         assertTrue(out.contains("Values: 45 GCM, 0 legacy"), out);
 
-        assertEquals(0, run("read_value", "CONNECTION.PASSWORD", "7", "-d", yaml.toString(), "--columns",
-                manifest.toString()), err);
+        assertEquals(
+                0,
+                run(
+                        "read_value",
+                        "CONNECTION.PASSWORD",
+                        "7",
+                        "-d",
+                        yaml.toString(),
+                        "--columns",
+                        manifest.toString()),
+                err);
         assertEquals(SampleDb.connectionPassword(7, 32), out.trim());
 
         // With a keystore file instead of the database's.
         Path ks = dir.resolve("ks.json");
         try (Connection c = InternalDb.hsqldb(db.toString()).connect()) {
-            Files.writeString(ks, io.lkr.crypt.db.Settings.get(c, io.lkr.crypt.db.Dialect.HSQLDB,
-                    io.lkr.crypt.db.Settings.KEYSTORE));
+            Files.writeString(
+                    ks,
+                    io.lkr.crypt.db.Settings.get(
+                            c, io.lkr.crypt.db.Dialect.HSQLDB, io.lkr.crypt.db.Settings.KEYSTORE));
         }
-        assertEquals(0, run("status", "--keystore", ks.toString(), "-d", yaml.toString(), "--columns",
-                manifest.toString(), "--log-dir", log), err);
+        assertEquals(
+                0,
+                run(
+                        "status",
+                        "--keystore",
+                        ks.toString(),
+                        "-d",
+                        yaml.toString(),
+                        "--columns",
+                        manifest.toString(),
+                        "--log-dir",
+                        log),
+                err);
         assertTrue(out.contains("Keystore: file " + ks), out);
         try (LkrCrypt k = LkrCrypt.openFromEnvironment(Files.readAllBytes(ks))) {
             assertEquals(1, k.activeKekId());
@@ -111,54 +178,98 @@ class DbTasksTest {
         // database's keystore decrypts with the exported file.
         Path exported = dir.resolve("exported.json");
         assertEquals(0, run("export_keystore", exported.toString(), "-d", yaml.toString()), err);
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(exported)));
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(exported)));
         assertEquals(Files.readString(ks), Files.readString(exported));
         Path data = Files.writeString(dir.resolve("backup.tar"), "backup bytes ".repeat(1000));
         Path sealed = dir.resolve("backup.tar.lks");
-        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-        assertEquals(0, FileTasks.encryptFile(new String[] {data.toString(), sealed.toString(), "-d", yaml.toString()},
-                quiet, quiet));
+        PrintStream quiet =
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        assertEquals(
+                0,
+                FileTasks.encryptFile(
+                        new String[] {data.toString(), sealed.toString(), "-d", yaml.toString()},
+                        quiet,
+                        quiet));
         Path restored = dir.resolve("restored.tar");
-        assertEquals(0, FileTasks.decryptFile(new String[] {sealed.toString(), restored.toString(), "--keystore",
-            exported.toString()}, quiet, quiet));
+        assertEquals(
+                0,
+                FileTasks.decryptFile(
+                        new String[] {
+                            sealed.toString(),
+                            restored.toString(),
+                            "--keystore",
+                            exported.toString()
+                        },
+                        quiet,
+                        quiet));
         assertEquals(Files.readString(data), Files.readString(restored));
         // A database without a keystore: nothing is written.
         Path empty = dir.resolve("empty.yaml");
-        Files.writeString(empty, "dialect: hsqldb\ndatabase: " + dir.resolve("nodb").resolve("lkr") + "\n");
+        Files.writeString(
+                empty, "dialect: hsqldb\ndatabase: " + dir.resolve("nodb").resolve("lkr") + "\n");
         Path none = dir.resolve("none.json");
         assertEquals(1, run("export_keystore", none.toString(), "-d", empty.toString()));
         assertTrue(err.contains("Missing keystore"), err);
         assertTrue(!Files.exists(none));
     }
 
-    /** #14.7: export_keystore refuses an existing path (file, link, dangling link) unless --force. */
+    /**
+     * #14.7: export_keystore refuses an existing path (file, link, dangling link) unless --force.
+     */
     @Test
     void exportKeystoreNeverOverwritesWithoutForce() throws Exception {
         Path yaml = dir.resolve("db.yaml");
-        Files.writeString(yaml, "dialect: hsqldb\ndatabase: " + dir.resolve("db").resolve("lkr") + "\n");
+        Files.writeString(
+                yaml, "dialect: hsqldb\ndatabase: " + dir.resolve("db").resolve("lkr") + "\n");
         Path data = Files.writeString(dir.resolve("data.txt"), "data");
         // An open for writing creates the database's keystore.
-        assertEquals(0, FileTasks.encryptFile(new String[] {data.toString(), dir.resolve("data.lks").toString(), "-d",
-            yaml.toString()}, quiet(), quiet()));
+        assertEquals(
+                0,
+                FileTasks.encryptFile(
+                        new String[] {
+                            data.toString(),
+                            dir.resolve("data.lks").toString(),
+                            "-d",
+                            yaml.toString()
+                        },
+                        quiet(),
+                        quiet()));
 
-        Path precious = Files.writeString(dir.resolve("old-keystore.json"), "the only copy of an old keystore");
+        Path precious =
+                Files.writeString(
+                        dir.resolve("old-keystore.json"), "the only copy of an old keystore");
         Path link = Files.createSymbolicLink(dir.resolve("link.json"), precious.getFileName());
-        Path dangling = Files.createSymbolicLink(dir.resolve("dangling.json"), Path.of("nowhere.json"));
+        Path dangling =
+                Files.createSymbolicLink(dir.resolve("dangling.json"), Path.of("nowhere.json"));
         for (Path existing : List.of(precious, link, dangling)) {
-            assertEquals(1, run("export_keystore", existing.toString(), "-d", yaml.toString()), existing.toString());
-            assertTrue(err.contains("Refusing to overwrite the existing " + existing) && err.contains("--force"), err);
+            assertEquals(
+                    1,
+                    run("export_keystore", existing.toString(), "-d", yaml.toString()),
+                    existing.toString());
+            assertTrue(
+                    err.contains("Refusing to overwrite the existing " + existing)
+                            && err.contains("--force"),
+                    err);
         }
         assertEquals("the only copy of an old keystore", Files.readString(precious));
         assertTrue(Files.isSymbolicLink(link) && Files.isSymbolicLink(dangling));
         assertFalse(Files.exists(dir.resolve("nowhere.json")));
 
         // --force: a link stays a link, its target receives the keystore with mode 0600.
-        assertEquals(0, run("export_keystore", link.toString(), "--force", "-d", yaml.toString()), err);
+        assertEquals(
+                0, run("export_keystore", link.toString(), "--force", "-d", yaml.toString()), err);
         assertTrue(Files.isSymbolicLink(link), "the link was replaced");
         String doc = Files.readString(precious);
         assertTrue(doc.contains("master_key"), doc);
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(precious)));
-        assertEquals(0, run("export_keystore", dangling.toString(), "--force", "-d", yaml.toString()), err);
+        assertEquals(
+                "rw-------",
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(precious)));
+        assertEquals(
+                0,
+                run("export_keystore", dangling.toString(), "--force", "-d", yaml.toString()),
+                err);
         assertTrue(Files.isSymbolicLink(dangling));
         assertEquals(doc, Files.readString(dir.resolve("nowhere.json")));
         try (LkrCrypt k = LkrCrypt.openFromEnvironment(Files.readAllBytes(precious))) {
@@ -175,7 +286,14 @@ class DbTasksTest {
             Files.write(target, k.exportKeystore());
         }
         Path link = Files.createSymbolicLink(dir.resolve("ks.json"), dir.relativize(target));
-        assertEquals(0, run("rotate_kek", "--keystore", link.toString(), "--log-dir", dir.resolve("log").toString()),
+        assertEquals(
+                0,
+                run(
+                        "rotate_kek",
+                        "--keystore",
+                        link.toString(),
+                        "--log-dir",
+                        dir.resolve("log").toString()),
                 err);
         assertTrue(Files.isSymbolicLink(link), "the link was replaced by a file");
         try (LkrCrypt k = LkrCrypt.openFromEnvironment(Files.readAllBytes(target))) {
@@ -193,8 +311,11 @@ class DbTasksTest {
     @Test
     void logLineFormat() {
         String line = TaskLog.format("INFO", MigrateEncryptionTask.START_MESSAGE);
-        assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d{4} \\[INFO\\|"
-                + java.util.regex.Pattern.quote(Thread.currentThread().getName())
-                + "\\|crypt\\] :: Starting migration from AES-128-CBC Legacy to AES-GCM-256"), line);
+        assertTrue(
+                line.matches(
+                        "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d{4} \\[INFO\\|"
+                                + java.util.regex.Pattern.quote(Thread.currentThread().getName())
+                                + "\\|crypt\\] :: Starting migration from AES-128-CBC Legacy to AES-GCM-256"),
+                line);
     }
 }

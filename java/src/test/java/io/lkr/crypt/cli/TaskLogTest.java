@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lkr.crypt.TestSupport.Run;
 import io.lkr.crypt.db.Dialect;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.SampleDb;
-import io.lkr.crypt.TestSupport.Run;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -25,15 +25,17 @@ import org.junit.jupiter.api.io.TempDir;
 /** log/lkr-crypt.log (issue #21 item 10): never through a link, owner-only, one line per entry. */
 class TaskLogTest {
     static final byte[] LEGACY_KEY = Base64.getDecoder().decode("AAECAwQFBgcICQoLDA0ODw==");
-    /** SPEC §9's line form. */
-    static final String LINE = "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d{4} \\[(INFO|WARN|ERROR)\\|[^|]*\\|crypt\\] :: .*";
 
-    @TempDir
-    Path dir;
+    /** docs/native-interfaces.md's line form. */
+    static final String LINE =
+            "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d{4} \\[(INFO|WARN|ERROR)\\|[^|]*\\|crypt\\] :: .*";
+
+    @TempDir Path dir;
 
     private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
     private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
-    private final PrintStream out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    private final PrintStream out =
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
 
     @Test
     void aSymbolicLinkIsNeitherFollowedNorReplaced() throws Exception {
@@ -45,7 +47,9 @@ class TaskLogTest {
         }
         assertEquals("not a log\n", Files.readString(victim));
         assertTrue(Files.isSymbolicLink(link));
-        assertTrue(errBytes.toString().contains("Cannot write the log " + link + ": it is a symbolic link"),
+        assertTrue(
+                errBytes.toString()
+                        .contains("Cannot write the log " + link + ": it is a symbolic link"),
                 errBytes.toString());
 
         Files.delete(link);
@@ -65,38 +69,63 @@ class TaskLogTest {
         assertEquals("rw-rw-rw-", mode(dir.resolve("umask-probe")), "the child's umask");
         assertEquals("rwx------", mode(dir.resolve("log")));
         assertEquals("rw-------", mode(dir.resolve("log").resolve(TaskLog.FILE)));
-        assertTrue(Files.readString(dir.resolve("log").resolve(TaskLog.FILE)).contains("Missing keystore"));
+        assertTrue(
+                Files.readString(dir.resolve("log").resolve(TaskLog.FILE))
+                        .contains("Missing keystore"));
     }
 
     @Test
     void aKeyValueWithANewlineStaysOnItsLine() throws Exception {
         Path db = dir.resolve("db").resolve("lkr");
-        Path yaml = Files.writeString(dir.resolve("db.yaml"), "dialect: hsqldb\ndatabase: " + db + "\n");
+        Path yaml =
+                Files.writeString(
+                        dir.resolve("db.yaml"), "dialect: hsqldb\ndatabase: " + db + "\n");
         Path manifest = dir.resolve("cols.yaml");
         SampleDb.writeManifest(manifest);
         String forged = "2026-11-28 22:42:20.279 +0000 [INFO|main|crypt] :: GCM";
         try (Connection c = InternalDb.hsqldb(db.toString()).connect()) {
             new SampleDb(LEGACY_KEY).create(c, Dialect.HSQLDB, 5, 32, false);
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO \"OAUTH_CLIENT_APP\" (\"ID\", \"CLIENT_SECRET\") VALUES (?, ?)")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement(
+                            "INSERT INTO \"OAUTH_CLIENT_APP\" (\"ID\", \"CLIENT_SECRET\") VALUES (?, ?)")) {
                 ps.setString(1, "k\n" + forged);
-                ps.setString(2, Base64.getEncoder().encodeToString("not a legacy value".getBytes(StandardCharsets.UTF_8)));
+                ps.setString(
+                        2,
+                        Base64.getEncoder()
+                                .encodeToString(
+                                        "not a legacy value".getBytes(StandardCharsets.UTF_8)));
                 ps.executeUpdate();
             }
         }
         Path logDir = dir.resolve("log");
-        assertEquals(1, MigrateEncryptionTask.run(new String[] {"-d", yaml.toString(), "--columns", manifest.toString(),
-            "--log-dir", logDir.toString()}, out, err, LEGACY_KEY));
+        assertEquals(
+                1,
+                MigrateEncryptionTask.run(
+                        new String[] {
+                            "-d",
+                            yaml.toString(),
+                            "--columns",
+                            manifest.toString(),
+                            "--log-dir",
+                            logDir.toString()
+                        },
+                        out,
+                        err,
+                        LEGACY_KEY));
         List<String> lines = Files.readAllLines(logDir.resolve(TaskLog.FILE));
         for (String line : lines) {
             assertTrue(line.matches(LINE), "not a log line: " + line);
             assertFalse(line.startsWith(forged), "a forged line: " + line);
         }
-        assertTrue(lines.stream().anyMatch(l -> l.contains("k\\n" + forged)), String.join("\n", lines));
+        assertTrue(
+                lines.stream().anyMatch(l -> l.contains("k\\n" + forged)),
+                String.join("\n", lines));
         for (String line : errBytes.toString().split("\n")) {
             assertFalse(line.startsWith(forged), "a forged line on stderr: " + line);
         }
-        assertEquals("a\\tb\\rc\\u0000d\\u009be\\u2028f", TaskLog.escape("a\tb\rc\u0000d\u009be\u2028f"));
+        assertEquals(
+                "a\\tb\\rc\\u0000d\\u009be\\u2028f",
+                TaskLog.escape("a\tb\rc\u0000d\u009be\u2028f"));
     }
 
     private static String mode(Path p) throws Exception {

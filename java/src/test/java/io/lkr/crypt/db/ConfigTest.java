@@ -15,8 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** db.yaml, the manifest and the dialects. */
 class ConfigTest {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void defaultIsTheEmbeddedHyperSqlDatabase() throws IOException {
@@ -28,8 +27,11 @@ class ConfigTest {
     @Test
     void mysqlCredsAndNoPasswordInDescriptions() throws IOException {
         Path y = dir.resolve("db.yaml");
-        Files.writeString(y, "dialect: mysql\nhost: db.example\nport: 3307\ndatabase: looker\nusername: lk\n"
-                + "password: s3cret-pw\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                y,
+                "dialect: mysql\nhost: db.example\nport: 3307\ndatabase: looker\nusername: lk\n"
+                        + "password: s3cret-pw\n",
+                StandardCharsets.UTF_8);
         InternalDb db = InternalDb.fromCreds(y);
         assertEquals(Dialect.MYSQL, db.dialect());
         assertEquals("mysql://lk@db.example:3307/looker", db.toString());
@@ -46,8 +48,11 @@ class ConfigTest {
     @Test
     void yamlIsLoadedSafely() throws IOException {
         Path y = dir.resolve("db.yaml");
-        Files.writeString(y, "!!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL "
-                + "[\"http://127.0.0.1:1/\"]]]]\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                y,
+                "!!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL "
+                        + "[\"http://127.0.0.1:1/\"]]]]\n",
+                StandardCharsets.UTF_8);
         IOException e = assertThrows(IOException.class, () -> InternalDb.fromCreds(y));
         assertTrue(e.getMessage().contains("not valid YAML"), e.getMessage());
         assertThrows(IOException.class, () -> Manifest.parse("- !!java.io.File [\"/\"]\n"));
@@ -57,28 +62,45 @@ class ConfigTest {
     void badCreds() throws IOException {
         Path y = dir.resolve("db.yaml");
         Files.writeString(y, "dialect: oracle\ndatabase: x\n", StandardCharsets.UTF_8);
-        assertTrue(assertThrows(IOException.class, () -> InternalDb.fromCreds(y)).getMessage()
-                .contains("Unknown database dialect"));
-        assertTrue(assertThrows(IOException.class, () -> InternalDb.fromCreds(dir.resolve("nope.yaml")))
-                .getMessage().contains("not found"));
+        assertTrue(
+                assertThrows(IOException.class, () -> InternalDb.fromCreds(y))
+                        .getMessage()
+                        .contains("Unknown database dialect"));
+        assertTrue(
+                assertThrows(
+                                IOException.class,
+                                () -> InternalDb.fromCreds(dir.resolve("nope.yaml")))
+                        .getMessage()
+                        .contains("not found"));
     }
 
     @Test
     void manifest() throws IOException {
-        List<EncryptedColumn> cols = Manifest.parse("- {table: CONNECTION, key: ID, column: PASSWORD, context: row}\n"
-                + "- {table: T, key: K, column: C, context: none, type: binary}\n");
+        List<EncryptedColumn> cols =
+                Manifest.parse(
+                        "- {table: CONNECTION, key: ID, column: PASSWORD, context: row}\n"
+                                + "- {table: T, key: K, column: C, context: none, type: binary}\n");
         assertEquals(2, cols.size());
         EncryptedColumn a = cols.get(0);
         assertTrue(a.isText());
-        assertEquals("CONNECTION.PASSWORD:42", new String(a.contextFor("42"), StandardCharsets.UTF_8));
+        assertEquals(
+                "CONNECTION.PASSWORD:42", new String(a.contextFor("42"), StandardCharsets.UTF_8));
         assertFalse(cols.get(1).isText());
         assertEquals(0, cols.get(1).contextFor("7").length);
-        assertThrows(IOException.class, () -> Manifest.parse("- {table: T, key: K, column: C, context: cell}\n"));
+        assertThrows(
+                IOException.class,
+                () -> Manifest.parse("- {table: T, key: K, column: C, context: cell}\n"));
         assertThrows(IOException.class, () -> Manifest.parse("- {table: T, column: C}\n"));
-        assertThrows(IOException.class, () -> Manifest.parse("- {table: T, key: K, column: C}\n"
-                + "- {table: T, key: K, column: C}\n"));
-        assertTrue(assertThrows(IOException.class, () -> Manifest.load(dir.resolve("missing.yaml"))).getMessage()
-                .contains("--columns"));
+        assertThrows(
+                IOException.class,
+                () ->
+                        Manifest.parse(
+                                "- {table: T, key: K, column: C}\n"
+                                        + "- {table: T, key: K, column: C}\n"));
+        assertTrue(
+                assertThrows(IOException.class, () -> Manifest.load(dir.resolve("missing.yaml")))
+                        .getMessage()
+                        .contains("--columns"));
     }
 
     @Test
@@ -88,7 +110,13 @@ class ConfigTest {
         assertEquals("LONGVARCHAR", Dialect.HSQLDB.longText());
         assertEquals("TEXT", Dialect.MYSQL.longText());
         assertThrows(IllegalArgumentException.class, () -> Dialect.MYSQL.q("a`b"));
-        assertThrows(IllegalArgumentException.class, () -> new Heartbeat(InternalDb.hsqldb("x"), "n", "h",
-                java.time.Duration.ofSeconds(60)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                        new Heartbeat(
+                                InternalDb.hsqldb("x"),
+                                "n",
+                                "h",
+                                java.time.Duration.ofSeconds(60)));
     }
 }

@@ -2,11 +2,7 @@ package io.lkr.crypt.db;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.cli.KeystoreTasks;
@@ -15,20 +11,16 @@ import io.lkr.crypt.cli.MigrateEncryptionTask;
 import io.lkr.crypt.cli.TestHooksMain;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -36,11 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,14 +41,16 @@ import org.junit.jupiter.api.io.TempDir;
 abstract class DbTaskTestBase {
     /** The legacy key of the sample values (and a wrong one). */
     static final byte[] LEGACY_KEY = Base64.getDecoder().decode("AAECAwQFBgcICQoLDA0ODw==");
+
     static final byte[] WRONG_KEY = Base64.getDecoder().decode("DwAODQwLCgkIBwYFBAMCAQ==");
     static final int VALUE_SIZE = 64;
-    static final Pattern LOG_LINE = Pattern.compile("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d{4} "
-            + "\\[INFO\\|[^|\\]]+\\|crypt\\] :: Starting migration from AES-128-CBC Legacy to AES-GCM-256$",
-            Pattern.MULTILINE);
+    static final Pattern LOG_LINE =
+            Pattern.compile(
+                    "^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [+-]\\d{4} "
+                            + "\\[INFO\\|[^|\\]]+\\|crypt\\] :: Starting migration from AES-128-CBC Legacy to AES-GCM-256$",
+                    Pattern.MULTILINE);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
     TestDb t;
     Path manifest;
     String out;
@@ -94,7 +86,9 @@ abstract class DbTaskTestBase {
         return Base64.getEncoder().encodeToString(k);
     }
 
-    /** Runs a task of the jar in this JVM; stdout and stderr land in {@link #out} / {@link #err}. */
+    /**
+     * Runs a task of the jar in this JVM; stdout and stderr land in {@link #out} / {@link #err}.
+     */
     int task(String name, String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();
@@ -118,27 +112,40 @@ abstract class DbTaskTestBase {
 
     /** -d and the log directory, then {@code extra}. */
     String[] db(String... extra) {
-        List<String> a = new ArrayList<>(List.of("-d", t.yaml.toString(), "--log-dir", dir.resolve("log").toString()));
+        List<String> a =
+                new ArrayList<>(
+                        List.of(
+                                "-d",
+                                t.yaml.toString(),
+                                "--log-dir",
+                                dir.resolve("log").toString()));
         a.addAll(List.of(extra));
         return a.toArray(new String[0]);
     }
 
     /**
-     * A child JVM running {@code java -cp ... io.lkr.crypt.cli.TestHooksMain task args} ({@link Main} with the
-     * tests' hooks, set by JVM options) with exactly these CMK variables.
+     * A child JVM running {@code java -cp ... io.lkr.crypt.cli.TestHooksMain task args} ({@link
+     * Main} with the tests' hooks, set by JVM options) with exactly these CMK variables.
      */
     ProcessBuilder jar(Map<String, String> env, String task, String... args) {
         return jar(List.of(), env, task, args);
     }
 
-    /** As {@link #jar(Map, String, String...)}, with these JVM options (e.g. {@code -Dname=value}). */
-    ProcessBuilder jar(List<String> jvmOptions, Map<String, String> env, String task, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED"));
+    /**
+     * As {@link #jar(Map, String, String...)}, with these JVM options (e.g. {@code -Dname=value}).
+     */
+    ProcessBuilder jar(
+            List<String> jvmOptions, Map<String, String> env, String task, String... args) {
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", classPath(), TestHooksMain.class.getName(), task));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb =
+                new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("LKR_") || k.startsWith("AWS_"));
         pb.environment().putAll(env);
         return pb;
@@ -160,9 +167,10 @@ abstract class DbTaskTestBase {
         return m;
     }
 
-    /** SPEC's rekey variables, local → local. */
+    /** the documented rekey variables, local → local. */
     static Map<String, String> rekeyEnv(String source, String destination) {
-        return env("LKR_MASTER_KEY_ENV_SOURCE", source, "LKR_MASTER_KEY_ENV_DESTINATION", destination);
+        return env(
+                "LKR_MASTER_KEY_ENV_SOURCE", source, "LKR_MASTER_KEY_ENV_DESTINATION", destination);
     }
 
     String storedKeystore() throws Exception {
@@ -172,10 +180,14 @@ abstract class DbTaskTestBase {
     /** A migrated sample (KEK 1) of {@code rows} rows. */
     void migratedSample(int rows) throws Exception {
         sample(rows);
-        assertEquals(0, io.lkr.crypt.cli.MigrateEncryptionTask.run(args(), new PrintStream(OutputStream.nullOutputStream()),
-                new PrintStream(OutputStream.nullOutputStream()), LEGACY_KEY));
+        assertEquals(
+                0,
+                io.lkr.crypt.cli.MigrateEncryptionTask.run(
+                        args(),
+                        new PrintStream(OutputStream.nullOutputStream()),
+                        new PrintStream(OutputStream.nullOutputStream()),
+                        LEGACY_KEY));
     }
-
 
     void sample(int rows) throws Exception {
         try (Connection c = t.db.connect()) {
@@ -184,8 +196,15 @@ abstract class DbTaskTestBase {
     }
 
     String[] args(String... extra) {
-        List<String> a = new ArrayList<>(List.of("-d", t.yaml.toString(), "--columns", manifest.toString(),
-                "--log-dir", dir.resolve("log").toString()));
+        List<String> a =
+                new ArrayList<>(
+                        List.of(
+                                "-d",
+                                t.yaml.toString(),
+                                "--columns",
+                                manifest.toString(),
+                                "--log-dir",
+                                dir.resolve("log").toString()));
         a.addAll(List.of(extra));
         return a.toArray(new String[0]);
     }
@@ -193,8 +212,12 @@ abstract class DbTaskTestBase {
     int migrate(byte[] legacyKey, String... extra) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();
-        int rc = MigrateEncryptionTask.run(args(extra), new PrintStream(o, true, StandardCharsets.UTF_8),
-                new PrintStream(e, true, StandardCharsets.UTF_8), legacyKey);
+        int rc =
+                MigrateEncryptionTask.run(
+                        args(extra),
+                        new PrintStream(o, true, StandardCharsets.UTF_8),
+                        new PrintStream(e, true, StandardCharsets.UTF_8),
+                        legacyKey);
         out = o.toString(StandardCharsets.UTF_8);
         err = e.toString(StandardCharsets.UTF_8);
         return rc;
@@ -204,15 +227,28 @@ abstract class DbTaskTestBase {
     Map<String, String> snapshot() throws SQLException {
         Map<String, String> m = new TreeMap<>();
         Dialect d = t.db.dialect();
-        try (Connection c = t.db.connect(); Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("SELECT " + d.q("ID") + ", " + d.q("PASSWORD") + " FROM "
-                    + d.q("CONNECTION"))) {
+        try (Connection c = t.db.connect();
+                Statement s = c.createStatement()) {
+            try (ResultSet rs =
+                    s.executeQuery(
+                            "SELECT "
+                                    + d.q("ID")
+                                    + ", "
+                                    + d.q("PASSWORD")
+                                    + " FROM "
+                                    + d.q("CONNECTION"))) {
                 while (rs.next()) {
                     m.put("CONNECTION:" + rs.getString(1), rs.getString(2));
                 }
             }
-            try (ResultSet rs = s.executeQuery("SELECT " + d.q("ID") + ", " + d.q("CLIENT_SECRET") + " FROM "
-                    + d.q("OAUTH_CLIENT_APP"))) {
+            try (ResultSet rs =
+                    s.executeQuery(
+                            "SELECT "
+                                    + d.q("ID")
+                                    + ", "
+                                    + d.q("CLIENT_SECRET")
+                                    + " FROM "
+                                    + d.q("OAUTH_CLIENT_APP"))) {
                 while (rs.next()) {
                     m.put("OAUTH_CLIENT_APP:" + rs.getString(1), rs.getString(2));
                 }
@@ -233,7 +269,9 @@ abstract class DbTaskTestBase {
         return b.length >= 69 && b[0] == 'L' && b[1] == 'K' && b[2] == 'R' && b[3] == 1;
     }
 
-    /** Every value decrypts, through the database's keystore, to the sample's original plaintext. */
+    /**
+     * Every value decrypts, through the database's keystore, to the sample's original plaintext.
+     */
     void assertAllMigratedToOriginals(int rows) throws Exception {
         Map<String, String> snap = snapshot();
         assertEquals(rows + rows / 10 + 1, snap.size());
@@ -245,12 +283,18 @@ abstract class DbTaskTestBase {
                 byte[] env = Base64.getDecoder().decode(e.getValue());
                 if (k[0].equals("CONNECTION")) {
                     int id = Integer.parseInt(k[1]);
-                    String pt = new String(crypt.decrypt(env, ("CONNECTION.PASSWORD:" + id)
-                            .getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+                    String pt =
+                            new String(
+                                    crypt.decrypt(
+                                            env,
+                                            ("CONNECTION.PASSWORD:" + id)
+                                                    .getBytes(StandardCharsets.UTF_8)),
+                                    StandardCharsets.UTF_8);
                     assertEquals(SampleDb.connectionPassword(id, VALUE_SIZE), pt, e.getKey());
                 } else {
                     int n = Integer.parseInt(k[1].substring(4));
-                    assertArrayEquals(SampleDb.clientSecret(n), crypt.decrypt(env, new byte[0]), e.getKey());
+                    assertArrayEquals(
+                            SampleDb.clientSecret(n), crypt.decrypt(env, new byte[0]), e.getKey());
                 }
             }
         }
@@ -262,8 +306,14 @@ abstract class DbTaskTestBase {
     }
 
     ProcessBuilder child(Map<String, String> env, String... extra) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", classPath(), MigrateEncryptionTask.class.getName()));
+        List<String> cmd =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "--enable-native-access=ALL-UNNAMED",
+                                "-cp",
+                                classPath(),
+                                MigrateEncryptionTask.class.getName()));
         cmd.addAll(List.of(args(extra)));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
         pb.environment().put("LKR_LEGACY_KEY_ENV", Base64.getEncoder().encodeToString(LEGACY_KEY));
@@ -271,14 +321,21 @@ abstract class DbTaskTestBase {
         return pb;
     }
 
-    // ---- the maintenance lock (issue #14.1) -------------------------------------------------------
+    // ---- the maintenance lock (issue #14.1)
+    // -------------------------------------------------------
 
     /** The start of a task's refusal while another one holds the maintenance lock. */
-    static final String HELD = "Another maintenance task holds the maintenance lock of the internal database";
-    /** What a paused rekey prints once it has checked its new keystore (and holds the lock). */
-    static final Pattern CHECKED = Pattern.compile("^Checked the new keystore; replacing the old one");
+    static final String HELD =
+            "Another maintenance task holds the maintenance lock of the internal database";
 
-    /** {@link #err} is the refusal naming {@code task} of process {@code pid}, since when, and that nothing changed. */
+    /** What a paused rekey prints once it has checked its new keystore (and holds the lock). */
+    static final Pattern CHECKED =
+            Pattern.compile("^Checked the new keystore; replacing the old one");
+
+    /**
+     * {@link #err} is the refusal naming {@code task} of process {@code pid}, since when, and that
+     * nothing changed.
+     */
     void assertRefusedNaming(String task, long pid) {
         assertTrue(err.contains(HELD), err);
         assertTrue(err.contains(": " + task + " on host "), err);
@@ -295,7 +352,9 @@ abstract class DbTaskTestBase {
         List<String> options = new ArrayList<>(jvmOptions);
         options.add(TestHooksMain.pauseBeforeReplace(300_000));
         Process p = jar(options, rekeyEnv(TEST_CMK, randomCmk()), "rekey", db()).start();
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader r =
+                new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder seen = new StringBuilder();
         String line;
         while ((line = r.readLine()) != null) {

@@ -32,10 +32,14 @@ class HsqldbServerMaintenanceLockTest extends DbTaskTestBase {
     void aKilledHoldersLeaseExpiresThenTheNextTaskProceeds() throws Exception {
         migratedSample(20);
         String before = storedKeystore();
-        Process rekey = pausedRekey(List.of("-D" + MaintenanceLock.LEASE_PROPERTY + "=" + LEASE_SECONDS));
+        Process rekey =
+                pausedRekey(List.of("-D" + MaintenanceLock.LEASE_PROPERTY + "=" + LEASE_SECONDS));
         assertEquals(1, task("rotate_kek", db()), out + err);
         assertRefusedNaming("rekey", rekey.pid());
-        assertTrue(err.contains("If that task was killed, its lock expires when its lease runs out, at "), err);
+        assertTrue(
+                err.contains(
+                        "If that task was killed, its lock expires when its lease runs out, at "),
+                err);
         kill(rekey);
         assertEquals(before, storedKeystore(), "the killed rekey changed nothing");
         // Its lease, last renewed at most 2 s before the kill, still holds for a few seconds.
@@ -45,7 +49,9 @@ class HsqldbServerMaintenanceLockTest extends DbTaskTestBase {
         int rc;
         while ((rc = task("rotate_kek", db())) == 1) {
             assertRefusedNaming("rekey", rekey.pid());
-            assertTrue(System.nanoTime() < deadline, "the killed holder's lease never ran out: " + err);
+            assertTrue(
+                    System.nanoTime() < deadline,
+                    "the killed holder's lease never ran out: " + err);
             Thread.sleep(250);
         }
         assertEquals(0, rc, err);

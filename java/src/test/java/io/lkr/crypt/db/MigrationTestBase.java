@@ -9,12 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.lkr.crypt.LkrCrypt;
-import io.lkr.crypt.cli.MigrateEncryptionTask;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,23 +22,18 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The migration's contract (SPEC §9), run against each kind of internal database by a subclass:
- * embedded HyperSQL ({@link HsqldbMigrationTest}) and a real MariaDB server
- * ({@link MariaDbMigrationTest}).
+ * The migration's contract (docs/native-interfaces.md), run against each kind of internal database
+ * by a subclass: embedded HyperSQL ({@link HsqldbMigrationTest}) and a real MariaDB server ({@link
+ * MariaDbMigrationTest}).
  */
 abstract class MigrationTestBase extends DbTaskTestBase {
     // ---- the contract --------------------------------------------------------------------------
@@ -103,13 +95,21 @@ abstract class MigrationTestBase extends DbTaskTestBase {
     void wrongLegacyKeyOnASingleTextValue() throws Exception {
         sample(0);
         Dialect d = t.db.dialect();
-        try (Connection c = t.db.connect(); Statement s = c.createStatement()) {
+        try (Connection c = t.db.connect();
+                Statement s = c.createStatement()) {
             s.execute("DELETE FROM " + d.q("OAUTH_CLIENT_APP"));
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + d.q("CONNECTION") + " VALUES (1, 'x', ?)")) {
-                // 40 bytes: under the wrong key 48 bytes of garbage, which pass the padding and UTF-8
+            try (PreparedStatement ps =
+                    c.prepareStatement(
+                            "INSERT INTO " + d.q("CONNECTION") + " VALUES (1, 'x', ?)")) {
+                // 40 bytes: under the wrong key 48 bytes of garbage, which pass the padding and
+                // UTF-8
                 // checks both about once in 10^10 runs (a 5-byte text: once in 1.5 million).
-                ps.setString(1, new SampleDb(LEGACY_KEY).legacyEncrypt(
-                        "hello, a text value of forty bytes here.".getBytes(StandardCharsets.UTF_8)));
+                ps.setString(
+                        1,
+                        new SampleDb(LEGACY_KEY)
+                                .legacyEncrypt(
+                                        "hello, a text value of forty bytes here."
+                                                .getBytes(StandardCharsets.UTF_8)));
                 ps.executeUpdate();
             }
         }
@@ -122,10 +122,18 @@ abstract class MigrationTestBase extends DbTaskTestBase {
     void undecryptableValuesAreReportedAndSkippedOnRequest() throws Exception {
         sample(100);
         Dialect d = t.db.dialect();
-        String garbage = Base64.getEncoder().encodeToString(new byte[48]); // zero IV, zero "ciphertext"
+        String garbage =
+                Base64.getEncoder().encodeToString(new byte[48]); // zero IV, zero "ciphertext"
         try (Connection c = t.db.connect();
-                PreparedStatement ps = c.prepareStatement("UPDATE " + d.q("CONNECTION") + " SET " + d.q("PASSWORD")
-                        + " = ? WHERE " + d.q("ID") + " = ?")) {
+                PreparedStatement ps =
+                        c.prepareStatement(
+                                "UPDATE "
+                                        + d.q("CONNECTION")
+                                        + " SET "
+                                        + d.q("PASSWORD")
+                                        + " = ? WHERE "
+                                        + d.q("ID")
+                                        + " = ?")) {
             for (int id : new int[] {5, 50}) {
                 ps.setString(1, id == 5 ? garbage : "not base64 !!");
                 ps.setInt(2, id);
@@ -152,19 +160,30 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         assertNull(setting(Settings.SCHEME), "not every value is migrated");
     }
 
-    // ---- a wrong legacy key and --skip-undecryptable (issue #14.4) ----------------------------------
+    // ---- a wrong legacy key and --skip-undecryptable (issue #14.4)
+    // ----------------------------------
 
     /** Only the binary column of the sample (no UTF-8 check can catch a wrong key there). */
     void binaryColumnOnly() throws Exception {
-        Files.writeString(manifest, "- {table: OAUTH_CLIENT_APP, key: ID, column: CLIENT_SECRET, context: none, "
-                + "type: binary}\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                manifest,
+                "- {table: OAUTH_CLIENT_APP, key: ID, column: CLIENT_SECRET, context: none, "
+                        + "type: binary}\n",
+                StandardCharsets.UTF_8);
     }
 
     void setClientSecret(int app, String stored) throws SQLException {
         Dialect d = t.db.dialect();
         try (Connection c = t.db.connect();
-                PreparedStatement ps = c.prepareStatement("UPDATE " + d.q("OAUTH_CLIENT_APP") + " SET "
-                        + d.q("CLIENT_SECRET") + " = ? WHERE " + d.q("ID") + " = ?")) {
+                PreparedStatement ps =
+                        c.prepareStatement(
+                                "UPDATE "
+                                        + d.q("OAUTH_CLIENT_APP")
+                                        + " SET "
+                                        + d.q("CLIENT_SECRET")
+                                        + " = ? WHERE "
+                                        + d.q("ID")
+                                        + " = ?")) {
             ps.setString(1, stored);
             ps.setString(2, SampleDb.appId(app));
             assertEquals(1, ps.executeUpdate());
@@ -189,17 +208,29 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         assertEquals(1, migrate(WRONG_KEY, "--skip-undecryptable"), out + err);
         assertEquals(before, snapshot(), "every value unchanged");
         assertNull(setting(Settings.KEYSTORE), "nothing written, not even the keystore");
-        assertTrue(err.contains(" of 31 legacy value(s) do not decrypt with the legacy key (the legacy key given "
-                + "by the caller): the legacy key is probably wrong"), err);
+        assertTrue(
+                err.contains(
+                        " of 31 legacy value(s) do not decrypt with the legacy key (the legacy key given "
+                                + "by the caller): the legacy key is probably wrong"),
+                err);
         assertTrue(err.contains("Nothing was written, even with --skip-undecryptable"), err);
         // From the environment: the message names the variable.
-        Process p = child(Map.of("LKR_LEGACY_KEY_ENV", Base64.getEncoder().encodeToString(WRONG_KEY)),
-                "--skip-undecryptable").redirectErrorStream(true).start();
+        Process p =
+                child(
+                                Map.of(
+                                        "LKR_LEGACY_KEY_ENV",
+                                        Base64.getEncoder().encodeToString(WRONG_KEY)),
+                                "--skip-undecryptable")
+                        .redirectErrorStream(true)
+                        .start();
         String output = drain(p);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(1, p.exitValue(), output);
-        assertTrue(output.contains("do not decrypt with the legacy key (LKR_LEGACY_KEY_ENV): the legacy key is "
-                + "probably wrong"), output);
+        assertTrue(
+                output.contains(
+                        "do not decrypt with the legacy key (LKR_LEGACY_KEY_ENV): the legacy key is "
+                                + "probably wrong"),
+                output);
         assertEquals(before, snapshot(), "every value unchanged");
     }
 
@@ -236,8 +267,10 @@ abstract class MigrationTestBase extends DbTaskTestBase {
                 if (damaged.containsKey(app)) {
                     assertEquals(damaged.get(app), stored, "damaged value " + app + " left alone");
                 } else {
-                    assertArrayEquals(SampleDb.clientSecret(app), crypt.decrypt(Base64.getDecoder().decode(stored),
-                            new byte[0]), "app " + app);
+                    assertArrayEquals(
+                            SampleDb.clientSecret(app),
+                            crypt.decrypt(Base64.getDecoder().decode(stored), new byte[0]),
+                            "app " + app);
                 }
             }
         }
@@ -246,10 +279,10 @@ abstract class MigrationTestBase extends DbTaskTestBase {
     }
 
     /**
-     * An envelope moved to another row is not authentic under that row's context. SPEC §7 alone
-     * would try it as a legacy value, which AES-CBC "decrypts" into garbage about once in 4096;
-     * the migration reports it instead (naming its KEK and the context as the suspect) and, with
-     * --skip-undecryptable, leaves it exactly as it is.
+     * An envelope moved to another row is not authentic under that row's context. docs/legacy.md
+     * alone would try it as a legacy value, which AES-CBC "decrypts" into garbage about once in
+     * 4096; the migration reports it instead (naming its KEK and the context as the suspect) and,
+     * with --skip-undecryptable, leaves it exactly as it is.
      */
     @Test
     void anEnvelopeUnderTheWrongContextIsReportedNeverTriedAsLegacy() throws Exception {
@@ -258,8 +291,15 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         Dialect d = t.db.dialect();
         String moved = snapshot().get("CONNECTION:7");
         try (Connection c = t.db.connect();
-                PreparedStatement ps = c.prepareStatement("UPDATE " + d.q("CONNECTION") + " SET " + d.q("PASSWORD")
-                        + " = ? WHERE " + d.q("ID") + " = ?")) {
+                PreparedStatement ps =
+                        c.prepareStatement(
+                                "UPDATE "
+                                        + d.q("CONNECTION")
+                                        + " SET "
+                                        + d.q("PASSWORD")
+                                        + " = ? WHERE "
+                                        + d.q("ID")
+                                        + " = ?")) {
             ps.setString(1, moved);
             ps.setInt(2, 8);
             ps.executeUpdate();
@@ -268,8 +308,11 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         assertEquals(1, migrate(LEGACY_KEY), out);
         assertEquals(before, snapshot(), "nothing written");
         assertTrue(err.contains("1 value(s) do not decrypt"), err);
-        assertTrue(err.contains("CONNECTION ID=8 (column PASSWORD): The value is an envelope v1 of KEK 1 but is not "
-                + "authentic under its context"), err);
+        assertTrue(
+                err.contains(
+                        "CONNECTION ID=8 (column PASSWORD): The value is an envelope v1 of KEK 1 but is not "
+                                + "authentic under its context"),
+                err);
         assertFalse(err.contains(moved), err);
 
         assertEquals(3, migrate(LEGACY_KEY, "--skip-undecryptable"), err);
@@ -277,29 +320,40 @@ abstract class MigrationTestBase extends DbTaskTestBase {
     }
 
     /**
-     * Issue #21.3: envelopes of a KEK this keystore does not hold (retired, or another
-     * keystore's) on a binary column. Tried as legacy values, about 1 in 270 of these
-     * block-aligned values "decrypted" into garbage, and --skip-undecryptable migrated that
-     * garbage over the originals (226 of 60,000). Now each is reported as an envelope of an
-     * unknown KEK and left exactly as it is.
+     * Issue #21.3: envelopes of a KEK this keystore does not hold (retired, or another keystore's)
+     * on a binary column. Tried as legacy values, about 1 in 270 of these block-aligned values
+     * "decrypted" into garbage, and --skip-undecryptable migrated that garbage over the originals
+     * (226 of 60,000). Now each is reported as an envelope of an unknown KEK and left exactly as it
+     * is.
      */
     @Test
     void envelopesOfAnUnknownKekAreNeverMigratedAsLegacy() throws Exception {
         int rows = 60_000;
         Dialect d = t.db.dialect();
-        try (Connection c = t.db.connect(); Statement st = c.createStatement()) {
-            st.execute("CREATE TABLE " + d.q("ATTACHMENT") + " (" + d.q("ID") + " INT PRIMARY KEY, " + d.q("DATA")
-                    + " VARCHAR(200))");
+        try (Connection c = t.db.connect();
+                Statement st = c.createStatement()) {
+            st.execute(
+                    "CREATE TABLE "
+                            + d.q("ATTACHMENT")
+                            + " ("
+                            + d.q("ID")
+                            + " INT PRIMARY KEY, "
+                            + d.q("DATA")
+                            + " VARCHAR(200))");
             c.setAutoCommit(false);
             try (LkrCrypt other = io.lkr.crypt.LkrCrypt.openFromEnvironment((byte[]) null);
-                    LkrCrypt o2 = other.rotateKek(); LkrCrypt o3 = o2.rotateKek();
-                    PreparedStatement ps = c.prepareStatement("INSERT INTO " + d.q("ATTACHMENT") + " VALUES (?, ?)")) {
+                    LkrCrypt o2 = other.rotateKek();
+                    LkrCrypt o3 = o2.rotateKek();
+                    PreparedStatement ps =
+                            c.prepareStatement(
+                                    "INSERT INTO " + d.q("ATTACHMENT") + " VALUES (?, ?)")) {
                 SecureRandom random = new SecureRandom();
                 for (int i = 0; i < rows; i++) {
                     byte[] pt = new byte[27]; // 96-byte envelopes: a size AES-CBC accepts
                     random.nextBytes(pt);
                     ps.setInt(1, i);
-                    ps.setString(2, Base64.getEncoder().encodeToString(o3.encrypt(pt, new byte[0])));
+                    ps.setString(
+                            2, Base64.getEncoder().encodeToString(o3.encrypt(pt, new byte[0])));
                     ps.addBatch();
                     if (i % 5000 == 4999 || i == rows - 1) {
                         ps.executeBatch();
@@ -308,21 +362,36 @@ abstract class MigrationTestBase extends DbTaskTestBase {
             }
             c.commit();
         }
-        Files.writeString(manifest, "- {table: ATTACHMENT, key: ID, column: DATA, context: none, type: binary}\n",
+        Files.writeString(
+                manifest,
+                "- {table: ATTACHMENT, key: ID, column: DATA, context: none, type: binary}\n",
                 StandardCharsets.UTF_8);
         Map<Integer, String> before = attachments();
         assertEquals(3, migrate(LEGACY_KEY, "--skip-undecryptable"), out + err);
-        assertEquals(before, attachments(), "every envelope of the unknown KEK is left exactly as it was");
-        assertTrue(err.contains("The value is an envelope v1 of KEK 3, which this keystore does not hold"), err);
+        assertEquals(
+                before,
+                attachments(),
+                "every envelope of the unknown KEK is left exactly as it was");
+        assertTrue(
+                err.contains(
+                        "The value is an envelope v1 of KEK 3, which this keystore does not hold"),
+                err);
         assertFalse(err.contains("probably wrong"), err);
     }
 
     Map<Integer, String> attachments() throws SQLException {
         Map<Integer, String> m = new java.util.HashMap<>();
         Dialect d = t.db.dialect();
-        try (Connection c = t.db.connect(); Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT " + d.q("ID") + ", " + d.q("DATA") + " FROM "
-                        + d.q("ATTACHMENT"))) {
+        try (Connection c = t.db.connect();
+                Statement s = c.createStatement();
+                ResultSet rs =
+                        s.executeQuery(
+                                "SELECT "
+                                        + d.q("ID")
+                                        + ", "
+                                        + d.q("DATA")
+                                        + " FROM "
+                                        + d.q("ATTACHMENT"))) {
             while (rs.next()) {
                 m.put(rs.getInt(1), rs.getString(2));
             }
@@ -352,7 +421,10 @@ abstract class MigrationTestBase extends DbTaskTestBase {
             Heartbeat.upsert(c, d, "node-1", "host-1", d.nowMinusSeconds(50));
         }
         assertEquals(1, migrate(LEGACY_KEY));
-        assertTrue(err.contains("There are other live nodes connected to this backend Looker database."), err);
+        assertTrue(
+                err.contains(
+                        "There are other live nodes connected to this backend Looker database."),
+                err);
         assertEquals(before, snapshot());
         // 61 s old: the node is gone.
         try (Connection c = t.db.connect()) {
@@ -370,9 +442,11 @@ abstract class MigrationTestBase extends DbTaskTestBase {
                 assertEquals(List.of("n2"), LiveNodes.find(c, t.db.dialect()));
                 // An hour-old row is not a live node. (Checked on a row no heartbeat owns: n2's own
                 // could be refreshed between the write and the read.)
-                Heartbeat.upsert(c, t.db.dialect(), "gone", "h0", t.db.dialect().nowMinusSeconds(3600));
+                Heartbeat.upsert(
+                        c, t.db.dialect(), "gone", "h0", t.db.dialect().nowMinusSeconds(3600));
                 assertEquals(List.of("n2"), LiveNodes.find(c, t.db.dialect()));
-                Heartbeat.upsert(c, t.db.dialect(), "n2", "h2", t.db.dialect().nowMinusSeconds(3600));
+                Heartbeat.upsert(
+                        c, t.db.dialect(), "n2", "h2", t.db.dialect().nowMinusSeconds(3600));
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (true) {
@@ -392,16 +466,23 @@ abstract class MigrationTestBase extends DbTaskTestBase {
 
     @Test
     void keystoreRaceTheLoserAdoptsTheWinner() throws Exception {
-        try (Connection a = t.db.connect(); Connection b = t.db.connect()) {
+        try (Connection a = t.db.connect();
+                Connection b = t.db.connect()) {
             Schema.ensure(a, t.db.dialect());
-            LkrCrypt first = KeystoreStore.publishOrAdopt(a, t.db.dialect(), LkrCrypt.openFromEnvironment((byte[]) null));
-            LkrCrypt second = KeystoreStore.publishOrAdopt(b, t.db.dialect(), LkrCrypt.openFromEnvironment((byte[]) null));
+            LkrCrypt first =
+                    KeystoreStore.publishOrAdopt(
+                            a, t.db.dialect(), LkrCrypt.openFromEnvironment((byte[]) null));
+            LkrCrypt second =
+                    KeystoreStore.publishOrAdopt(
+                            b, t.db.dialect(), LkrCrypt.openFromEnvironment((byte[]) null));
             try {
                 assertNotEquals(first, second);
                 assertArrayEquals(first.exportKeystore(), second.exportKeystore());
                 byte[] ctx = "T.C:1".getBytes(StandardCharsets.UTF_8);
-                assertArrayEquals("x".getBytes(StandardCharsets.UTF_8),
-                        second.decrypt(first.encrypt("x".getBytes(StandardCharsets.UTF_8), ctx), ctx));
+                assertArrayEquals(
+                        "x".getBytes(StandardCharsets.UTF_8),
+                        second.decrypt(
+                                first.encrypt("x".getBytes(StandardCharsets.UTF_8), ctx), ctx));
             } finally {
                 first.close();
                 second.close();
@@ -416,12 +497,16 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         int rows = killRows();
         sample(rows);
         int total = rows + rows / 10 + 1;
-        Process p = child(Map.of(), "--batch-size", "50", "--progress-interval-ms", "10")
-                .redirectErrorStream(true).start();
+        Process p =
+                child(Map.of(), "--batch-size", "50", "--progress-interval-ms", "10")
+                        .redirectErrorStream(true)
+                        .start();
         AtomicInteger committed = new AtomicInteger();
         StringBuilder seen = new StringBuilder();
         Pattern progress = Pattern.compile("^Re-encrypting: (\\d+)/");
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader r =
+                new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 seen.append(line).append('\n');
@@ -451,16 +536,34 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         Path badFile = dir.resolve("cmk");
         Files.writeString(badFile, Base64.getEncoder().encodeToString(new byte[32]));
         String[][] cases = {
-            {"LKR_MASTER_KEY_ENV", Base64.getEncoder().encodeToString(new byte[31]), "", 
-                "Size of the Master Key is invalid it must be 32 bytes however is 31"},
-            {"LKR_MASTER_KEY_ENV", "", badFile.toString(), "Permission for backing key file must be 0400, but is 0644"},
-            {"LKR_MASTER_KEY_ENV", "", dir.resolve("missing").toString(), "Missing backing keystore"},
+            {
+                "LKR_MASTER_KEY_ENV",
+                Base64.getEncoder().encodeToString(new byte[31]),
+                "",
+                "Size of the Master Key is invalid it must be 32 bytes however is 31"
+            },
+            {
+                "LKR_MASTER_KEY_ENV",
+                "",
+                badFile.toString(),
+                "Permission for backing key file must be 0400, but is 0644"
+            },
+            {
+                "LKR_MASTER_KEY_ENV",
+                "",
+                dir.resolve("missing").toString(),
+                "Missing backing keystore"
+            },
             {"LKR_MASTER_KEY_ENV", "not base64 at all!", "", "Master Key is not valid base64"},
         };
         java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
-        Files.setPosixFilePermissions(badFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(
+                badFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         for (String[] c : cases) {
-            Process p = child(Map.of(c[0], c[1], "LKR_MASTER_KEY_FILE", c[2])).redirectErrorStream(true).start();
+            Process p =
+                    child(Map.of(c[0], c[1], "LKR_MASTER_KEY_FILE", c[2]))
+                            .redirectErrorStream(true)
+                            .start();
             String output = drain(p);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             assertEquals(1, p.exitValue(), output);
@@ -473,12 +576,23 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         try (Connection c = t.db.connect()) {
             Schema.ensure(c, t.db.dialect());
             try (LkrCrypt k = LkrCrypt.openFromEnvironment((byte[]) null)) {
-                assertTrue(Settings.insertIfAbsent(c, t.db.dialect(), Settings.KEYSTORE,
-                        new String(k.exportKeystore(), StandardCharsets.UTF_8)));
+                assertTrue(
+                        Settings.insertIfAbsent(
+                                c,
+                                t.db.dialect(),
+                                Settings.KEYSTORE,
+                                new String(k.exportKeystore(), StandardCharsets.UTF_8)));
             }
         }
-        Process p = child(Map.of("LKR_MASTER_KEY_ENV", Base64.getEncoder().encodeToString(new byte[32]),
-                "LKR_MASTER_KEY_FILE", "")).redirectErrorStream(true).start();
+        Process p =
+                child(
+                                Map.of(
+                                        "LKR_MASTER_KEY_ENV",
+                                        Base64.getEncoder().encodeToString(new byte[32]),
+                                        "LKR_MASTER_KEY_FILE",
+                                        ""))
+                        .redirectErrorStream(true)
+                        .start();
         String output = drain(p);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(1, p.exitValue(), output);
@@ -496,7 +610,9 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), output);
         assertTrue(LOG_LINE.matcher(output).find(), output);
-        assertTrue(LOG_LINE.matcher(Files.readString(dir.resolve("log").resolve("lkr-crypt.log"))).find());
+        assertTrue(
+                LOG_LINE.matcher(Files.readString(dir.resolve("log").resolve("lkr-crypt.log")))
+                        .find());
         assertAllMigratedToOriginals(30);
         assertTrue(new File(dir.toFile(), "log").isDirectory());
     }

@@ -24,7 +24,8 @@ public final class TestDb {
         this(db, yaml, mysqlDatabase, null);
     }
 
-    private TestDb(InternalDb db, Path yaml, String mysqlDatabase, org.hsqldb.server.Server server) {
+    private TestDb(
+            InternalDb db, Path yaml, String mysqlDatabase, org.hsqldb.server.Server server) {
         this.db = db;
         this.yaml = yaml;
         this.mysqlDatabase = mysqlDatabase;
@@ -33,12 +34,13 @@ public final class TestDb {
 
     /**
      * A HyperSQL server (several processes use it at once, unlike the embedded file database)
-     * started in this JVM on a free loopback port, its database under {@code dir}; db.yaml names
-     * it as {@code database: hsql://127.0.0.1:PORT/lkr}. {@link #drop()} stops it.
+     * started in this JVM on a free loopback port, its database under {@code dir}; db.yaml names it
+     * as {@code database: hsql://127.0.0.1:PORT/lkr}. {@link #drop()} stops it.
      */
     public static TestDb hsqldbServer(Path dir) throws Exception {
         int port;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (java.net.ServerSocket s =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         org.hsqldb.server.Server server = new org.hsqldb.server.Server();
@@ -59,7 +61,10 @@ public final class TestDb {
             Thread.sleep(20);
         }
         Path yaml = dir.resolve("db.yaml");
-        Files.writeString(yaml, "dialect: hsqldb\ndatabase: hsql://127.0.0.1:" + port + "/lkr\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                yaml,
+                "dialect: hsqldb\ndatabase: hsql://127.0.0.1:" + port + "/lkr\n",
+                StandardCharsets.UTF_8);
         return new TestDb(InternalDb.fromCreds(yaml), yaml, null, server);
     }
 
@@ -67,7 +72,8 @@ public final class TestDb {
     public static TestDb hsqldb(Path dir) throws Exception {
         String path = dir.resolve("db").resolve("lkr").toString();
         Path yaml = dir.resolve("db.yaml");
-        Files.writeString(yaml, "dialect: hsqldb\ndatabase: " + path + "\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                yaml, "dialect: hsqldb\ndatabase: " + path + "\n", StandardCharsets.UTF_8);
         return new TestDb(InternalDb.hsqldb(path), yaml, null);
     }
 
@@ -82,25 +88,48 @@ public final class TestDb {
         String password = env("LKR_TEST_MYSQL_PASSWORD", "");
         String base = env("LKR_TEST_MYSQL_DATABASE", "lkr_test");
         if (port == null || port.isEmpty() || user == null || user.isEmpty()) {
-            String msg = "!!! MariaDB tests NOT RUN: LKR_TEST_MYSQL_PORT/USER are not set. Run them with "
-                    + "`bash tests/mariadb_server.sh mvn -f java/pom.xml -B -ntp verify`.";
+            String msg =
+                    "!!! MariaDB tests NOT RUN: LKR_TEST_MYSQL_PORT/USER are not set. Run them with "
+                            + "`bash tests/mariadb_server.sh mvn -f java/pom.xml -B -ntp verify`.";
             if ("true".equals(System.getenv("CI"))) {
                 fail(msg);
             }
             System.err.println(msg);
             Assumptions.abort(msg);
         }
-        String name = "lkr_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12)
-                .toLowerCase(Locale.ROOT);
+        String name =
+                "lkr_t_"
+                        + UUID.randomUUID()
+                                .toString()
+                                .replace("-", "")
+                                .substring(0, 12)
+                                .toLowerCase(Locale.ROOT);
         Class.forName("org.mariadb.jdbc.Driver");
-        try (Connection c = DriverManager.getConnection("jdbc:mariadb://" + host + ":" + port + "/" + base, user,
-                password); Statement s = c.createStatement()) {
+        try (Connection c =
+                        DriverManager.getConnection(
+                                "jdbc:mariadb://" + host + ":" + port + "/" + base,
+                                user,
+                                password);
+                Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + name);
         }
         Path yaml = dir.resolve("db.yaml");
-        Files.writeString(yaml, "dialect: mysql\nhost: " + host + "\nport: " + port + "\ndatabase: " + name
-                + "\nusername: " + user + "\npassword: '" + password + "'\n", StandardCharsets.UTF_8);
-        return new TestDb(InternalDb.mysql(host, Integer.parseInt(port), name, user, password), yaml, name);
+        Files.writeString(
+                yaml,
+                "dialect: mysql\nhost: "
+                        + host
+                        + "\nport: "
+                        + port
+                        + "\ndatabase: "
+                        + name
+                        + "\nusername: "
+                        + user
+                        + "\npassword: '"
+                        + password
+                        + "'\n",
+                StandardCharsets.UTF_8);
+        return new TestDb(
+                InternalDb.mysql(host, Integer.parseInt(port), name, user, password), yaml, name);
     }
 
     private static String env(String name, String dflt) {
@@ -108,7 +137,10 @@ public final class TestDb {
         return v == null || v.isEmpty() ? dflt : v;
     }
 
-    /** Drops the MariaDB database, stops a HyperSQL server (an embedded database's directory just goes). */
+    /**
+     * Drops the MariaDB database, stops a HyperSQL server (an embedded database's directory just
+     * goes).
+     */
     public void drop() {
         if (server != null) {
             server.shutdownCatalogs(org.hsqldb.Database.CLOSEMODE_NORMAL);
@@ -117,7 +149,8 @@ public final class TestDb {
         if (mysqlDatabase == null) {
             return;
         }
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
             s.execute("DROP DATABASE " + mysqlDatabase);
         } catch (SQLException ignored) {
             // a throwaway server
