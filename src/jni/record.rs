@@ -145,69 +145,44 @@ fn direct<'l>(
     Ok(n as jint)
 }
 
-/// `static native int encryptDirect(long handle, ByteBuffer src, int srcPos, int srcLen,
-/// byte[] context, ByteBuffer dst, int dstPos, int dstLen)`: returns the bytes written.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_io_lkr_crypt_Native_encryptDirect<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    h: jlong,
-    src: JByteBuffer<'l>,
-    src_pos: jint,
-    src_len: jint,
-    context: JByteArray<'l>,
-    dst: JByteBuffer<'l>,
-    dst_pos: jint,
-    dst_len: jint,
-) -> jint {
-    boundary(&mut env, |env| {
-        direct(
-            env,
-            h,
-            src,
-            src_pos,
-            src_len,
-            context,
-            dst,
-            dst_pos,
-            dst_len,
-            |c, i, x, o| c.encrypt_into(i, x, o),
-        )
-    })
+/// A direct-buffer export: `static native int <name>(long handle, ByteBuffer src, int srcPos,
+/// int srcLen, byte[] context, ByteBuffer dst, int dstPos, int dstLen)`, returning the bytes
+/// written (see [`direct`]).
+macro_rules! direct_export {
+    ($name:ident, $op:expr) => {
+        #[doc = concat!("`", stringify!($name), "`: see `direct_export!`.")]
+        #[no_mangle]
+        #[allow(clippy::too_many_arguments)]
+        pub extern "system" fn $name<'l>(
+            mut env: JNIEnv<'l>,
+            _class: JClass<'l>,
+            h: jlong,
+            src: JByteBuffer<'l>,
+            src_pos: jint,
+            src_len: jint,
+            context: JByteArray<'l>,
+            dst: JByteBuffer<'l>,
+            dst_pos: jint,
+            dst_len: jint,
+        ) -> jint {
+            boundary(&mut env, |env| {
+                direct(
+                    env, h, src, src_pos, src_len, context, dst, dst_pos, dst_len, $op,
+                )
+            })
+        }
+    };
 }
 
-/// `static native int decryptDirect(...)`: as `encryptDirect`, the other way.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_io_lkr_crypt_Native_decryptDirect<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    h: jlong,
-    src: JByteBuffer<'l>,
-    src_pos: jint,
-    src_len: jint,
-    context: JByteArray<'l>,
-    dst: JByteBuffer<'l>,
-    dst_pos: jint,
-    dst_len: jint,
-) -> jint {
-    boundary(&mut env, |env| {
-        direct(
-            env,
-            h,
-            src,
-            src_pos,
-            src_len,
-            context,
-            dst,
-            dst_pos,
-            dst_len,
-            // On failure nothing of `o` holds plaintext (the AEAD wipes what it wrote).
-            |c, i, x, o| c.decrypt_into(i, x, o),
-        )
-    })
-}
+direct_export!(
+    Java_io_lkr_crypt_Native_encryptDirect,
+    |c: &Crypt, i: &[u8], x: &[u8], o: &mut [u8]| c.encrypt_into(i, x, o)
+);
+// On failure nothing of `o` holds plaintext (the AEAD wipes what it wrote).
+direct_export!(
+    Java_io_lkr_crypt_Native_decryptDirect,
+    |c: &Crypt, i: &[u8], x: &[u8], o: &mut [u8]| c.decrypt_into(i, x, o)
+);
 
 /// The item `i` of a `byte[][]`, copied into `buf` once `check` accepts its length.
 fn batch_item(

@@ -5,7 +5,9 @@
 
 use super::boundary::{boundary, crypt, invalid, jsize_of, not_null, read_context, read_into};
 use super::boundary::{JResult, Pinned};
-use crate::format::stream::{StreamDecryptor, StreamEncryptor, HEADER_LEN as STREAM_HEADER_LEN};
+use crate::format::stream::{
+    PushStream, StreamDecryptor, StreamEncryptor, HEADER_LEN as STREAM_HEADER_LEN,
+};
 use jni::objects::{JByteArray, JClass};
 use jni::sys::{jboolean, jint, jlong};
 use jni::JNIEnv;
@@ -82,57 +84,6 @@ pub extern "system" fn Java_io_lkr_crypt_Native_streamEncryptInit<'l>(
     })
 }
 
-/// `static native int streamEncryptUpdate(long stream, byte[] in, int off, int len, byte[] out)`.
-#[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_streamEncryptUpdate<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    s: jlong,
-    input: JByteArray<'l>,
-    off: jint,
-    len: jint,
-    out: JByteArray<'l>,
-) -> jint {
-    boundary(&mut env, |env| {
-        // SAFETY: the stream handle contract.
-        let enc = unsafe { stream::<StreamEncryptor>(s)? };
-        with_in_out(env, &input, off, len, &out, |i, o| enc.update(i, o))
-    })
-}
-
-/// `static native int streamEncryptFinish(long stream, byte[] out)`.
-#[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_streamEncryptFinish<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    s: jlong,
-    out: JByteArray<'l>,
-) -> jint {
-    boundary(&mut env, |env| {
-        // SAFETY: the stream handle contract.
-        let enc = unsafe { stream::<StreamEncryptor>(s)? };
-        with_in_out(env, &JByteArray::default(), 0, 0, &out, |_, o| {
-            enc.finish(o)
-        })
-    })
-}
-
-/// `static native void streamEncryptFree(long stream)`: once, by the Java side.
-#[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_streamEncryptFree<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    s: jlong,
-) {
-    boundary(&mut env, |_| {
-        if s != 0 {
-            // SAFETY: `s` came from `streamEncryptInit` and is freed once.
-            drop(unsafe { Box::from_raw(s as *mut StreamEncryptor) });
-        }
-        Ok(())
-    })
-}
-
 /// `static native long streamDecryptInit(long handle, byte[] header, byte[] context)`.
 #[no_mangle]
 pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptInit<'l>(
@@ -152,41 +103,6 @@ pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptInit<'l>(
         read_context(env, &context, &mut ctx)?;
         let dec = StreamDecryptor::new(c, &hdr, &ctx)?;
         Ok(Box::into_raw(Box::new(dec)) as jlong)
-    })
-}
-
-/// `static native int streamDecryptUpdate(long stream, byte[] in, int off, int len, byte[] out)`.
-#[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptUpdate<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    s: jlong,
-    input: JByteArray<'l>,
-    off: jint,
-    len: jint,
-    out: JByteArray<'l>,
-) -> jint {
-    boundary(&mut env, |env| {
-        // SAFETY: the stream handle contract.
-        let dec = unsafe { stream::<StreamDecryptor>(s)? };
-        with_in_out(env, &input, off, len, &out, |i, o| dec.update(i, o))
-    })
-}
-
-/// `static native int streamDecryptFinish(long stream, byte[] out)`.
-#[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptFinish<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    s: jlong,
-    out: JByteArray<'l>,
-) -> jint {
-    boundary(&mut env, |env| {
-        // SAFETY: the stream handle contract.
-        let dec = unsafe { stream::<StreamDecryptor>(s)? };
-        with_in_out(env, &JByteArray::default(), 0, 0, &out, |_, o| {
-            dec.finish(o)
-        })
     })
 }
 
@@ -214,18 +130,72 @@ pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptMaxLength<'l>(
     })
 }
 
-/// `static native void streamDecryptFree(long stream)`: once, by the Java side.
-#[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_streamDecryptFree<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    s: jlong,
-) {
-    boundary(&mut env, |_| {
-        if s != 0 {
-            // SAFETY: `s` came from `streamDecryptInit` and is freed once.
-            drop(unsafe { Box::from_raw(s as *mut StreamDecryptor) });
+/// The `update`, `finish` and `free` exports of one direction of stream (type `$t`):
+/// `static native int <update>(long stream, byte[] in, int off, int len, byte[] out)`,
+/// `static native int <finish>(long stream, byte[] out)` and
+/// `static native void <free>(long stream)` (once, by the Java side).
+macro_rules! stream_exports {
+    ($t:ty, $update:ident, $finish:ident, $free:ident) => {
+        #[doc = concat!("`", stringify!($update), "`: see `stream_exports!`.")]
+        #[no_mangle]
+        pub extern "system" fn $update<'l>(
+            mut env: JNIEnv<'l>,
+            _class: JClass<'l>,
+            s: jlong,
+            input: JByteArray<'l>,
+            off: jint,
+            len: jint,
+            out: JByteArray<'l>,
+        ) -> jint {
+            boundary(&mut env, |env| {
+                // SAFETY: the stream handle contract.
+                let st = unsafe { stream::<$t>(s)? };
+                with_in_out(env, &input, off, len, &out, |i, o| {
+                    PushStream::update(st, i, o)
+                })
+            })
         }
-        Ok(())
-    })
+
+        #[doc = concat!("`", stringify!($finish), "`: see `stream_exports!`.")]
+        #[no_mangle]
+        pub extern "system" fn $finish<'l>(
+            mut env: JNIEnv<'l>,
+            _class: JClass<'l>,
+            s: jlong,
+            out: JByteArray<'l>,
+        ) -> jint {
+            boundary(&mut env, |env| {
+                // SAFETY: the stream handle contract.
+                let st = unsafe { stream::<$t>(s)? };
+                with_in_out(env, &JByteArray::default(), 0, 0, &out, |_, o| {
+                    PushStream::finish(st, o)
+                })
+            })
+        }
+
+        #[doc = concat!("`", stringify!($free), "`: see `stream_exports!`.")]
+        #[no_mangle]
+        pub extern "system" fn $free<'l>(mut env: JNIEnv<'l>, _class: JClass<'l>, s: jlong) {
+            boundary(&mut env, |_| {
+                if s != 0 {
+                    // SAFETY: `s` came from the init export of this type and is freed once.
+                    drop(unsafe { Box::from_raw(s as *mut $t) });
+                }
+                Ok(())
+            })
+        }
+    };
 }
+
+stream_exports!(
+    StreamEncryptor,
+    Java_io_lkr_crypt_Native_streamEncryptUpdate,
+    Java_io_lkr_crypt_Native_streamEncryptFinish,
+    Java_io_lkr_crypt_Native_streamEncryptFree
+);
+stream_exports!(
+    StreamDecryptor,
+    Java_io_lkr_crypt_Native_streamDecryptUpdate,
+    Java_io_lkr_crypt_Native_streamDecryptFinish,
+    Java_io_lkr_crypt_Native_streamDecryptFree
+);

@@ -50,6 +50,40 @@ pub fn segment_size_or_default(segment_size: usize) -> usize {
     }
 }
 
+/// What both directions of a stream do with the bytes pushed through them, for callers that
+/// drive either the same way (the C and JNI adapters).
+pub trait PushStream {
+    /// Processes `input`; returns the bytes written to `out` (see each type's `update`).
+    fn update(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize>;
+    /// Ends the stream; returns the bytes written to `out` (see each type's `finish`).
+    fn finish(&mut self, out: &mut [u8]) -> Result<usize>;
+    /// The most bytes [`PushStream::update`] of `input_len` more bytes may write.
+    fn update_max_len(&self, input_len: usize) -> usize;
+    /// The bytes [`PushStream::finish`] writes.
+    fn finish_len(&self) -> usize;
+}
+
+macro_rules! push_stream {
+    ($t:ty) => {
+        impl PushStream for $t {
+            fn update(&mut self, input: &[u8], out: &mut [u8]) -> Result<usize> {
+                <$t>::update(self, input, out)
+            }
+            fn finish(&mut self, out: &mut [u8]) -> Result<usize> {
+                <$t>::finish(self, out)
+            }
+            fn update_max_len(&self, input_len: usize) -> usize {
+                <$t>::update_max_len(self, input_len)
+            }
+            fn finish_len(&self) -> usize {
+                <$t>::finish_len(self)
+            }
+        }
+    };
+}
+push_stream!(StreamEncryptor);
+push_stream!(StreamDecryptor);
+
 fn check_segment_size(s: usize) -> Result<()> {
     if !(MIN_SEGMENT..=MAX_SEGMENT).contains(&s) {
         return Err(Error::invalid(format!(
