@@ -20,7 +20,13 @@ impl Crypt {
     /// The application's start: the CMK and legacy key from the environment (docs/keys.md, docs/legacy.md),
     /// the keystore file at `path`, created when missing.
     pub fn open_from_env(path: &Path) -> Result<Crypt> {
-        let master = keys::master_key_from_env()?;
+        Crypt::open_with_key(path, keys::master_key_from_env()?)
+    }
+
+    /// [`Crypt::open_from_env`] with a CMK the application gives (keys as data,
+    /// docs/native-interfaces.md): the keystore file at `path`, created when missing, and the
+    /// legacy key from the environment (docs/legacy.md).
+    pub fn open_with_key(path: &Path, master: MasterKey) -> Result<Crypt> {
         let legacy = keys::legacy_key_from(&keys::process_env)?;
         let mut c = Crypt::open_file(path, master, OpenMode::CreateIfMissing)?;
         c.legacy_key = legacy;
@@ -68,7 +74,13 @@ impl Crypt {
     /// `keystore`, or, with `None`, a new keystore (KEK id 1) in memory — store
     /// [`Crypt::keystore_json`].
     pub fn open_bytes_from_env(keystore: Option<&[u8]>) -> Result<Crypt> {
-        let master = keys::master_key_from_env()?;
+        Crypt::open_bytes_with_key(keystore, keys::master_key_from_env()?)
+    }
+
+    /// [`Crypt::open_bytes_from_env`] with a CMK the application gives (keys as data,
+    /// docs/native-interfaces.md): the keystore document `keystore`, or with `None` a new one in
+    /// memory, and the legacy key from the environment (docs/legacy.md).
+    pub fn open_bytes_with_key(keystore: Option<&[u8]>, master: MasterKey) -> Result<Crypt> {
         let legacy = keys::legacy_key_from(&keys::process_env)?;
         let c = match keystore {
             Some(ks) => Crypt::open_bytes(ks, master)?,

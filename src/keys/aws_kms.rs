@@ -223,10 +223,14 @@ struct Kms {
 }
 
 impl Kms {
-    async fn connect(settings: Settings) -> Result<Kms> {
+    /// `region`: the key's own region ([`AwsKmsKey::region`]); `None` leaves it to the SDK's chain.
+    async fn connect(settings: Settings, region: Option<String>) -> Result<Kms> {
         let limits = settings.limits;
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).timeout_config(limits.timeout_config());
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r));
+        }
         if !settings.retry_env {
             loader = loader.retry_config(
                 RetryConfig::standard()
@@ -423,7 +427,7 @@ pub fn generate_kek_with(
     let limits = settings.limits;
     let key = key.clone();
     run(limits.backstop(1), async move {
-        let kms = Kms::connect(settings).await?;
+        let kms = Kms::connect(settings, key.region.clone()).await?;
         let mut req = kms
             .client
             .generate_data_key()
@@ -480,7 +484,7 @@ pub fn decrypt_keks_with(
     run(
         limits.backstop(u32::try_from(rounds).unwrap_or(u32::MAX)),
         async move {
-            let kms = std::sync::Arc::new(Kms::connect(settings).await?);
+            let kms = std::sync::Arc::new(Kms::connect(settings, key.region.clone()).await?);
             let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_DECRYPTS));
             let tasks: Vec<_> = wrapped
                 .into_iter()
@@ -543,7 +547,7 @@ pub fn encrypt_kek_with(
     let key = key.clone();
     let plaintext = Blob::new(kek.expose().to_vec());
     run(limits.backstop(1), async move {
-        let kms = Kms::connect(settings).await?;
+        let kms = Kms::connect(settings, key.region.clone()).await?;
         let mut req = kms
             .client
             .encrypt()

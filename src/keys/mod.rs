@@ -68,6 +68,9 @@ pub struct AwsKmsKey {
     pub key_id: String,
     /// `LKR_AWS_CMK_EC`, or [`DEFAULT_AWS_CMK_EC`].
     pub context: String,
+    /// The AWS region of the key when the application names it (keys as data, docs/native-interfaces.md);
+    /// `None`: the AWS SDK's chain (`AWS_REGION`). Not recorded in the keystore.
+    pub region: Option<String>,
 }
 
 impl fmt::Debug for MasterKey {
@@ -127,6 +130,7 @@ pub fn master_key_from(lookup: Lookup<'_>, suffix: &str) -> Result<MasterKey> {
                     key_id: value.trim().to_string(),
                     context: var(lookup, &ec_name)
                         .map_or_else(|| DEFAULT_AWS_CMK_EC.to_string(), |c| c.to_string()),
+                    region: None,
                 }))
             }
         }
@@ -140,15 +144,74 @@ pub fn master_key_from(lookup: Lookup<'_>, suffix: &str) -> Result<MasterKey> {
     }
 }
 
+/// A local CMK given by the application as raw bytes (keys as data, docs/native-interfaces.md):
+/// exactly 32 bytes, with docs/keys.md's size message otherwise.
+pub fn master_key_from_bytes(bytes: &[u8]) -> Result<MasterKey> {
+    Key256::from_slice(bytes)
+        .map(MasterKey::Local)
+        .ok_or_else(|| {
+            Error::master_key(format!(
+                "Size of the Master Key is invalid it must be 32 bytes however is {}",
+                bytes.len()
+            ))
+        })
+}
+
+/// A local CMK given by the application as base64 text (surrounding whitespace ignored), with
+/// docs/keys.md's checks and messages.
+pub fn master_key_from_text(text: &str) -> Result<MasterKey> {
+    decode_key_text::<32>(text, "Master Key").map(MasterKey::Local)
+}
+
+/// A local CMK read from the base64 text in the file at `path` (mode 0400, checked on the open
+/// descriptor: [`read_key_file`]); `what` names the caller in messages (e.g.
+/// `MasterKey.localFile`).
+pub fn master_key_from_file(path: &std::path::Path, what: &str) -> Result<MasterKey> {
+    read_key_file::<32>(path, "Master Key", what).map(MasterKey::Local)
+}
+
+/// An AWS KMS CMK named by the application: `key_id` (`alias/<name>`, a key id or a key ARN;
+/// surrounding whitespace ignored), its `region` (`None` or empty: the AWS SDK's chain,
+/// `AWS_REGION`) and the encryption context string (`None` or empty: [`DEFAULT_AWS_CMK_EC`]).
+/// Nothing is asked of KMS here: the key is reached when a keystore is opened or created.
+pub fn aws_kms_master_key(
+    key_id: &str,
+    region: Option<&str>,
+    context: Option<&str>,
+) -> Result<MasterKey> {
+    let key_id = key_id.trim();
+    if key_id.is_empty() {
+        return Err(Error::invalid(
+            "The AWS KMS key id is empty: give alias/<name>, a key id or a key ARN",
+        ));
+    }
+    let region = region.map(str::trim).filter(|r| !r.is_empty());
+    Ok(MasterKey::AwsKms(AwsKmsKey {
+        key_id: key_id.to_string(),
+        context: context
+            .filter(|c| !c.is_empty())
+            .unwrap_or(DEFAULT_AWS_CMK_EC)
+            .to_string(),
+        region: region.map(str::to_string),
+    }))
+}
+
+/// Checks a CMK variable suffix: `""`, `"_SOURCE"` or `"_DESTINATION"`.
+pub fn check_suffix(suffix: &str) -> Result<()> {
+    if matches!(suffix, "" | "_SOURCE" | "_DESTINATION") {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "Unknown CMK variable suffix {suffix:?}: use \"\", \"_SOURCE\" or \"_DESTINATION\""
+        )))
+    }
+}
+
 /// Validates the CMK configuration named with `suffix` (`""`, `"_SOURCE"` or `"_DESTINATION"`)
 /// in the process environment without using it (no KMS request): docs/keys.md's errors before a task
 /// touches anything.
 pub fn check_master_key_config(suffix: &str) -> Result<()> {
-    if !matches!(suffix, "" | "_SOURCE" | "_DESTINATION") {
-        return Err(Error::invalid(format!(
-            "Unknown CMK variable suffix {suffix:?}: use \"\", \"_SOURCE\" or \"_DESTINATION\""
-        )));
-    }
+    check_suffix(suffix)?;
     master_key_from(&process_env, suffix).map(drop)
 }
 
