@@ -132,11 +132,19 @@
 #define LKR_STREAM_DEFAULT_SEGMENT 65536
 
 /**
- * An open keystore. Create it with `lkr_open_from_env` or `lkr_open_from_env_bytes`,
- * release it with `lkr_close`. Safe to share between threads; it must not be closed while
- * another thread still uses it.
+ * An open keystore. Create it with `lkr_open_from_env`, `lkr_open_from_env_bytes`,
+ * `lkr_open` or `lkr_open_bytes`, release it with `lkr_close`. Safe to share between
+ * threads; it must not be closed while another thread still uses it.
  */
 typedef struct LkrCrypt LkrCrypt;
+
+/**
+ * A Customer Master Key given as data (docs/native-interfaces.md): from
+ * `lkr_master_key_local`, `lkr_master_key_aws_kms` or `lkr_master_key_from_env`, used by
+ * `lkr_open` / `lkr_open_bytes`, released (and wiped) with `lkr_master_key_free`. Safe to share
+ * between threads; it must not be freed while another thread still uses it.
+ */
+typedef struct LkrMasterKey LkrMasterKey;
 
 /**
  * An incremental stream decryption (docs/stream.md), from `lkr_stream_decrypt_init`, released with
@@ -216,6 +224,79 @@ void lkr_close(struct LkrCrypt *crypt);
  * `LKR_OK`.
  */
 int32_t lkr_rng_reseed(void);
+
+/**
+ * A local CMK from the application: `key`/`len` must be exactly 32 raw bytes (otherwise
+ * `LKR_ERR_MASTER_KEY`, "Size of the Master Key is invalid it must be 32 bytes however is
+ * X"). The bytes are copied into memory wiped when the key is freed; the caller may wipe its
+ * copy at once. On success `*out` receives a key to release with `lkr_master_key_free`.
+ *
+ * # Safety
+ * `key` must be NULL or point to `len` readable bytes; `out` must be NULL or writable.
+ */
+int32_t lkr_master_key_local(const uint8_t *key, size_t len, struct LkrMasterKey **out);
+
+/**
+ * An AWS KMS CMK: `key_id` is `alias/<name>`, a key id or a key ARN; `region` its AWS region
+ * (NULL or empty: the AWS SDK's chain, `AWS_REGION`); `context` the encryption context string
+ * (NULL or empty: the default, `Looker_Encryption_Context`). KMS is not called here: it is
+ * reached when a keystore is opened or created with the key. Credentials, endpoint and
+ * retries follow the AWS SDK's chain (docs/keys.md).
+ *
+ * # Safety
+ * `key_id`, `region` and `context` must be NULL or NUL-terminated strings; `out` must be
+ * NULL or writable.
+ */
+int32_t lkr_master_key_aws_kms(const char *key_id,
+                               const char *region,
+                               const char *context,
+                               struct LkrMasterKey **out);
+
+/**
+ * The CMK the environment chooses (docs/keys.md): exactly one of `LKR_MASTER_KEY_ENV`,
+ * `LKR_MASTER_KEY_FILE` or `LKR_AWS_CMK` (and `LKR_AWS_CMK_EC`), each name with `suffix`
+ * appended: NULL (or `""`), `"_SOURCE"` or `"_DESTINATION"`. Read and checked now.
+ *
+ * # Safety
+ * `suffix` must be NULL or a NUL-terminated string; `out` must be NULL or writable.
+ */
+int32_t lkr_master_key_from_env(const char *suffix, struct LkrMasterKey **out);
+
+/**
+ * Releases a key, wiping its bytes. `lkr_master_key_free(NULL)` does nothing. Handles opened
+ * with the key keep their own copy: the key may be freed as soon as they are open.
+ *
+ * # Safety
+ * `key` must be NULL or a key from `lkr_master_key_*` that no other thread still uses and
+ * that is not freed twice.
+ */
+void lkr_master_key_free(struct LkrMasterKey *key);
+
+/**
+ * Like `lkr_open_from_env`, with the CMK `key` instead of the environment's: opens the
+ * keystore file at `keystore_path`, created when missing (KEK id 1), and the legacy key from
+ * `LKR_LEGACY_KEY_ENV` / `LKR_LEGACY_KEY_FILE` if set. On success `*out` receives a handle to
+ * release with `lkr_close`.
+ *
+ * # Safety
+ * `key` must be NULL or a live `LkrMasterKey`; `keystore_path` must be NULL or a
+ * NUL-terminated string; `out` must be NULL or writable.
+ */
+int32_t lkr_open(const struct LkrMasterKey *key, const char *keystore_path, struct LkrCrypt **out);
+
+/**
+ * Like `lkr_open_from_env_bytes`, with the CMK `key`: `keystore`/`keystore_len` is the
+ * keystore document the application keeps; NULL with length 0 creates a new keystore in
+ * memory — store what `lkr_export_keystore` returns.
+ *
+ * # Safety
+ * `key` must be NULL or a live `LkrMasterKey`; `keystore` must be NULL or point to
+ * `keystore_len` readable bytes; `out` must be NULL or writable.
+ */
+int32_t lkr_open_bytes(const struct LkrMasterKey *key,
+                       const uint8_t *keystore,
+                       size_t keystore_len,
+                       struct LkrCrypt **out);
 
 /**
  * Writes the keystore document (JSON, only wrapped keys, no NUL) to `out`.

@@ -8,7 +8,7 @@
 //! returns `LKR_ERR_BUFFER_TOO_SMALL` and stores the size needed in `*out_len`.
 //!
 //! One file per topic, the same as `jni/`: `boundary` (panic guard, last error, argument
-//! helpers), `handle`, `keystore`, `record`, `migrate`, `stream`. This file holds the codes,
+//! helpers), `handle`, `keys`, `keystore`, `record`, `migrate`, `stream`. This file holds the codes,
 //! flags, sizes and handle types of the header, and re-exports every function. cbindgen
 //! (build.rs) reads this file, then follows the `mod` declarations below: the header lists the
 //! constants in this file's order, then each file's functions in the order of those
@@ -16,6 +16,7 @@
 
 mod boundary;
 mod handle;
+mod keys;
 mod keystore;
 mod migrate;
 mod record;
@@ -23,6 +24,10 @@ mod stream;
 
 pub use boundary::{lkr_last_error, lkr_status_name, lkr_version};
 pub use handle::{lkr_close, lkr_open_from_env, lkr_open_from_env_bytes, lkr_rng_reseed};
+pub use keys::{
+    lkr_master_key_aws_kms, lkr_master_key_free, lkr_master_key_from_env, lkr_master_key_local,
+    lkr_open, lkr_open_bytes,
+};
 pub use keystore::{
     lkr_active_kek_id, lkr_export_keystore, lkr_kek_id_of, lkr_rekey_file_from_env,
     lkr_rekey_from_env, lkr_retire_kek, lkr_rotate_kek, lkr_rotate_kek_file_from_env,
@@ -88,11 +93,26 @@ pub const LKR_MIGRATED_FROM_LEGACY: i32 = 1;
 /// (only with `LKR_MIGRATE_REENCRYPT`).
 pub const LKR_MIGRATED_ROTATED: i32 = 2;
 
-/// An open keystore. Create it with `lkr_open_from_env` or `lkr_open_from_env_bytes`,
-/// release it with `lkr_close`. Safe to share between threads; it must not be closed while
-/// another thread still uses it.
+/// An open keystore. Create it with `lkr_open_from_env`, `lkr_open_from_env_bytes`,
+/// `lkr_open` or `lkr_open_bytes`, release it with `lkr_close`. Safe to share between
+/// threads; it must not be closed while another thread still uses it.
 pub struct LkrCrypt {
     inner: Crypt,
+}
+
+/// A Customer Master Key given as data (docs/native-interfaces.md): from
+/// `lkr_master_key_local`, `lkr_master_key_aws_kms` or `lkr_master_key_from_env`, used by
+/// `lkr_open` / `lkr_open_bytes`, released (and wiped) with `lkr_master_key_free`. Safe to share
+/// between threads; it must not be freed while another thread still uses it.
+pub struct LkrMasterKey {
+    inner: crate::keys::MasterKey,
+}
+
+impl std::fmt::Debug for LkrMasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // MasterKey's Debug never shows key bytes.
+        write!(f, "LkrMasterKey({:?})", self.inner)
+    }
 }
 
 /// The largest context (`ctx_len`) any call accepts: 65536 bytes. A context names a value's

@@ -1580,6 +1580,192 @@ static void check_unknown_kek_is_not_legacy(const LkrCrypt *h)
     lkr_close(other);
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Keys as data (docs/native-interfaces.md)                                             */
+/* ------------------------------------------------------------------------------------ */
+
+/* Decodes standard base64 (no whitespace) into out; returns the length, or -1. */
+static int base64_decode(const char *in, unsigned char *out, size_t cap)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned v = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (; *in && *in != '='; in++) {
+        const char *p = strchr(t, *in);
+        if (!p)
+            return -1;
+        v = (v << 6) | (unsigned)(p - t);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap)
+                return -1;
+            out[o++] = (unsigned char)((v >> bits) & 0xFFu);
+        }
+    }
+    return (int)o;
+}
+
+static void check_keys_as_data(const char *dir)
+{
+    char path[4200], why[512];
+    const char *b64 = getenv("LKR_MASTER_KEY_ENV");
+    unsigned char cmk[64], other[32], pt[40], *env, *ks = NULL, *legacy, *out;
+    size_t n = 0, ks_len = 0, ks_len2 = 0, legacy_len, m = 0, cap;
+    LkrMasterKey *mk = NULL, *mk2 = NULL, *bad = (LkrMasterKey *)1;
+    LkrCrypt *h = NULL, *h2 = NULL, *hb = NULL, *none = (LkrCrypt *)1;
+    int32_t rc;
+    int len;
+
+    len = b64 ? base64_decode(b64, cmk, sizeof cmk) : -1;
+    if (!check(len == 32, "keys as data: the CMK of LKR_MASTER_KEY_ENV is 32 bytes of base64",
+               "decoded length %d", len))
+        return;
+    snprintf(path, sizeof path, "%s/keys-as-data.json", dir);
+
+    /* A local key given as data: open (creates the file), encrypt. */
+    rc = lkr_master_key_local(cmk, 32, &mk);
+    if (!expect_rc(rc, LKR_OK, "lkr_master_key_local with 32 bytes") ||
+        !check(mk != NULL, "lkr_master_key_local returns a key", "*out is NULL"))
+        fatal("lkr_master_key_local");
+    check(!file_exists(path), "keys as data: no keystore before lkr_open", "%s exists", path);
+    rc = lkr_open(mk, path, &h);
+    if (!expect_rc(rc, LKR_OK, "lkr_open with a local key given as data creates the keystore") ||
+        !check(h != NULL && file_exists(path), "lkr_open returns a handle and writes the file",
+               "handle %p", (void *)h))
+        fatal("lkr_open");
+    fill_pattern(pt, sizeof pt, 91);
+    env = encrypt_new(h, pt, sizeof pt, CTX, &n);
+
+    /* The same keystore, opened from the environment holding the same CMK. */
+    rc = lkr_open_from_env(path, &h2);
+    if (expect_rc(rc, LKR_OK, "lkr_open_from_env opens the keystore lkr_open created"))
+        check(decrypts_to(h2, env, n, CTX, pt, sizeof pt, why, sizeof why),
+              "the handle from the environment decrypts what the key-as-data handle encrypted",
+              "%s", why);
+    lkr_close(h2);
+    h2 = NULL;
+
+    /* Like lkr_open_from_env: the legacy key of the environment applies. */
+    legacy = hex_env("LKR_TEST_LEGACY_TEXT_HEX", &legacy_len);
+    cap = lkr_migrated_max_len(legacy_len);
+    out = xmalloc(cap);
+    rc = lkr_migrate(h, legacy, legacy_len, (const uint8_t *)CTX, CTX_LEN, out, cap, &m);
+    expect_rc(rc, LKR_OK, "a handle from lkr_open migrates with LKR_LEGACY_KEY_ENV");
+    free(out);
+    free(legacy);
+
+    /* From bytes: (NULL, 0) creates one in memory; its export reopens. */
+    rc = lkr_open_bytes(mk, NULL, 0, &hb);
+    if (expect_rc(rc, LKR_OK, "lkr_open_bytes(key, NULL, 0) creates a keystore in memory")) {
+        unsigned char *env_b;
+        size_t nb = 0;
+        env_b = encrypt_new(hb, pt, sizeof pt, CTX, &nb);
+        rc = lkr_export_keystore(hb, NULL, 0, &ks_len);
+        if (rc == LKR_ERR_BUFFER_TOO_SMALL && ks_len > 0) {
+            ks = xmalloc(ks_len);
+            rc = lkr_export_keystore(hb, ks, ks_len, &ks_len2);
+        }
+        lkr_close(hb);
+        hb = NULL;
+        if (expect_rc(rc, LKR_OK, "lkr_export_keystore of the in-memory keystore")) {
+            rc = lkr_open_bytes(mk, ks, ks_len2, &hb);
+            if (expect_rc(rc, LKR_OK, "lkr_open_bytes with the exported document"))
+                check(decrypts_to(hb, env_b, nb, CTX, pt, sizeof pt, why, sizeof why),
+                      "lkr_open_bytes decrypts what the in-memory keystore encrypted", "%s",
+                      why);
+            lkr_close(hb);
+            hb = NULL;
+        }
+        free(env_b);
+    }
+
+    /* The key may be freed while handles opened with it live. */
+    lkr_master_key_free(mk);
+    mk = NULL;
+    check(decrypts_to(h, env, n, CTX, pt, sizeof pt, why, sizeof why),
+          "a handle keeps working after lkr_master_key_free of its key", "%s", why);
+    lkr_close(h);
+    h = NULL;
+
+    /* Wrong size: docs/keys.md's message, nothing in *out. */
+    rc = lkr_master_key_local(cmk, 31, &bad);
+    if (expect_rc(rc, LKR_ERR_MASTER_KEY, "lkr_master_key_local with 31 bytes -> MASTER_KEY"))
+        check(bad == NULL &&
+                  contains(last_err(),
+                           "Size of the Master Key is invalid it must be 32 bytes however is 31"),
+              "the size message names 31 and *out is NULL", "out %p, \"%s\"", (void *)bad,
+              last_err());
+
+    /* NULL arguments. */
+    bad = (LkrMasterKey *)1;
+    rc = lkr_master_key_local(NULL, 32, &bad);
+    check(rc == LKR_ERR_INVALID_ARGUMENT && bad == NULL,
+          "lkr_master_key_local(NULL key) -> INVALID_ARGUMENT", "status %d (%s)", (int)rc, st(rc));
+    rc = lkr_master_key_local(cmk, 32, NULL);
+    expect_rc(rc, LKR_ERR_INVALID_ARGUMENT, "lkr_master_key_local(out NULL) -> INVALID_ARGUMENT");
+    rc = lkr_master_key_aws_kms(NULL, "us-east-1", NULL, &bad);
+    expect_rc(rc, LKR_ERR_INVALID_ARGUMENT, "lkr_master_key_aws_kms(NULL key_id) -> INVALID_ARGUMENT");
+    rc = lkr_master_key_from_env("_OTHER", &bad);
+    expect_rc(rc, LKR_ERR_INVALID_ARGUMENT,
+              "lkr_master_key_from_env with an unknown suffix -> INVALID_ARGUMENT");
+    rc = lkr_open(NULL, path, &none);
+    check(rc == LKR_ERR_INVALID_ARGUMENT && none == NULL, "lkr_open(NULL key) -> INVALID_ARGUMENT",
+          "status %d (%s)", (int)rc, st(rc));
+    rc = lkr_open_bytes(NULL, NULL, 0, &none);
+    expect_rc(rc, LKR_ERR_INVALID_ARGUMENT, "lkr_open_bytes(NULL key) -> INVALID_ARGUMENT");
+    lkr_master_key_free(NULL);
+    pass("lkr_master_key_free(NULL) is a no-op");
+
+    /* The environment's CMK as a key. */
+    rc = lkr_master_key_from_env(NULL, &mk);
+    if (expect_rc(rc, LKR_OK, "lkr_master_key_from_env(NULL) reads LKR_MASTER_KEY_ENV")) {
+        rc = lkr_open(mk, NULL, &none);
+        expect_rc(rc, LKR_ERR_INVALID_ARGUMENT, "lkr_open(key, NULL path) -> INVALID_ARGUMENT");
+        rc = lkr_open_bytes(mk, NULL, 5, &none);
+        expect_rc(rc, LKR_ERR_INVALID_ARGUMENT,
+                  "lkr_open_bytes(key, NULL, 5) -> INVALID_ARGUMENT");
+        rc = lkr_open(mk, path, &h);
+        if (expect_rc(rc, LKR_OK, "lkr_open with the key of lkr_master_key_from_env"))
+            check(decrypts_to(h, env, n, CTX, pt, sizeof pt, why, sizeof why),
+                  "it decrypts what the key-as-data handle encrypted", "%s", why);
+        lkr_close(h);
+        h = NULL;
+    }
+    lkr_master_key_free(mk);
+    mk = NULL;
+
+    /* Another CMK: docs/keys.md's mismatch message, from the file and from bytes. */
+    memcpy(other, cmk, 32);
+    other[0] ^= 1;
+    rc = lkr_master_key_local(other, sizeof other, &mk2);
+    if (expect_rc(rc, LKR_OK, "lkr_master_key_local with another CMK")) {
+        rc = lkr_open(mk2, path, &none);
+        if (expect_rc(rc, LKR_ERR_MASTER_KEY, "lkr_open with another CMK -> MASTER_KEY"))
+            check(none == NULL && contains(last_err(), "Master Key does not match the keystore"),
+                  "the mismatch message says \"Master Key does not match the keystore\"",
+                  "out %p, \"%s\"", (void *)none, last_err());
+        if (ks) {
+            rc = lkr_open_bytes(mk2, ks, ks_len2, &none);
+            if (expect_rc(rc, LKR_ERR_MASTER_KEY, "lkr_open_bytes with another CMK -> MASTER_KEY"))
+                check(contains(last_err(), "Master Key does not match the keystore"),
+                      "lkr_open_bytes's mismatch message", "\"%s\"", last_err());
+        }
+    }
+    lkr_master_key_free(mk2);
+
+    /* A KMS key is only described here: KMS is reached at open. */
+    mk2 = NULL;
+    rc = lkr_master_key_aws_kms("alias/lkr-c-test", "eu-west-1", NULL, &mk2);
+    check(rc == LKR_OK && mk2 != NULL,
+          "lkr_master_key_aws_kms makes a key without calling KMS", "status %d (%s): %s", (int)rc,
+          st(rc), last_err());
+    lkr_master_key_free(mk2);
+    free(ks);
+    free(env);
+}
+
 int main(int argc, char **argv)
 {
     char keystore[4096], bad_dir_ks[4200];
@@ -1706,6 +1892,7 @@ int main(int argc, char **argv)
     free(ks);
 
     check_threads(h);
+    check_keys_as_data(dir);
     check_file_rotation_and_rekey(dir);
 
     lkr_close(NULL);
