@@ -338,6 +338,50 @@ fn a_changed_encryption_context_is_refused() {
     );
 }
 
+/// Keys as data (docs/native-interfaces.md): a `MasterKey::AwsKms` naming its own region is
+/// opened in that region, not in the SDK chain's `AWS_REGION` (us-east-1 here); the keystore
+/// records the key id and context only. moto keeps keys per region, so the key made in
+/// eu-west-1 is found only there.
+#[test]
+fn an_explicit_region_is_honoured() {
+    require_server!();
+    let region = "eu-west-1";
+    let alias = format!("alias/lkr-test-region-{}", std::process::id());
+    admin(async |_| {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region))
+            .load()
+            .await;
+        let c = aws_sdk_kms::Client::new(&conf);
+        let k = c.create_key().send().await.expect("CreateKey in eu-west-1");
+        c.create_alias()
+            .alias_name(&alias)
+            .target_key_id(k.key_metadata.expect("key metadata").key_id())
+            .send()
+            .await
+            .expect("CreateAlias in eu-west-1");
+    });
+    let key = |r: Option<&str>| lkr_crypt::keys::aws_kms_master_key(&alias, r, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keystore.json");
+    let a = Crypt::open_with_key(&path, key(Some(region))).unwrap();
+    let v = doc(&a);
+    assert_eq!(v["master_key"]["key_id"], alias.as_str());
+    assert_eq!(v["master_key"]["context"], "Looker_Encryption_Context");
+    assert!(v["master_key"].get("region").is_none(), "{v}");
+    let env = a.encrypt(b"v", CTX).unwrap();
+    let b = Crypt::open_with_key(&path, key(Some(region))).unwrap();
+    assert_eq!(b.decrypt(&env, CTX).unwrap(), b"v");
+    let c =
+        Crypt::open_bytes_with_key(Some(a.keystore_json().as_bytes()), key(Some(region))).unwrap();
+    assert_eq!(c.decrypt(&env, CTX).unwrap(), b"v");
+    // Without the region, the SDK chain's us-east-1 has no such key.
+    let e = Crypt::open_with_key(&path, key(None)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Kms, "{e}");
+    assert!(e.message().contains("not found"), "{e}");
+    assert!(e.message().contains("us-east-1"), "{e}");
+}
+
 #[test]
 fn an_unknown_alias_is_named() {
     require_server!();
