@@ -114,6 +114,37 @@ public final class LkrCrypt implements AutoCloseable {
         return new LkrCrypt(Native.openBytes(keystoreOrNull));
     }
 
+    /**
+     * Opens the keystore file at {@code keystore} with the CMK {@code key} given as data
+     * (docs/native-interfaces.md, "Keys as data"), otherwise exactly as {@link
+     * #openFromEnvironment(Path)}: a missing keystore is created (KEK id 1), the legacy key comes
+     * from {@code LKR_LEGACY_KEY_ENV} / {@code LKR_LEGACY_KEY_FILE} if set. The handle keeps its
+     * own copy of the key: {@code key} may be closed once this returns.
+     *
+     * @throws IllegalStateException when {@code key} is closed
+     */
+    public static LkrCrypt open(MasterKey key, Path keystore) throws GeneralSecurityException {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(keystore, "keystore");
+        Native.ensureLoaded();
+        String path = keystore.toAbsolutePath().toString();
+        return new LkrCrypt(key.call(k -> Native.openPathWithKey(k, path)));
+    }
+
+    /**
+     * Opens a keystore document the application keeps itself with the CMK {@code key}, as {@link
+     * #openFromEnvironment(byte[])}: {@code null} creates a new keystore (KEK id 1) in memory —
+     * store {@link #exportKeystore()}.
+     *
+     * @throws IllegalStateException when {@code key} is closed
+     */
+    public static LkrCrypt open(MasterKey key, byte[] keystoreOrNull)
+            throws GeneralSecurityException {
+        Objects.requireNonNull(key, "key");
+        Native.ensureLoaded();
+        return new LkrCrypt(key.call(k -> Native.openBytesWithKey(k, keystoreOrNull)));
+    }
+
     /** A handle from {@code open} of the keystore file at {@code keystore} (its absolute path). */
     private static LkrCrypt openFile(Path keystore, ToLongFunction<String> open) {
         Objects.requireNonNull(keystore, "keystore");

@@ -19,7 +19,7 @@ final class Native {
      * together with {@code JNI_ABI} in src/jni/mod.rs whenever a native method is added, removed,
      * or changes its signature or meaning.
      */
-    static final int ABI = 2;
+    static final int ABI = 3;
 
     /** Forces the library to load (and fail early if it cannot). */
     static void ensureLoaded() {}
@@ -35,6 +35,24 @@ final class Native {
     static native long openBytes(byte[] keystoreOrNull);
 
     static native void close(long handle);
+
+    // ---- keys as data (MasterKey): a key is a native pointer, freed once by masterKeyFree ----
+
+    static native long masterKeyLocal(byte[] key);
+
+    static native long masterKeyBase64(String base64);
+
+    static native long masterKeyFile(String path);
+
+    static native long masterKeyAwsKms(String keyId, String regionOrNull, String contextOrNull);
+
+    static native long masterKeyFromEnv(String suffix);
+
+    static native void masterKeyFree(long key);
+
+    static native long openPathWithKey(long key, String keystorePath);
+
+    static native long openBytesWithKey(long key, byte[] keystoreOrNull);
 
     static native byte[] exportKeystore(long handle);
 

@@ -12,12 +12,24 @@ import java.util.Base64;
  * base64 legacy value (context "T.C:1") and prints {@code MIGRATED <plaintext>} after decrypting
  * it.
  *
- * <p>Usage: {@code OpenProbe path <keystore file> [legacyBase64]} or {@code OpenProbe bytes - }.
+ * <p>Usage: {@code OpenProbe path <keystore file> [legacyBase64]}, {@code OpenProbe bytes - }, or
+ * {@code OpenProbe kms <keyId> <region> <context or -> <keystore file>} (keys as data: opens with
+ * {@link MasterKey#awsKms(String, String, String)}).
  */
 public final class OpenProbe {
     private OpenProbe() {}
 
     public static void main(String[] args) {
+        if (args[0].equals("kms")) {
+            String context = args[3].equals("-") ? null : args[3];
+            try (MasterKey k = MasterKey.awsKms(args[1], args[2], context);
+                    LkrCrypt c = LkrCrypt.open(k, Path.of(args[4]))) {
+                System.out.println("OK kek=" + c.activeKekId() + " key=" + k);
+            } catch (Exception e) {
+                System.out.println("EXC " + e.getClass().getName() + " " + e.getMessage());
+            }
+            return;
+        }
         try (LkrCrypt c =
                 args[0].equals("path")
                         ? LkrCrypt.openFromEnvironment(Path.of(args[1]))
