@@ -57,12 +57,14 @@ impl<const N: usize> fmt::Debug for SecretBytes<N> {
 }
 
 /// Sets `buf`'s length to `len` (new bytes zero). When it must grow beyond its capacity, the
-/// old block is wiped and a new one allocated (fallibly, see [`crate::limits::try_with_capacity`]):
+/// old block is wiped and a new one allocated (fallibly, see [`crate::limits::try_with_capacity`];
+/// at least twice the old capacity, so a buffer reused for growing values reallocates rarely):
 /// growing in place would leave a copy of its secret bytes in freed memory.
 pub fn resize_wiping(buf: &mut Vec<u8>, len: usize) -> crate::Result<()> {
     if buf.capacity() < len {
+        let grown = len.max(buf.capacity().saturating_mul(2));
         Zeroize::zeroize(buf);
-        *buf = crate::limits::try_with_capacity(len)?;
+        *buf = crate::limits::try_with_capacity(grown)?;
     }
     buf.resize(len, 0);
     Ok(())

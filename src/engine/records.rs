@@ -15,6 +15,13 @@ impl Crypt {
         Ok(len + envelope::OVERHEAD)
     }
 
+    /// The plaintext length of a stored envelope of `len` bytes; refuses one whose plaintext
+    /// could exceed the maximum record size.
+    pub fn decrypted_len(&self, len: usize) -> Result<usize> {
+        self.check_stored_len(len)?;
+        Ok(envelope::opened_len(len))
+    }
+
     /// Encrypts into `out`, which must hold at least `plaintext.len() + 69` bytes; returns the
     /// envelope's length.
     pub fn encrypt_into(&self, plaintext: &[u8], context: &[u8], out: &mut [u8]) -> Result<usize> {
@@ -128,9 +135,9 @@ impl Crypt {
 
     /// Decrypts an envelope v1 bound to `context`.
     pub fn decrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Vec<u8>> {
-        self.check_stored_len(envelope.len())?;
+        let n = self.decrypted_len(envelope.len())?;
         crate::limits::check_context(context.len())?;
-        let mut out = crate::limits::try_zeroed(envelope.len().saturating_sub(envelope::OVERHEAD))?;
+        let mut out = crate::limits::try_zeroed(n)?;
         let n = self.decrypt_into(envelope, context, &mut out)?;
         out.truncate(n);
         Ok(out)

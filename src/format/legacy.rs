@@ -42,14 +42,8 @@ impl LegacyDecryptor {
         }
         let iv: [u8; 16] = value[..16].try_into().expect("16 bytes");
         let ciphertext = &value[16..];
-        if buf.capacity() < ciphertext.len() {
-            // Replacing drops (and wipes) the old buffer; growing it in place would not.
-            *buf = Zeroizing::new(crate::limits::try_with_capacity(
-                ciphertext.len().max(2 * buf.capacity()),
-            )?);
-        }
-        buf.clear();
-        buf.extend_from_slice(ciphertext);
+        crate::secret::resize_wiping(buf, ciphertext.len())?;
+        buf.copy_from_slice(ciphertext);
         let n = self
             .cipher
             .decrypt(&iv, &mut buf[..])

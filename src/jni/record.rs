@@ -5,7 +5,6 @@ use super::boundary::{
     boundary, crypt, invalid, new_array, not_null, read_context, read_into, Fail, JResult, Pinned,
 };
 use crate::error::Error;
-use crate::format::envelope;
 use crate::Crypt;
 use jni::objects::{JByteArray, JByteBuffer, JClass, JObject, JObjectArray};
 use jni::sys::{jint, jlong, jobjectArray};
@@ -261,49 +260,41 @@ fn batch<'l>(
     Ok(result.into_raw())
 }
 
-/// `static native byte[][] encryptBatch(long handle, byte[][] plaintexts, byte[][] contexts)`.
-#[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_encryptBatch<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    h: jlong,
-    values: JObjectArray<'l>,
-    contexts: JObjectArray<'l>,
-) -> jobjectArray {
-    boundary(&mut env, |env| {
-        // SAFETY: the handle contract.
-        let c = unsafe { crypt(h)? };
-        batch(
-            env,
-            values,
-            contexts,
-            |n| c.encrypted_len(n),
-            |v, x, o| c.encrypt_into(v, x, o),
-        )
-    })
+/// A `byte[][]` batch export: `static native byte[][] <name>(long handle, byte[][] values,
+/// byte[][] contexts)`, each item through `$len` (its output size) and `$op` (see [`batch`]).
+macro_rules! batch_export {
+    ($name:ident, $len:ident, $op:ident) => {
+        #[doc = concat!("`", stringify!($name), "`: see `batch_export!`.")]
+        #[no_mangle]
+        pub extern "system" fn $name<'l>(
+            mut env: JNIEnv<'l>,
+            _class: JClass<'l>,
+            h: jlong,
+            values: JObjectArray<'l>,
+            contexts: JObjectArray<'l>,
+        ) -> jobjectArray {
+            boundary(&mut env, |env| {
+                // SAFETY: the handle contract.
+                let c = unsafe { crypt(h)? };
+                batch(
+                    env,
+                    values,
+                    contexts,
+                    |n| c.$len(n),
+                    |v, x, o| c.$op(v, x, o),
+                )
+            })
+        }
+    };
 }
 
-/// `static native byte[][] decryptBatch(long handle, byte[][] envelopes, byte[][] contexts)`.
-#[no_mangle]
-pub extern "system" fn Java_io_lkr_crypt_Native_decryptBatch<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    h: jlong,
-    values: JObjectArray<'l>,
-    contexts: JObjectArray<'l>,
-) -> jobjectArray {
-    boundary(&mut env, |env| {
-        // SAFETY: the handle contract.
-        let c = unsafe { crypt(h)? };
-        batch(
-            env,
-            values,
-            contexts,
-            |n| {
-                c.check_stored_len(n)?;
-                Ok(envelope::opened_len(n))
-            },
-            |v, x, o| c.decrypt_into(v, x, o),
-        )
-    })
-}
+batch_export!(
+    Java_io_lkr_crypt_Native_encryptBatch,
+    encrypted_len,
+    encrypt_into
+);
+batch_export!(
+    Java_io_lkr_crypt_Native_decryptBatch,
+    decrypted_len,
+    decrypt_into
+);

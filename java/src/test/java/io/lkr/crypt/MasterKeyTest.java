@@ -6,21 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -194,44 +186,14 @@ class MasterKeyTest {
 
     // ---- AWS KMS (the moto server of tests/kms_server.sh) ----
 
-    /** Creates a symmetric key in {@code region} on the KMS-API server; its id. */
-    static String createKmsKey(String endpoint, String region) throws Exception {
-        HttpRequest req =
-                HttpRequest.newBuilder(URI.create(endpoint + "/"))
-                        .header("Content-Type", "application/x-amz-json-1.1")
-                        .header("X-Amz-Target", "TrentService.CreateKey")
-                        .header(
-                                "Authorization",
-                                "AWS4-HMAC-SHA256 Credential=testing/20260101/"
-                                        + region
-                                        + "/kms/aws4_request, SignedHeaders=host, Signature=0")
-                        .POST(HttpRequest.BodyPublishers.ofString("{}"))
-                        .timeout(Duration.ofSeconds(10))
-                        .build();
-        String body =
-                HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("\"KeyId\":\\s*\"([^\"]+)\"").matcher(body);
-        assertTrue(m.find(), body);
-        return m.group(1);
-    }
-
     /**
      * {@link MasterKey#awsKms} in a forked JVM whose SDK chain says {@code AWS_REGION=us-east-1}:
      * the key lives in eu-west-1, so only the explicit region finds it.
      */
     @Test
     void awsKmsWithAnExplicitRegion() throws Exception {
-        String endpoint = System.getenv("LKR_TEST_KMS_ENDPOINT");
-        if (endpoint == null || endpoint.isEmpty()) {
-            String msg =
-                    "!!! MasterKey.awsKms test NOT RUN: LKR_TEST_KMS_ENDPOINT is not set (tests/kms_server.sh)";
-            if ("true".equals(System.getenv("CI"))) {
-                org.junit.jupiter.api.Assertions.fail(msg);
-            }
-            System.err.println(msg);
-            Assumptions.abort(msg);
-        }
-        String keyId = createKmsKey(endpoint, "eu-west-1");
+        String endpoint = TestSupport.kmsEndpointOrSkip("MasterKey.awsKms test");
+        String keyId = TestSupport.createKmsKey(endpoint, "eu-west-1");
         Map<String, String> aws =
                 Map.of(
                         "AWS_ENDPOINT_URL", endpoint,

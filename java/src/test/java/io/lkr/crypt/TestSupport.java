@@ -128,4 +128,49 @@ public final class TestSupport {
         a.addAll(List.of(args));
         return fork(env, a);
     }
+
+    /**
+     * The KMS-API server of tests/kms_server.sh ({@code LKR_TEST_KMS_ENDPOINT}). Without it the
+     * calling test is skipped with a message naming {@code what} — or fails under {@code CI=true},
+     * where the server must run.
+     */
+    public static String kmsEndpointOrSkip(String what) {
+        String endpoint = System.getenv("LKR_TEST_KMS_ENDPOINT");
+        if (endpoint == null || endpoint.isEmpty()) {
+            String msg =
+                    "!!! "
+                            + what
+                            + " NOT RUN: LKR_TEST_KMS_ENDPOINT is not set (tests/kms_server.sh)";
+            if ("true".equals(System.getenv("CI"))) {
+                org.junit.jupiter.api.Assertions.fail(msg);
+            }
+            System.err.println(msg);
+            org.junit.jupiter.api.Assumptions.abort(msg);
+        }
+        return endpoint;
+    }
+
+    /** Creates a symmetric key in {@code region} on the KMS-API server; its id. */
+    public static String createKmsKey(String endpoint, String region) throws Exception {
+        java.net.http.HttpRequest req =
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(endpoint + "/"))
+                        .header("Content-Type", "application/x-amz-json-1.1")
+                        .header("X-Amz-Target", "TrentService.CreateKey")
+                        .header(
+                                "Authorization",
+                                "AWS4-HMAC-SHA256 Credential=testing/20260101/"
+                                        + region
+                                        + "/kms/aws4_request, SignedHeaders=host, Signature=0")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"))
+                        .timeout(java.time.Duration.ofSeconds(10))
+                        .build();
+        String body =
+                java.net.http.HttpClient.newHttpClient()
+                        .send(req, java.net.http.HttpResponse.BodyHandlers.ofString())
+                        .body();
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("\"KeyId\":\\s*\"([^\"]+)\"").matcher(body);
+        org.junit.jupiter.api.Assertions.assertTrue(m.find(), body);
+        return m.group(1);
+    }
 }

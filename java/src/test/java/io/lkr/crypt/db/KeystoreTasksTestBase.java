@@ -17,16 +17,11 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -36,7 +31,6 @@ import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -650,38 +644,14 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
     // ---- AWS KMS (the moto server of tests/kms_server.sh)
     // ------------------------------------------
 
-    /** Creates a symmetric key on the KMS-API server; its id. */
+    /** Creates a symmetric key on the KMS-API server (us-east-1); its id. */
     static String createKmsKey(String endpoint) throws Exception {
-        HttpRequest req =
-                HttpRequest.newBuilder(URI.create(endpoint + "/"))
-                        .header("Content-Type", "application/x-amz-json-1.1")
-                        .header("X-Amz-Target", "TrentService.CreateKey")
-                        .header(
-                                "Authorization",
-                                "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/kms/aws4_request, "
-                                        + "SignedHeaders=host, Signature=0")
-                        .POST(HttpRequest.BodyPublishers.ofString("{}"))
-                        .timeout(Duration.ofSeconds(10))
-                        .build();
-        String body =
-                HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("\"KeyId\":\\s*\"([^\"]+)\"").matcher(body);
-        assertTrue(m.find(), body);
-        return m.group(1);
+        return io.lkr.crypt.TestSupport.createKmsKey(endpoint, "us-east-1");
     }
 
     @Test
     void rekeyThroughAwsKmsInEveryDirection() throws Exception {
-        String endpoint = System.getenv("LKR_TEST_KMS_ENDPOINT");
-        if (endpoint == null || endpoint.isEmpty()) {
-            String msg =
-                    "!!! KMS rekey tests NOT RUN: LKR_TEST_KMS_ENDPOINT is not set (tests/kms_server.sh)";
-            if ("true".equals(System.getenv("CI"))) {
-                org.junit.jupiter.api.Assertions.fail(msg);
-            }
-            System.err.println(msg);
-            Assumptions.abort(msg);
-        }
+        String endpoint = io.lkr.crypt.TestSupport.kmsEndpointOrSkip("KMS rekey tests");
         String keyA = createKmsKey(endpoint);
         String keyB = createKmsKey(endpoint);
         Map<String, String> aws =
