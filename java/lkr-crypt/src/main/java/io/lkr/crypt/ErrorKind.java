@@ -33,12 +33,21 @@ public enum ErrorKind {
         this.code = code;
     }
 
-    /** The numeric code shared with the C ABI. */
+    /**
+     * The numeric code shared with the C ABI.
+     *
+     * @return the {@code LKR_ERR_*} value
+     */
     public int code() {
         return code;
     }
 
-    /** The kind with this code; {@link #INTERNAL} for an unknown code. */
+    /**
+     * The kind with this code; {@link #INTERNAL} for an unknown code.
+     *
+     * @param code a C ABI error code
+     * @return its kind
+     */
     public static ErrorKind fromCode(int code) {
         for (ErrorKind k : values()) {
             if (k.code == code) {

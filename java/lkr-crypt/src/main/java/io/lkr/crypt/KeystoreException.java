@@ -8,8 +8,16 @@ import java.security.KeyStoreException;
  */
 public final class KeystoreException extends KeyStoreException implements LkrException {
     private static final long serialVersionUID = 1L;
+
+    /** The engine's error kind. */
     private final ErrorKind kind;
 
+    /**
+     * An error of the engine, as the JNI binding reports it.
+     *
+     * @param kind the engine's error kind
+     * @param message the engine's message
+     */
     public KeystoreException(ErrorKind kind, String message) {
         super(message);
         this.kind = kind;

@@ -9,6 +9,11 @@ import java.security.GeneralSecurityException;
 public final class LegacyException extends GeneralSecurityException implements LkrException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An error of the engine, as the JNI binding reports it.
+     *
+     * @param message the engine's message
+     */
     public LegacyException(String message) {
         super(message);
     }

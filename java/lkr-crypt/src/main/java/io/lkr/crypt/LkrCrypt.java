@@ -77,6 +77,8 @@ public final class LkrCrypt implements AutoCloseable {
      * The largest plaintext one record may hold ({@code LKR_MAX_RECORD_SIZE}, default 64 MiB);
      * larger values are refused with {@link IllegalArgumentException} before anything is allocated
      * for them. Large data belongs in a stream.
+     *
+     * @return the limit in bytes
      */
     public long maxRecordSize() {
         return maxRecord;
@@ -98,6 +100,11 @@ public final class LkrCrypt implements AutoCloseable {
      * LKR_MASTER_KEY_ENV}, {@code LKR_MASTER_KEY_FILE} or {@code LKR_AWS_CMK}: exactly one) and the
      * legacy key from {@code LKR_LEGACY_KEY_ENV} / {@code LKR_LEGACY_KEY_FILE} if set. A missing
      * keystore is created (KEK id 1).
+     *
+     * @param keystore the keystore file
+     * @return the handle, to close when done
+     * @throws GeneralSecurityException {@link MasterKeyException} for the CMK, {@link
+     *     KeystoreException} for the keystore
      */
     public static LkrCrypt openFromEnvironment(Path keystore) throws GeneralSecurityException {
         return openFile(keystore, Native::openPath);
@@ -107,6 +114,11 @@ public final class LkrCrypt implements AutoCloseable {
      * Opens a keystore the application keeps itself (e.g. in its database) with the CMK and legacy
      * key from the environment, as {@link #openFromEnvironment(Path)}. {@code null} creates a new
      * keystore (KEK id 1): store {@link #exportKeystore()}.
+     *
+     * @param keystoreOrNull the keystore document, or null for a new keystore
+     * @return the handle, to close when done
+     * @throws GeneralSecurityException {@link MasterKeyException} for the CMK, {@link
+     *     KeystoreException} for the keystore
      */
     public static LkrCrypt openFromEnvironment(byte[] keystoreOrNull)
             throws GeneralSecurityException {
@@ -121,6 +133,11 @@ public final class LkrCrypt implements AutoCloseable {
      * from {@code LKR_LEGACY_KEY_ENV} / {@code LKR_LEGACY_KEY_FILE} if set. The handle keeps its
      * own copy of the key: {@code key} may be closed once this returns.
      *
+     * @param key the CMK
+     * @param keystore the keystore file
+     * @return the handle, to close when done
+     * @throws GeneralSecurityException {@link MasterKeyException} for the CMK, {@link
+     *     KeystoreException} for the keystore
      * @throws IllegalStateException when {@code key} is closed
      */
     public static LkrCrypt open(MasterKey key, Path keystore) throws GeneralSecurityException {
@@ -136,6 +153,11 @@ public final class LkrCrypt implements AutoCloseable {
      * #openFromEnvironment(byte[])}: {@code null} creates a new keystore (KEK id 1) in memory —
      * store {@link #exportKeystore()}.
      *
+     * @param key the CMK
+     * @param keystoreOrNull the keystore document, or null for a new keystore
+     * @return the handle, to close when done
+     * @throws GeneralSecurityException {@link MasterKeyException} for the CMK, {@link
+     *     KeystoreException} for the keystore
      * @throws IllegalStateException when {@code key} is closed
      */
     public static LkrCrypt open(MasterKey key, byte[] keystoreOrNull)
@@ -152,22 +174,39 @@ public final class LkrCrypt implements AutoCloseable {
         return new LkrCrypt(open.applyAsLong(keystore.toAbsolutePath().toString()));
     }
 
-    /** The keystore document (UTF-8 JSON, docs/keystore.md): only wrapped keys, safe to store. */
+    /**
+     * The keystore document (UTF-8 JSON, docs/keystore.md): only wrapped keys, safe to store.
+     *
+     * @return the document's UTF-8 bytes
+     */
     public byte[] exportKeystore() {
         return handle.call(Native::exportKeystore);
     }
 
-    /** The id of the KEK that encrypts new values. */
+    /**
+     * The id of the KEK that encrypts new values.
+     *
+     * @return the active KEK's id
+     */
     public int activeKekId() {
         return handle.callInt(Native::activeKekId);
     }
 
-    /** True when the environment configured a legacy key for {@link #migrate(byte[], byte[])}. */
+    /**
+     * True when the environment configured a legacy key for {@link #migrate(byte[], byte[])}.
+     *
+     * @return whether a legacy key is configured
+     */
     public boolean hasLegacyKey() {
         return handle.call(Native::hasLegacyKey);
     }
 
-    /** The envelope length for a plaintext of {@code plaintextLength} bytes. */
+    /**
+     * The envelope length for a plaintext of {@code plaintextLength} bytes.
+     *
+     * @param plaintextLength the plaintext's length
+     * @return the envelope's length
+     */
     public static int encryptedLength(int plaintextLength) {
         if (plaintextLength < 0 || plaintextLength > Integer.MAX_VALUE - OVERHEAD) {
             throw new IllegalArgumentException(
@@ -178,6 +217,9 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * The plaintext length of an envelope of {@code envelopeLength} bytes (0 if shorter than one).
+     *
+     * @param envelopeLength the envelope's length
+     * @return the plaintext's length
      */
     public static int decryptedLength(int envelopeLength) {
         return Math.max(0, envelopeLength - OVERHEAD);
@@ -187,6 +229,12 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * Encrypts {@code plaintext} bound to {@code context} (may be empty) into a new envelope v1.
+     *
+     * @param plaintext the value
+     * @param context what the value is bound to (e.g. {@code TABLE.COLUMN:key})
+     * @return the envelope v1
+     * @throws GeneralSecurityException when the engine refuses; the exception (e.g. {@link
+     *     NotAuthenticException}) carries its message
      */
     public byte[] encrypt(byte[] plaintext, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(plaintext, "plaintext");
@@ -212,6 +260,9 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * Decrypts an envelope v1 bound to {@code context}.
      *
+     * @param envelope the envelope v1
+     * @param context the context it was encrypted under
+     * @return the plaintext
      * @throws AEADBadTagException when the value is not authentic under this context and keystore
      */
     public byte[] decrypt(byte[] envelope, byte[] context) throws GeneralSecurityException {
@@ -233,6 +284,12 @@ public final class LkrCrypt implements AutoCloseable {
      * to {@code context}, with the legacy key from the environment; the plaintext never leaves
      * native code. A value that already is an authentic envelope v1 under {@code context} is
      * returned unchanged.
+     *
+     * @param legacy the legacy value (or an envelope v1)
+     * @param context the context to bind the envelope to
+     * @return the envelope v1
+     * @throws GeneralSecurityException {@link LegacyException} when the legacy value does not
+     *     decrypt or no legacy key is configured
      */
     public byte[] migrate(byte[] legacy, byte[] context) throws GeneralSecurityException {
         return migrate(legacy, context, null);
@@ -241,6 +298,13 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * As {@link #migrate(byte[], byte[])} with the caller's 16-byte legacy key (null: the
      * environment's).
+     *
+     * @param legacy the legacy value (or an envelope v1)
+     * @param context the context to bind the envelope to
+     * @param legacyKey the legacy AES-128 key (16 bytes), or null
+     * @return the envelope v1
+     * @throws GeneralSecurityException {@link LegacyException} when the legacy value does not
+     *     decrypt or no legacy key is configured
      */
     public byte[] migrate(byte[] legacy, byte[] context, byte[] legacyKey)
             throws GeneralSecurityException {
@@ -251,20 +315,44 @@ public final class LkrCrypt implements AutoCloseable {
 
     // ---- base64 text forms -------------------------------------------------------------------
 
-    /** Encrypts and returns the stored text form: standard base64 of the envelope. */
+    /**
+     * Encrypts and returns the stored text form: standard base64 of the envelope.
+     *
+     * @param plaintext the value
+     * @param context what the value is bound to
+     * @return base64 of the envelope v1
+     * @throws GeneralSecurityException when the engine refuses; the exception (e.g. {@link
+     *     NotAuthenticException}) carries its message
+     */
     public String encryptToBase64(byte[] plaintext, byte[] context)
             throws GeneralSecurityException {
         return StoredText.encode(encrypt(plaintext, context));
     }
 
-    /** Decrypts the stored text form (base64 of an envelope). */
+    /**
+     * Decrypts the stored text form (base64 of an envelope).
+     *
+     * @param envelopeBase64 base64 of an envelope v1
+     * @param context the context it was encrypted under
+     * @return the plaintext
+     * @throws GeneralSecurityException {@link NotAuthenticException} when the value is not
+     *     authentic
+     */
     public byte[] decryptFromBase64(String envelopeBase64, byte[] context)
             throws GeneralSecurityException {
         Objects.requireNonNull(envelopeBase64, "envelopeBase64");
         return decrypt(StoredText.decodeValue(envelopeBase64), context);
     }
 
-    /** Encrypts a string (UTF-8) bound to a context (UTF-8) into the stored text form. */
+    /**
+     * Encrypts a string (UTF-8) bound to a context (UTF-8) into the stored text form.
+     *
+     * @param plaintext the text
+     * @param context what the text is bound to
+     * @return base64 of the envelope v1
+     * @throws GeneralSecurityException when the engine refuses; the exception (e.g. {@link
+     *     NotAuthenticException}) carries its message
+     */
     public String encryptString(String plaintext, String context) throws GeneralSecurityException {
         Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(context, "context");
@@ -279,6 +367,11 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * Decrypts the stored text form of a string encrypted with {@link #encryptString}.
      *
+     * @param envelopeBase64 base64 of an envelope v1
+     * @param context the context it was encrypted under
+     * @return the text
+     * @throws GeneralSecurityException {@link NotAuthenticException} when the value is not
+     *     authentic
      * @throws IllegalArgumentException when the authentic plaintext is not UTF-8 text
      */
     public String decryptString(String envelopeBase64, String context)
@@ -297,6 +390,12 @@ public final class LkrCrypt implements AutoCloseable {
      * Migrates the stored text form of a legacy text value (base64) to the stored text form of an
      * envelope v1; the legacy plaintext must be valid UTF-8 (text columns, docs/legacy.md). An
      * envelope already authentic under {@code context} comes back unchanged.
+     *
+     * @param legacyBase64 base64 of the legacy value (or of an envelope v1)
+     * @param context the context to bind the envelope to
+     * @return base64 of the envelope v1
+     * @throws GeneralSecurityException {@link LegacyException} when the legacy value does not
+     *     decrypt or no legacy key is configured
      */
     public String migrateString(String legacyBase64, String context)
             throws GeneralSecurityException {
@@ -306,6 +405,13 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * As {@link #migrateString(String, String)} with the caller's 16-byte legacy key (null: the
      * environment's).
+     *
+     * @param legacyBase64 base64 of the legacy value (or of an envelope v1)
+     * @param context the context to bind the envelope to
+     * @param legacyKey the legacy AES-128 key (16 bytes), or null
+     * @return base64 of the envelope v1
+     * @throws GeneralSecurityException {@link LegacyException} when the legacy value does not
+     *     decrypt or no legacy key is configured
      */
     public String migrateString(String legacyBase64, String context, byte[] legacyKey)
             throws GeneralSecurityException {
@@ -325,6 +431,9 @@ public final class LkrCrypt implements AutoCloseable {
      * {@code plaintext}'s position moves to its limit and {@code out}'s past the envelope. Nothing
      * is copied.
      *
+     * @param plaintext a direct buffer: its remaining bytes are encrypted
+     * @param context what the value is bound to
+     * @param out a direct buffer receiving the envelope
      * @return the envelope's length
      * @throws ShortBufferException when {@code out} has less than {@code
      *     encryptedLength(plaintext.remaining())} bytes left
@@ -362,6 +471,9 @@ public final class LkrCrypt implements AutoCloseable {
      * Decrypts the remaining bytes of the direct buffer {@code envelope} into the direct buffer
      * {@code out}, as {@link #encrypt(ByteBuffer, byte[], ByteBuffer)}.
      *
+     * @param envelope a direct buffer: its remaining bytes are the envelope v1
+     * @param context the context it was encrypted under
+     * @param out a direct buffer receiving the plaintext
      * @return the plaintext's length
      * @throws AEADBadTagException when the value is not authentic
      * @throws ShortBufferException when {@code out} has less than {@code
@@ -391,6 +503,12 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * Encrypts {@code plaintexts[i]} bound to {@code contexts[i]}, for every i, in one native call.
+     *
+     * @param plaintexts the values
+     * @param contexts their contexts, as many
+     * @return the envelopes v1, in order
+     * @throws GeneralSecurityException when the engine refuses; the exception (e.g. {@link
+     *     NotAuthenticException}) carries its message
      */
     public byte[][] encryptBatch(byte[][] plaintexts, byte[][] contexts)
             throws GeneralSecurityException {
@@ -401,6 +519,12 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * Decrypts {@code envelopes[i]} bound to {@code contexts[i]}, for every i, in one native call.
      * The first value that is not authentic fails the batch (the message names its index).
+     *
+     * @param envelopes the envelopes v1
+     * @param contexts their contexts, as many
+     * @return the plaintexts, in order
+     * @throws GeneralSecurityException {@link NotAuthenticException} for the first value that is
+     *     not authentic
      */
     public byte[][] decryptBatch(byte[][] envelopes, byte[][] contexts)
             throws GeneralSecurityException {
@@ -439,6 +563,10 @@ public final class LkrCrypt implements AutoCloseable {
      * already v1 or undecryptable — one bad value does not fail the batch. Only what concerns the
      * whole call throws (no legacy key configured, a legacy key not of 16 bytes, bad arguments).
      *
+     * @param values the stored values
+     * @param contexts their contexts, as many
+     * @return one result per value, in order
+     * @throws GeneralSecurityException when the whole call fails (e.g. no legacy key configured)
      * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
      * @param requireUtf8 the legacy plaintexts must be valid UTF-8 (text columns, docs/legacy.md)
      */
@@ -458,6 +586,13 @@ public final class LkrCrypt implements AutoCloseable {
      * {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with {@code options}: with {@link
      * MigrateOption#REENCRYPT} it is also the re-encryption to the active KEK after a rotation
      * (docs/native-interfaces.md), legacy and older-KEK values alike, in one pass.
+     *
+     * @param values the stored values
+     * @param contexts their contexts, as many
+     * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
+     * @param options how to migrate (none: an empty set)
+     * @return one result per value, in order
+     * @throws GeneralSecurityException when the whole call fails (e.g. no legacy key configured)
      */
     public MigrationResult[] migrateBatch(
             byte[][] values, byte[][] contexts, byte[] legacyKey, Set<MigrateOption> options)
@@ -475,6 +610,9 @@ public final class LkrCrypt implements AutoCloseable {
      * ({@link MigrationBatch#outcome(int)}, {@link MigrationBatch#resultBase64(int)}, ...). For
      * bulk migrations, with a batch that is reused.
      *
+     * @param batch the values and contexts; receives the results
+     * @param options how to migrate (none: an empty set)
+     * @throws GeneralSecurityException when the whole call fails (e.g. no legacy key configured)
      * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
      */
     public void migrateBatch(MigrationBatch batch, byte[] legacyKey, Set<MigrateOption> options)
@@ -487,6 +625,11 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * {@link #migrateBatch(MigrationBatch, byte[], Set)} with {@link MigrateOption#REQUIRE_UTF8} or
      * none.
+     *
+     * @param batch the values and contexts; receives the results
+     * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
+     * @param requireUtf8 the legacy plaintexts must be valid UTF-8
+     * @throws GeneralSecurityException when the whole call fails (e.g. no legacy key configured)
      */
     public void migrateBatch(MigrationBatch batch, byte[] legacyKey, boolean requireUtf8)
             throws GeneralSecurityException {
@@ -509,6 +652,12 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * {@link #migrateBatch(byte[][], byte[][], byte[], boolean)} with the environment's legacy key.
+     *
+     * @param values the stored values
+     * @param contexts their contexts, as many
+     * @param requireUtf8 the legacy plaintexts must be valid UTF-8
+     * @return one result per value, in order
+     * @throws GeneralSecurityException when the whole call fails (e.g. no legacy key configured)
      */
     public MigrationResult[] migrateBatch(byte[][] values, byte[][] contexts, boolean requireUtf8)
             throws GeneralSecurityException {
@@ -524,6 +673,9 @@ public final class LkrCrypt implements AutoCloseable {
      * suffix} names the variables: {@code ""} ({@code LKR_MASTER_KEY_ENV}, ...), {@code "_SOURCE"}
      * or {@code "_DESTINATION"} (for {@code rekey}). Throws {@link MasterKeyException} with the
      * documented message when it is wrong.
+     *
+     * @param suffix {@code ""}, {@code "_SOURCE"} or {@code "_DESTINATION"}
+     * @throws GeneralSecurityException {@link MasterKeyException} when the configuration is wrong
      */
     public static void checkMasterKeyConfiguration(String suffix) throws GeneralSecurityException {
         Objects.requireNonNull(suffix, "suffix");
@@ -547,7 +699,11 @@ public final class LkrCrypt implements AutoCloseable {
         Native.reseedRandom();
     }
 
-    /** Every KEK id of the keystore, ascending. */
+    /**
+     * Every KEK id of the keystore, ascending.
+     *
+     * @return the ids
+     */
     public int[] kekIds() {
         return handle.call(Native::kekIds);
     }
@@ -557,6 +713,10 @@ public final class LkrCrypt implements AutoCloseable {
      * + 1); older KEKs keep decrypting. This handle is unchanged. Store the new handle's {@link
      * #exportKeystore()} where the application keeps its keystore, then use it (and close this
      * one). For a keystore file, {@link #rotateKekFile(Path)} does both.
+     *
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException when the engine refuses; the exception (e.g. {@link
+     *     NotAuthenticException}) carries its message
      */
     public LkrCrypt rotateKek() throws GeneralSecurityException {
         return handle.call(p -> new LkrCrypt(Native.rotateKek(p)));
@@ -566,6 +726,10 @@ public final class LkrCrypt implements AutoCloseable {
      * A new handle on a copy of the keystore without KEK {@code kekId} (never the active one).
      * Values and streams that KEK encrypted no longer decrypt with it: re-encrypt them first
      * ({@link #reencrypt}) and keep an exported copy of the old keystore for older backups.
+     *
+     * @param kekId the KEK to remove
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException {@link KeystoreException} for the active or an unknown KEK
      */
     public LkrCrypt retireKek(int kekId) throws GeneralSecurityException {
         return handle.call(p -> new LkrCrypt(Native.retireKek(p, kekId)));
@@ -576,6 +740,10 @@ public final class LkrCrypt implements AutoCloseable {
      * under the CMK of the {@code _DESTINATION} variables ({@code LKR_MASTER_KEY_ENV_DESTINATION},
      * {@code LKR_MASTER_KEY_FILE_DESTINATION} or {@code LKR_AWS_CMK_DESTINATION}), checked to open
      * with it. No value changes. Store its {@link #exportKeystore()} in place of the old keystore.
+     *
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException {@link MasterKeyException} when the destination CMK is
+     *     missing, wrong or unreachable
      */
     public LkrCrypt rekeyFromEnvironment() throws GeneralSecurityException {
         return handle.call(p -> new LkrCrypt(Native.rekeyFromEnv(p)));
@@ -586,6 +754,11 @@ public final class LkrCrypt implements AutoCloseable {
      * its database): opens it with the {@code _SOURCE} CMK and returns a handle on the KEKs
      * re-wrapped under the {@code _DESTINATION} CMK, checked to open with it. Replace the stored
      * document with its {@link #exportKeystore()} (atomically, e.g. compare-and-set).
+     *
+     * @param keystore the keystore document under the source CMK
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException {@link MasterKeyException} for the CMK, {@link
+     *     KeystoreException} for the keystore
      */
     public static LkrCrypt rekeyKeystore(byte[] keystore) throws GeneralSecurityException {
         Objects.requireNonNull(keystore, "keystore");
@@ -597,6 +770,11 @@ public final class LkrCrypt implements AutoCloseable {
      * docs/native-interfaces.md {@code rekey} of the keystore file {@code keystore}, from the
      * {@code _SOURCE} CMK to the {@code _DESTINATION} CMK: checked, then replaced atomically (a
      * crash leaves the old or the new file). Returns a handle under the destination CMK.
+     *
+     * @param keystore the keystore file
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException {@link MasterKeyException} for the CMK, {@link
+     *     KeystoreException} for the keystore
      */
     public static LkrCrypt rekeyKeystoreFile(Path keystore) throws GeneralSecurityException {
         return openFile(keystore, Native::rekeyFileFromEnv);
@@ -606,6 +784,11 @@ public final class LkrCrypt implements AutoCloseable {
      * docs/native-interfaces.md {@code rotate_kek} of the keystore file {@code keystore} with the
      * CMK of the environment: a new active KEK, the file replaced atomically. Returns a handle on
      * it.
+     *
+     * @param keystore the keystore file
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException {@link MasterKeyException} for the CMK, {@link
+     *     KeystoreException} for the keystore
      */
     public static LkrCrypt rotateKekFile(Path keystore) throws GeneralSecurityException {
         return openFile(keystore, Native::rotateKekFileFromEnv);
@@ -616,6 +799,12 @@ public final class LkrCrypt implements AutoCloseable {
      * again under the active KEK — or {@code envelope} itself (the same array) when it already is
      * under it, so {@code result != envelope} says whether to store it. The plaintext never enters
      * Java. Throws {@link javax.crypto.AEADBadTagException} when the value is not authentic.
+     *
+     * @param envelope an envelope v1 of this keystore
+     * @param context the context it was encrypted under
+     * @return the envelope under the active KEK, or {@code envelope} itself
+     * @throws GeneralSecurityException {@link NotAuthenticException} when the value is not
+     *     authentic
      */
     public byte[] reencrypt(byte[] envelope, byte[] context) throws GeneralSecurityException {
         Objects.requireNonNull(envelope, "envelope");
@@ -627,6 +816,10 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * The id of the KEK that encrypted {@code value} when it is an envelope v1 authentic under
      * {@code context}; empty otherwise (a legacy value, a damaged one, another keystore's).
+     *
+     * @param value a stored value
+     * @param context its context
+     * @return the KEK id, or empty
      */
     public OptionalInt kekIdOf(byte[] value, byte[] context) {
         Objects.requireNonNull(value, "value");
@@ -637,7 +830,11 @@ public final class LkrCrypt implements AutoCloseable {
 
     // ---- lifetime ----------------------------------------------------------------------------
 
-    /** True once {@link #close()} has run. */
+    /**
+     * True once {@link #close()} has run.
+     *
+     * @return whether the handle is closed
+     */
     public boolean isClosed() {
         return handle.isClosing();
     }
@@ -657,6 +854,12 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * An output stream that encrypts what is written to it as a stream v1 (docs/stream.md) bound to
      * {@code context}, with the default segment size. Close it to complete the stream.
+     *
+     * @param out where the stream goes
+     * @param context what the stream is bound to
+     * @return the encrypting stream, to close
+     * @throws IOException when writing the header fails
+     * @throws GeneralSecurityException when the engine refuses
      */
     public EncryptingOutputStream encryptingStream(OutputStream out, byte[] context)
             throws IOException, GeneralSecurityException {
@@ -666,6 +869,13 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * As {@link #encryptingStream(OutputStream, byte[])} with {@code segmentSize} plaintext bytes
      * per segment (4096 to 16 MiB). Writes the stream header at once.
+     *
+     * @param out where the stream goes
+     * @param context what the stream is bound to
+     * @param segmentSize plaintext bytes per segment
+     * @return the encrypting stream, to close
+     * @throws IOException when writing the header fails
+     * @throws GeneralSecurityException when the engine refuses
      */
     public EncryptingOutputStream encryptingStream(
             OutputStream out, byte[] context, int segmentSize)
@@ -678,6 +888,13 @@ public final class LkrCrypt implements AutoCloseable {
      * Reads the 52-byte header now: a foreign or unknown-KEK stream fails here; damage further on
      * fails while reading (an {@link IOException} whose cause is the {@link
      * GeneralSecurityException}).
+     *
+     * @param in where the stream comes from
+     * @param context the context it was encrypted under
+     * @return the decrypting stream, to close
+     * @throws IOException when reading the header fails
+     * @throws GeneralSecurityException {@link NotAuthenticException} for a foreign header or an
+     *     unknown KEK
      */
     public DecryptingInputStream decryptingStream(InputStream in, byte[] context)
             throws IOException, GeneralSecurityException {

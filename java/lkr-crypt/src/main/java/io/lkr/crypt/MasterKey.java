@@ -47,6 +47,8 @@ public final class MasterKey implements AutoCloseable {
     /**
      * A local CMK: exactly 32 raw bytes (copied; the caller may wipe {@code key32} afterwards).
      *
+     * @param key32 the CMK's 32 bytes
+     * @return the key, to {@link #close()} when done
      * @throws MasterKeyException when {@code key32} is not 32 bytes long
      */
     public static MasterKey local(byte[] key32) throws MasterKeyException {
@@ -59,6 +61,8 @@ public final class MasterKey implements AutoCloseable {
      * A local CMK as standard base64 of 32 bytes (what {@code openssl rand -base64 32} prints);
      * surrounding whitespace is ignored.
      *
+     * @param base64 the CMK as base64 text
+     * @return the key, to {@link #close()} when done
      * @throws MasterKeyException when the text is not base64 or not of 32 bytes
      */
     public static MasterKey localBase64(String base64) throws MasterKeyException {
@@ -72,6 +76,8 @@ public final class MasterKey implements AutoCloseable {
      * LKR_MASTER_KEY_FILE} (docs/keys.md): a regular file of mode exactly 0400, owned by this
      * process's user, read natively on one open descriptor.
      *
+     * @param file0400 the key file (mode 0400)
+     * @return the key, to {@link #close()} when done
      * @throws MasterKeyException when the file is missing, has another mode, or holds no valid key
      */
     public static MasterKey localFile(Path file0400) throws MasterKeyException {
@@ -83,6 +89,7 @@ public final class MasterKey implements AutoCloseable {
     /**
      * An AWS KMS CMK with the default encryption context ({@code Looker_Encryption_Context}).
      *
+     * @return the key, to {@link #close()} when done
      * @param keyId {@code alias/<name>}, a key id or a key ARN
      * @param region the key's AWS region; {@code null} or empty: the AWS SDK's chain ({@code
      *     AWS_REGION})
@@ -96,6 +103,7 @@ public final class MasterKey implements AutoCloseable {
      * created with it. Credentials, endpoint and retries follow the AWS SDK's chain (docs/keys.md).
      * The keystore records the key id and the context, not the region.
      *
+     * @return the key, to {@link #close()} when done
      * @param keyId {@code alias/<name>}, a key id or a key ARN
      * @param region the key's AWS region; {@code null} or empty: the AWS SDK's chain ({@code
      *     AWS_REGION})
@@ -114,6 +122,7 @@ public final class MasterKey implements AutoCloseable {
      * {@code LKR_MASTER_KEY_FILE} or {@code LKR_AWS_CMK} (with {@code LKR_AWS_CMK_EC}), read and
      * checked now.
      *
+     * @return the key, to {@link #close()} when done
      * @throws MasterKeyException when the configuration is wrong
      */
     public static MasterKey fromEnvironment() throws MasterKeyException {

@@ -68,6 +68,9 @@ public final class MigrationBatch {
     /**
      * An empty batch sized for {@code items} values of {@code valueBytes} bytes in all (it grows
      * beyond).
+     *
+     * @param items the number of values expected
+     * @param valueBytes their total size in bytes
      */
     public MigrationBatch(int items, int valueBytes) {
         if (items < 0 || valueBytes < 0) {
@@ -113,12 +116,22 @@ public final class MigrationBatch {
         results = -1;
     }
 
-    /** The number of values added. */
+    /**
+     * The number of values added.
+     *
+     * @return the number of values
+     */
     public int size() {
         return size;
     }
 
-    /** Appends {@code value} with its {@code context}; returns its index. */
+    /**
+     * Appends {@code value} with its {@code context}; returns its index.
+     *
+     * @param value the stored value (legacy or envelope v1)
+     * @param context its context
+     * @return its index in the batch
+     */
     public int add(byte[] value, byte[] context) {
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(context, "context");
@@ -128,6 +141,14 @@ public final class MigrationBatch {
     /**
      * Appends {@code value[off .. off+len]} with the context {@code context[contextOff ..
      * contextOff+contextLen]}.
+     *
+     * @param value the array holding the stored value
+     * @param off where the value starts
+     * @param len its length
+     * @param context the array holding the context
+     * @param contextOff where the context starts
+     * @param contextLen its length
+     * @return its index in the batch
      */
     public int add(byte[] value, int off, int len, byte[] context, int contextOff, int contextLen) {
         checkRange(value, off, len, "value");
@@ -143,6 +164,13 @@ public final class MigrationBatch {
      * Appends {@code value[off .. off+len]} with the context {@code contextPrefix ‖
      * UTF-8(contextSuffix)} — e.g. {@code "TABLE.COLUMN:"} and the row's key — built without
      * allocating for ASCII suffixes. A null suffix is the empty one.
+     *
+     * @param value the array holding the stored value
+     * @param off where the value starts
+     * @param len its length
+     * @param contextPrefix the context's first bytes
+     * @param contextSuffix the rest of the context, as text (or null)
+     * @return its index in the batch
      */
     public int add(byte[] value, int off, int len, byte[] contextPrefix, String contextSuffix) {
         checkRange(value, off, len, "value");
@@ -275,7 +303,12 @@ public final class MigrationBatch {
         return outcomes[checkResult(i)];
     }
 
-    /** What the migration did with value {@code i}. */
+    /**
+     * What the migration did with value {@code i}.
+     *
+     * @param i the value's index
+     * @return its outcome
+     */
     public MigrationResult.Outcome outcome(int i) {
         return MigrationResult.Outcome.fromCode(outcomes[checkResult(i)]);
     }
@@ -283,12 +316,19 @@ public final class MigrationBatch {
     /**
      * The array holding every result (the batch's own, reused by the next migration): value {@code
      * i}'s envelope v1 is at {@link #resultOffset(int)}, {@link #resultLength(int)} bytes.
+     *
+     * @return the result array
      */
     public byte[] resultBuffer() {
         return out;
     }
 
-    /** Where value {@code i}'s result starts in {@link #resultBuffer()}. */
+    /**
+     * Where value {@code i}'s result starts in {@link #resultBuffer()}.
+     *
+     * @param i the value's index
+     * @return the offset of its result
+     */
     public int resultOffset(int i) {
         return checkResult(i) == 0 ? 0 : outEnds[i - 1];
     }
@@ -296,12 +336,20 @@ public final class MigrationBatch {
     /**
      * The length of value {@code i}'s result: the envelope v1 (FROM_LEGACY, ROTATED: the new value;
      * ALREADY_V1: the value itself), 0 if UNDECRYPTABLE.
+     *
+     * @param i the value's index
+     * @return the length of its result
      */
     public int resultLength(int i) {
         return outEnds[checkResult(i)] - resultOffset(i);
     }
 
-    /** A copy of value {@code i}'s result, or null if it has none (UNDECRYPTABLE, UNUSABLE_V1). */
+    /**
+     * A copy of value {@code i}'s result, or null if it has none (UNDECRYPTABLE, UNUSABLE_V1).
+     *
+     * @param i the value's index
+     * @return its result, or null
+     */
     public byte[] result(int i) {
         if (!outcome(i).hasValue()) {
             return null;
@@ -312,6 +360,9 @@ public final class MigrationBatch {
 
     /**
      * Value {@code i}'s result in the stored text form (standard base64), or null if it has none.
+     *
+     * @param i the value's index
+     * @return its result as base64, or null
      */
     public String resultBase64(int i) {
         if (!outcome(i).hasValue()) {
@@ -325,6 +376,9 @@ public final class MigrationBatch {
 
     /**
      * Why value {@code i} is UNDECRYPTABLE or UNUSABLE_V1 (the engine's message); null otherwise.
+     *
+     * @param i the value's index
+     * @return the engine's message, or null
      */
     public String message(int i) {
         return messages[checkResult(i)];

@@ -36,7 +36,12 @@ public final class MigrationResult {
             this.code = code;
         }
 
-        /** The outcome of native code {@code code}. */
+        /**
+         * The outcome of native code {@code code}.
+         *
+         * @param code the native outcome code
+         * @return its outcome
+         */
         public static Outcome fromCode(int code) {
             for (Outcome o : values()) {
                 if (o.code == code) {
@@ -49,6 +54,8 @@ public final class MigrationResult {
         /**
          * True when there is an envelope v1 to read ({@link #value()}); false for a value not
          * migrated.
+         *
+         * @return whether {@link #value()} is an envelope v1
          */
         public boolean hasValue() {
             return this != UNDECRYPTABLE && this != UNUSABLE_V1;
@@ -72,6 +79,11 @@ public final class MigrationResult {
                 : new MigrationResult(o, null, message);
     }
 
+    /**
+     * What the migration did with the value.
+     *
+     * @return the outcome
+     */
     public Outcome outcome() {
         return outcome;
     }
@@ -79,12 +91,18 @@ public final class MigrationResult {
     /**
      * The envelope v1 (FROM_LEGACY, ROTATED: the new value; ALREADY_V1: the value itself); null if
      * UNDECRYPTABLE or UNUSABLE_V1.
+     *
+     * @return the envelope v1, or null
      */
     public byte[] value() {
         return value;
     }
 
-    /** Why the value is UNDECRYPTABLE or UNUSABLE_V1 (the engine's message); null otherwise. */
+    /**
+     * Why the value is UNDECRYPTABLE or UNUSABLE_V1 (the engine's message); null otherwise.
+     *
+     * @return the engine's message, or null
+     */
     public String message() {
         return message;
     }

@@ -54,7 +54,11 @@ public final class NativeLoader {
 
     private NativeLoader() {}
 
-    /** Where the library was loaded from: "system", "bundled", or a file path; null before. */
+    /**
+     * Where the library was loaded from: "system", "bundled", or a file path; null before.
+     *
+     * @return "system", "bundled", a path, or null
+     */
     public static String loadedFrom() {
         return loadedFrom;
     }

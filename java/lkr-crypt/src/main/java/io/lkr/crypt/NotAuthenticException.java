@@ -10,8 +10,16 @@ import javax.crypto.AEADBadTagException;
  */
 public final class NotAuthenticException extends AEADBadTagException implements LkrException {
     private static final long serialVersionUID = 1L;
+
+    /** The engine's error kind. */
     private final ErrorKind kind;
 
+    /**
+     * An error of the engine, as the JNI binding reports it.
+     *
+     * @param kind the engine's error kind
+     * @param message the engine's message
+     */
     public NotAuthenticException(ErrorKind kind, String message) {
         super(message);
         this.kind = kind;

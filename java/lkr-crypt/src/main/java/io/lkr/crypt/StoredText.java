@@ -13,7 +13,12 @@ import java.util.Objects;
 public final class StoredText {
     private StoredText() {}
 
-    /** The stored text form of {@code value}: standard base64, padded. */
+    /**
+     * The stored text form of {@code value}: standard base64, padded.
+     *
+     * @param value the stored bytes
+     * @return their text form
+     */
     public static String encode(byte[] value) {
         return Base64.getEncoder().encodeToString(value);
     }
@@ -21,6 +26,8 @@ public final class StoredText {
     /**
      * The value whose stored text form is {@code text} (surrounding whitespace ignored).
      *
+     * @param text the text form
+     * @return the stored bytes
      * @throws IllegalArgumentException when it is not one
      */
     public static byte[] decode(String text) {

@@ -27,7 +27,12 @@ public enum Dialect {
         this.longText = longText;
     }
 
-    /** The dialect named in db.yaml ({@code hsqldb} or {@code mysql}, any case). */
+    /**
+     * The dialect named in db.yaml ({@code hsqldb} or {@code mysql}, any case).
+     *
+     * @param name the name
+     * @return the dialect
+     */
     public static Dialect fromName(String name) {
         if (name != null) {
             switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
@@ -59,7 +64,12 @@ public enum Dialect {
         }
     }
 
-    /** {@code name} as a quoted identifier: {@code "NAME"} or {@code `NAME`}. */
+    /**
+     * {@code name} as a quoted identifier: {@code "NAME"} or {@code `NAME`}.
+     *
+     * @param name an identifier
+     * @return it quoted
+     */
     public String q(String name) {
         if (name.indexOf(quote) >= 0 || name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("Invalid identifier: " + name);
@@ -67,7 +77,11 @@ public enum Dialect {
         return quote + name + quote;
     }
 
-    /** The long text type: {@code LONGVARCHAR} (HyperSQL has no TEXT) or {@code TEXT}. */
+    /**
+     * The long text type: {@code LONGVARCHAR} (HyperSQL has no TEXT) or {@code TEXT}.
+     *
+     * @return the type's name
+     */
     public String longText() {
         return longText;
     }
@@ -75,12 +89,19 @@ public enum Dialect {
     /**
      * The type of {@code NODE.HEARTBEAT_AT}; on MySQL explicitly nullable so no auto-update
      * applies.
+     *
+     * @return the column type
      */
     public String timestampType() {
         return this == MYSQL ? "TIMESTAMP NULL" : "TIMESTAMP";
     }
 
-    /** SQL for the database's clock {@code seconds} seconds ago (negative: in the future). */
+    /**
+     * SQL for the database's clock {@code seconds} seconds ago (negative: in the future).
+     *
+     * @param seconds how far back
+     * @return the SQL expression
+     */
     public String nowMinusSeconds(int seconds) {
         if (this == MYSQL) {
             return "(CURRENT_TIMESTAMP - INTERVAL " + seconds + " SECOND)";
@@ -88,12 +109,21 @@ public enum Dialect {
         return "(LOCALTIMESTAMP - INTERVAL '" + seconds + "' SECOND)";
     }
 
-    /** SQL for the database's clock now, as written to a {@code TIMESTAMP} column. */
+    /**
+     * SQL for the database's clock now, as written to a {@code TIMESTAMP} column.
+     *
+     * @return the SQL expression
+     */
     public String now() {
         return this == MYSQL ? "CURRENT_TIMESTAMP" : "LOCALTIMESTAMP";
     }
 
-    /** {@code LIMIT n} at the end of a SELECT (both dialects accept it). */
+    /**
+     * {@code LIMIT n} at the end of a SELECT (both dialects accept it).
+     *
+     * @param n the number of rows
+     * @return the clause
+     */
     public String limit(int n) {
         return " LIMIT " + n;
     }
@@ -109,7 +139,12 @@ public enum Dialect {
         }
     }
 
-    /** True when {@code e} reports a duplicate primary key (another writer won). */
+    /**
+     * True when {@code e} reports a duplicate primary key (another writer won).
+     *
+     * @param e a failure of an INSERT
+     * @return whether it is a duplicate key
+     */
     public boolean isDuplicateKey(SQLException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof java.sql.SQLIntegrityConstraintViolationException) {
@@ -136,6 +171,9 @@ public enum Dialect {
      * #resumeCheckpoints} restores the previous size at the end (HyperSQL's default, 50 MB, when it
      * reads 0 — which a killed run leaves behind). Returns that size, or null when it cannot be
      * read or changed (then nothing changes) or for another dialect.
+     *
+     * @param c an open connection
+     * @return the previous log size, or null
      */
     public String suspendCheckpoints(Connection c) {
         if (this != HSQLDB) {
@@ -162,7 +200,13 @@ public enum Dialect {
         }
     }
 
-    /** Restores what {@link #suspendCheckpoints} returned ({@code null}: nothing to do). */
+    /**
+     * Restores what {@link #suspendCheckpoints} returned ({@code null}: nothing to do).
+     *
+     * @param c an open connection
+     * @param logSize what {@link #suspendCheckpoints} returned
+     * @throws SQLException when the database fails
+     */
     public void resumeCheckpoints(Connection c, String logSize) throws SQLException {
         if (logSize == null) {
             return;

@@ -36,6 +36,14 @@ public final class Heartbeat implements AutoCloseable {
     private Connection connection;
     private volatile SQLException lastFailure;
 
+    /**
+     * A heartbeat, not started.
+     *
+     * @param db the internal database
+     * @param nodeId this node's id (1 to 64 characters)
+     * @param hostname this node's host, for operators
+     * @param interval the time between beats
+     */
     public Heartbeat(InternalDb db, String nodeId, String hostname, Duration interval) {
         this.db = Objects.requireNonNull(db, "db");
         this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
@@ -56,6 +64,9 @@ public final class Heartbeat implements AutoCloseable {
 
     /**
      * A heartbeat for this host: a random node id, the local host name, {@link #DEFAULT_INTERVAL}.
+     *
+     * @param db the internal database
+     * @return the heartbeat, not started
      */
     public static Heartbeat forThisHost(InternalDb db) {
         return new Heartbeat(db, UUID.randomUUID().toString(), localHostName(), DEFAULT_INTERVAL);
@@ -69,24 +80,47 @@ public final class Heartbeat implements AutoCloseable {
         }
     }
 
+    /**
+     * This node's id.
+     *
+     * @return the id in {@code NODE}
+     */
     public String nodeId() {
         return nodeId;
     }
 
+    /**
+     * This node's host.
+     *
+     * @return the host name in {@code NODE}
+     */
     public String hostname() {
         return hostname;
     }
 
+    /**
+     * The time between beats.
+     *
+     * @return the interval
+     */
     public Duration interval() {
         return interval;
     }
 
-    /** The failure of the most recent beat, or null if it succeeded. */
+    /**
+     * The failure of the most recent beat, or null if it succeeded.
+     *
+     * @return the failure, or null
+     */
     public SQLException lastFailure() {
         return lastFailure;
     }
 
-    /** Beats once now (failing loudly), then every {@link #interval()} on a daemon thread. */
+    /**
+     * Beats once now (failing loudly), then every {@link #interval()} on a daemon thread.
+     *
+     * @throws SQLException when the first beat fails
+     */
     public synchronized void start() throws SQLException {
         if (timer != null) {
             return;
@@ -113,7 +147,11 @@ public final class Heartbeat implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Writes this node's row now: {@code HEARTBEAT_AT = CURRENT_TIMESTAMP} of the database. */
+    /**
+     * Writes this node's row now: {@code HEARTBEAT_AT = CURRENT_TIMESTAMP} of the database.
+     *
+     * @throws SQLException when the database fails
+     */
     public synchronized void beat() throws SQLException {
         try {
             if (connection == null || connection.isClosed()) {

@@ -60,7 +60,12 @@ public final class InternalDb {
         this.hsqldbPath = hsqldbPath;
     }
 
-    /** The embedded HyperSQL file database at {@code path} (user SA, empty password). */
+    /**
+     * The embedded HyperSQL file database at {@code path} (user SA, empty password).
+     *
+     * @param path the database's file path (without {@code .script})
+     * @return where the database is
+     */
     public static InternalDb hsqldb(String path) {
         return hsqldb(path, "SA", "");
     }
@@ -83,7 +88,16 @@ public final class InternalDb {
                 Dialect.HSQLDB, url, user, password, "jdbc:hsqldb:file:" + path, path);
     }
 
-    /** A MySQL / MariaDB database. */
+    /**
+     * A MySQL / MariaDB database.
+     *
+     * @param host the server's host
+     * @param port its port
+     * @param database the database's name
+     * @param user the user
+     * @param password the password (null: empty)
+     * @return where the database is
+     */
     public static InternalDb mysql(
             String host, int port, String database, String user, String password) {
         String url = "jdbc:mariadb://" + host + ":" + port + "/" + database;
@@ -142,6 +156,11 @@ public final class InternalDb {
         return v == null ? dflt : String.valueOf(v);
     }
 
+    /**
+     * The kind of database.
+     *
+     * @return its dialect
+     */
     public Dialect dialect() {
         return dialect;
     }
@@ -149,12 +168,19 @@ public final class InternalDb {
     /**
      * True for an embedded HyperSQL file database: one process at a time can open it (HyperSQL's
      * file lock), unlike a server.
+     *
+     * @return whether it is an embedded file database
      */
     public boolean isEmbedded() {
         return url.startsWith("jdbc:hsqldb:file:");
     }
 
-    /** Opens a connection (auto-commit on, session in UTC). */
+    /**
+     * Opens a connection (auto-commit on, session in UTC).
+     *
+     * @return the connection, to close
+     * @throws SQLException when the database cannot be reached
+     */
     public Connection connect() throws SQLException {
         return connect(true);
     }
@@ -162,6 +188,10 @@ public final class InternalDb {
     /**
      * Opens a connection; with {@code createIfMissing} false an embedded database that does not
      * exist yet is an error instead of a new empty database (read-only tasks).
+     *
+     * @param createIfMissing whether a missing embedded database is created
+     * @return the connection, to close
+     * @throws SQLException when the database cannot be reached
      */
     public Connection connect(boolean createIfMissing) throws SQLException {
         dialect.loadDriver();
@@ -190,6 +220,10 @@ public final class InternalDb {
      * leaving {@code .script.new} and {@code .log} behind while the task reports success; here that
      * is an {@link UncleanShutdownException} from {@code close()}. MySQL or a HyperSQL server: a
      * plain connection.
+     *
+     * @param createIfMissing whether a missing embedded database is created
+     * @return the connection, to close
+     * @throws SQLException when the database cannot be reached
      */
     public Connection connectForTask(boolean createIfMissing) throws SQLException {
         Connection c = connect(createIfMissing);

@@ -22,6 +22,7 @@ import java.util.TreeMap;
 public final class KekUsage {
     /** Counts of one column. */
     public static final class Column {
+        /** The column counted. */
         public final EncryptedColumn column;
 
         /** KEK id → authentic envelopes v1 under it. */
@@ -40,7 +41,11 @@ public final class KekUsage {
             this.column = column;
         }
 
-        /** Envelopes v1 of every KEK. */
+        /**
+         * Envelopes v1 of every KEK.
+         *
+         * @return their number
+         */
         public long v1() {
             long n = 0;
             for (long v : byKek.values()) {
@@ -56,12 +61,21 @@ public final class KekUsage {
         this.columns = Collections.unmodifiableList(columns);
     }
 
-    /** The per-column counts, in manifest order. */
+    /**
+     * The per-column counts, in manifest order.
+     *
+     * @return the columns' counts
+     */
     public List<Column> columns() {
         return columns;
     }
 
-    /** Values under KEK {@code kekId}, over every column. */
+    /**
+     * Values under KEK {@code kekId}, over every column.
+     *
+     * @param kekId a KEK id
+     * @return the number of values
+     */
     public long valuesUnder(int kekId) {
         long n = 0;
         for (Column c : columns) {
@@ -70,7 +84,11 @@ public final class KekUsage {
         return n;
     }
 
-    /** KEK id → values under it, over every column. */
+    /**
+     * KEK id → values under it, over every column.
+     *
+     * @return the counts by KEK id
+     */
     public Map<Integer, Long> totalByKek() {
         Map<Integer, Long> m = new TreeMap<>();
         for (Column c : columns) {
@@ -79,7 +97,11 @@ public final class KekUsage {
         return m;
     }
 
-    /** Non-empty values that are not envelopes v1 of this keystore, over every column. */
+    /**
+     * Non-empty values that are not envelopes v1 of this keystore, over every column.
+     *
+     * @return their number
+     */
     public long other() {
         long n = 0;
         for (Column c : columns) {
@@ -88,7 +110,16 @@ public final class KekUsage {
         return n;
     }
 
-    /** Scans every column of {@code manifest} (keyset pages of 1000 rows, each read committed). */
+    /**
+     * Scans every column of {@code manifest} (keyset pages of 1000 rows, each read committed).
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param manifest the encrypted columns
+     * @param crypt the engine of the keystore
+     * @return the counts
+     * @throws SQLException when the database fails
+     */
     public static KekUsage scan(
             Connection c, Dialect d, List<EncryptedColumn> manifest, LkrCrypt crypt)
             throws SQLException {

@@ -17,7 +17,14 @@ import java.sql.SQLException;
 public final class KeystoreStore {
     private KeystoreStore() {}
 
-    /** The stored keystore document, or null on a new installation. */
+    /**
+     * The stored keystore document, or null on a new installation.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @return the document, or null
+     * @throws SQLException when the database fails
+     */
     public static byte[] read(Connection c, Dialect d) throws SQLException {
         String v = Settings.get(c, d, Settings.KEYSTORE);
         return v == null ? null : v.getBytes(StandardCharsets.UTF_8);
@@ -26,6 +33,13 @@ public final class KeystoreStore {
     /**
      * Opens the stored keystore for reading: a missing one is an error naming where it was looked
      * for.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param where the database's description, for the message
+     * @return the engine, to close
+     * @throws SQLException when the database fails
+     * @throws GeneralSecurityException when the keystore does not open with the CMK
      */
     public static LkrCrypt openExisting(Connection c, Dialect d, String where)
             throws SQLException, GeneralSecurityException {
@@ -47,6 +61,13 @@ public final class KeystoreStore {
      * Publishes {@code created} (a freshly created keystore) unless one is stored already, and
      * returns the engine to use: {@code created} when it won, else a new engine over the stored
      * keystore ({@code created} is then closed).
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param created a new engine over a new keystore
+     * @return the engine to use, to close
+     * @throws SQLException when the database fails
+     * @throws GeneralSecurityException when the keystore does not open with the CMK
      */
     public static LkrCrypt publishOrAdopt(Connection c, Dialect d, LkrCrypt created)
             throws SQLException, GeneralSecurityException {
@@ -66,6 +87,13 @@ public final class KeystoreStore {
      * Replaces the stored keystore {@code expected} with {@code replacement} in one committed
      * compare-and-set UPDATE (rekey, KEK rotation): a crash leaves the old or the new document, and
      * nothing is changed when another writer replaced it first (returns false).
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param expected the stored document
+     * @param replacement the new document
+     * @return whether it was replaced
+     * @throws SQLException when the database fails
      */
     public static boolean replace(Connection c, Dialect d, byte[] expected, byte[] replacement)
             throws SQLException {
@@ -77,7 +105,15 @@ public final class KeystoreStore {
                 new String(replacement, StandardCharsets.UTF_8));
     }
 
-    /** Opens the stored keystore, or creates and publishes one (an open for writing). */
+    /**
+     * Opens the stored keystore, or creates and publishes one (an open for writing).
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @return the engine, to close
+     * @throws SQLException when the database fails
+     * @throws GeneralSecurityException when the keystore does not open with the CMK
+     */
     public static LkrCrypt openForWriting(Connection c, Dialect d)
             throws SQLException, GeneralSecurityException {
         byte[] ks = read(c, d);

@@ -23,7 +23,14 @@ public final class LiveNodes {
 
     private LiveNodes() {}
 
-    /** The ids of the live nodes (empty: none). */
+    /**
+     * The ids of the live nodes (empty: none).
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @return the node ids
+     * @throws SQLException when the database fails
+     */
     public static List<String> find(Connection c, Dialect d) throws SQLException {
         List<String> ids = new ArrayList<>();
         try (Statement s = c.createStatement();
@@ -51,6 +58,11 @@ public final class LiveNodes {
      * after the CMK configuration, before anything else): ensures the schema, reads the live nodes
      * by the database's clock and commits. Returns the documented refusal ({@link #MESSAGE}) when a
      * node is live — the task then logs it and exits with status 1, nothing written — else null.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @return the refusal, or null
+     * @throws SQLException when the database fails
      */
     public static String refusal(Connection c, Dialect d) throws SQLException {
         Schema.ensure(c, d);

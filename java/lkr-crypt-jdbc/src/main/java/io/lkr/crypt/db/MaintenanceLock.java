@@ -89,6 +89,8 @@ public final class MaintenanceLock implements AutoCloseable {
     /**
      * The lease in seconds ({@value #LEASE_PROPERTY}, at least 3; default {@value
      * #DEFAULT_LEASE_SECONDS}).
+     *
+     * @return the lease
      */
     public static int leaseSeconds() {
         return Math.max(3, Integer.getInteger(LEASE_PROPERTY, DEFAULT_LEASE_SECONDS));
@@ -97,6 +99,12 @@ public final class MaintenanceLock implements AutoCloseable {
     /**
      * Takes the lock for {@code task} (its name, for the holder's description) on a connection of
      * its own, or throws {@link HeldException} at once naming the task that holds it.
+     *
+     * @param db the internal database
+     * @param task the task's name
+     * @return the lock, to close at the task's end
+     * @throws SQLException when the database fails
+     * @throws HeldException when another task holds the lock
      */
     public static MaintenanceLock acquire(InternalDb db, String task)
             throws SQLException, HeldException {
@@ -433,6 +441,8 @@ public final class MaintenanceLock implements AutoCloseable {
     /**
      * Verifies, before a task's decisive write, that the lock is still this task's (its lease was
      * refreshed in time, its connection is alive); throws with an operator's message otherwise.
+     *
+     * @throws SQLException when the lock is no longer held or the database fails
      */
     public synchronized void ensureHeld() throws SQLException {
         if (lost == null && !closed && stillHeld(false)) {

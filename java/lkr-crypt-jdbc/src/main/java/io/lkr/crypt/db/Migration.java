@@ -68,20 +68,40 @@ public final class Migration {
 
     /** Receives progress: a phase starts with its total of rows, then rows are scanned. */
     public interface Progress {
+        /**
+         * A phase starts.
+         *
+         * @param phase its name
+         * @param totalRows the rows it will scan
+         */
         default void begin(String phase, long totalRows) {}
 
+        /**
+         * Rows were scanned.
+         *
+         * @param rows how many more
+         */
         default void advance(long rows) {}
 
+        /** The phase ended. */
         default void end() {}
 
+        /** No progress display. */
         Progress NONE = new Progress() {};
     }
 
     /** A value that does not decrypt: where it is and why, never what it is. */
     public static final class Undecryptable {
+        /** Its table. */
         public final String table;
+
+        /** Its column. */
         public final String column;
+
+        /** The table's key column. */
         public final String keyColumn;
+
+        /** Its row's key. */
         public final String key;
 
         /** Why: the engine's message (it names no value). */
@@ -103,6 +123,7 @@ public final class Migration {
 
     /** Counts for one column. */
     public static final class ColumnSummary {
+        /** The column counted. */
         public final EncryptedColumn column;
 
         /** Non-empty values scanned. */
@@ -146,7 +167,10 @@ public final class Migration {
 
     /** What a phase found or did. */
     public static final class Report {
+        /** Counts per column, in manifest order. */
         public final List<ColumnSummary> columns = new ArrayList<>();
+
+        /** The values that do not decrypt. */
         public final List<Undecryptable> undecryptable = new ArrayList<>();
 
         /** Nanoseconds spent inside {@link LkrCrypt} calls. */
@@ -155,6 +179,12 @@ public final class Migration {
         /** Nanoseconds of the whole phase. */
         public long totalNanos;
 
+        /**
+         * A count summed over the columns.
+         *
+         * @param f the count of one column (e.g. {@code s -> s.migrated})
+         * @return its sum
+         */
         public long total(java.util.function.ToLongFunction<ColumnSummary> f) {
             long n = 0;
             for (ColumnSummary s : columns) {
@@ -175,6 +205,8 @@ public final class Migration {
          * earlier run skipped the damaged values; so that case is left to {@code
          * --skip-undecryptable}. Envelopes v1 that cannot be used ({@link
          * MigrationResult.Outcome#UNUSABLE_V1}) say nothing about the legacy key and do not count.
+         *
+         * @return whether the legacy key looks wrong
          */
         public boolean legacyKeyLooksWrong() {
             long failed = total(s -> s.legacyFailed);
@@ -211,6 +243,15 @@ public final class Migration {
     private final Options options;
     private final Progress progress;
 
+    /**
+     * A migration of the columns of a manifest.
+     *
+     * @param connection the internal database
+     * @param dialect its dialect
+     * @param columns the encrypted columns
+     * @param options how to migrate
+     * @param progress where progress goes (null: nowhere)
+     */
     public Migration(
             Connection connection,
             Dialect dialect,
@@ -227,7 +268,11 @@ public final class Migration {
         }
     }
 
-    /** Verifies that every table of the manifest exists (before anything is read or written). */
+    /**
+     * Verifies that every table of the manifest exists (before anything is read or written).
+     *
+     * @throws SQLException when a table is missing or the database fails
+     */
     public void checkTables() throws SQLException {
         for (EncryptedColumn c : columns) {
             if (!Schema.tableExists(connection, c.table())) {
@@ -241,7 +286,12 @@ public final class Migration {
         }
     }
 
-    /** Rows with a non-NULL value in each column, for progress. */
+    /**
+     * Rows with a non-NULL value in each column, for progress.
+     *
+     * @return the number of values
+     * @throws SQLException when the database fails
+     */
     public long countValues() throws SQLException {
         long n = 0;
         for (EncryptedColumn c : columns) {
@@ -261,7 +311,14 @@ public final class Migration {
         return n;
     }
 
-    /** Phase 1: checks every value, writes nothing. */
+    /**
+     * Phase 1: checks every value, writes nothing.
+     *
+     * @param crypt the engine of the keystore
+     * @return what the check found
+     * @throws SQLException when the database fails
+     * @throws GeneralSecurityException when the engine refuses the whole call (e.g. no legacy key)
+     */
     public Report check(LkrCrypt crypt) throws SQLException, GeneralSecurityException {
         Runtime rt = Runtime.getRuntime();
         pendingBudget = (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) / 3;
@@ -272,12 +329,24 @@ public final class Migration {
         return lastCheck;
     }
 
-    /** Rows the write phase will update (known after {@link #check}). */
+    /**
+     * Rows the write phase will update (known after {@link #check}).
+     *
+     * @return the number of rows
+     */
     public long pendingRows() {
         return lastCheck == null ? 0 : lastCheck.total(x -> x.legacy + x.olderKek);
     }
 
-    /** Phase 2: migrates and writes in committed batches. */
+    /**
+     * Phase 2: migrates and writes in committed batches.
+     *
+     * @param crypt the engine of the keystore (the one of the check)
+     * @param totalRows the rows to update, for progress
+     * @return what was written
+     * @throws SQLException when the database fails
+     * @throws GeneralSecurityException when the engine refuses the whole call (e.g. no legacy key)
+     */
     public Report write(LkrCrypt crypt, long totalRows)
             throws SQLException, GeneralSecurityException {
         String logSize = dialect.suspendCheckpoints(connection);

@@ -8,7 +8,10 @@ import java.sql.Statement;
 
 /** The tables lkr-crypt itself uses (docs/native-interfaces.md), created when missing. */
 public final class Schema {
+    /** The settings, the keystore among them ({@link Settings}). */
     public static final String SETTING = "SETTING";
+
+    /** The running nodes ({@link Heartbeat}). */
     public static final String NODE = "NODE";
 
     /** The holder of the maintenance lock ({@link MaintenanceLock}). */
@@ -19,6 +22,10 @@ public final class Schema {
     /**
      * Creates {@code SETTING}, {@code NODE} and {@code MAINTENANCE_LOCK} when they do not exist
      * (commits if not auto-commit).
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @throws SQLException when the database fails
      */
     public static void ensure(Connection c, Dialect d) throws SQLException {
         try (Statement s = c.createStatement()) {
@@ -74,7 +81,14 @@ public final class Schema {
         }
     }
 
-    /** True when {@code table} exists (exact name, as the manifest spells it). */
+    /**
+     * True when {@code table} exists (exact name, as the manifest spells it).
+     *
+     * @param c an open connection
+     * @param table the table's name
+     * @return whether it exists
+     * @throws SQLException when the database fails
+     */
     public static boolean tableExists(Connection c, String table) throws SQLException {
         DatabaseMetaData md = c.getMetaData();
         try (ResultSet rs = md.getTables(c.getCatalog(), null, table, new String[] {"TABLE"})) {

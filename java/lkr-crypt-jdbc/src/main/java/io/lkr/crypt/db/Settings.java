@@ -10,13 +10,26 @@ import java.sql.SQLException;
  * encryption_scheme}.
  */
 public final class Settings {
+    /** The keystore document (docs/keystore.md). */
     public static final String KEYSTORE = "encryption_keystore";
+
+    /** The encryption scheme of the stored values. */
     public static final String SCHEME = "encryption_scheme";
+
+    /** {@link #SCHEME} once the values are envelopes v1. */
     public static final String SCHEME_GCM = "aes-256-gcm";
 
     private Settings() {}
 
-    /** The value of {@code key}, or null. */
+    /**
+     * The value of {@code key}, or null.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param key the setting
+     * @return its value, or null
+     * @throws SQLException when the database fails
+     */
     public static String get(Connection c, Dialect d, String key) throws SQLException {
         try (PreparedStatement ps =
                 c.prepareStatement(
@@ -37,6 +50,13 @@ public final class Settings {
     /**
      * Inserts {@code key} only if absent. Returns false (and leaves the row alone) when another
      * writer inserted it first. Commits when the connection is not in auto-commit.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param key the setting
+     * @param value its value
+     * @return whether it was inserted
+     * @throws SQLException when the database fails
      */
     public static boolean insertIfAbsent(Connection c, Dialect d, String key, String value)
             throws SQLException {
@@ -71,6 +91,14 @@ public final class Settings {
      * Sets {@code key} to {@code value} only while it still holds {@code expected} (a
      * compare-and-set in one UPDATE), and commits. Returns false, changing nothing, when another
      * writer changed it first.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param key the setting
+     * @param expected its value as read
+     * @param value the new value
+     * @return whether it was set
+     * @throws SQLException when the database fails
      */
     public static boolean compareAndSet(
             Connection c, Dialect d, String key, String expected, String value)
@@ -101,7 +129,15 @@ public final class Settings {
         }
     }
 
-    /** Sets {@code key} to {@code value} (update, else insert). Commits when not in auto-commit. */
+    /**
+     * Sets {@code key} to {@code value} (update, else insert). Commits when not in auto-commit.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param key the setting
+     * @param value its value
+     * @throws SQLException when the database fails
+     */
     public static void put(Connection c, Dialect d, String key, String value) throws SQLException {
         for (int attempt = 0; attempt < 3; attempt++) {
             try (PreparedStatement ps =
