@@ -40,5 +40,9 @@ bash tests/sanitizers.sh c
 echo "== Java (Maven: JUnit on Java 17 and 25, the jar)"
 bash java/ci.sh
 
+echo "== the C library installed (make install, pkg-config, examples/c/app.c, make uninstall)"
+# After the Java build, which built the release library this installs.
+bash tests/c_install.sh
+
 echo "== the README's main job on the embedded default (examples/main_job.sh)"
 bash examples/main_job.sh

@@ -30,7 +30,9 @@
  * LKR_TEST_OPS_PER_THREAD (optional) sets the round trips per thread of the thread test
  * (default 2000; tests/sanitizers.sh uses fewer under valgrind), and LKR_TEST_SELF (optional)
  * the path the CMK checks re-execute (default /proc/self/exe, which under valgrind is the
- * valgrind tool, not this program).
+ * valgrind tool, not this program), and LKR_TEST_RUNNER (optional) a command that runs this
+ * program's architecture, words split on spaces (e.g. `qemu-aarch64-static -L
+ * /usr/aarch64-linux-gnu` for a cross build): the CMK checks re-execute through it.
  *
  * `lkr_c_test --child-open KEYSTORE` is the re-executed child of the CMK configuration
  * checks: it opens KEYSTORE with the environment it was given and prints the status code
@@ -349,7 +351,9 @@ static int run_child(const char *keystore, const char *const *vars, int32_t *rc,
     pid_t pid;
     char buf[4096];
     char arg0[] = "lkr_c_test", arg1[] = "--child-open";
-    char *argv[4];
+    char *argv[20];
+    char *runner = getenv("LKR_TEST_RUNNER") ? strdup(getenv("LKR_TEST_RUNNER")) : NULL;
+    size_t a = 0;
     char *nl, *end;
     long v;
 
@@ -364,14 +368,21 @@ static int run_child(const char *keystore, const char *const *vars, int32_t *rc,
     for (i = 0; i < n_vars; i++)
         envp[k++] = (char *)vars[i];
     envp[k] = NULL;
-    argv[0] = arg0;
-    argv[1] = arg1;
-    argv[2] = (char *)keystore;
-    argv[3] = NULL;
+    /* Through LKR_TEST_RUNNER when set: its words, then this program's path. */
+    for (char *w = runner ? strtok(runner, " ") : NULL; w && a < 16; w = strtok(NULL, " "))
+        argv[a++] = w;
+    if (a > 0)
+        argv[a++] = getenv("LKR_TEST_SELF") ? getenv("LKR_TEST_SELF") : arg0;
+    else
+        argv[a++] = arg0;
+    argv[a++] = arg1;
+    argv[a++] = (char *)keystore;
+    argv[a] = NULL;
 
     if (pipe(fds) != 0) {
         snprintf(msg, msg_cap, "pipe: %s", strerror(errno));
         free(envp);
+        free(runner);
         return -1;
     }
     fflush(stdout);
@@ -382,6 +393,7 @@ static int run_child(const char *keystore, const char *const *vars, int32_t *rc,
         close(fds[0]);
         close(fds[1]);
         free(envp);
+        free(runner);
         return -1;
     }
     if (pid == 0) {
@@ -391,11 +403,16 @@ static int run_child(const char *keystore, const char *const *vars, int32_t *rc,
         close(fds[1]);
         /* LKR_TEST_SELF: this program's path, for runners where /proc/self/exe is not it
          * (valgrind: it is the valgrind tool). */
-        execve(getenv("LKR_TEST_SELF") ? getenv("LKR_TEST_SELF") : "/proc/self/exe", argv, envp);
+        if (runner && argv[0] != arg0)
+            execvpe(argv[0], argv, envp);
+        else
+            execve(getenv("LKR_TEST_SELF") ? getenv("LKR_TEST_SELF") : "/proc/self/exe", argv,
+                   envp);
         _exit(127);
     }
     close(fds[1]);
     free(envp);
+    free(runner);
     for (;;) {
         ssize_t r = read(fds[0], buf + got, sizeof buf - 1 - got);
         if (r < 0 && errno == EINTR)
