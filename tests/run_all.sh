@@ -26,6 +26,9 @@ for b in aws-lc-rs ring; do
     --test keystore --test rotation --test legacy --test c_abi --test wycheproof
 done
 
+echo "== the slim C library: no JNI, no AWS KMS (tests/feature_sets.sh)"
+bash tests/feature_sets.sh
+
 echo "== cargo test (RustCrypto backend)"
 cargo test --locked --no-default-features --features rustcrypto --tests
 
