@@ -10,7 +10,8 @@
 //! Cross builds (docs/platforms.md): `LKR_TEST_CC` names the C compiler for the library's
 //! target (default `cc`) and `LKR_TEST_RUNNER` a command that runs the target's programs
 //! (words split on spaces, e.g. `qemu-aarch64-static -L /usr/aarch64-linux-gnu`); the C
-//! program re-executes itself through it too.
+//! program re-executes itself through it too. `LKR_TEST_EMULATED=qemu-user` tells the C program
+//! that it runs under qemu-user, which ignores `MADV_WIPEONFORK` (tests/c/lkr_c_test.c).
 
 use base64::Engine;
 use std::io::Write;
@@ -242,6 +243,10 @@ fn c_program_passes() {
         .env("LKR_TEST_LEGACY_BADPAD_HEX", hex::encode(&badpad))
         .env("LKR_TEST_SELF", &exe)
         .env("LKR_TEST_RUNNER", &runner)
+        .env(
+            "LKR_TEST_EMULATED",
+            std::env::var_os("LKR_TEST_EMULATED").unwrap_or_default(),
+        )
         .current_dir(tmp.path());
 
     // Output to files (no pipe to drain), with a deadline in case of a hang.
