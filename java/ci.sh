@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Java part of CI: called by .ci/run after the cargo suites. Builds the native library
 # (cargo, through the pom), runs the JUnit suite on Java 17 and, when the machine has it, on
-# the Temurin 25 JDK, and leaves java/target/lkr-crypt.jar. No -q: Surefire's and Failsafe's
+# the Temurin 25 JDK, and leaves java/target/lkr-crypt.jar (with the linux-x86_64 and
+# linux-aarch64 libraries). No -q: Surefire's and Failsafe's
 # summary lines ("Tests run: N, Failures: 0 ...") are what CI reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,9 @@ if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends maven openjdk-17-jdk-headless
 fi
-MVN=(mvn -f java/pom.xml -B -ntp)
+# -Paarch64: the jar bundles the linux-aarch64 library too (.ci/setup installs the cross
+# toolchain; tests/aarch64.sh has built it by then, so cargo only checks it is fresh).
+MVN=(mvn -f java/pom.xml -B -ntp -Paarch64)
 "${MVN[@]}" clean verify
 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
 if [ -x "$JDK25" ]; then
