@@ -3,6 +3,7 @@ package io.lkr.crypt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,11 +37,32 @@ class JarIT {
         }
     }
 
+    /** ELF e_machine of each bundled platform's library. */
+    private static final Map<String, Integer> ELF_MACHINE =
+            Map.of("linux-x86_64", 62, "linux-aarch64", 183);
+
+    /**
+     * Every platform the build bundles ({@code lkr.native.platforms}, set by the pom: linux-x86_64,
+     * and linux-aarch64 with -Paarch64) has its library in the jar, built for that machine.
+     */
     @Test
-    void jarHoldsTheNativeLibrary() throws Exception {
+    void jarHoldsTheNativeLibraries() throws Exception {
         assertTrue(Files.exists(JAR), JAR.toString());
+        String platforms = System.getProperty("lkr.native.platforms", "linux-x86_64");
         try (JarFile jar = new JarFile(JAR.toFile())) {
-            assertTrue(jar.getEntry("native/linux-x86_64/liblkr_crypt.so") != null);
+            for (String platform : platforms.split(",")) {
+                JarEntry entry = jar.getJarEntry("native/" + platform + "/liblkr_crypt.so");
+                assertTrue(entry != null, "the jar bundles no library for " + platform);
+                byte[] head = new byte[20];
+                try (InputStream in = jar.getInputStream(entry)) {
+                    assertEquals(head.length, in.readNBytes(head, 0, head.length));
+                }
+                int machine = (head[18] & 0xff) | (head[19] & 0xff) << 8;
+                assertEquals(
+                        ELF_MACHINE.get(platform),
+                        machine,
+                        "ELF machine of the library bundled for " + platform);
+            }
             assertEquals(
                     "io.lkr.crypt.cli.Main",
                     jar.getManifest().getMainAttributes().getValue("Main-Class"));

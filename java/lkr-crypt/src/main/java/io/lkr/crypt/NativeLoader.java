@@ -340,10 +340,19 @@ public final class NativeLoader {
         }
     }
 
-    /** {@code linux-x86_64}, {@code linux-aarch64}, ... */
+    /** This JVM's platform: {@code linux-x86_64}, {@code linux-aarch64}, ... */
     static String platform() {
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        return platform(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+    }
+
+    /**
+     * The jar's directory name ({@code /native/<os>-<arch>/}) for the values of {@code os.name} and
+     * {@code os.arch}: {@code amd64} and {@code x86_64} are {@code x86_64}, {@code aarch64} and
+     * {@code arm64} are {@code aarch64}; other names are kept (lower case).
+     */
+    static String platform(String osName, String osArch) {
+        String os = osName.toLowerCase(Locale.ROOT);
+        String arch = osArch.toLowerCase(Locale.ROOT);
         if (os.startsWith("linux")) {
             os = "linux";
         } else if (os.startsWith("mac")) {
