@@ -209,6 +209,20 @@ impl<'a> Pinned<'a> {
         Ok(p)
     }
 
+    /// The pinned bytes' address, for views of regions built by the caller (a dangling, aligned
+    /// address for an empty array: never null, so a view of 0 bytes is valid).
+    pub(super) fn as_ptr(&self) -> *const u8 {
+        if self.ptr.is_null() {
+            return std::ptr::NonNull::dangling().as_ptr();
+        }
+        self.ptr
+    }
+
+    /// [`Pinned::as_ptr`] for writing (a pin made `writable`).
+    pub(super) fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.as_ptr().cast_mut()
+    }
+
     pub(super) fn bytes(&self) -> &[u8] {
         if self.ptr.is_null() {
             return &[];
