@@ -289,3 +289,34 @@ pub(super) fn new_array<'l>(env: &JNIEnv<'l>, bytes: &[u8]) -> JResult<JByteArra
     env.set_byte_array_region(&a, 0, as_i8)?;
     Ok(a)
 }
+
+/// An export over two regions: `static native int <name>(long handle, T src, int srcPos, int
+/// srcLen, byte[] context, T dst, int dstPos, int dstLen)` (`T` a direct `ByteBuffer` or a
+/// `byte[]`), returning the bytes written by `$helper(env, h, src, srcPos, srcLen, context, dst,
+/// dstPos, dstLen, $op)` inside [`boundary`].
+macro_rules! regions_export {
+    ($name:ident, $ty:ident, $helper:path, $op:expr) => {
+        #[doc = concat!("`", stringify!($name), "`: see `regions_export!`.")]
+        #[no_mangle]
+        #[allow(clippy::too_many_arguments)]
+        pub extern "system" fn $name<'l>(
+            mut env: ::jni::JNIEnv<'l>,
+            _class: ::jni::objects::JClass<'l>,
+            h: ::jni::sys::jlong,
+            src: $ty<'l>,
+            src_pos: ::jni::sys::jint,
+            src_len: ::jni::sys::jint,
+            context: ::jni::objects::JByteArray<'l>,
+            dst: $ty<'l>,
+            dst_pos: ::jni::sys::jint,
+            dst_len: ::jni::sys::jint,
+        ) -> ::jni::sys::jint {
+            super::boundary::boundary(&mut env, |env| {
+                $helper(
+                    env, h, src, src_pos, src_len, context, dst, dst_pos, dst_len, $op,
+                )
+            })
+        }
+    };
+}
+pub(super) use regions_export;

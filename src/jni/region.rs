@@ -3,11 +3,11 @@
 //! both arrays are pinned for the call (`GetPrimitiveArrayCritical`, no copy) and the engine
 //! reads and writes them directly.
 
-use super::boundary::{boundary, crypt, invalid, not_null, JResult, Pinned};
+use super::boundary::{crypt, invalid, not_null, regions_export, JResult, Pinned};
 use crate::error::Error;
 use crate::format::envelope::{HEADER_LEN, OVERHEAD};
 use crate::Crypt;
-use jni::objects::{JByteArray, JClass};
+use jni::objects::JByteArray;
 use jni::sys::{jint, jlong};
 use jni::JNIEnv;
 use std::ops::Range;
@@ -35,19 +35,25 @@ enum Regions<'a> {
     },
 }
 
-/// Pins `src`, `context` and `dst` and runs `apart(input, context, output)` on the two regions,
-/// or, when they are one array and the output starts `shift` bytes after the input (negative:
-/// before), `within(span, context)` on the span covering both; any other overlap is refused
-/// (the Java side copies the input first). Returns the bytes written.
+/// Pins `src`, `context` and `dst` and runs `op(crypt, regions, context)`: the regions apart, or
+/// within one array when the output starts `shift` bytes after the input (negative: before);
+/// any other overlap is refused (the Java side copies the input first). Returns the bytes
+/// written.
 #[allow(clippy::too_many_arguments)]
 fn on_regions<'l>(
     env: &mut JNIEnv<'l>,
     h: jlong,
-    (src, src_off, src_len): (JByteArray<'l>, jint, jint),
+    src: JByteArray<'l>,
+    src_off: jint,
+    src_len: jint,
     context: JByteArray<'l>,
-    (dst, dst_off, dst_len): (JByteArray<'l>, jint, jint),
-    shift: isize,
-    op: impl FnOnce(&Crypt, Regions<'_>, &[u8]) -> crate::Result<usize>,
+    dst: JByteArray<'l>,
+    dst_off: jint,
+    dst_len: jint,
+    (shift, op): (
+        isize,
+        impl FnOnce(&Crypt, Regions<'_>, &[u8]) -> crate::Result<usize>,
+    ),
 ) -> JResult<jint> {
     // SAFETY: the handle contract.
     let c = unsafe { crypt(h)? };
@@ -104,72 +110,45 @@ fn on_regions<'l>(
     Ok(op(c, regions, ctx.bytes())? as jint)
 }
 
-/// A caller-owned-array export: `static native int <name>(long handle, byte[] in, int inOff,
-/// int inLen, byte[] context, byte[] out, int outOff, int outLen)`, returning the bytes written
-/// (see [`on_regions`]).
-macro_rules! region_export {
-    ($name:ident, $shift:expr, $op:expr) => {
-        #[doc = concat!("`", stringify!($name), "`: see `region_export!`.")]
-        #[no_mangle]
-        #[allow(clippy::too_many_arguments)]
-        pub extern "system" fn $name<'l>(
-            mut env: JNIEnv<'l>,
-            _class: JClass<'l>,
-            h: jlong,
-            src: JByteArray<'l>,
-            src_off: jint,
-            src_len: jint,
-            context: JByteArray<'l>,
-            dst: JByteArray<'l>,
-            dst_off: jint,
-            dst_len: jint,
-        ) -> jint {
-            boundary(&mut env, |env| {
-                on_regions(
-                    env,
-                    h,
-                    (src, src_off, src_len),
-                    context,
-                    (dst, dst_off, dst_len),
-                    $shift,
-                    $op,
-                )
-            })
-        }
-    };
-}
-
 // In place, the plaintext sits 53 bytes after the envelope's start: the engine seals it there.
-region_export!(
+regions_export!(
     Java_io_lkr_crypt_Native_encryptArray,
-    -(HEADER_LEN as isize),
-    |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
-        Regions::Apart(i, o) => c.encrypt_into(i, x, o),
-        // The span starts with the output, the plaintext 53 bytes on: the envelope's place.
-        Regions::Within {
-            span,
-            input,
-            output,
-        } => match span.get_mut(..input + OVERHEAD) {
-            Some(buf) if output >= input + OVERHEAD => c.encrypt_in_place(buf, x),
-            _ => Err(Error::buffer_too_small(input + OVERHEAD, output)),
-        },
-    }
+    JByteArray,
+    on_regions,
+    (
+        -(HEADER_LEN as isize),
+        |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
+            Regions::Apart(i, o) => c.encrypt_into(i, x, o),
+            // The span starts with the output, the plaintext 53 bytes on: the envelope's place.
+            Regions::Within {
+                span,
+                input,
+                output,
+            } => match span.get_mut(..input + OVERHEAD) {
+                Some(buf) if output >= input + OVERHEAD => c.encrypt_in_place(buf, x),
+                _ => Err(Error::buffer_too_small(input + OVERHEAD, output)),
+            },
+        }
+    )
 );
 // On failure nothing of the output holds plaintext (the AEAD wipes what it wrote).
-region_export!(
+regions_export!(
     Java_io_lkr_crypt_Native_decryptArray,
-    HEADER_LEN as isize,
-    |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
-        Regions::Apart(i, o) => c.decrypt_into(i, x, o),
-        // The span starts with the envelope, the output at its ciphertext.
-        Regions::Within {
-            span,
-            input,
-            output,
-        } => match input.checked_sub(OVERHEAD) {
-            Some(n) if output < n => Err(Error::buffer_too_small(n, output)),
-            _ => c.decrypt_within(&mut span[..input], x),
-        },
-    }
+    JByteArray,
+    on_regions,
+    (
+        HEADER_LEN as isize,
+        |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
+            Regions::Apart(i, o) => c.decrypt_into(i, x, o),
+            // The span starts with the envelope, the output at its ciphertext.
+            Regions::Within {
+                span,
+                input,
+                output,
+            } => match input.checked_sub(OVERHEAD) {
+                Some(n) if output < n => Err(Error::buffer_too_small(n, output)),
+                _ => c.decrypt_within(&mut span[..input], x),
+            },
+        }
+    )
 );

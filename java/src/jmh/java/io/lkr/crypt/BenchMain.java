@@ -54,7 +54,9 @@ public final class BenchMain {
             if (norm != null) {
                 allocBytes.computeIfAbsent(method, m -> new TreeMap<>()).put(size, norm.getScore());
             }
-            if (gcTime != null) {
+            if (norm != null && gcTime == null) { // no collection in the run
+                gcShare.computeIfAbsent(method, m -> new TreeMap<>()).put(size, 0.0);
+            } else if (gcTime != null) {
                 // gc.time: ms of GC summed over the measurement iterations.
                 double measuredMs =
                         r.getParams().getMeasurement().getCount()

@@ -256,21 +256,7 @@ public final class LkrCrypt implements AutoCloseable {
      */
     public int encrypt(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
             throws GeneralSecurityException {
-        Checks.arrays(in, inOff, inLen, context, out, outOff);
-        checkLength(inLen, false);
-        int needed = encryptedLength(inLen);
-        Checks.room(needed, out.length - outOff);
-        if (Checks.mustCopy(in, inOff, inLen, out, outOff, needed, -HEADER_LENGTH)) {
-            byte[] copy = Arrays.copyOfRange(in, inOff, inOff + inLen);
-            try {
-                return handle.callInt(
-                        p -> Native.encryptArray(p, copy, 0, inLen, context, out, outOff, needed));
-            } finally {
-                Arrays.fill(copy, (byte) 0);
-            }
-        }
-        return handle.callInt(
-                p -> Native.encryptArray(p, in, inOff, inLen, context, out, outOff, needed));
+        return onArrays(false, in, inOff, inLen, context, out, outOff);
     }
 
     /**
@@ -293,17 +279,45 @@ public final class LkrCrypt implements AutoCloseable {
      */
     public int decrypt(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
             throws GeneralSecurityException {
+        return onArrays(true, in, inOff, inLen, context, out, outOff);
+    }
+
+    /**
+     * The caller-owned array calls: checks the regions and the room in {@code out} ({@link
+     * ShortBufferException}), then encrypts or decrypts natively. When {@code in} is {@code out}
+     * and the regions overlap other than where the native side works in place (the plaintext at the
+     * envelope's offset 53), the input is copied first, and the copy wiped after.
+     */
+    private int onArrays(
+            boolean decrypt,
+            byte[] in,
+            int inOff,
+            int inLen,
+            byte[] context,
+            byte[] out,
+            int outOff)
+            throws GeneralSecurityException {
         Checks.arrays(in, inOff, inLen, context, out, outOff);
-        checkLength(inLen, true);
-        int needed = decryptedLength(inLen);
+        checkLength(inLen, decrypt);
+        int needed = decrypt ? decryptedLength(inLen) : encryptedLength(inLen);
         Checks.room(needed, out.length - outOff);
-        if (Checks.mustCopy(in, inOff, inLen, out, outOff, needed, HEADER_LENGTH)) {
-            byte[] copy = Arrays.copyOfRange(in, inOff, inOff + inLen);
+        int shift = decrypt ? HEADER_LENGTH : -HEADER_LENGTH;
+        boolean copy = Checks.mustCopy(in, inOff, inLen, out, outOff, needed, shift);
+        byte[] src = copy ? Arrays.copyOfRange(in, inOff, inOff + inLen) : in;
+        int off = copy ? 0 : inOff;
+        try {
             return handle.callInt(
-                    p -> Native.decryptArray(p, copy, 0, inLen, context, out, outOff, needed));
+                    p ->
+                            decrypt
+                                    ? Native.decryptArray(
+                                            p, src, off, inLen, context, out, outOff, needed)
+                                    : Native.encryptArray(
+                                            p, src, off, inLen, context, out, outOff, needed));
+        } finally {
+            if (copy) {
+                Arrays.fill(src, (byte) 0);
+            }
         }
-        return handle.callInt(
-                p -> Native.decryptArray(p, in, inOff, inLen, context, out, outOff, needed));
     }
 
     /**

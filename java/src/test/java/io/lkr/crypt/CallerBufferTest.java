@@ -10,8 +10,8 @@ import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.ShortBufferException;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * The caller-owned array API, {@link LkrCrypt#encrypt(byte[], int, int, byte[], byte[], int)} and
@@ -19,19 +19,20 @@ import org.junit.jupiter.api.Test;
  * round trips at offsets, bounds, short buffers, every kind of overlap within one array, and failed
  * decryptions that leave no plaintext behind.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CallerBufferTest {
     static final byte[] CTX = utf8("CONNECTION.PASSWORD:42");
     static final byte SENTINEL = (byte) 0xA5;
     static final int H = LkrCrypt.HEADER_LENGTH;
-    static LkrCrypt crypt;
+    final LkrCrypt crypt;
 
-    @BeforeAll
-    static void open() throws Exception {
+    /** One handle for the class's tests (one instance of the class: PER_CLASS). */
+    CallerBufferTest() throws Exception {
         crypt = TestSupport.openNew();
     }
 
     @AfterAll
-    static void close() {
+    void closeHandle() {
         crypt.close();
     }
 

@@ -72,6 +72,17 @@ final class PureJavaEnvelope {
         return new SecretKeySpec(dataKey, "AES");
     }
 
+    /**
+     * Initialises the cipher for the envelope whose header is at {@code env[off ..]}: its record
+     * key, its nonce, the header ‖ context as additional data.
+     */
+    private void init(int mode, byte[] env, int off, byte[] context)
+            throws GeneralSecurityException {
+        gcm.init(mode, recordKey(env, off), new GCMParameterSpec(128, env, off + 41, 12));
+        gcm.updateAAD(env, off, HEADER);
+        gcm.updateAAD(context);
+    }
+
     /** Encrypts into {@code out} at {@code outOff}; returns the envelope's length. */
     int encrypt(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
             throws GeneralSecurityException {
@@ -84,12 +95,7 @@ final class PureJavaEnvelope {
         byte[] saltNonce = new byte[44];
         random.nextBytes(saltNonce);
         System.arraycopy(saltNonce, 0, out, outOff + 9, 44);
-        gcm.init(
-                Cipher.ENCRYPT_MODE,
-                recordKey(out, outOff),
-                new GCMParameterSpec(128, out, outOff + 41, 12));
-        gcm.updateAAD(out, outOff, HEADER);
-        gcm.updateAAD(context);
+        init(Cipher.ENCRYPT_MODE, out, outOff, context);
         return HEADER + gcm.doFinal(in, inOff, inLen, out, outOff + HEADER);
     }
 
@@ -115,12 +121,7 @@ final class PureJavaEnvelope {
                         != kekId) {
             throw new AEADBadTagException("not an envelope v1 of this KEK");
         }
-        gcm.init(
-                Cipher.DECRYPT_MODE,
-                recordKey(env, off),
-                new GCMParameterSpec(128, env, off + 41, 12));
-        gcm.updateAAD(env, off, HEADER);
-        gcm.updateAAD(context);
+        init(Cipher.DECRYPT_MODE, env, off, context);
         return gcm.doFinal(env, off + HEADER, len - HEADER, out, outOff);
     }
 
