@@ -2,7 +2,7 @@
 """Plots throughput against record size from the JMH JSON of the Java benchmark (README,
 "Performance"): lkr-crypt's caller-owned and byte[] APIs, the same envelope in pure
 javax.crypto, SunJCE's bare AES-GCM call and the engine alone (Rust-only), one panel per
-direction. Standard library only; writes an SVG.
+direction. Standard library only; writes an SVG and prints the README's table (Markdown).
 
     python3 docs/perf/plot_jmh.py docs/perf/jmh.json docs/perf/throughput.svg
 """
@@ -113,6 +113,26 @@ def main():
     )
     with open(dst, "w", encoding="utf-8") as f:
         f.write(svg)
+    print(table(ns))
+
+
+def table(ns):
+    """The README's table: ns/op and the ratios of issue 20 (speed ratios, higher is faster)."""
+    rows = [
+        "| op | size | Rust-only | caller-owned | byte[] | pure-Java byte[] | pure-Java caller-owned"
+        " | caller-owned / Rust | byte[] / Rust | caller-owned vs pure | byte[] vs pure |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for op in ("Encrypt", "Decrypt"):
+        for s in sorted(ns.get("lkr%sBytes" % op, {})):
+            g = lambda m: ns.get(m % op, {}).get(s, float("nan"))  # noqa: E731
+            rust, arr, byt = g("rustOnly%s"), g("lkr%sArray"), g("lkr%sBytes")
+            pb, pa = g("pure%sBytes"), g("pure%sArray")
+            rows.append(
+                "| %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |"
+                % (op.lower(), s, rust, arr, byt, pb, pa, rust / arr, rust / byt, pa / arr, pb / byt)
+            )
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
