@@ -1,7 +1,9 @@
 //! Salts and nonces: a fast userspace CSPRNG (rand's `ThreadRng`: ChaCha12 seeded from the
 //! OS and periodically reseeded), reseeded in every copy of the process, so that two copies
 //! never draw the same bytes (docs/keys.md) — the same salt and nonce under one KEK would repeat a
-//! data key and a GCM nonce.
+//! data key and a GCM nonce. In the FIPS build (cargo feature `fips`, docs/fips.md) every byte
+//! comes from AWS-LC's CTR-DRBG in the FIPS module instead (its per-thread state detects `fork`
+//! itself); after a copy of the process it is given fresh OS entropy as prediction resistance.
 //!
 //! A copy is recognised by construction, not by hooks alone: the process keeps an *epoch*
 //! (a random nonzero number) on a page marked `MADV_WIPEONFORK`, which the kernel hands to
@@ -16,7 +18,6 @@
 //! Where the page cannot be had (kernels before 4.14), a `pthread_atfork` handler bumps the
 //! epoch instead (`fork()` only).
 
-use rand::Rng;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -75,8 +76,22 @@ fn wipe_on_fork_cell() -> Option<&'static AtomicU64> {
 /// A random nonzero epoch from the OS.
 fn new_epoch() -> u64 {
     let mut b = [0u8; 8];
-    fill_os(&mut b);
+    os_entropy(&mut b);
     u64::from_ne_bytes(b) | 1
+}
+
+/// Fills `buf` from the kernel (`getrandom(2)`).
+fn os_entropy(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: writes at most `buf.len() - done` bytes at `buf[done..]`.
+        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        assert!(n > 0, "the OS random source failed");
+        done += n as usize;
+    }
 }
 
 /// This process copy's epoch (drawn when the page was found zeroed: a new copy).
@@ -106,31 +121,75 @@ pub fn reseed() {
     }
 }
 
-/// Fills `buf` with random bytes from the thread's userspace CSPRNG (no system call).
+/// Fills `buf` with random bytes from the thread's generator: the userspace CSPRNG (no
+/// system call), or in the FIPS build the module's DRBG.
 #[inline]
 pub fn fill(buf: &mut [u8]) {
-    let mut rng = rand::rng();
     let epoch = current_epoch();
-    SEEN.with(|seen| {
-        if seen.get() != epoch {
-            if seen.get() != 0 {
-                // This thread's generator was seeded in another copy of the process (or
-                // before `reseed`): never continue its sequence.
-                rng.reseed().expect("the OS random source failed");
-            }
-            seen.set(epoch);
-        }
+    // True when this thread's generator was seeded in another copy of the process (or before
+    // `reseed`): it must never continue its sequence.
+    let copied = SEEN.with(|seen| {
+        let was = seen.replace(epoch);
+        was != epoch && was != 0
     });
-    rng.fill_bytes(buf);
+    generator::fill(buf, copied);
 }
 
-/// Fills `buf` from the OS CSPRNG directly (for long-lived keys: KEKs, generated CMKs).
+/// Fills `buf` for long-lived keys (KEKs, generated CMKs): from the OS CSPRNG directly, or in
+/// the FIPS build from the module's DRBG.
 pub fn fill_os(buf: &mut [u8]) {
-    use rand::rngs::SysRng;
-    use rand::TryRng;
-    SysRng
-        .try_fill_bytes(buf)
-        .expect("the OS random source failed");
+    generator::fill_key(buf);
+}
+
+/// rand's `ThreadRng` and the OS (default builds).
+#[cfg(not(feature = "fips"))]
+mod generator {
+    use rand::Rng;
+
+    #[inline]
+    pub(super) fn fill(buf: &mut [u8], reseed: bool) {
+        let mut rng = rand::rng();
+        if reseed {
+            rng.reseed().expect("the OS random source failed");
+        }
+        rng.fill_bytes(buf);
+    }
+
+    pub(super) fn fill_key(buf: &mut [u8]) {
+        use rand::rngs::SysRng;
+        use rand::TryRng;
+        SysRng
+            .try_fill_bytes(buf)
+            .expect("the OS random source failed");
+    }
+}
+
+/// AWS-LC's CTR-DRBG in the FIPS module (cargo feature `fips`).
+#[cfg(feature = "fips")]
+mod generator {
+    #[inline]
+    pub(super) fn fill(buf: &mut [u8], reseed: bool) {
+        if reseed {
+            let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
+            super::os_entropy(fresh.as_mut());
+            // SAFETY: `buf` is writable for its length; `fresh` holds the 32 bytes
+            // (RAND_PRED_RESISTANCE_LEN) the function reads.
+            let rc = unsafe {
+                aws_lc_fips_sys::RAND_bytes_with_user_prediction_resistance(
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                    fresh.as_ptr(),
+                )
+            };
+            assert_eq!(rc, 1, "the FIPS module's random generator failed");
+        } else {
+            fill_key(buf);
+        }
+    }
+
+    pub(super) fn fill_key(buf: &mut [u8]) {
+        aws_lc_rs::rand::fill(buf).expect("the FIPS module's random generator failed");
+    }
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ fn openssl_legacy(key: &[u8; 16], iv: &[u8; 16], plaintext: &[u8], nopad: bool) 
 
 fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    rand::fill(&mut b[..]);
+    lkr_crypt::rng::fill(&mut b);
     b
 }
 
@@ -208,6 +208,7 @@ fn c_program_passes() {
         .env("LKR_TEST_LEGACY_BIN_HEX", hex::encode(&bin))
         .env("LKR_TEST_LEGACY_BIN_PLAIN_HEX", hex::encode(bin_plain))
         .env("LKR_TEST_LEGACY_BADPAD_HEX", hex::encode(&badpad))
+        .env("LKR_TEST_FIPS", if cfg!(feature = "fips") { "1" } else { "0" })
         .current_dir(tmp.path());
 
     // Output to files (no pipe to drain), with a deadline in case of a hang.

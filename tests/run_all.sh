@@ -4,7 +4,7 @@
 #   * a MariaDB server on 127.0.0.1 — tests/mariadb_server.sh
 # then the Rust crate with the default backends (unit, integration, C ABI, KMS and known-answer
 # tests; AES-GCM from ring or aws-lc-rs, chosen by CPU, and the format suites on each of them),
-# the same suites with the RustCrypto backend, the fuzz corpora (replayed through the fuzz targets'
+# the same suites with the RustCrypto backend and on the FIPS build (docs/fips.md), the fuzz corpora (replayed through the fuzz targets'
 # code on stable), and the Java suites.
 # Installs what is missing first (.ci/setup). Servers are stopped by PID when it ends.
 set -euo pipefail
@@ -28,6 +28,10 @@ done
 
 echo "== cargo test (RustCrypto backend)"
 cargo test --locked --no-default-features --features rustcrypto --tests
+
+echo "== FIPS build: only AWS-LC's FIPS module (cargo tree), then the same suites on it"
+bash tests/fips_tree.sh
+cargo test --locked --no-default-features --features fips --tests
 
 echo "== fuzz corpora replayed on stable (fuzz/tests/corpus.rs)"
 # Every committed minimized corpus (fuzz/corpus/<target>/) through the fuzz targets' code, without

@@ -547,6 +547,16 @@ public final class LkrCrypt implements AutoCloseable {
         Native.reseedRandom();
     }
 
+    /**
+     * True when the native library is lkr-crypt's FIPS build and its cryptographic module, AWS-LC's
+     * FIPS 140-3 validated module, runs in FIPS mode (docs/fips.md); false for every other build.
+     * The FIPS build refuses to open a keystore when its module is not in FIPS mode.
+     */
+    public static boolean isFipsMode() {
+        Native.ensureLoaded();
+        return Native.fipsMode();
+    }
+
     /** Every KEK id of the keystore, ascending. */
     public int[] kekIds() {
         return handle.call(Native::kekIds);
