@@ -7,9 +7,12 @@
 //! Needs a C compiler (`cc`) and the `openssl` command: when either is missing the test
 //! fails and says what to install.
 
+mod common;
+
 use base64::Engine;
+use common::cdylib_dir;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,42 +33,6 @@ fn require_tool(tool: &str, args: &[&str], install: &str) {
              then run the test again"
         ),
     }
-}
-
-/// The directory holding the `liblkr_crypt` cdylib of this build: the test executable is
-/// `target/<profile>/deps/c_abi-<hash>`; the library is in `deps/` (written by the build of
-/// this test) and, after a `cargo build`, also in `target/<profile>/`.
-fn cdylib_dir() -> (PathBuf, String) {
-    let name = format!(
-        "{}lkr_crypt{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let deps = exe.parent().expect("the test executable's directory");
-    let candidates: Vec<PathBuf> = deps
-        .parent()
-        .into_iter()
-        .chain(std::iter::once(deps))
-        .map(Path::to_path_buf)
-        .collect();
-    // `cargo test` writes the library into deps/ only; target/<profile>/ holds the copy of the
-    // last `cargo build`, which may be older. Take the most recently written one.
-    let newest = candidates
-        .iter()
-        .filter_map(|dir| {
-            let modified = std::fs::metadata(dir.join(&name)).ok()?.modified().ok()?;
-            Some((modified, dir))
-        })
-        .max_by_key(|(modified, _)| *modified);
-    if let Some((_, dir)) = newest {
-        return (dir.clone(), name);
-    }
-    panic!(
-        "{name} was not found in {:?}: the crate must be built with crate-type \"cdylib\" \
-         (cargo builds it for `cargo test`)",
-        candidates
-    );
 }
 
 /// Runs a command to completion, panicking with its stderr when it fails.
@@ -208,7 +175,10 @@ fn c_program_passes() {
         .env("LKR_TEST_LEGACY_BIN_HEX", hex::encode(&bin))
         .env("LKR_TEST_LEGACY_BIN_PLAIN_HEX", hex::encode(bin_plain))
         .env("LKR_TEST_LEGACY_BADPAD_HEX", hex::encode(&badpad))
-        .env("LKR_TEST_FIPS", if cfg!(feature = "fips") { "1" } else { "0" })
+        .env(
+            "LKR_TEST_FIPS",
+            if cfg!(feature = "fips") { "1" } else { "0" },
+        )
         .current_dir(tmp.path());
 
     // Output to files (no pipe to drain), with a deadline in case of a hang.

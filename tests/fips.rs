@@ -3,11 +3,14 @@
 //! `--no-default-features --features fips`.
 #![cfg(feature = "fips")]
 
+mod common;
+
 use lkr_crypt::aead::{aes128_cbc_decrypt, Aes256Gcm, TAG_LEN};
 use lkr_crypt::kdf::KekDeriver;
 use lkr_crypt::keys::MasterKey;
 use lkr_crypt::secret::{Key128, Key256};
 use lkr_crypt::Crypt;
+use std::process::Command;
 
 /// True when `op` ran an approved service of the module, on this thread (AWS-LC's service
 /// indicator counts approved services per thread).
@@ -39,8 +42,14 @@ fn data_keys_are_an_approved_kdf() {
 
 #[test]
 fn salts_nonces_and_keys_come_from_the_approved_drbg() {
+    // Salts and nonces come through a per-thread pool of 4096 bytes (src/rng.rs): 100 records'
+    // worth refill it at least once.
     let mut salt_nonce = [0u8; 44];
-    assert!(approved(|| lkr_crypt::rng::fill(&mut salt_nonce)));
+    assert!(approved(|| {
+        for _ in 0..100 {
+            lkr_crypt::rng::fill(&mut salt_nonce);
+        }
+    }));
     assert!(approved(|| {
         Key256::random();
     }));
@@ -91,4 +100,95 @@ fn legacy_cbc_decryption_is_approved() {
         n = aes128_cbc_decrypt(&Key128::new([3; 16]), &[4; 16], &mut buf).unwrap();
     }));
     assert_eq!(&buf[..n], b"legacy password");
+}
+
+/// Runs `tool args…` and returns its stdout (binutils: `nm`, `readelf`).
+fn tool(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("this test needs `{tool}` (binutils), which cannot be run ({e}): install binutils")
+    });
+    assert!(out.status.success(), "{tool} {args:?} failed");
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// The file offset of symbol `name` of the ELF file `path` (an allocated section).
+fn file_offset(path: &str, name: &str) -> usize {
+    let addr = tool("nm", &[path])
+        .lines()
+        .find_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+            [a, _, n] if n == name => u64::from_str_radix(a, 16).ok(),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{path} has no symbol {name}"));
+    // `[Nr] Name Type Address Off Size …`: the allocated section holding `addr`.
+    tool("readelf", &["-SW", path])
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(']').nth(1)?.split_whitespace().collect();
+            let hex = |i: usize| u64::from_str_radix(f.get(i)?, 16).ok();
+            Some((hex(2)?, hex(3)?, hex(4)?))
+        })
+        .find(|&(a, _, size)| a != 0 && a <= addr && addr < a + size)
+        .map(|(a, off, _)| (off + addr - a) as usize)
+        .unwrap_or_else(|| panic!("no section of {path} holds {name}"))
+}
+
+/// A FIPS library whose module fails its power-on self-tests never runs: with one bit of the
+/// module's integrity hash flipped in a copy of this build's cdylib, loading the copy aborts
+/// the process with AWS-LC's message before any lkr-crypt code can run (so no open can
+/// succeed). The unchanged library loads and reports FIPS mode.
+#[test]
+fn a_library_failing_its_self_tests_does_not_load() {
+    if let Ok(lib) = std::env::var("LKR_TEST_LOAD_LIBRARY") {
+        // The child: load the library and call lkr_fips_mode.
+        let c = std::ffi::CString::new(lib).unwrap();
+        // SAFETY: loads a library and calls its `int32_t lkr_fips_mode(void)`.
+        unsafe {
+            let h = libc::dlopen(c.as_ptr(), libc::RTLD_NOW);
+            assert!(!h.is_null(), "dlopen failed");
+            let f = libc::dlsym(h, c"lkr_fips_mode".as_ptr());
+            assert!(!f.is_null(), "no lkr_fips_mode");
+            let f: extern "C" fn() -> i32 = std::mem::transmute(f);
+            println!("loaded, lkr_fips_mode() = {}", f());
+        }
+        return;
+    }
+    let (dir, name) = common::cdylib_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.so");
+    let bad = tmp.path().join("bad.so");
+    std::fs::copy(dir.join(&name), &good).unwrap();
+    let at = file_offset(good.to_str().unwrap(), "BORINGSSL_bcm_text_hash");
+    let mut bytes = std::fs::read(&good).unwrap();
+    bytes[at] ^= 1;
+    std::fs::write(&bad, bytes).unwrap();
+
+    let load = |lib: &std::path::Path| {
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "a_library_failing_its_self_tests_does_not_load",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("LKR_TEST_LOAD_LIBRARY", lib)
+            .output()
+            .unwrap()
+    };
+    let ok = load(&good);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success(), "{stdout}");
+    assert!(stdout.contains("loaded, lkr_fips_mode() = 1"), "{stdout}");
+
+    let failed = load(&bad);
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        failed.status.signal(),
+        Some(libc::SIGABRT),
+        "{stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("loaded"), "{stdout}");
+    assert!(stderr.contains("FIPS integrity test failed"), "{stderr}");
 }
