@@ -3,7 +3,9 @@
 //! never draw the same bytes (docs/keys.md) — the same salt and nonce under one KEK would repeat a
 //! data key and a GCM nonce. In the FIPS build (cargo feature `fips`, docs/fips.md) every byte
 //! comes from AWS-LC's CTR-DRBG in the FIPS module instead (its per-thread state detects `fork`
-//! itself); after a copy of the process it is given fresh OS entropy as prediction resistance.
+//! itself), salts and nonces through a per-thread pool that one DRBG call fills and that a copy
+//! of the process drops; after a copy the DRBG is given fresh OS entropy as prediction
+//! resistance.
 //!
 //! A copy is recognised by construction, not by hooks alone: the process keeps an *epoch*
 //! (a random nonzero number) on a page marked `MADV_WIPEONFORK`, which the kernel hands to
@@ -164,11 +166,48 @@ mod generator {
     }
 }
 
-/// AWS-LC's CTR-DRBG in the FIPS module (cargo feature `fips`).
+/// AWS-LC's CTR-DRBG in the FIPS module (cargo feature `fips`). One DRBG call costs a few
+/// hundred ns whatever its length (benches/fips.rs), about as much as the rest of a small
+/// record: salts and nonces are therefore taken from a per-thread pool of [`POOL`] bytes that
+/// one call fills. A pool never outlives a copy of the process: [`super::fill`] passes
+/// `reseed` after a copy (the epoch), and the pool's remaining bytes are dropped unused.
 #[cfg(feature = "fips")]
 mod generator {
+    use std::cell::RefCell;
+
+    /// Bytes one DRBG call draws for the pool (93 records' salt and nonce).
+    pub(super) const POOL: usize = 4096;
+
+    struct Pool {
+        bytes: Box<[u8; POOL]>,
+        /// Bytes already handed out (`POOL`: empty).
+        used: usize,
+    }
+
+    thread_local! {
+        static THREAD_POOL: RefCell<Pool> =
+            RefCell::new(Pool { bytes: Box::new([0; POOL]), used: POOL });
+    }
+
     #[inline]
     pub(super) fn fill(buf: &mut [u8], reseed: bool) {
+        if buf.len() > POOL / 4 {
+            draw(buf, reseed);
+            return;
+        }
+        THREAD_POOL.with_borrow_mut(|p| {
+            if reseed || POOL - p.used < buf.len() {
+                draw(&mut p.bytes[..], reseed);
+                p.used = 0;
+            }
+            buf.copy_from_slice(&p.bytes[p.used..p.used + buf.len()]);
+            p.used += buf.len();
+        });
+    }
+
+    /// One DRBG call; after a copy of the process, with 32 fresh OS bytes as prediction
+    /// resistance.
+    fn draw(buf: &mut [u8], reseed: bool) {
         if reseed {
             let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
             super::os_entropy(fresh.as_mut());
@@ -187,6 +226,7 @@ mod generator {
         }
     }
 
+    /// Straight from the DRBG, no pool (keys).
     pub(super) fn fill_key(buf: &mut [u8]) {
         aws_lc_rs::rand::fill(buf).expect("the FIPS module's random generator failed");
     }
@@ -266,6 +306,17 @@ mod tests {
                 parent, child,
                 "a raw clone(2) child drew the parent's bytes"
             );
+        }
+    }
+
+    #[test]
+    fn draws_never_repeat_across_refills() {
+        // Enough 44-byte draws to empty the FIPS build's pool a few times.
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..400 {
+            let mut b = [0u8; 44];
+            fill(&mut b);
+            assert!(seen.insert(b), "a salt and nonce was drawn twice");
         }
     }
 
