@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Java part of CI: called by .ci/run after the cargo suites. Builds the native library
 # (cargo, through the pom), runs the JUnit suite on Java 17 and, when the machine has it, on
-# the Temurin 25 JDK, and leaves java/target/lkr-crypt.jar. No -q: Surefire's and Failsafe's
-# summary lines ("Tests run: N, Failures: 0 ...") are what CI reads.
+# the Temurin 25 JDK, and leaves java/target/lkr-crypt.jar; then the FIPS variant's smoke test.
+# No -q: Surefire's and Failsafe's summary lines ("Tests run: N, Failures: 0 ...") are what CI
+# reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -20,3 +21,6 @@ if [ -x "$JDK25" ]; then
 else
   echo "ci.sh: $JDK25 not found; Java 25 run skipped" >&2
 fi
+# The FIPS build (docs/fips.md): the library from AWS-LC's FIPS module bundled into the jars under
+# java/target-fips/, and the JUnit smoke test on it (open, encrypt, decrypt, isFipsMode()).
+"${MVN[@]}" -Dfips -Dtest=LkrCryptTest -Dsurefire.failIfNoSpecifiedTests=false -DskipITs verify
