@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Java part of CI: called by .ci/run after the cargo suites. Builds the native library
 # (cargo, through the pom), runs the JUnit suite on Java 17 and, when the machine has it, on
-# the Temurin 25 JDK, and leaves java/target/lkr-crypt.jar; then the FIPS variant's smoke test.
-# No -q: Surefire's and Failsafe's summary lines ("Tests run: N, Failures: 0 ...") are what CI
-# reads.
+# the Temurin 25 JDK, leaves java/target/lkr-crypt.jar, installs io.lkr:lkr-crypt{,-jdbc,-cli}
+# into the local repository and runs the consumer check (java/it/consumer) against it; then the
+# FIPS variant's smoke test. No -q: Surefire's and Failsafe's summary lines ("Tests run: N,
+# Failures: 0 ...") are what CI reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -13,7 +14,8 @@ if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
   apt-get install -y -qq --no-install-recommends maven openjdk-17-jdk-headless
 fi
 MVN=(mvn -f java/pom.xml -B -ntp)
-"${MVN[@]}" clean verify
+# verify (tests, lkr-crypt.jar, jar checks), then the three artifacts into the local repository.
+"${MVN[@]}" clean install
 JDK25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
 if [ -x "$JDK25" ]; then
   # The library is already built; run the tests again on Java 25.
@@ -21,6 +23,9 @@ if [ -x "$JDK25" ]; then
 else
   echo "ci.sh: $JDK25 not found; Java 25 run skipped" >&2
 fi
+# The published shape: a project outside the reactor on io.lkr:lkr-crypt alone (its dependency
+# tree is printed: the library and nothing else).
+bash java/it/consumer/run.sh
 # The FIPS build (docs/fips.md): the library from AWS-LC's FIPS module bundled into the jars under
 # java/target-fips/, and the JUnit smoke test on it (open, encrypt, decrypt, isFipsMode()).
 "${MVN[@]}" -Dfips -Dtest=LkrCryptTest -Dsurefire.failIfNoSpecifiedTests=false -DskipITs verify
