@@ -169,6 +169,12 @@ extern "C" {
 const char *lkr_version(void);
 
 /**
+ * 1 when this is the FIPS build (docs/fips.md) and AWS-LC's FIPS 140-3 module runs in FIPS mode,
+ * else 0 (every other build).
+ */
+int32_t lkr_fips_mode(void);
+
+/**
  * A stable name for a status code, e.g. `"NOT_AUTHENTIC"` (a static string; do not free).
  */
 const char *lkr_status_name(int32_t status);

@@ -3,8 +3,8 @@
 # (cargo, through the pom), runs the JUnit suite on Java 17 and, when the machine has it, on
 # the Temurin 25 JDK, leaves java/target/lkr-crypt.jar (with the linux-x86_64 and linux-aarch64
 # libraries), installs io.lkr:lkr-crypt{,-jdbc,-cli} into the local repository and runs the
-# consumer check (java/it/consumer) against it. No -q: Surefire's and Failsafe's summary lines
-# ("Tests run: N, Failures: 0 ...") are what CI reads.
+# consumer check (java/it/consumer) against it; then the FIPS variant's smoke test. No -q:
+# Surefire's and Failsafe's summary lines ("Tests run: N, Failures: 0 ...") are what CI reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -28,3 +28,6 @@ fi
 # The published shape: a project outside the reactor on io.lkr:lkr-crypt alone (its dependency
 # tree is printed: the library and nothing else).
 bash java/it/consumer/run.sh
+# The FIPS build (docs/fips.md): the library from AWS-LC's FIPS module bundled into the jars under
+# java/target-fips/, and the JUnit smoke test on it (open, encrypt, decrypt, isFipsMode()).
+"${MVN[@]}" -Dfips -Dtest=LkrCryptTest -Dsurefire.failIfNoSpecifiedTests=false -DskipITs verify

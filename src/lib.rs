@@ -16,6 +16,7 @@ pub mod aead;
 mod engine;
 pub mod error;
 pub mod ffi;
+pub mod fips;
 pub mod format;
 #[cfg(feature = "jni")]
 pub mod jni;

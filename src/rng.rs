@@ -1,7 +1,11 @@
 //! Salts and nonces: a fast userspace CSPRNG (rand's `ThreadRng`: ChaCha12 seeded from the
 //! OS and periodically reseeded), reseeded in every copy of the process, so that two copies
 //! never draw the same bytes (docs/keys.md) — the same salt and nonce under one KEK would repeat a
-//! data key and a GCM nonce.
+//! data key and a GCM nonce. In the FIPS build (cargo feature `fips`, docs/fips.md) every byte
+//! comes from AWS-LC's CTR-DRBG in the FIPS module instead (its per-thread state detects `fork`
+//! itself), salts and nonces through a per-thread pool that one DRBG call fills and that a copy
+//! of the process drops; after a copy the DRBG is given fresh OS entropy as prediction
+//! resistance.
 //!
 //! A copy is recognised by construction, not by hooks alone: the process keeps an *epoch*
 //! (a random nonzero number) on a page marked `MADV_WIPEONFORK`, which the kernel hands to
@@ -16,7 +20,6 @@
 //! Where the page cannot be had (kernels before 4.14), a `pthread_atfork` handler bumps the
 //! epoch instead (`fork()` only).
 
-use rand::Rng;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -75,8 +78,22 @@ fn wipe_on_fork_cell() -> Option<&'static AtomicU64> {
 /// A random nonzero epoch from the OS.
 fn new_epoch() -> u64 {
     let mut b = [0u8; 8];
-    fill_os(&mut b);
+    os_entropy(&mut b);
     u64::from_ne_bytes(b) | 1
+}
+
+/// Fills `buf` from the kernel (`getrandom(2)`).
+fn os_entropy(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: writes at most `buf.len() - done` bytes at `buf[done..]`.
+        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        assert!(n > 0, "the OS random source failed");
+        done += n as usize;
+    }
 }
 
 /// This process copy's epoch (drawn when the page was found zeroed: a new copy).
@@ -106,31 +123,113 @@ pub fn reseed() {
     }
 }
 
-/// Fills `buf` with random bytes from the thread's userspace CSPRNG (no system call).
+/// Fills `buf` with random bytes from the thread's generator: the userspace CSPRNG (no
+/// system call), or in the FIPS build the module's DRBG.
 #[inline]
 pub fn fill(buf: &mut [u8]) {
-    let mut rng = rand::rng();
     let epoch = current_epoch();
-    SEEN.with(|seen| {
-        if seen.get() != epoch {
-            if seen.get() != 0 {
-                // This thread's generator was seeded in another copy of the process (or
-                // before `reseed`): never continue its sequence.
-                rng.reseed().expect("the OS random source failed");
-            }
-            seen.set(epoch);
-        }
+    // True when this thread's generator was seeded in another copy of the process (or before
+    // `reseed`): it must never continue its sequence.
+    let copied = SEEN.with(|seen| {
+        let was = seen.replace(epoch);
+        was != epoch && was != 0
     });
-    rng.fill_bytes(buf);
+    generator::fill(buf, copied);
 }
 
-/// Fills `buf` from the OS CSPRNG directly (for long-lived keys: KEKs, generated CMKs).
+/// Fills `buf` for long-lived keys (KEKs, generated CMKs): from the OS CSPRNG directly, or in
+/// the FIPS build from the module's DRBG.
 pub fn fill_os(buf: &mut [u8]) {
-    use rand::rngs::SysRng;
-    use rand::TryRng;
-    SysRng
-        .try_fill_bytes(buf)
-        .expect("the OS random source failed");
+    generator::fill_key(buf);
+}
+
+/// rand's `ThreadRng` and the OS (default builds).
+#[cfg(not(feature = "fips"))]
+mod generator {
+    use rand::Rng;
+
+    #[inline]
+    pub(super) fn fill(buf: &mut [u8], reseed: bool) {
+        let mut rng = rand::rng();
+        if reseed {
+            rng.reseed().expect("the OS random source failed");
+        }
+        rng.fill_bytes(buf);
+    }
+
+    pub(super) fn fill_key(buf: &mut [u8]) {
+        use rand::rngs::SysRng;
+        use rand::TryRng;
+        SysRng
+            .try_fill_bytes(buf)
+            .expect("the OS random source failed");
+    }
+}
+
+/// AWS-LC's CTR-DRBG in the FIPS module (cargo feature `fips`). One DRBG call costs a few
+/// hundred ns whatever its length (benches/fips.rs), about as much as the rest of a small
+/// record: salts and nonces are therefore taken from a per-thread pool of [`POOL`] bytes that
+/// one call fills. A pool never outlives a copy of the process: [`super::fill`] passes
+/// `reseed` after a copy (the epoch), and the pool's remaining bytes are dropped unused.
+#[cfg(feature = "fips")]
+mod generator {
+    use std::cell::RefCell;
+
+    /// Bytes one DRBG call draws for the pool (93 records' salt and nonce).
+    pub(super) const POOL: usize = 4096;
+
+    struct Pool {
+        bytes: Box<[u8; POOL]>,
+        /// Bytes already handed out (`POOL`: empty).
+        used: usize,
+    }
+
+    thread_local! {
+        static THREAD_POOL: RefCell<Pool> =
+            RefCell::new(Pool { bytes: Box::new([0; POOL]), used: POOL });
+    }
+
+    #[inline]
+    pub(super) fn fill(buf: &mut [u8], reseed: bool) {
+        if buf.len() > POOL / 4 {
+            draw(buf, reseed);
+            return;
+        }
+        THREAD_POOL.with_borrow_mut(|p| {
+            if reseed || POOL - p.used < buf.len() {
+                draw(&mut p.bytes[..], reseed);
+                p.used = 0;
+            }
+            buf.copy_from_slice(&p.bytes[p.used..p.used + buf.len()]);
+            p.used += buf.len();
+        });
+    }
+
+    /// One DRBG call; after a copy of the process, with 32 fresh OS bytes as prediction
+    /// resistance.
+    fn draw(buf: &mut [u8], reseed: bool) {
+        if reseed {
+            let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
+            super::os_entropy(fresh.as_mut());
+            // SAFETY: `buf` is writable for its length; `fresh` holds the 32 bytes
+            // (RAND_PRED_RESISTANCE_LEN) the function reads.
+            let rc = unsafe {
+                aws_lc_fips_sys::RAND_bytes_with_user_prediction_resistance(
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                    fresh.as_ptr(),
+                )
+            };
+            assert_eq!(rc, 1, "the FIPS module's random generator failed");
+        } else {
+            fill_key(buf);
+        }
+    }
+
+    /// Straight from the DRBG, no pool (keys).
+    pub(super) fn fill_key(buf: &mut [u8]) {
+        aws_lc_rs::rand::fill(buf).expect("the FIPS module's random generator failed");
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +306,17 @@ mod tests {
                 parent, child,
                 "a raw clone(2) child drew the parent's bytes"
             );
+        }
+    }
+
+    #[test]
+    fn draws_never_repeat_across_refills() {
+        // Enough 44-byte draws to empty the FIPS build's pool a few times.
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..400 {
+            let mut b = [0u8; 44];
+            fill(&mut b);
+            assert!(seen.insert(b), "a salt and nonce was drawn twice");
         }
     }
 

@@ -13,7 +13,10 @@
 //! program re-executes itself through it too. `LKR_TEST_EMULATED=qemu-user` tells the C program
 //! that it runs under qemu-user, which ignores `MADV_WIPEONFORK` (tests/c/lkr_c_test.c).
 
+mod common;
+
 use base64::Engine;
+use common::cdylib_dir;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -36,42 +39,6 @@ fn require_tool(tool: &str, args: &[&str], install: &str) {
              then run the test again"
         ),
     }
-}
-
-/// The directory holding the `liblkr_crypt` cdylib of this build: the test executable is
-/// `target/<profile>/deps/c_abi-<hash>`; the library is in `deps/` (written by the build of
-/// this test) and, after a `cargo build`, also in `target/<profile>/`.
-fn cdylib_dir() -> (PathBuf, String) {
-    let name = format!(
-        "{}lkr_crypt{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let deps = exe.parent().expect("the test executable's directory");
-    let candidates: Vec<PathBuf> = deps
-        .parent()
-        .into_iter()
-        .chain(std::iter::once(deps))
-        .map(Path::to_path_buf)
-        .collect();
-    // `cargo test` writes the library into deps/ only; target/<profile>/ holds the copy of the
-    // last `cargo build`, which may be older. Take the most recently written one.
-    let newest = candidates
-        .iter()
-        .filter_map(|dir| {
-            let modified = std::fs::metadata(dir.join(&name)).ok()?.modified().ok()?;
-            Some((modified, dir))
-        })
-        .max_by_key(|(modified, _)| *modified);
-    if let Some((_, dir)) = newest {
-        return (dir.clone(), name);
-    }
-    panic!(
-        "{name} was not found in {:?}: the crate must be built with crate-type \"cdylib\" \
-         (cargo builds it for `cargo test`)",
-        candidates
-    );
 }
 
 /// A directory in `tmp` where the library is found by its link name and by its soname
@@ -147,7 +114,7 @@ fn openssl_legacy(key: &[u8; 16], iv: &[u8; 16], plaintext: &[u8], nopad: bool) 
 
 fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    rand::fill(&mut b[..]);
+    lkr_crypt::rng::fill(&mut b);
     b
 }
 
@@ -246,6 +213,10 @@ fn c_program_passes() {
         .env(
             "LKR_TEST_EMULATED",
             std::env::var_os("LKR_TEST_EMULATED").unwrap_or_default(),
+        )
+        .env(
+            "LKR_TEST_FIPS",
+            if cfg!(feature = "fips") { "1" } else { "0" },
         )
         .current_dir(tmp.path());
 

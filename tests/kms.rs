@@ -85,15 +85,20 @@ macro_rules! require_server {
 }
 
 /// A test-side KMS client (the administrator's, not the library's), on its own runtime.
+/// The SDK's defaults with a plain-HTTP client (the library builds its own HTTPS client, so the
+/// crate does not enable the SDK's default one): moto answers on loopback.
+fn sdk_defaults() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+}
+
 fn admin<T>(f: impl AsyncFnOnce(aws_sdk_kms::Client) -> T) -> T {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let conf = sdk_defaults().load().await;
         f(aws_sdk_kms::Client::new(&conf)).await
     })
 }
@@ -348,7 +353,7 @@ fn an_explicit_region_is_honoured() {
     let region = "eu-west-1";
     let alias = format!("alias/lkr-test-region-{}", std::process::id());
     admin(async |_| {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let conf = sdk_defaults()
             .region(aws_config::Region::new(region))
             .load()
             .await;

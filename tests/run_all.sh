@@ -5,9 +5,10 @@
 # then the Rust crate with the default backends (unit, integration, C ABI, KMS and known-answer
 # tests; AES-GCM from ring or aws-lc-rs, chosen by CPU, and the format suites on each of them),
 # the slim C library (no JNI, no KMS), the linux-aarch64 build under qemu-user, the same suites
-# with the RustCrypto backend, the fuzz corpora (replayed through the fuzz targets' code on
-# stable), the C program under valgrind, the Java suites (the jar with both natives), an arm64
-# JVM loading through the jar, and the C library's make install with its example.
+# with the RustCrypto backend and on the FIPS build (docs/fips.md), the fuzz corpora (replayed
+# through the fuzz targets' code on stable), the C program under valgrind, the Java suites (the
+# jar with both natives, and the FIPS jar's smoke test), an arm64 JVM loading through the jar,
+# and the C library's make install with its example.
 # Installs what is missing first (.ci/setup). Servers are stopped by PID when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,10 @@ bash tests/aarch64.sh
 
 echo "== cargo test (RustCrypto backend)"
 cargo test --locked --no-default-features --features rustcrypto --tests
+
+echo "== FIPS build: only AWS-LC's FIPS module (cargo tree), then the same suites on it"
+bash tests/fips_tree.sh
+cargo test --locked --no-default-features --features fips --tests
 
 echo "== fuzz corpora replayed on stable (fuzz/tests/corpus.rs)"
 # Every committed minimized corpus (fuzz/corpus/<target>/) through the fuzz targets' code, without

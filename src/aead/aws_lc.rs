@@ -1,4 +1,4 @@
-//! AES-256-GCM on aws-lc-rs (cargo feature `aws-lc`, default).
+//! AES-256-GCM on aws-lc-rs (cargo feature `aws-lc`, default; or `fips`: on AWS-LC's FIPS module).
 
 use super::{Unauthentic, NONCE_LEN, TAG_LEN};
 use crate::secret::Key256;

@@ -1,5 +1,6 @@
 //! AES-128-CBC decryption with PKCS#7 padding, for legacy values (docs/legacy.md): aws-lc-rs when
-//! the `aws-lc` feature is enabled, else RustCrypto's `aes` / `cbc`.
+//! the `aws-lc` or `fips` feature is enabled (the FIPS module with `fips`), else RustCrypto's
+//! `aes` / `cbc`.
 
 use crate::secret::Key128;
 
@@ -9,16 +10,16 @@ pub struct CbcFailure;
 
 /// An AES-128-CBC (PKCS#7 padding) decryption key, scheduled once for many legacy values.
 pub struct Aes128CbcDecryptor {
-    #[cfg(feature = "aws-lc")]
+    #[cfg(any(feature = "aws-lc", feature = "fips"))]
     key: aws_lc_rs::cipher::PaddedBlockDecryptingKey,
-    #[cfg(not(feature = "aws-lc"))]
+    #[cfg(not(any(feature = "aws-lc", feature = "fips")))]
     key: aes::Aes128,
 }
 
 impl Aes128CbcDecryptor {
     /// Schedules `key`.
     pub fn new(key: &Key128) -> Result<Aes128CbcDecryptor, CbcFailure> {
-        #[cfg(feature = "aws-lc")]
+        #[cfg(any(feature = "aws-lc", feature = "fips"))]
         {
             use aws_lc_rs::cipher::{PaddedBlockDecryptingKey, UnboundCipherKey, AES_128};
             let k = UnboundCipherKey::new(&AES_128, key.expose()).map_err(|_| CbcFailure)?;
@@ -26,7 +27,7 @@ impl Aes128CbcDecryptor {
                 key: PaddedBlockDecryptingKey::cbc_pkcs7(k).map_err(|_| CbcFailure)?,
             })
         }
-        #[cfg(not(feature = "aws-lc"))]
+        #[cfg(not(any(feature = "aws-lc", feature = "fips")))]
         {
             use aes::cipher::KeyInit;
             Ok(Aes128CbcDecryptor {
@@ -41,7 +42,7 @@ impl Aes128CbcDecryptor {
         if buf.is_empty() || !buf.len().is_multiple_of(16) {
             return Err(CbcFailure);
         }
-        #[cfg(feature = "aws-lc")]
+        #[cfg(any(feature = "aws-lc", feature = "fips"))]
         {
             use aws_lc_rs::cipher::DecryptionContext;
             self.key
@@ -49,7 +50,7 @@ impl Aes128CbcDecryptor {
                 .map(|pt| pt.len())
                 .map_err(|_| CbcFailure)
         }
-        #[cfg(not(feature = "aws-lc"))]
+        #[cfg(not(any(feature = "aws-lc", feature = "fips")))]
         {
             use cbc::cipher::{block_padding::Pkcs7, BlockModeDecrypt, InnerIvInit};
             cbc::Decryptor::<aes::Aes128>::inner_iv_init(self.key.clone(), iv.into())

@@ -2,8 +2,10 @@
 //! or ring (both built by default; `select.rs` picks one per process by CPU, and
 //! `LKR_AEAD_BACKEND` overrides), or from RustCrypto's `aes-gcm` where neither can build
 //! (`--no-default-features --features rustcrypto`). AES-128-CBC decryption (legacy values)
-//! comes from aws-lc-rs when it is built, else from RustCrypto's `cbc`. Every backend passes
-//! the same test vectors (Wycheproof and `tests/vectors/`) and produces the same bytes.
+//! comes from aws-lc-rs when it is built, else from RustCrypto's `cbc`. The FIPS build
+//! (`--no-default-features --features fips`, docs/fips.md) has one backend: aws-lc-rs on
+//! AWS-LC's FIPS module, for both. Every backend passes the same test vectors (Wycheproof and
+//! `tests/vectors/`) and produces the same bytes.
 //!
 //! One file per job: `select.rs` picks the backend for this CPU, `aws_lc.rs`, `ring.rs` and
 //! `rustcrypto.rs` each drive one implementation, `cbc.rs` is the legacy AES-128-CBC primitive;
@@ -13,7 +15,7 @@
 //! the caller's output buffer; `seal_in_place` / `open_in_place` work on one buffer (for
 //! callers that copied the data already). No intermediate copy on the hot path either way.
 
-#[cfg(feature = "aws-lc")]
+#[cfg(any(feature = "aws-lc", feature = "fips"))]
 mod aws_lc;
 mod cbc;
 #[cfg(feature = "ring")]
@@ -34,9 +36,18 @@ pub const TAG_LEN: usize = 16;
 /// Largest plaintext GCM may encrypt under one key and nonce (2^36 − 32 bytes).
 pub const GCM_MAX_PLAINTEXT: u64 = (1 << 36) - 32;
 
-#[cfg(not(any(feature = "aws-lc", feature = "rustcrypto")))]
+#[cfg(not(any(feature = "aws-lc", feature = "rustcrypto", feature = "fips")))]
 compile_error!(
-    "enable the `aws-lc` (default) or the `rustcrypto` feature: an AEAD backend is required"
+    "enable the `aws-lc` (default), `rustcrypto` or `fips` feature: an AEAD backend is required"
+);
+
+#[cfg(all(
+    feature = "fips",
+    any(feature = "aws-lc", feature = "ring", feature = "rustcrypto")
+))]
+compile_error!(
+    "the `fips` feature builds on AWS-LC's FIPS module alone: build with \
+     `--no-default-features --features fips` (add `aws-kms` for AWS KMS)"
 );
 
 /// The GCM tag did not verify (or the input is malformed for GCM).
@@ -47,7 +58,7 @@ pub struct Unauthentic;
 // add an allocation to every record.
 #[allow(clippy::large_enum_variant)]
 enum KeyImpl {
-    #[cfg(feature = "aws-lc")]
+    #[cfg(any(feature = "aws-lc", feature = "fips"))]
     AwsLc(aws_lc::Key),
     #[cfg(feature = "ring")]
     Ring(ring::Key),
@@ -73,7 +84,7 @@ impl Aes256Gcm {
     /// When `backend` is not compiled in (see [`Backend::available`]).
     pub fn with_backend(backend: Backend, key: &Key256) -> Aes256Gcm {
         let key = match backend {
-            #[cfg(feature = "aws-lc")]
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
             Backend::AwsLc => KeyImpl::AwsLc(aws_lc::new(key)),
             #[cfg(feature = "ring")]
             Backend::Ring => KeyImpl::Ring(ring::new(key)),
@@ -95,7 +106,7 @@ impl Aes256Gcm {
             "seal_into: output length"
         );
         match &self.key {
-            #[cfg(feature = "aws-lc")]
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
             KeyImpl::AwsLc(k) => aws_lc::seal_into(k, nonce, aad, plaintext, out),
             #[cfg(feature = "ring")]
             KeyImpl::Ring(k) => ring::seal_into(k, nonce, aad, plaintext, out),
@@ -119,7 +130,7 @@ impl Aes256Gcm {
         }
         let (ct, tag) = ciphertext_and_tag.split_at(out.len());
         let result = match &self.key {
-            #[cfg(feature = "aws-lc")]
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
             KeyImpl::AwsLc(k) => aws_lc::open_into(k, nonce, aad, ct, tag, out),
             #[cfg(feature = "ring")]
             KeyImpl::Ring(k) => ring::open_into(k, nonce, aad, ct, tag, out),
@@ -141,7 +152,7 @@ impl Aes256Gcm {
         in_out: &mut [u8],
     ) -> [u8; TAG_LEN] {
         match &self.key {
-            #[cfg(feature = "aws-lc")]
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
             KeyImpl::AwsLc(k) => aws_lc::seal_in_place(k, nonce, aad, in_out),
             #[cfg(feature = "ring")]
             KeyImpl::Ring(k) => ring::seal_in_place(k, nonce, aad, in_out),
@@ -160,7 +171,7 @@ impl Aes256Gcm {
         tag: &[u8; TAG_LEN],
     ) -> Result<(), Unauthentic> {
         let result = match &self.key {
-            #[cfg(feature = "aws-lc")]
+            #[cfg(any(feature = "aws-lc", feature = "fips"))]
             KeyImpl::AwsLc(k) => aws_lc::open_in_place(k, nonce, aad, in_out, tag),
             #[cfg(feature = "ring")]
             KeyImpl::Ring(k) => ring::open_in_place(k, nonce, aad, in_out, tag),

@@ -5,7 +5,8 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// aws-lc-rs (cargo feature `aws-lc`, default): the fastest where the CPU has AVX-512
-    /// (VAES over 512-bit registers), or no VAES at all.
+    /// (VAES over 512-bit registers), or no VAES at all. In the FIPS build (feature `fips`) the
+    /// only backend, on AWS-LC's FIPS module.
     AwsLc,
     /// ring (cargo feature `ring`, default): its VAES + VPCLMULQDQ + AVX2 code is about 1.8×
     /// aws-lc's on CPUs with VAES but without AVX-512 (e.g. AMD Zen 3), where aws-lc has only
@@ -28,7 +29,7 @@ impl Backend {
     /// Every backend compiled into this build.
     pub fn available() -> Vec<Backend> {
         let mut v = Vec::new();
-        if cfg!(feature = "aws-lc") {
+        if cfg!(any(feature = "aws-lc", feature = "fips")) {
             v.push(Backend::AwsLc);
         }
         if cfg!(feature = "ring") {

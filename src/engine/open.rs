@@ -37,6 +37,7 @@ impl Crypt {
     /// [`OpenMode::CreateIfMissing`], a missing keystore is created; when another process
     /// creates one at the same moment, this one uses the winner's.
     pub fn open_file(path: &Path, master: MasterKey, mode: OpenMode) -> Result<Crypt> {
+        crate::fips::check()?;
         crate::limits::process_max_record_size()?;
         for _ in 0..3 {
             if let Some(ks) = Keystore::load_file(path)? {
@@ -63,6 +64,7 @@ impl Crypt {
 
     /// Opens a keystore document held by the application (e.g. in its database).
     pub fn open_bytes(keystore: &[u8], master: MasterKey) -> Result<Crypt> {
+        crate::fips::check()?;
         crate::limits::process_max_record_size()?;
         let ks = Keystore::parse(keystore)?;
         let keks = ks.unlock(&master)?;
@@ -91,6 +93,7 @@ impl Crypt {
 
     /// Creates a new keystore (KEK id 1) in memory; store [`Crypt::keystore_json`].
     pub fn create(master: MasterKey) -> Result<Crypt> {
+        crate::fips::check()?;
         crate::limits::process_max_record_size()?;
         let (ks, keks) = Keystore::create(&master)?;
         Ok(Crypt::from_parts(ks, master, keks))

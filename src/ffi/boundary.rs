@@ -1,7 +1,7 @@
 //! The C boundary itself: the panic guard every export runs in ([`guard`], [`guard_value`]),
 //! this thread's last error message, the helpers that turn raw pointers and lengths into
 //! checked slices (NULL, length, overlap), and the exports that describe a result
-//! (`lkr_version`, `lkr_status_name`, `lkr_last_error`).
+//! (`lkr_version`, `lkr_fips_mode`, `lkr_status_name`, `lkr_last_error`).
 
 use super::{LkrCrypt, LKR_ERR_INTERNAL, LKR_OK};
 use crate::error::{Error, ErrorKind, Result};
@@ -171,6 +171,13 @@ pub extern "C" fn lkr_version() -> *const c_char {
             Err(_) => panic!("version string"),
         };
     V.as_ptr()
+}
+
+/// 1 when this is the FIPS build (docs/fips.md) and AWS-LC's FIPS 140-3 module runs in FIPS mode,
+/// else 0 (every other build).
+#[no_mangle]
+pub extern "C" fn lkr_fips_mode() -> i32 {
+    i32::from(crate::fips::mode())
 }
 
 /// A stable name for a status code, e.g. `"NOT_AUTHENTIC"` (a static string; do not free).

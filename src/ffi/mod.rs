@@ -22,7 +22,7 @@ mod migrate;
 mod record;
 mod stream;
 
-pub use boundary::{lkr_last_error, lkr_status_name, lkr_version};
+pub use boundary::{lkr_fips_mode, lkr_last_error, lkr_status_name, lkr_version};
 pub use handle::{lkr_close, lkr_open_from_env, lkr_open_from_env_bytes, lkr_rng_reseed};
 pub use keys::{
     lkr_master_key_aws_kms, lkr_master_key_free, lkr_master_key_from_env, lkr_master_key_local,

@@ -6,7 +6,7 @@ use super::boundary::{boundary, crypt, not_null, read_into, JResult};
 use super::JNI_ABI;
 use crate::Crypt;
 use jni::objects::{JByteArray, JClass, JString};
-use jni::sys::{jlong, jstring};
+use jni::sys::{jboolean, jlong, jstring};
 use jni::JNIEnv;
 use std::path::Path;
 
@@ -47,6 +47,15 @@ pub extern "system" fn Java_io_lkr_crypt_Native_abiVersion<'l>(
         let v = format!("{}/{}", env!("CARGO_PKG_VERSION"), JNI_ABI);
         Ok(env.new_string(v)?.into_raw())
     })
+}
+
+/// `static native boolean fipsMode()`: the FIPS build's module runs in FIPS mode (docs/fips.md).
+#[no_mangle]
+pub extern "system" fn Java_io_lkr_crypt_Native_fipsMode<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) -> jboolean {
+    boundary(&mut env, |_| Ok(jboolean::from(crate::fips::mode())))
 }
 
 /// `static native long openPath(String keystorePath)`.

@@ -214,6 +214,19 @@ impl Limits {
     }
 }
 
+/// The SDK's HTTPS client: rustls on aws-lc-rs, or in the FIPS build (cargo feature `fips`)
+/// on AWS-LC's FIPS module (rustls's FIPS provider: FIPS-approved cipher suites only).
+fn https_client() -> aws_sdk_kms::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    #[cfg(feature = "fips")]
+    let mode = CryptoMode::AwsLcFips;
+    #[cfg(not(feature = "fips"))]
+    let mode = CryptoMode::AwsLc;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(mode))
+        .build_https()
+}
+
 /// A KMS client for one open, create or rekey, with what error messages need.
 struct Kms {
     client: Client,
@@ -226,8 +239,9 @@ impl Kms {
     /// `region`: the key's own region ([`AwsKmsKey::region`]); `None` leaves it to the SDK's chain.
     async fn connect(settings: Settings, region: Option<String>) -> Result<Kms> {
         let limits = settings.limits;
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).timeout_config(limits.timeout_config());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(limits.timeout_config())
+            .http_client(https_client());
         if let Some(r) = region {
             loader = loader.region(aws_config::Region::new(r));
         }

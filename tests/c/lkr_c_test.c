@@ -821,6 +821,14 @@ static void check_version_and_lengths(void)
           "lkr_version() returned \"%s\", expected MAJOR.MINOR.PATCH", v ? v : "(NULL)");
     printf("# liblkr_crypt version %s\n", v ? v : "(NULL)");
 
+    /* LKR_TEST_FIPS=1: the FIPS build, whose module must run in FIPS mode; else never 1. */
+    {
+        int want = getenv("LKR_TEST_FIPS") && strcmp(getenv("LKR_TEST_FIPS"), "1") == 0;
+        check(lkr_fips_mode() == want, "lkr_fips_mode", "lkr_fips_mode() returned %d, expected %d",
+              (int)lkr_fips_mode(), want);
+        printf("# FIPS mode %d\n", (int)lkr_fips_mode());
+    }
+
     check(strcmp(st(LKR_OK), "OK") == 0 && strcmp(st(LKR_ERR_NOT_AUTHENTIC), "NOT_AUTHENTIC") == 0 &&
               strcmp(st(LKR_ERR_BUFFER_TOO_SMALL), "BUFFER_TOO_SMALL") == 0 &&
               lkr_status_name(12345) != NULL && lkr_status_name(-1) != NULL,

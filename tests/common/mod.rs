@@ -5,6 +5,7 @@ use lkr_crypt::keys::MasterKey;
 use lkr_crypt::secret::Key256;
 use lkr_crypt::Crypt;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// A fresh local CMK.
 pub fn local_cmk() -> MasterKey {
@@ -63,4 +64,40 @@ pub fn migrate_packed(
     )
     .expect("the batch as a whole migrates");
     (out, out_ends, outcomes)
+}
+
+/// The directory holding the `liblkr_crypt` cdylib of this build: the test executable is
+/// `target/<profile>/deps/<test>-<hash>`; the library is in `deps/` (written by the build of
+/// this test) and, after a `cargo build`, also in `target/<profile>/`.
+pub fn cdylib_dir() -> (PathBuf, String) {
+    let name = format!(
+        "{}lkr_crypt{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let deps = exe.parent().expect("the test executable's directory");
+    let candidates: Vec<PathBuf> = deps
+        .parent()
+        .into_iter()
+        .chain(std::iter::once(deps))
+        .map(Path::to_path_buf)
+        .collect();
+    // `cargo test` writes the library into deps/ only; target/<profile>/ holds the copy of the
+    // last `cargo build`, which may be older. Take the most recently written one.
+    let newest = candidates
+        .iter()
+        .filter_map(|dir| {
+            let modified = std::fs::metadata(dir.join(&name)).ok()?.modified().ok()?;
+            Some((modified, dir))
+        })
+        .max_by_key(|(modified, _)| *modified);
+    if let Some((_, dir)) = newest {
+        return (dir.clone(), name);
+    }
+    panic!(
+        "{name} was not found in {:?}: the crate must be built with crate-type \"cdylib\" \
+         (cargo builds it for `cargo test`)",
+        candidates
+    );
 }

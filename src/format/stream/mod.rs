@@ -162,10 +162,11 @@ impl StreamEncryptor {
     ) -> Result<StreamEncryptor> {
         check_segment_size(segment_size)?;
         crate::limits::check_context(context.len())?;
-        let mut salt = [0u8; 32];
-        let mut prefix = [0u8; 7];
-        crate::rng::fill(&mut salt);
-        crate::rng::fill(&mut prefix);
+        // One draw for both (in the FIPS build, one DRBG call at most).
+        let mut salt_prefix = [0u8; 39];
+        crate::rng::fill(&mut salt_prefix);
+        let salt: [u8; 32] = salt_prefix[..32].try_into().expect("32 bytes");
+        let prefix: [u8; 7] = salt_prefix[32..].try_into().expect("7 bytes");
         Ok(Self::with_kek_and_salt(
             deriver,
             kek_id,

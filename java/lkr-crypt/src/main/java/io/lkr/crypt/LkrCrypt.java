@@ -784,6 +784,18 @@ public final class LkrCrypt implements AutoCloseable {
     }
 
     /**
+     * True when the native library is lkr-crypt's FIPS build and its cryptographic module, AWS-LC's
+     * FIPS 140-3 validated module, runs in FIPS mode (docs/fips.md); false for every other build.
+     * The FIPS build refuses to open a keystore when its module is not in FIPS mode.
+     *
+     * @return whether the FIPS module runs in FIPS mode
+     */
+    public static boolean isFipsMode() {
+        Native.ensureLoaded();
+        return Native.fipsMode();
+    }
+
+    /**
      * Every KEK id of the keystore, ascending.
      *
      * @return the ids

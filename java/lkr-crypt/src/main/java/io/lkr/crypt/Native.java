@@ -19,7 +19,7 @@ final class Native {
      * together with {@code JNI_ABI} in src/jni/mod.rs whenever a native method is added, removed,
      * or changes its signature or meaning.
      */
-    static final int ABI = 4;
+    static final int ABI = 5;
 
     /** Forces the library to load (and fail early if it cannot). */
     static void ensureLoaded() {}
@@ -165,6 +165,9 @@ final class Native {
 
     /** Every thread reseeds its generator of salts and nonces before its next draw. */
     static native void reseedRandom();
+
+    /** The FIPS build's module runs in FIPS mode (docs/fips.md). */
+    static native boolean fipsMode();
 
     /**
      * docs/keys.md's checks of the CMK variables with {@code suffix} ("", "_SOURCE",

@@ -56,6 +56,14 @@ class LkrCryptTest {
         assertArrayEquals(pt, crypt.decrypt(env.clone(), CTX.clone()));
     }
 
+    /**
+     * The FIPS build (Maven property {@code fips}, which sets {@code lkr.test.fips}) and no other.
+     */
+    @Test
+    void fipsModeIsTheBuilds() {
+        assertEquals(Boolean.getBoolean("lkr.test.fips"), LkrCrypt.isFipsMode());
+    }
+
     @Test
     void everyEncryptionIsFresh() throws Exception {
         byte[] pt = utf8("same");

@@ -164,6 +164,11 @@ public final class StatusTask extends LoggedDbTaskCommand {
     private void describeKeystore(byte[] doc, String where, LkrCrypt crypt) {
         int[] ids = crypt.kekIds();
         out.println("CMK: " + TaskSupport.cmkKind(doc));
+        out.println(
+                "FIPS mode: "
+                        + (LkrCrypt.isFipsMode()
+                                ? "yes (AWS-LC's FIPS 140-3 module, docs/fips.md)"
+                                : "no (not the FIPS build)"));
         out.println("Keystore: " + where);
         out.println(
                 "Active KEK: "

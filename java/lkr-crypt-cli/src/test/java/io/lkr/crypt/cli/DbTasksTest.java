@@ -129,6 +129,12 @@ class DbTasksTest {
                         log),
                 err);
         assertTrue(out.contains("CMK: local"), out);
+        assertTrue(
+                out.contains(
+                        Boolean.getBoolean("lkr.test.fips")
+                                ? "FIPS mode: yes"
+                                : "FIPS mode: no (not the FIPS build)"),
+                out);
         assertTrue(out.contains("Active KEK: 1"), out);
         assertTrue(out.contains("Encryption scheme: aes-256-gcm"), out);
         assertTrue(out.matches("(?s).*CONNECTION\\.PASSWORD\\s+40\\s+0\\s+0.*"), out);
