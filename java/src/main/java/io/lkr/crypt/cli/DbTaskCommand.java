@@ -1,6 +1,7 @@
 package io.lkr.crypt.cli;
 
-import java.io.PrintStream;
+import io.lkr.crypt.db.InternalDb;
+import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -16,7 +17,13 @@ abstract class DbTaskCommand extends TaskCommand {
                     "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
     Path creds;
 
-    DbTaskCommand(PrintStream out, PrintStream err) {
-        super(out, err);
+    /** The internal database of {@code -d}, or null after logging why not. */
+    InternalDb database() {
+        try {
+            return InternalDb.fromCreds(creds);
+        } catch (IOException e) {
+            log.error(e.getMessage());
+            return null;
+        }
     }
 }

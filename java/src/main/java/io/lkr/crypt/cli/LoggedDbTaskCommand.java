@@ -1,6 +1,5 @@
 package io.lkr.crypt.cli;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -12,11 +11,8 @@ abstract class LoggedDbTaskCommand extends DbTaskCommand {
     @Option(names = "--log-dir", hidden = true, defaultValue = "log")
     Path logDir;
 
-    LoggedDbTaskCommand(PrintStream out, PrintStream err) {
-        super(out, err);
-    }
-
     /** The task's log: the console and {@code logDir}'s log file. */
+    @Override
     TaskLog openLog() {
         return new TaskLog(logDir, out, err);
     }

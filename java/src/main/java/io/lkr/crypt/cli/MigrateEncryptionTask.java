@@ -4,13 +4,11 @@ import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
-import io.lkr.crypt.db.LiveNodes;
 import io.lkr.crypt.db.MaintenanceLock;
 import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Migration;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
@@ -73,47 +71,24 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
     @Option(names = "--progress-interval-ms", hidden = true, defaultValue = "5000")
     long progressIntervalMs;
 
-    private final byte[] legacyKey;
+    /** The engine over a new keystore that {@link #checkMasterKey()} opened. */
+    private LkrCrypt fresh;
 
-    MigrateEncryptionTask(PrintStream out, PrintStream err, byte[] legacyKey) {
-        super(out, err);
-        this.legacyKey = legacyKey;
+    @Override
+    String optionError() {
+        return batchSize < 1 || batchSize > 100_000
+                ? "--batch-size must be between 1 and 100000"
+                : null;
     }
 
-    /** Runs the task; returns the exit status (0, 1, 2 or 3). */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return run(args, out, err, null);
-    }
-
-    /**
-     * As {@link #run(String[], PrintStream, PrintStream)} with the caller's 16-byte legacy key
-     * (docs/legacy.md: the key may come from the caller) instead of the environment's (null).
-     */
-    public static int run(String[] args, PrintStream out, PrintStream err, byte[] legacyKey) {
-        return TaskSupport.execute(new MigrateEncryptionTask(out, err, legacyKey), args, out, err);
-    }
-
-    public static void main(String[] args) {
-        Main.exit(run(args, System.out, System.err));
+    /** 1. The CMK configuration (docs/keys.md); its engine serves a new keystore. */
+    @Override
+    void checkMasterKey() throws GeneralSecurityException {
+        fresh = LkrCrypt.openFromEnvironment((byte[]) null);
     }
 
     @Override
-    public Integer call() {
-        if (batchSize < 1 || batchSize > 100_000) {
-            err.println("--batch-size must be between 1 and 100000");
-            return TaskSupport.USAGE;
-        }
-        try (TaskLog log = openLog()) {
-            return migrate(log);
-        }
-    }
-
-    private int migrate(TaskLog log) {
-        // 1. The CMK configuration (docs/keys.md), before the database is touched.
-        LkrCrypt fresh = TaskSupport.validateMasterKey(log);
-        if (fresh == null) {
-            return TaskSupport.FAILED;
-        }
+    int work() {
         LkrCrypt crypt = fresh;
         InternalDb db = null;
         try {
@@ -122,30 +97,19 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                 manifest = Manifest.load(columns);
             } catch (IOException e) {
                 log.error(e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             }
-            db = TaskSupport.database(creds, log);
+            db = database();
             if (db == null) {
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             try (Connection c = db.connectForTask(true)) {
                 c.setAutoCommit(false);
-                // 2. Live nodes, by the database's clock.
-                String refusal = LiveNodes.refusal(c, db.dialect());
-                if (refusal != null) {
-                    log.error(refusal);
-                    return TaskSupport.FAILED;
-                }
-                // 3. The maintenance lock, held to the end (a dry run writes nothing and takes
-                // none).
+                // 2. Live nodes, by the database's clock, then 3. the maintenance lock, held to
+                // the end (a dry run writes nothing and takes none).
                 try (MaintenanceLock lock =
-                        dryRun
-                                ? null
-                                : TaskSupport.maintenanceLock(
-                                        db, reencrypt ? NAME + " --reencrypt" : NAME, log)) {
-                    if (!dryRun && lock == null) {
-                        return TaskSupport.FAILED;
-                    }
+                        MaintenanceLock.begin(
+                                db, c, reencrypt ? NAME + " --reencrypt" : NAME, !dryRun)) {
                     // 4. The keystore: the stored one, else the new one (published before the first
                     // write).
                     byte[] stored = KeystoreStore.read(c, db.dialect());
@@ -154,23 +118,22 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                         crypt = LkrCrypt.openFromEnvironment(stored);
                         fresh.close();
                     }
-                    return work(log, db, c, manifest, crypt, stored == null, lock);
+                    return migrate(db, c, manifest, crypt, stored == null, lock);
                 }
             }
-        } catch (GeneralSecurityException e) {
+        } catch (GeneralSecurityException | MaintenanceLock.RefusedException e) {
             log.error(e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         } catch (SQLException e) {
             log.error(TaskSupport.describe(e, db));
-            return TaskSupport.FAILED;
+            return FAILED;
         } finally {
             crypt.close();
             fresh.close();
         }
     }
 
-    private int work(
-            TaskLog log,
+    private int migrate(
             InternalDb db,
             Connection c,
             List<EncryptedColumn> manifest,
@@ -223,7 +186,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                                 + "key fails only on the few values that are damaged). Nothing was written, even with "
                                 + "--skip-undecryptable: a wrong key \"decrypts\" about one binary value in 256 into garbage, "
                                 + "whose original would be lost. Set the right legacy key and run migrate_encryption again.");
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             if (!skipUndecryptable) {
                 summary(log, check, false, true);
@@ -231,13 +194,13 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                         "Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE) "
                                 + "and, for envelopes that are not authentic, the column's context in encrypted_columns.yaml; "
                                 + "or rerun with --skip-undecryptable to leave these values untouched.");
-                return TaskSupport.FAILED;
+                return FAILED;
             }
         }
         if (dryRun) {
             summary(log, check, false, true);
             log.info("Dry run: nothing was written.");
-            return check.undecryptable.isEmpty() ? TaskSupport.OK : TaskSupport.SKIPPED;
+            return check.undecryptable.isEmpty() ? OK : SKIPPED;
         }
         lock.ensureHeld();
         LkrCrypt writer = crypt;
@@ -267,9 +230,9 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                         done.total(s -> s.undecryptable)
                                 + " value(s) that do not decrypt were left untouched "
                                 + "(--skip-undecryptable); the encryption scheme is not recorded.");
-                return TaskSupport.SKIPPED;
+                return SKIPPED;
             }
-            return skipped == 0 ? TaskSupport.OK : TaskSupport.SKIPPED;
+            return skipped == 0 ? OK : SKIPPED;
         } finally {
             if (writer != crypt) {
                 writer.close();

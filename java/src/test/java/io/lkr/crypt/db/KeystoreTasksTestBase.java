@@ -109,9 +109,8 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         ByteArrayOutputStream so = new ByteArrayOutputStream();
         assertEquals(
                 0,
-                io.lkr.crypt.cli.DbTasks.run(
-                        "status",
-                        args(),
+                io.lkr.crypt.cli.Main.run(
+                        taskArgs("status", args()),
                         new PrintStream(so, true, StandardCharsets.UTF_8),
                         new PrintStream(OutputStream.nullOutputStream())));
         String status = so.toString(StandardCharsets.UTF_8);
@@ -292,13 +291,15 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
                 new Thread(
                         () ->
                                 rc.set(
-                                        io.lkr.crypt.cli.MigrateEncryptionTask.run(
-                                                args(
-                                                        "--reencrypt",
-                                                        "--batch-size",
-                                                        "10",
-                                                        "--progress-interval-ms",
-                                                        "10"),
+                                        io.lkr.crypt.cli.Main.run(
+                                                taskArgs(
+                                                        "migrate_encryption",
+                                                        args(
+                                                                "--reencrypt",
+                                                                "--batch-size",
+                                                                "10",
+                                                                "--progress-interval-ms",
+                                                                "10")),
                                                 new PrintStream(OutputStream.nullOutputStream()),
                                                 new PrintStream(
                                                         progress, true, StandardCharsets.UTF_8),
@@ -679,9 +680,8 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         Path file = dir.resolve("keystore-file.json");
         assertEquals(
                 0,
-                io.lkr.crypt.cli.DbTasks.run(
-                        "export_keystore",
-                        new String[] {"-d", t.yaml.toString(), file.toString()},
+                io.lkr.crypt.cli.Main.run(
+                        new String[] {"export_keystore", "-d", t.yaml.toString(), file.toString()},
                         new PrintStream(OutputStream.nullOutputStream()),
                         new PrintStream(OutputStream.nullOutputStream())));
         String[][] steps = {
