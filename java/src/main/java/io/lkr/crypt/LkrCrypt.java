@@ -531,6 +531,20 @@ public final class LkrCrypt implements AutoCloseable {
         Native.checkMasterKeyConfig(suffix);
     }
 
+    /** This jar's version (the Maven project version). */
+    public static String version() {
+        return NativeLoader.jarVersion();
+    }
+
+    /**
+     * The native library's version as it reports it, {@code <crate version>/<JNI ABI>}; loads the
+     * library first (an {@link UnsatisfiedLinkError} says why it cannot be used).
+     */
+    public static String nativeVersion() {
+        Native.ensureLoaded();
+        return Native.abiVersion();
+    }
+
     /** The largest context any call accepts, in bytes (64 KiB); a larger one is refused. */
     public static final int MAX_CONTEXT = 65536;
 

@@ -8,7 +8,11 @@ import picocli.CommandLine.Option;
  * ./log).
  */
 abstract class LoggedDbTaskCommand extends DbTaskCommand {
-    @Option(names = "--log-dir", hidden = true, defaultValue = "log")
+    @Option(
+            names = "--log-dir",
+            hidden = true,
+            defaultValue = "log",
+            description = "Directory of the task's log (default: ${DEFAULT-VALUE})")
     Path logDir;
 
     /** The task's log: the console and {@code logDir}'s log file. */

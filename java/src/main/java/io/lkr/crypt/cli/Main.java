@@ -4,35 +4,51 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * {@code java -jar lkr-crypt.jar <task> [options]} (docs/native-interfaces.md): the top command,
- * whose picocli subcommands are the tasks. No task prints the list, an unknown task prints {@code
- * Could not find task "<name>"} and the list (exit status 2). Every task reports with the exit
- * statuses of {@link TaskCommand}; a usage error is status 2 with the task's usage.
+ * whose picocli subcommands are the tasks of {@link #GROUPS}. No task prints the list, an unknown
+ * task prints {@code Could not find task "<name>"} and the list (exit status 2). Every task reports
+ * with the exit statuses of {@link TaskCommand}; a usage error is status 2 with the task's usage.
  */
-@Command(
-        name = Main.COMMAND,
-        subcommands = {
-            // docs/native-interfaces.md's tasks and retire_kek, in the order of the usage ...
-            GenerateMasterKeyTask.class,
-            MigrateEncryptionTask.class,
-            FileTasks.Encrypt.class,
-            FileTasks.Decrypt.class,
-            KeystoreTasks.Rekey.class,
-            KeystoreTasks.RotateKek.class,
-            ExportKeystoreTask.class,
-            StatusTask.class,
-            KeystoreTasks.RetireKek.class,
-            // ... then two hidden ones for demonstrations and tests.
-            CreateSampleDbTask.class,
-            ReadValueTask.class
-        })
+@Command(name = Main.COMMAND)
 public final class Main {
     /** How the jar is run: the top command's name in every usage. */
     static final String COMMAND = "java -jar lkr-crypt.jar";
+
+    /** A heading of the task list and its tasks, in the order of the list. */
+    private static final class Group {
+        final String heading;
+        final List<Class<? extends TaskCommand>> tasks;
+
+        Group(String heading, List<Class<? extends TaskCommand>> tasks) {
+            this.heading = heading;
+            this.tasks = tasks;
+        }
+    }
+
+    /** Every task, grouped as the list shows them (the one list of tasks). */
+    private static final List<Group> GROUPS =
+            List.of(
+                    new Group("Migration", List.of(MigrateEncryptionTask.class)),
+                    new Group(
+                            "Keys",
+                            List.of(
+                                    GenerateMasterKeyTask.class,
+                                    KeystoreTasks.Rekey.class,
+                                    KeystoreTasks.RotateKek.class,
+                                    KeystoreTasks.RetireKek.class,
+                                    ExportKeystoreTask.class)),
+                    new Group("Files", List.of(FileTasks.Encrypt.class, FileTasks.Decrypt.class)),
+                    new Group("Inspection", List.of(StatusTask.class)),
+                    new Group(
+                            "Development (demonstrations and tests; not for production data)",
+                            List.of(CreateSampleDbTask.class, ReadValueTask.class)),
+                    new Group("This tool", List.of(HelpTask.class, VersionTask.class)));
 
     private Main() {}
 
@@ -93,6 +109,10 @@ public final class Main {
             usage(cl, args.length == 0 ? err : out);
             return args.length == 0 ? TaskCommand.USAGE : TaskCommand.OK;
         }
+        if (args[0].equals("--version") || args[0].equals("-V")) {
+            args = args.clone();
+            args[0] = VersionTask.NAME;
+        }
         if (!cl.getSubcommands().containsKey(args[0])) {
             err.println("Could not find task \"" + args[0] + "\"");
             usage(cl, err);
@@ -102,7 +122,7 @@ public final class Main {
     }
 
     /** The top command and its tasks, each task reporting to {@code out} and {@code err}. */
-    private static CommandLine commandLine(PrintStream out, PrintStream err, byte[] legacyKey) {
+    static CommandLine commandLine(PrintStream out, PrintStream err, byte[] legacyKey) {
         CommandLine.IFactory factory =
                 new CommandLine.IFactory() {
                     @Override
@@ -115,6 +135,15 @@ public final class Main {
                     }
                 };
         CommandLine cl = new CommandLine(Main.class, factory);
+        for (Group g : GROUPS) {
+            for (Class<? extends TaskCommand> task : g.tasks) {
+                try {
+                    cl.addSubcommand(factory.create(task));
+                } catch (Exception e) {
+                    throw new IllegalStateException("Cannot make the task " + task, e);
+                }
+            }
+        }
         cl.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         cl.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
         cl.setExitCodeExceptionMapper(t -> TaskCommand.FAILED);
@@ -127,6 +156,7 @@ public final class Main {
                 });
         // Each task's usage names the task alone (as before the tasks were subcommands).
         for (CommandLine task : cl.getSubcommands().values()) {
+            task.getCommandSpec().versionProvider(VersionTask::lines);
             task.getHelpSectionMap()
                     .put(
                             CommandLine.Model.UsageMessageSpec.SECTION_KEY_SYNOPSIS,
@@ -147,15 +177,32 @@ public final class Main {
         return cl;
     }
 
-    private static void usage(CommandLine cl, PrintStream s) {
+    /**
+     * The list of tasks, grouped, with the first line of each task's description, and how to get a
+     * task's options.
+     */
+    static void usage(CommandLine cl, PrintStream s) {
         s.println("Usage: " + COMMAND + " <task> [options]");
         s.println("Tasks:");
-        cl.getSubcommands()
-                .forEach(
-                        (name, task) -> {
-                            if (!task.getCommandSpec().usageMessage().hidden()) {
-                                s.println("  " + name);
-                            }
-                        });
+        for (Group g : GROUPS) {
+            s.println("  " + g.heading + ":");
+            for (Class<? extends TaskCommand> task : g.tasks) {
+                String name = task.getAnnotation(Command.class).name();
+                String[] description =
+                        cl.getSubcommands().get(name).getCommandSpec().usageMessage().description();
+                s.println(
+                        String.format(
+                                Locale.ROOT,
+                                "    %-21s %s",
+                                name,
+                                description.length == 0 ? "" : description[0]));
+            }
+        }
+        s.println(
+                "Options of a task: "
+                        + COMMAND
+                        + " help <task> (or <task> --help). Versions: "
+                        + COMMAND
+                        + " --version.");
     }
 }

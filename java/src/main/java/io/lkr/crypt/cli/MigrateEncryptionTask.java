@@ -68,7 +68,11 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
             description = "Rows per committed batch (default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--progress-interval-ms", hidden = true, defaultValue = "5000")
+    @Option(
+            names = "--progress-interval-ms",
+            hidden = true,
+            defaultValue = "5000",
+            description = "Milliseconds between progress lines (default: ${DEFAULT-VALUE})")
     long progressIntervalMs;
 
     /** The engine over a new keystore that {@link #checkMasterKey()} opened. */

@@ -30,17 +30,23 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "read_value",
         mixinStandardHelpOptions = true,
-        hidden = true,
         description =
                 "Decrypts one value of the internal database (demonstration): TABLE.COLUMN KEY.")
 public final class ReadValueTask extends DbTaskCommand {
-    @Parameters(index = "0", paramLabel = "TABLE.COLUMN")
+    @Parameters(
+            index = "0",
+            paramLabel = "TABLE.COLUMN",
+            description = "The encrypted column, as the manifest names it")
     String column;
 
-    @Parameters(index = "1", paramLabel = "KEY")
+    @Parameters(index = "1", paramLabel = "KEY", description = "The row's key value")
     String key;
 
-    @Option(names = "--columns", paramLabel = "FILE", defaultValue = Manifest.DEFAULT_FILE)
+    @Option(
+            names = "--columns",
+            paramLabel = "FILE",
+            defaultValue = Manifest.DEFAULT_FILE,
+            description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
     Path columns;
 
     /** Reads a keystore the database already holds: opening it checks the CMK. */
