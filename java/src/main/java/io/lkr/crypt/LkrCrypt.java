@@ -668,6 +668,14 @@ public final class LkrCrypt implements AutoCloseable {
     /** Default stream segment size (docs/stream.md): 64 KiB of plaintext per segment. */
     public static final int DEFAULT_SEGMENT_SIZE = 65536;
 
+    /** The smallest segment size a stream takes (docs/stream.md; the engine refuses less). */
+    public static final int MIN_SEGMENT_SIZE = 4096;
+
+    /**
+     * The largest segment size a stream takes, 16 MiB (docs/stream.md; the engine refuses more).
+     */
+    public static final int MAX_SEGMENT_SIZE = 16 << 20;
+
     /**
      * An output stream that encrypts what is written to it as a stream v1 (docs/stream.md) bound to
      * {@code context}, with the default segment size. Close it to complete the stream.

@@ -50,7 +50,10 @@ public final class CreateSampleDbTask extends DbTaskCommand {
 
     @Override
     String optionError() {
-        return rows < 0 || valueSize < 1 ? "--rows must be >= 0 and --value-size >= 1" : null;
+        String rowsError = outside("--rows", rows, 0, Integer.MAX_VALUE);
+        return rowsError != null
+                ? rowsError
+                : outside("--value-size", valueSize, 1, Integer.MAX_VALUE);
     }
 
     /** Writes no keystore: needs no CMK. */

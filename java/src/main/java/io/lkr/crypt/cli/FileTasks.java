@@ -52,6 +52,15 @@ public final class FileTasks {
 
         abstract boolean writes();
 
+        @Override
+        String optionError() {
+            return outside(
+                    "--context",
+                    context.getBytes(StandardCharsets.UTF_8).length,
+                    0,
+                    LkrCrypt.MAX_CONTEXT);
+        }
+
         abstract void transfer(LkrCrypt crypt, InputStream src, OutputStream dst)
                 throws IOException, GeneralSecurityException;
 
@@ -154,6 +163,18 @@ public final class FileTasks {
         @Override
         boolean writes() {
             return true;
+        }
+
+        @Override
+        String optionError() {
+            String e = super.optionError();
+            return e != null
+                    ? e
+                    : outside(
+                            "--segment-size",
+                            segmentSize,
+                            LkrCrypt.MIN_SEGMENT_SIZE,
+                            LkrCrypt.MAX_SEGMENT_SIZE);
         }
 
         @Override

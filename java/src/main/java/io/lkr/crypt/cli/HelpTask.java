@@ -2,9 +2,7 @@ package io.lkr.crypt.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code help [TASK]}: the list of tasks, or the usage of TASK, on stdout (exit 0); an unknown TASK
@@ -21,8 +19,6 @@ final class HelpTask extends TaskCommand {
             paramLabel = "TASK",
             description = "The task whose options to show")
     String task;
-
-    @Spec CommandSpec spec;
 
     /** Help needs no CMK. */
     @Override

@@ -326,7 +326,7 @@ public final class KeystoreTasks {
                 names = "--kek-id",
                 paramLabel = "N",
                 required = true,
-                description = "The KEK to retire")
+                description = "The KEK to retire (an id of the keystore, 1 or more)")
         int kekId;
 
         @Option(
@@ -339,6 +339,11 @@ public final class KeystoreTasks {
         @Override
         String name() {
             return "retire_kek";
+        }
+
+        @Override
+        String optionError() {
+            return outside("--kek-id", kekId, 1, Integer.MAX_VALUE);
         }
 
         @Override

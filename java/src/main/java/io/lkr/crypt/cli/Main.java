@@ -171,7 +171,13 @@ public final class Main {
         }
         cl.setExecutionExceptionHandler(
                 (ex, c, parsed) -> {
-                    c.getErr().println("Failed: " + ex);
+                    // An unexpected failure: its message, not a stack trace.
+                    c.getErr()
+                            .println(
+                                    "Failed: "
+                                            + (ex.getMessage() != null
+                                                    ? ex.getMessage()
+                                                    : ex.toString()));
                     return TaskCommand.FAILED;
                 });
         return cl;

@@ -65,7 +65,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
             names = "--batch-size",
             paramLabel = "N",
             defaultValue = "1000",
-            description = "Rows per committed batch (default: ${DEFAULT-VALUE})")
+            description = "Rows per committed batch, 1 to 100000 (default: ${DEFAULT-VALUE})")
     int batchSize;
 
     @Option(
@@ -75,14 +75,14 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
             description = "Milliseconds between progress lines (default: ${DEFAULT-VALUE})")
     long progressIntervalMs;
 
+    private static final int MAX_BATCH = 100_000;
+
     /** The engine over a new keystore that {@link #checkMasterKey()} opened. */
     private LkrCrypt fresh;
 
     @Override
     String optionError() {
-        return batchSize < 1 || batchSize > 100_000
-                ? "--batch-size must be between 1 and 100000"
-                : null;
+        return outside("--batch-size", batchSize, 1, MAX_BATCH);
     }
 
     /** 1. The CMK configuration (docs/keys.md); its engine serves a new keystore. */

@@ -4,6 +4,9 @@ import io.lkr.crypt.LkrCrypt;
 import java.io.PrintStream;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * What every task's picocli command shares (docs/native-interfaces.md): the streams it reports to,
@@ -18,6 +21,8 @@ abstract class TaskCommand implements Callable<Integer> {
 
     PrintStream out;
     PrintStream err;
+
+    @Spec CommandSpec spec;
 
     /**
      * The caller's 16-byte legacy key (docs/legacy.md), or null for the environment's; only {@code
@@ -37,9 +42,29 @@ abstract class TaskCommand implements Callable<Integer> {
         this.legacyKey = legacyKey;
     }
 
-    /** An option value picocli cannot check itself: a message (the task exits 2), or null. */
+    /**
+     * An option value picocli cannot check itself (a bound): a message naming the option and what
+     * it takes — the task then exits 2 with its usage — or null.
+     */
     String optionError() {
         return null;
+    }
+
+    /**
+     * The usage error of {@code option} when {@code value} is not between {@code min} and {@code
+     * max}, else null.
+     */
+    static String outside(String option, long value, long min, long max) {
+        return value >= min && value <= max
+                ? null
+                : "Invalid value for option '"
+                        + option
+                        + "': "
+                        + value
+                        + " is not between "
+                        + min
+                        + " and "
+                        + max;
     }
 
     /** The task's log: by default the console only (results on stdout, diagnostics on stderr). */
@@ -63,8 +88,7 @@ abstract class TaskCommand implements Callable<Integer> {
     public final Integer call() {
         String optionError = optionError();
         if (optionError != null) {
-            err.println(optionError);
-            return USAGE;
+            throw new CommandLine.ParameterException(spec.commandLine(), optionError);
         }
         try (TaskLog l = openLog()) {
             log = l;
