@@ -17,10 +17,26 @@ abstract class DbTaskCommand extends TaskCommand {
                     "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
     Path creds;
 
+    /** Whether this run uses the internal database (not, e.g., with a keystore file). */
+    boolean usesDatabase() {
+        return true;
+    }
+
+    @Override
+    void printLocations() {
+        if (usesDatabase()) {
+            try {
+                err.println("Internal database: " + InternalDb.fromCreds(creds, home()).location());
+            } catch (IOException e) {
+                // reported when the task opens it
+            }
+        }
+    }
+
     /** The internal database of {@code -d}, or null after logging why not. */
     InternalDb database() {
         try {
-            return InternalDb.fromCreds(creds);
+            return InternalDb.fromCreds(creds, home());
         } catch (IOException e) {
             log.error(e.getMessage());
             return null;

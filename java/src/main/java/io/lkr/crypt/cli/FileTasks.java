@@ -53,6 +53,11 @@ public final class FileTasks {
         abstract boolean writes();
 
         @Override
+        boolean usesDatabase() {
+            return keystore == null;
+        }
+
+        @Override
         String optionError() {
             return outside(
                     "--context",

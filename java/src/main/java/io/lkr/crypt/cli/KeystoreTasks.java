@@ -60,6 +60,11 @@ public final class KeystoreTasks {
          */
         static volatile Consumer<PrintStream> beforeReplace = out -> {};
 
+        @Override
+        boolean usesDatabase() {
+            return keystore == null;
+        }
+
         /** The task's name, for messages. */
         abstract String name();
 

@@ -15,6 +15,12 @@ abstract class LoggedDbTaskCommand extends DbTaskCommand {
             description = "Directory of the task's log (default: ${DEFAULT-VALUE})")
     Path logDir;
 
+    @Override
+    void printLocations() {
+        super.printLocations();
+        err.println("Log: " + logDir.resolve(TaskLog.FILE).toAbsolutePath().normalize());
+    }
+
     /** The task's log: the console and {@code logDir}'s log file. */
     @Override
     TaskLog openLog() {

@@ -2,10 +2,14 @@ package io.lkr.crypt.cli;
 
 import io.lkr.crypt.LkrCrypt;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -23,6 +27,19 @@ abstract class TaskCommand implements Callable<Integer> {
     PrintStream err;
 
     @Spec CommandSpec spec;
+
+    @Option(
+            names = "--home",
+            paramLabel = "DIR",
+            description =
+                    "Directory of the log (log/), the embedded database (.db/lkr) and the manifest "
+                            + "(encrypted_columns.yaml) when no other path is given (default: $"
+                            + HOME_VARIABLE
+                            + ", else the working directory)")
+    Path homeOption;
+
+    /** The variable that sets the home directory when {@code --home} is not given. */
+    static final String HOME_VARIABLE = "LKR_HOME";
 
     /**
      * The caller's 16-byte legacy key (docs/legacy.md), or null for the environment's; only {@code
@@ -67,6 +84,51 @@ abstract class TaskCommand implements Callable<Integer> {
                         + max;
     }
 
+    /**
+     * The home directory (issue #19.7): {@code --home}, else {@code $LKR_HOME}, else null (the
+     * working directory, as the paths are given).
+     */
+    Path home() {
+        if (homeOption != null) {
+            return homeOption;
+        }
+        String v = System.getenv(HOME_VARIABLE);
+        return v == null || v.isEmpty() ? null : Path.of(v);
+    }
+
+    /**
+     * Checks the home directory, then puts every relative default path of the task's options (the
+     * manifest, the log directory) under it; a path the user gave stays as given. A usage error, or
+     * null.
+     */
+    private String applyHome() {
+        Path home = home();
+        if (home == null) {
+            return null;
+        }
+        if (!Files.isDirectory(home)) {
+            return homeOption != null
+                    ? "Invalid value for option '--home': " + home + " is not a directory"
+                    : HOME_VARIABLE + "=" + home + " is not a directory";
+        }
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        for (OptionSpec o : spec.options()) {
+            if (o.type() == Path.class && o.defaultValue() != null && !parsed.hasMatchedOption(o)) {
+                Path v = o.getValue();
+                if (v != null && !v.isAbsolute()) {
+                    o.setValue(home.resolve(v));
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The locations this task resolved, printed on stderr as it starts (stdout may be the data):
+     * none by default.
+     */
+    void printLocations() {}
+
     /** The task's log: by default the console only (results on stdout, diagnostics on stderr). */
     TaskLog openLog() {
         return new TaskLog(null, out, err);
@@ -86,10 +148,12 @@ abstract class TaskCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() {
-        String optionError = optionError();
+        String homeError = applyHome();
+        String optionError = homeError != null ? homeError : optionError();
         if (optionError != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), optionError);
         }
+        printLocations();
         try (TaskLog l = openLog()) {
             log = l;
             try {

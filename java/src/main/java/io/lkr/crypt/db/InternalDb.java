@@ -109,8 +109,19 @@ public final class InternalDb {
 
     /** The database named by {@code credsOrNull} (a db.yaml), or the default embedded one. */
     public static InternalDb fromCreds(Path credsOrNull) throws IOException {
+        return fromCreds(credsOrNull, null);
+    }
+
+    /**
+     * As {@link #fromCreds(Path)}, with the default embedded database under {@code homeOrNull}
+     * ({@code <home>/.db/lkr}) instead of the working directory.
+     */
+    public static InternalDb fromCreds(Path credsOrNull, Path homeOrNull) throws IOException {
         if (credsOrNull == null) {
-            return hsqldb(DEFAULT_HSQLDB_PATH);
+            return hsqldb(
+                    homeOrNull == null
+                            ? DEFAULT_HSQLDB_PATH
+                            : homeOrNull.resolve(DEFAULT_HSQLDB_PATH).normalize().toString());
         }
         Object doc;
         try (Reader r = Files.newBufferedReader(credsOrNull, StandardCharsets.UTF_8)) {
@@ -397,6 +408,16 @@ public final class InternalDb {
                 }
             }
         }
+    }
+
+    /**
+     * Where the database is, resolved: an embedded database's absolute path, else as {@link
+     * #toString()}.
+     */
+    public String location() {
+        return hsqldbPath == null
+                ? description
+                : "jdbc:hsqldb:file:" + Path.of(hsqldbPath).toAbsolutePath().normalize();
     }
 
     /** Where the database is, without the password. */

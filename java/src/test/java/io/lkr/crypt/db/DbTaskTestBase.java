@@ -52,7 +52,24 @@ abstract class DbTaskTestBase {
     TestDb t;
     Path manifest;
     String out;
+
+    /** The task's stderr without the locations it prints first ({@link #locations}). */
     String err;
+
+    /** The resolved database and log a task printed on stderr as it started (issue #19.7). */
+    String locations;
+
+    /** Splits a task's stderr into {@link #locations} and {@link #err}. */
+    void stderr(String all) {
+        StringBuilder where = new StringBuilder();
+        StringBuilder rest = new StringBuilder();
+        for (String line : all.split("(?<=\n)")) {
+            (line.startsWith("Internal database: ") || line.startsWith("Log: ") ? where : rest)
+                    .append(line);
+        }
+        locations = where.toString();
+        err = rest.toString();
+    }
 
     abstract TestDb create(Path dir) throws Exception;
 
@@ -94,7 +111,7 @@ abstract class DbTaskTestBase {
         PrintStream pe = new PrintStream(e, true, StandardCharsets.UTF_8);
         int rc = Main.run(taskArgs(name, args), po, pe);
         out = o.toString(StandardCharsets.UTF_8);
-        err = e.toString(StandardCharsets.UTF_8);
+        stderr(e.toString(StandardCharsets.UTF_8));
         return rc;
     }
 
@@ -214,7 +231,7 @@ abstract class DbTaskTestBase {
                         new PrintStream(e, true, StandardCharsets.UTF_8),
                         legacyKey);
         out = o.toString(StandardCharsets.UTF_8);
-        err = e.toString(StandardCharsets.UTF_8);
+        stderr(e.toString(StandardCharsets.UTF_8));
         return rc;
     }
 

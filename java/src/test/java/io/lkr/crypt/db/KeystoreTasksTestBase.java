@@ -185,6 +185,9 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         }
         assertEquals(1, task("rotate_kek", db()));
         assertEquals(LiveNodes.MESSAGE + System.lineSeparator(), err);
+        assertTrue(
+                locations.startsWith("Internal database: " + t.db.location() + "\nLog: "),
+                locations);
         assertEquals(1, task("retire_kek", db("--kek-id", "1")));
         assertTrue(err.contains(LiveNodes.MESSAGE), err);
         Object[] r = run(jar(rekeyEnv(TEST_CMK, randomCmk()), "rekey", db()));
