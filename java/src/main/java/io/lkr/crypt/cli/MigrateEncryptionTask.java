@@ -15,6 +15,9 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -172,10 +175,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         long total = m.countValues();
         Migration.Report check = m.check(crypt);
         if (!check.undecryptable.isEmpty()) {
-            log.error(check.undecryptable.size() + " value(s) do not decrypt (table, key: why):");
-            for (Migration.Undecryptable u : check.undecryptable) {
-                log.error("  " + u);
-            }
+            reportUndecryptable(check);
             if (check.legacyKeyLooksWrong()) {
                 long failed = check.total(s -> s.legacyFailed);
                 summary(log, check, false, true);
@@ -241,6 +241,54 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
             if (writer != crypt) {
                 writer.close();
             }
+        }
+    }
+
+    /** How many undecryptable values are listed on stderr; the log lists every one. */
+    static final int LISTED = 20;
+
+    /**
+     * Reports the values that do not decrypt, bounded and ranked (issue #19.4): first, when every
+     * legacy value fails, that the legacy key is almost certainly wrong; the total; when there are
+     * more than {@link #LISTED}, the reasons by count (most frequent first); then at most {@link
+     * #LISTED} values on stderr and the log, the others in the log only.
+     */
+    private void reportUndecryptable(Migration.Report check) {
+        List<Migration.Undecryptable> all = check.undecryptable;
+        long failed = check.total(s -> s.legacyFailed);
+        if (failed > 0 && check.total(s -> s.legacy) == 0) {
+            log.error(
+                    "Every legacy value checked ("
+                            + failed
+                            + ") fails to decrypt with the legacy key ("
+                            + legacyKeySource()
+                            + "): the legacy key is almost certainly wrong.");
+        }
+        log.error(all.size() + " value(s) do not decrypt (table, key: why):");
+        if (all.size() > LISTED) {
+            Map<String, Long> byReason =
+                    all.stream()
+                            .collect(
+                                    Collectors.groupingBy(
+                                            u -> u.reason, TreeMap::new, Collectors.counting()));
+            byReason.entrySet().stream()
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .forEach(e -> log.error("  " + e.getValue() + " value(s): " + e.getKey()));
+            log.error("  The first " + LISTED + ":");
+        }
+        for (int i = 0; i < all.size(); i++) {
+            if (i < LISTED) {
+                log.error("  " + all.get(i));
+            } else {
+                log.fileOnly("ERROR", "  " + all.get(i));
+            }
+        }
+        if (all.size() > LISTED) {
+            log.error(
+                    "  ... and "
+                            + (all.size() - LISTED)
+                            + " more, every one listed in "
+                            + logDir.resolve(TaskLog.FILE));
         }
     }
 
