@@ -160,20 +160,28 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         c.commit();
         if (dryRun) {
             log.info(
-                    "Dry run: checking the migration from AES-128-CBC Legacy to AES-GCM-256 of "
+                    "Dry run: checking the migration from AES-128-CBC (legacy) to AES-256-GCM (v1) of "
                             + db
                             + "; nothing will be written");
-        } else {
+        } else if (!reencrypt) {
             log.infoLine(START_MESSAGE);
         }
         if (reencrypt) {
-            log.info(
-                    "Values under an older KEK will be re-encrypted under the active KEK "
-                            + crypt.activeKekId()
-                            + (dryRun ? " (dry run)" : ""));
+            // What --reencrypt does; the migration's own line follows if legacy values remain.
+            String line =
+                    "Starting re-encryption of the values under an older KEK under the active KEK "
+                            + crypt.activeKekId();
+            if (dryRun) {
+                log.info(line + " (dry run)");
+            } else {
+                log.infoLine(line);
+            }
         }
         long total = m.countValues();
         Migration.Report check = m.check(crypt);
+        if (reencrypt && !dryRun && check.total(s -> s.legacy + s.legacyFailed) > 0) {
+            log.infoLine(START_MESSAGE);
+        }
         if (!check.undecryptable.isEmpty()) {
             reportUndecryptable(check);
             if (check.legacyKeyLooksWrong()) {

@@ -136,8 +136,14 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         assertEquals(before, snapshot());
         assertTrue(out.contains("older KEK"), out);
 
-        // Re-encryption: every value moves to KEK 2 and still decrypts to its original.
+        // Re-encryption: every value moves to KEK 2 and still decrypts to its original. Its log
+        // line says so; with no legacy value left, there is no migration line (#19.8).
         assertEquals(0, migrateReencrypt(), err);
+        assertTrue(
+                out.contains(
+                        "Starting re-encryption of the values under an older KEK under the active KEK 2"),
+                out);
+        assertFalse(LOG_LINE.matcher(out).find(), out);
         assertEquals(Map.of(2, (long) total), perKek());
         assertAllMigratedToOriginals(300);
         Map<String, String> after = snapshot();
