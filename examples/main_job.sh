@@ -10,6 +10,8 @@ mvn -f "$ROOT/java/pom.xml" -B -q -ntp -DskipTests package
 JAR="$ROOT/java/target/lkr-crypt.jar"
 
 WORK=$(mktemp -d /tmp/lkr-main-job.XXXXXX)
+# The working directory holds a CMK file: nothing of it stays in /tmp once the job ends.
+trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 echo "== working directory $WORK"
 set -x

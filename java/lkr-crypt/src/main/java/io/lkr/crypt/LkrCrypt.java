@@ -299,6 +299,12 @@ public final class LkrCrypt implements AutoCloseable {
      * costs more than the cryptography itself. Keep one record to what a record is for and use a
      * stream for bulk data.
      *
+     * @param in the array holding the plaintext
+     * @param inOff where the plaintext starts in {@code in}
+     * @param inLen the plaintext's length
+     * @param context what the value is bound to (e.g. {@code TABLE.COLUMN:key})
+     * @param out the array the envelope is written into
+     * @param outOff where the envelope starts in {@code out}
      * @return the envelope's length, {@link #encryptedLength(int) encryptedLength(inLen)}
      * @throws ShortBufferException when {@code out} has fewer than {@code encryptedLength(inLen)}
      *     bytes from {@code outOff} on (the message says how many are needed); nothing is written
@@ -321,6 +327,12 @@ public final class LkrCrypt implements AutoCloseable {
      * envelope's ciphertext) the value is opened in place; with any other overlap the envelope is
      * first copied.
      *
+     * @param in the array holding the envelope v1
+     * @param inOff where the envelope starts in {@code in}
+     * @param inLen the envelope's length
+     * @param context the context it was encrypted under
+     * @param out the array the plaintext is written into
+     * @param outOff where the plaintext starts in {@code out}
      * @return the plaintext's length, {@link #decryptedLength(int) decryptedLength(inLen)}
      * @throws ShortBufferException when {@code out} has fewer than {@code decryptedLength(inLen)}
      *     bytes from {@code outOff} on (the message says how many are needed); nothing is written
@@ -767,6 +779,27 @@ public final class LkrCrypt implements AutoCloseable {
         Native.checkMasterKeyConfig(suffix);
     }
 
+    /**
+     * This jar's version.
+     *
+     * @return the Maven project version of lkr-crypt
+     */
+    public static String version() {
+        return NativeLoader.jarVersion();
+    }
+
+    /**
+     * The native library's version as it reports it, {@code <crate version>/<JNI ABI>}; loads the
+     * library first.
+     *
+     * @return the native library's version
+     * @throws UnsatisfiedLinkError when the library cannot be used; the message says why
+     */
+    public static String nativeVersion() {
+        Native.ensureLoaded();
+        return Native.abiVersion();
+    }
+
     /** The largest context any call accepts, in bytes (64 KiB); a larger one is refused. */
     public static final int MAX_CONTEXT = 65536;
 
@@ -946,6 +979,14 @@ public final class LkrCrypt implements AutoCloseable {
 
     /** Default stream segment size (docs/stream.md): 64 KiB of plaintext per segment. */
     public static final int DEFAULT_SEGMENT_SIZE = 65536;
+
+    /** The smallest segment size a stream takes (docs/stream.md; the engine refuses less). */
+    public static final int MIN_SEGMENT_SIZE = 4096;
+
+    /**
+     * The largest segment size a stream takes, 16 MiB (docs/stream.md; the engine refuses more).
+     */
+    public static final int MAX_SEGMENT_SIZE = 16 << 20;
 
     /**
      * An output stream that encrypts what is written to it as a stream v1 (docs/stream.md) bound to

@@ -2,7 +2,6 @@ package io.lkr.crypt.cli;
 
 import io.lkr.crypt.db.InternalDb;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
@@ -48,43 +47,37 @@ public final class CreateSampleDbTask extends DbTaskCommand {
             description = "HyperSQL CACHED tables (on disk) instead of MEMORY tables")
     boolean cached;
 
-    CreateSampleDbTask(PrintStream out, PrintStream err) {
-        super(out, err);
+    @Override
+    String optionError() {
+        String rowsError = outside("--rows", rows, 0, Integer.MAX_VALUE);
+        return rowsError != null
+                ? rowsError
+                : outside("--value-size", valueSize, 1, Integer.MAX_VALUE);
     }
 
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new CreateSampleDbTask(out, err), args, out, err);
-    }
-
-    public static void main(String[] args) {
-        Main.exit(run(args, System.out, System.err));
-    }
+    /** Writes no keystore: needs no CMK. */
+    @Override
+    void checkMasterKey() {}
 
     @Override
-    public Integer call() {
-        if (rows < 0 || valueSize < 1) {
-            err.println("--rows must be >= 0 and --value-size >= 1");
-            return TaskSupport.USAGE;
-        }
+    int work() {
         byte[] key;
         try {
             key = SampleDb.legacyKeyFromEnvironment();
         } catch (IOException e) {
             err.println(e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         }
         if (key == null) {
             err.println(
                     "No legacy key: set LKR_LEGACY_KEY_ENV to the legacy AES-128 key in base64, "
                             + "e.g. export LKR_LEGACY_KEY_ENV=$(openssl rand -base64 16)");
-            return TaskSupport.FAILED;
+            return FAILED;
         }
-        InternalDb db;
-        try {
-            db = YamlConfig.internalDb(creds);
-        } catch (IOException e) {
-            err.println(e.getMessage());
-            return TaskSupport.FAILED;
+        InternalDb db = database();
+        if (db == null) {
+            java.util.Arrays.fill(key, (byte) 0);
+            return FAILED;
         }
         long t0 = System.nanoTime();
         try (Connection c = db.connectForTask(true)) {
@@ -98,13 +91,13 @@ public final class CreateSampleDbTask extends DbTaskCommand {
                     wrote
                             ? "Wrote the manifest " + columns
                             : "Kept the existing manifest " + columns);
-            return TaskSupport.OK;
+            return OK;
         } catch (SQLException e) {
             err.println(TaskSupport.describe(e, db));
-            return TaskSupport.FAILED;
+            return FAILED;
         } catch (GeneralSecurityException | IOException e) {
             err.println(e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         } finally {
             java.util.Arrays.fill(key, (byte) 0);
         }

@@ -1,6 +1,7 @@
 package io.lkr.crypt.cli;
 
-import java.io.PrintStream;
+import io.lkr.crypt.db.InternalDb;
+import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -16,7 +17,30 @@ abstract class DbTaskCommand extends TaskCommand {
                     "YAML file naming the internal database (default: embedded HyperSQL ./.db/lkr)")
     Path creds;
 
-    DbTaskCommand(PrintStream out, PrintStream err) {
-        super(out, err);
+    /** Whether this run uses the internal database (not, e.g., with a keystore file). */
+    boolean usesDatabase() {
+        return true;
+    }
+
+    @Override
+    void printLocations() {
+        if (usesDatabase()) {
+            try {
+                err.println(
+                        "Internal database: " + YamlConfig.internalDb(creds, home()).location());
+            } catch (IOException e) {
+                // reported when the task opens it
+            }
+        }
+    }
+
+    /** The internal database of {@code -d}, or null after logging why not. */
+    InternalDb database() {
+        try {
+            return YamlConfig.internalDb(creds, home());
+        } catch (IOException e) {
+            log.error(e.getMessage());
+            return null;
+        }
     }
 }

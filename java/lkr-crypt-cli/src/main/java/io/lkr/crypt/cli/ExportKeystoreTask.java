@@ -4,7 +4,6 @@ import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -40,31 +39,15 @@ public final class ExportKeystoreTask extends DbTaskCommand {
     @Option(names = "--force", description = "Replace FILE if it exists")
     boolean force;
 
-    ExportKeystoreTask(PrintStream out, PrintStream err) {
-        super(out, err);
-    }
-
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new ExportKeystoreTask(out, err), args, out, err);
-    }
-
     @Override
-    public Integer call() {
-        // docs/native-interfaces.md: the CMK configuration is validated before the database is
-        // touched.
-        if (!TaskSupport.masterKeyConfigured(err)) {
-            return TaskSupport.FAILED;
-        }
+    int work() {
         if (!force && Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             err.println(refusal());
-            return TaskSupport.FAILED;
+            return FAILED;
         }
-        InternalDb db;
-        try {
-            db = YamlConfig.internalDb(creds);
-        } catch (IOException e) {
-            err.println(e.getMessage());
-            return TaskSupport.FAILED;
+        InternalDb db = database();
+        if (db == null) {
+            return FAILED;
         }
         byte[] doc;
         int activeKek;
@@ -76,10 +59,10 @@ public final class ExportKeystoreTask extends DbTaskCommand {
             err.println(
                     (e instanceof InternalDb.UncleanShutdownException ? "" : "Missing keystore: ")
                             + TaskSupport.describe(e, db));
-            return TaskSupport.FAILED;
+            return FAILED;
         } catch (GeneralSecurityException e) {
             err.println(e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         }
         try {
             TaskSupport.writeKeystoreFile(
@@ -92,7 +75,7 @@ public final class ExportKeystoreTask extends DbTaskCommand {
                     !force && Files.exists(file, LinkOption.NOFOLLOW_LINKS)
                             ? refusal()
                             : e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         }
         out.println(
                 "Wrote the keystore of "
@@ -102,7 +85,7 @@ public final class ExportKeystoreTask extends DbTaskCommand {
                         + ") to "
                         + file
                         + " (mode 0600)");
-        return TaskSupport.OK;
+        return OK;
     }
 
     private String refusal() {

@@ -7,7 +7,6 @@ import io.lkr.crypt.db.Schema;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -31,14 +30,6 @@ import picocli.CommandLine.Parameters;
 public final class FileTasks {
     private FileTasks() {}
 
-    public static int encryptFile(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new Encrypt(out, err), args, out, err);
-    }
-
-    public static int decryptFile(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new Decrypt(out, err), args, out, err);
-    }
-
     abstract static class FileTask extends DbTaskCommand {
         @Parameters(index = "0", paramLabel = "IN", description = "Input file, or - for stdin")
         String input;
@@ -59,30 +50,36 @@ public final class FileTasks {
                 description = "Keystore file to use instead of the internal database's")
         Path keystore;
 
-        /** {@code out} is not written to: the data goes to OUT ({@code -}: stdout). */
-        FileTask(PrintStream out, PrintStream err) {
-            super(out, err);
+        abstract boolean writes();
+
+        @Override
+        boolean usesDatabase() {
+            return keystore == null;
         }
 
-        abstract boolean writes();
+        @Override
+        String optionError() {
+            return outside(
+                    "--context",
+                    context.getBytes(StandardCharsets.UTF_8).length,
+                    0,
+                    LkrCrypt.MAX_CONTEXT);
+        }
 
         abstract void transfer(LkrCrypt crypt, InputStream src, OutputStream dst)
                 throws IOException, GeneralSecurityException;
 
+        /** {@code out} is not written to: the data goes to OUT ({@code -}: stdout). */
         @Override
-        public Integer call() {
-            // docs/native-interfaces.md: the CMK configuration is validated before anything else.
-            if (!TaskSupport.masterKeyConfigured(err)) {
-                return TaskSupport.FAILED;
-            }
+        int work() {
             try (LkrCrypt crypt = open()) {
                 if (crypt == null) {
-                    return TaskSupport.FAILED;
+                    return FAILED;
                 }
                 return run(crypt);
             } catch (GeneralSecurityException e) {
                 err.println(e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             }
         }
 
@@ -97,11 +94,8 @@ public final class FileTasks {
                 }
                 return LkrCrypt.openFromEnvironment(keystore);
             }
-            InternalDb db;
-            try {
-                db = YamlConfig.internalDb(creds);
-            } catch (IOException e) {
-                err.println(e.getMessage());
+            InternalDb db = database();
+            if (db == null) {
                 return null;
             }
             try (Connection c = db.connectForTask(writes())) {
@@ -129,27 +123,27 @@ public final class FileTasks {
                 src = input.equals("-") ? System.in : Files.newInputStream(Path.of(input));
             } catch (NoSuchFileException e) {
                 err.println("Cannot read " + input + ": no such file");
-                return TaskSupport.FAILED;
+                return FAILED;
             } catch (IOException e) {
                 err.println("Cannot read " + input + ": " + e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             try (InputStream s = src;
                     OutputTarget dst = OutputTarget.open(output, OutputTarget.Existing.REPLACE)) {
                 transfer(crypt, s, dst.stream());
                 dst.commit();
-                return TaskSupport.OK;
+                return OK;
             } catch (OutputTarget.OutputException e) {
                 err.println(task + " failed: " + e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             } catch (IOException e) {
                 Throwable cause =
                         e.getCause() instanceof GeneralSecurityException ? e.getCause() : e;
                 err.println(task + " failed: " + cause.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             } catch (GeneralSecurityException e) {
                 err.println(task + " failed: " + e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             }
         }
     }
@@ -171,13 +165,21 @@ public final class FileTasks {
                         "Plaintext bytes per segment, 4096 to 16777216 (default: ${DEFAULT-VALUE})")
         int segmentSize;
 
-        Encrypt(PrintStream out, PrintStream err) {
-            super(out, err);
-        }
-
         @Override
         boolean writes() {
             return true;
+        }
+
+        @Override
+        String optionError() {
+            String e = super.optionError();
+            return e != null
+                    ? e
+                    : outside(
+                            "--segment-size",
+                            segmentSize,
+                            LkrCrypt.MIN_SEGMENT_SIZE,
+                            LkrCrypt.MAX_SEGMENT_SIZE);
         }
 
         @Override
@@ -205,10 +207,6 @@ public final class FileTasks {
                         + "exits with status 1 and an error on stderr. Use such output only when the exit status is 0."
             })
     static final class Decrypt extends FileTask {
-        Decrypt(PrintStream out, PrintStream err) {
-            super(out, err);
-        }
-
         @Override
         boolean writes() {
             return false;

@@ -1,7 +1,6 @@
 package io.lkr.crypt.cli;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -35,19 +34,15 @@ public final class GenerateMasterKeyTask extends TaskCommand {
             description = "The new key file")
     Path file;
 
-    GenerateMasterKeyTask(PrintStream out, PrintStream err) {
-        super(out, err);
-    }
-
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new GenerateMasterKeyTask(out, err), args, out, err);
-    }
+    /** A new CMK needs no CMK configuration. */
+    @Override
+    void checkMasterKey() {}
 
     @Override
-    public Integer call() {
+    int work() {
         if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             err.println("Refusing to overwrite the existing file " + file);
-            return TaskSupport.FAILED;
+            return FAILED;
         }
         byte[] key = new byte[32];
         byte[] text = null;
@@ -74,10 +69,10 @@ public final class GenerateMasterKeyTask extends TaskCommand {
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--------"));
         } catch (FileAlreadyExistsException e) {
             err.println("Refusing to overwrite the existing file " + file);
-            return TaskSupport.FAILED;
+            return FAILED;
         } catch (IOException | UnsupportedOperationException e) {
             err.println("Could not write the master key file " + file + ": " + e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         } finally {
             Arrays.fill(key, (byte) 0);
             if (text != null) {
@@ -88,6 +83,6 @@ public final class GenerateMasterKeyTask extends TaskCommand {
         out.println("  export LKR_MASTER_KEY_FILE=" + file.toAbsolutePath());
         out.println(
                 "Keep a copy in a safe place: without it, nothing encrypted under it can be read.");
-        return TaskSupport.OK;
+        return OK;
     }
 }

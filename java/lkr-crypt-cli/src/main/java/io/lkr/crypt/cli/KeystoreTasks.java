@@ -5,7 +5,6 @@ import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KekUsage;
 import io.lkr.crypt.db.KeystoreStore;
-import io.lkr.crypt.db.LiveNodes;
 import io.lkr.crypt.db.MaintenanceLock;
 import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Schema;
@@ -44,18 +43,6 @@ import picocli.CommandLine.Option;
 public final class KeystoreTasks {
     private KeystoreTasks() {}
 
-    public static int rekey(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new Rekey(out, err), args, out, err);
-    }
-
-    public static int rotateKek(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new RotateKek(out, err), args, out, err);
-    }
-
-    public static int retireKek(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new RetireKek(out, err), args, out, err);
-    }
-
     /** What the three tasks share: where the keystore is, the checks, the atomic replacement. */
     abstract static class Base extends LoggedDbTaskCommand {
         @Option(
@@ -73,10 +60,9 @@ public final class KeystoreTasks {
          */
         static volatile Consumer<PrintStream> beforeReplace = out -> {};
 
-        TaskLog log;
-
-        Base(PrintStream out, PrintStream err) {
-            super(out, err);
+        @Override
+        boolean usesDatabase() {
+            return keystore == null;
         }
 
         /** The task's name, for messages. */
@@ -86,7 +72,10 @@ public final class KeystoreTasks {
          * docs/keys.md's checks of the CMK variables this task uses; throws with the documented
          * message.
          */
-        abstract void checkConfiguration() throws GeneralSecurityException;
+        @Override
+        void checkMasterKey() throws GeneralSecurityException {
+            LkrCrypt.checkMasterKeyConfiguration("");
+        }
 
         /**
          * The new keystore built from {@code doc} (checked natively); null after logging why not.
@@ -99,17 +88,8 @@ public final class KeystoreTasks {
         abstract void done(LkrCrypt next, String where);
 
         @Override
-        public Integer call() {
-            try (TaskLog l = openLog()) {
-                log = l;
-                try {
-                    checkConfiguration();
-                } catch (GeneralSecurityException e) {
-                    log.error(e.getMessage());
-                    return TaskSupport.FAILED;
-                }
-                return keystore != null ? onFile() : onDatabase();
-            }
+        int work() {
+            return keystore != null ? onFile() : onDatabase();
         }
 
         private int onFile() {
@@ -118,14 +98,14 @@ public final class KeystoreTasks {
                 doc = Files.readAllBytes(keystore);
             } catch (NoSuchFileException e) {
                 log.error("Missing keystore: no file " + keystore + ". Nothing was changed.");
-                return TaskSupport.FAILED;
+                return FAILED;
             } catch (IOException e) {
                 log.error("Could not read the keystore file " + keystore + ": " + e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             try (LkrCrypt next = transform(doc, null, null)) {
                 if (next == null) {
-                    return TaskSupport.FAILED;
+                    return FAILED;
                 }
                 byte[] replacement = next.exportKeystore();
                 pause();
@@ -141,17 +121,17 @@ public final class KeystoreTasks {
                                     + "rekey or rotation?). Nothing was changed: run "
                                     + name()
                                     + " again.");
-                    return TaskSupport.FAILED;
+                    return FAILED;
                 }
                 TaskSupport.writeKeystoreFile(keystore, replacement, OutputTarget.Existing.REPLACE);
                 done(next, "file " + keystore);
-                return TaskSupport.OK;
+                return OK;
             } catch (GeneralSecurityException e) {
                 log.error(e.getMessage() + " Nothing was changed.");
-                return TaskSupport.FAILED;
+                return FAILED;
             } catch (OutputTarget.OutputException e) {
                 log.error(e.getMessage() + ". The old keystore is still in place.");
-                return TaskSupport.FAILED;
+                return FAILED;
             } catch (IOException | SQLException e) {
                 log.error(
                         "Could not write the keystore file "
@@ -159,38 +139,36 @@ public final class KeystoreTasks {
                                 + ": "
                                 + e.getMessage()
                                 + ". The old keystore is still in place.");
-                return TaskSupport.FAILED;
+                return FAILED;
             }
         }
 
         private int onDatabase() {
-            InternalDb db = TaskSupport.database(creds, log);
+            InternalDb db = database();
             if (db == null) {
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             try (Connection c = db.connectForTask(true)) {
                 c.setAutoCommit(false);
-                String refusal = LiveNodes.refusal(c, db.dialect());
-                if (refusal != null) {
-                    log.error(refusal);
-                    return TaskSupport.FAILED;
+                try (MaintenanceLock lock = MaintenanceLock.begin(db, c, name(), true)) {
+                    return underLock(c, db, lock);
                 }
-                try (MaintenanceLock lock = TaskSupport.maintenanceLock(db, name(), log)) {
-                    return lock == null ? TaskSupport.FAILED : underLock(c, db, lock);
-                }
+            } catch (MaintenanceLock.RefusedException e) {
+                log.error(e.getMessage());
+                return FAILED;
             } catch (GeneralSecurityException e) {
                 log.error(e.getMessage() + " Nothing was changed.");
-                return TaskSupport.FAILED;
+                return FAILED;
             } catch (InternalDb.UncleanShutdownException e) {
                 log.error(e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             } catch (SQLException | IOException e) {
                 log.error(
                         (e instanceof SQLException
                                         ? TaskSupport.describe((SQLException) e, db)
                                         : e.getMessage())
                                 + ". The old keystore is still in place.");
-                return TaskSupport.FAILED;
+                return FAILED;
             }
         }
 
@@ -212,11 +190,11 @@ public final class KeystoreTasks {
                                 + db
                                 + " (a new installation has none until the "
                                 + "application or migrate_encryption creates it). Nothing was changed.");
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             try (LkrCrypt next = transform(doc, c, db)) {
                 if (next == null) {
-                    return TaskSupport.FAILED;
+                    return FAILED;
                 }
                 byte[] replacement = next.exportKeystore();
                 pause();
@@ -229,10 +207,10 @@ public final class KeystoreTasks {
                                     + "(another rekey or rotation?). Nothing was changed: run "
                                     + name()
                                     + " again.");
-                    return TaskSupport.FAILED;
+                    return FAILED;
                 }
                 done(next, "internal database " + db);
-                return TaskSupport.OK;
+                return OK;
             }
         }
 
@@ -260,17 +238,13 @@ public final class KeystoreTasks {
                         + "LKR_MASTER_KEY_FILE_SOURCE and LKR_AWS_CMK_DESTINATION."
             })
     static final class Rekey extends Base {
-        Rekey(PrintStream out, PrintStream err) {
-            super(out, err);
-        }
-
         @Override
         String name() {
             return "rekey";
         }
 
         @Override
-        void checkConfiguration() throws GeneralSecurityException {
+        void checkMasterKey() throws GeneralSecurityException {
             LkrCrypt.checkMasterKeyConfiguration("_SOURCE");
             LkrCrypt.checkMasterKeyConfiguration("_DESTINATION");
         }
@@ -307,18 +281,9 @@ public final class KeystoreTasks {
             sortOptions = false,
             description = "Adds a new active KEK; the older KEKs keep decrypting.")
     static final class RotateKek extends Base {
-        RotateKek(PrintStream out, PrintStream err) {
-            super(out, err);
-        }
-
         @Override
         String name() {
             return "rotate_kek";
-        }
-
-        @Override
-        void checkConfiguration() throws GeneralSecurityException {
-            LkrCrypt.checkMasterKeyConfiguration("");
         }
 
         @Override
@@ -366,7 +331,7 @@ public final class KeystoreTasks {
                 names = "--kek-id",
                 paramLabel = "N",
                 required = true,
-                description = "The KEK to retire")
+                description = "The KEK to retire (an id of the keystore, 1 or more)")
         int kekId;
 
         @Option(
@@ -376,18 +341,14 @@ public final class KeystoreTasks {
                 description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
         Path columns;
 
-        RetireKek(PrintStream out, PrintStream err) {
-            super(out, err);
-        }
-
         @Override
         String name() {
             return "retire_kek";
         }
 
         @Override
-        void checkConfiguration() throws GeneralSecurityException {
-            LkrCrypt.checkMasterKeyConfiguration("");
+        String optionError() {
+            return outside("--kek-id", kekId, 1, Integer.MAX_VALUE);
         }
 
         @Override

@@ -1,6 +1,5 @@
 package io.lkr.crypt.cli;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -9,14 +8,21 @@ import picocli.CommandLine.Option;
  * ./log).
  */
 abstract class LoggedDbTaskCommand extends DbTaskCommand {
-    @Option(names = "--log-dir", hidden = true, defaultValue = "log")
+    @Option(
+            names = "--log-dir",
+            hidden = true,
+            defaultValue = "log",
+            description = "Directory of the task's log (default: ${DEFAULT-VALUE})")
     Path logDir;
 
-    LoggedDbTaskCommand(PrintStream out, PrintStream err) {
-        super(out, err);
+    @Override
+    void printLocations() {
+        super.printLocations();
+        err.println("Log: " + logDir.resolve(TaskLog.FILE).toAbsolutePath().normalize());
     }
 
     /** The task's log: the console and {@code logDir}'s log file. */
+    @Override
     TaskLog openLog() {
         return new TaskLog(logDir, out, err);
     }

@@ -1,70 +1,56 @@
 package io.lkr.crypt.cli;
 
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
-import java.util.Arrays;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code java -jar lkr-crypt.jar <task> [options]} (docs/native-interfaces.md): dispatches to the
- * task classes. No task prints the list, an unknown task prints {@code Could not find task
- * "<name>"} and the list (exit status 2).
+ * {@code java -jar lkr-crypt.jar <task> [options]} (docs/native-interfaces.md): the top command,
+ * whose picocli subcommands are the tasks of {@link #GROUPS}. No task prints the list, an unknown
+ * task prints {@code Could not find task "<name>"} and the list (exit status 2). Every task reports
+ * with the exit statuses of {@link TaskCommand}; a usage error is status 2 with the task's usage.
  */
+@Command(name = Main.COMMAND)
 public final class Main {
-    /** How a task runs: parses its own options (picocli) and returns the exit status. */
-    @FunctionalInterface
-    interface Runner {
-        int run(String[] args, PrintStream out, PrintStream err);
-    }
+    /** How the jar is run: the top command's name in every usage. */
+    static final String COMMAND = "java -jar lkr-crypt.jar";
 
-    /** One task: its picocli command's name, whether the usage lists it, how it runs. */
-    static final class Task {
-        final String name;
-        final boolean listed;
+    /** A heading of the task list and its tasks, in the order of the list. */
+    private static final class Group {
+        final String heading;
+        final List<Class<? extends TaskCommand>> tasks;
 
-        /** A task on files only ({@link FileTasks}), not one of {@link DbTasks}. */
-        final boolean fileTask;
-
-        final Runner runner;
-
-        Task(Class<?> command, boolean listed, boolean fileTask, Runner runner) {
-            this.name = command.getAnnotation(Command.class).name();
-            this.listed = listed;
-            this.fileTask = fileTask;
-            this.runner = runner;
+        Group(String heading, List<Class<? extends TaskCommand>> tasks) {
+            this.heading = heading;
+            this.tasks = tasks;
         }
     }
 
-    /**
-     * Every task, in the order of the usage: docs/native-interfaces.md's and retire_kek listed,
-     * then two unlisted ones for demonstrations and tests. The names are those of the tasks'
-     * picocli commands.
-     */
-    static final List<Task> TASKS =
+    /** Every task, grouped as the list shows them (the one list of tasks). */
+    private static final List<Group> GROUPS =
             List.of(
-                    new Task(GenerateMasterKeyTask.class, true, false, GenerateMasterKeyTask::run),
-                    new Task(MigrateEncryptionTask.class, true, false, MigrateEncryptionTask::run),
-                    new Task(FileTasks.Encrypt.class, true, true, FileTasks::encryptFile),
-                    new Task(FileTasks.Decrypt.class, true, true, FileTasks::decryptFile),
-                    new Task(KeystoreTasks.Rekey.class, true, false, KeystoreTasks::rekey),
-                    new Task(KeystoreTasks.RotateKek.class, true, false, KeystoreTasks::rotateKek),
-                    new Task(ExportKeystoreTask.class, true, false, ExportKeystoreTask::run),
-                    new Task(StatusTask.class, true, false, StatusTask::run),
-                    new Task(KeystoreTasks.RetireKek.class, true, false, KeystoreTasks::retireKek),
-                    new Task(CreateSampleDbTask.class, false, false, CreateSampleDbTask::run),
-                    new Task(ReadValueTask.class, false, false, ReadValueTask::run));
+                    new Group("Migration", List.of(MigrateEncryptionTask.class)),
+                    new Group(
+                            "Keys",
+                            List.of(
+                                    GenerateMasterKeyTask.class,
+                                    KeystoreTasks.Rekey.class,
+                                    KeystoreTasks.RotateKek.class,
+                                    KeystoreTasks.RetireKek.class,
+                                    ExportKeystoreTask.class)),
+                    new Group("Files", List.of(FileTasks.Encrypt.class, FileTasks.Decrypt.class)),
+                    new Group("Inspection", List.of(StatusTask.class)),
+                    new Group(
+                            "Development (demonstrations and tests; not for production data)",
+                            List.of(CreateSampleDbTask.class, ReadValueTask.class)),
+                    new Group("This tool", List.of(HelpTask.class, VersionTask.class)));
 
     private Main() {}
-
-    /** The task named {@code name}, or null. */
-    static Task task(String name) {
-        for (Task t : TASKS) {
-            if (t.name.equals(name)) {
-                return t;
-            }
-        }
-        return null;
-    }
 
     /**
      * How long the JVM's own shutdown may take once a task is done, before the process is halted.
@@ -100,27 +86,129 @@ public final class Main {
         System.exit(status);
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-            usage(args.length == 0 ? err : out);
-            return args.length == 0 ? 2 : 0;
-        }
-        Task task = task(args[0]);
-        if (task == null) {
-            err.println("Could not find task \"" + args[0] + "\"");
-            usage(err);
-            return 2;
-        }
-        return task.runner.run(Arrays.copyOfRange(args, 1, args.length), out, err);
+    /**
+     * Runs the task {@code args[0]} with the options that follow, reporting to {@code out} and
+     * {@code err}; returns the exit status (0, 1, 2 or 3).
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, null);
     }
 
-    private static void usage(PrintStream s) {
-        s.println("Usage: java -jar lkr-crypt.jar <task> [options]");
-        s.println("Tasks:");
-        for (Task t : TASKS) {
-            if (t.listed) {
-                s.println("  " + t.name);
+    /**
+     * As {@link #run(String[], PrintStream, PrintStream)}, with the caller's 16-byte legacy key for
+     * {@code migrate_encryption} (docs/legacy.md: the key may come from the caller) instead of the
+     * environment's (null).
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err, byte[] legacyKey) {
+        // The CLI reports database failures itself; MariaDB Connector/J would also print them raw.
+        if (System.getProperty("mariadb.logging.disable") == null) {
+            System.setProperty("mariadb.logging.disable", "true");
+        }
+        CommandLine cl = commandLine(out, err, legacyKey);
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+            usage(cl, args.length == 0 ? err : out);
+            return args.length == 0 ? TaskCommand.USAGE : TaskCommand.OK;
+        }
+        if (args[0].equals("--version") || args[0].equals("-V")) {
+            args = args.clone();
+            args[0] = VersionTask.NAME;
+        }
+        if (!cl.getSubcommands().containsKey(args[0])) {
+            err.println("Could not find task \"" + args[0] + "\"");
+            usage(cl, err);
+            return TaskCommand.USAGE;
+        }
+        return cl.execute(args);
+    }
+
+    /** The top command and its tasks, each task reporting to {@code out} and {@code err}. */
+    static CommandLine commandLine(PrintStream out, PrintStream err, byte[] legacyKey) {
+        CommandLine.IFactory factory =
+                new CommandLine.IFactory() {
+                    @Override
+                    public <K> K create(Class<K> cls) throws Exception {
+                        K made = CommandLine.defaultFactory().create(cls);
+                        if (made instanceof TaskCommand) {
+                            ((TaskCommand) made).init(out, err, legacyKey);
+                        }
+                        return made;
+                    }
+                };
+        CommandLine cl = new CommandLine(Main.class, factory);
+        for (Group g : GROUPS) {
+            for (Class<? extends TaskCommand> task : g.tasks) {
+                try {
+                    cl.addSubcommand(factory.create(task));
+                } catch (Exception e) {
+                    throw new IllegalStateException("Cannot make the task " + task, e);
+                }
             }
         }
+        cl.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        cl.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
+        cl.setExitCodeExceptionMapper(t -> TaskCommand.FAILED);
+        cl.setParameterExceptionHandler(
+                (ex, a) -> {
+                    CommandLine c = ex.getCommandLine();
+                    c.getErr().println(ex.getMessage());
+                    c.usage(c.getErr());
+                    return TaskCommand.USAGE;
+                });
+        // Each task's usage names the task alone (as before the tasks were subcommands).
+        for (CommandLine task : cl.getSubcommands().values()) {
+            task.getCommandSpec().versionProvider(VersionTask::lines);
+            task.getHelpSectionMap()
+                    .put(
+                            CommandLine.Model.UsageMessageSpec.SECTION_KEY_SYNOPSIS,
+                            help ->
+                                    new CommandLine.Help(
+                                                    CommandLine.Model.CommandSpec
+                                                            .forAnnotatedObject(
+                                                                    help.commandSpec()
+                                                                            .userObject()),
+                                                    help.colorScheme())
+                                            .synopsis(help.synopsisHeadingLength()));
+        }
+        cl.setExecutionExceptionHandler(
+                (ex, c, parsed) -> {
+                    // An unexpected failure: its message, not a stack trace.
+                    c.getErr()
+                            .println(
+                                    "Failed: "
+                                            + (ex.getMessage() != null
+                                                    ? ex.getMessage()
+                                                    : ex.toString()));
+                    return TaskCommand.FAILED;
+                });
+        return cl;
+    }
+
+    /**
+     * The list of tasks, grouped, with the first line of each task's description, and how to get a
+     * task's options.
+     */
+    static void usage(CommandLine cl, PrintStream s) {
+        s.println("Usage: " + COMMAND + " <task> [options]");
+        s.println("Tasks:");
+        for (Group g : GROUPS) {
+            s.println("  " + g.heading + ":");
+            for (Class<? extends TaskCommand> task : g.tasks) {
+                String name = task.getAnnotation(Command.class).name();
+                String[] description =
+                        cl.getSubcommands().get(name).getCommandSpec().usageMessage().description();
+                s.println(
+                        String.format(
+                                Locale.ROOT,
+                                "    %-21s %s",
+                                name,
+                                description.length == 0 ? "" : description[0]));
+            }
+        }
+        s.println(
+                "Options of a task: "
+                        + COMMAND
+                        + " help <task> (or <task> --help). Versions: "
+                        + COMMAND
+                        + " --version.");
     }
 }

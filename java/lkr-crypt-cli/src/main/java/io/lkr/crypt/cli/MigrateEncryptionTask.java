@@ -4,19 +4,20 @@ import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
-import io.lkr.crypt.db.LiveNodes;
 import io.lkr.crypt.db.MaintenanceLock;
 import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Migration;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -67,53 +68,34 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
             names = "--batch-size",
             paramLabel = "N",
             defaultValue = "1000",
-            description = "Rows per committed batch (default: ${DEFAULT-VALUE})")
+            description = "Rows per committed batch, 1 to 100000 (default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--progress-interval-ms", hidden = true, defaultValue = "5000")
+    @Option(
+            names = "--progress-interval-ms",
+            hidden = true,
+            defaultValue = "5000",
+            description = "Milliseconds between progress lines (default: ${DEFAULT-VALUE})")
     long progressIntervalMs;
 
-    private final byte[] legacyKey;
+    private static final int MAX_BATCH = 100_000;
 
-    MigrateEncryptionTask(PrintStream out, PrintStream err, byte[] legacyKey) {
-        super(out, err);
-        this.legacyKey = legacyKey;
+    /** The engine over a new keystore that {@link #checkMasterKey()} opened. */
+    private LkrCrypt fresh;
+
+    @Override
+    String optionError() {
+        return outside("--batch-size", batchSize, 1, MAX_BATCH);
     }
 
-    /** Runs the task; returns the exit status (0, 1, 2 or 3). */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return run(args, out, err, null);
-    }
-
-    /**
-     * As {@link #run(String[], PrintStream, PrintStream)} with the caller's 16-byte legacy key
-     * (docs/legacy.md: the key may come from the caller) instead of the environment's (null).
-     */
-    public static int run(String[] args, PrintStream out, PrintStream err, byte[] legacyKey) {
-        return TaskSupport.execute(new MigrateEncryptionTask(out, err, legacyKey), args, out, err);
-    }
-
-    public static void main(String[] args) {
-        Main.exit(run(args, System.out, System.err));
+    /** 1. The CMK configuration (docs/keys.md); its engine serves a new keystore. */
+    @Override
+    void checkMasterKey() throws GeneralSecurityException {
+        fresh = LkrCrypt.openFromEnvironment((byte[]) null);
     }
 
     @Override
-    public Integer call() {
-        if (batchSize < 1 || batchSize > 100_000) {
-            err.println("--batch-size must be between 1 and 100000");
-            return TaskSupport.USAGE;
-        }
-        try (TaskLog log = openLog()) {
-            return migrate(log);
-        }
-    }
-
-    private int migrate(TaskLog log) {
-        // 1. The CMK configuration (docs/keys.md), before the database is touched.
-        LkrCrypt fresh = TaskSupport.validateMasterKey(log);
-        if (fresh == null) {
-            return TaskSupport.FAILED;
-        }
+    int work() {
         LkrCrypt crypt = fresh;
         InternalDb db = null;
         try {
@@ -122,30 +104,19 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                 manifest = YamlConfig.manifest(columns);
             } catch (IOException e) {
                 log.error(e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             }
-            db = TaskSupport.database(creds, log);
+            db = database();
             if (db == null) {
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             try (Connection c = db.connectForTask(true)) {
                 c.setAutoCommit(false);
-                // 2. Live nodes, by the database's clock.
-                String refusal = LiveNodes.refusal(c, db.dialect());
-                if (refusal != null) {
-                    log.error(refusal);
-                    return TaskSupport.FAILED;
-                }
-                // 3. The maintenance lock, held to the end (a dry run writes nothing and takes
-                // none).
+                // 2. Live nodes, by the database's clock, then 3. the maintenance lock, held to
+                // the end (a dry run writes nothing and takes none).
                 try (MaintenanceLock lock =
-                        dryRun
-                                ? null
-                                : TaskSupport.maintenanceLock(
-                                        db, reencrypt ? NAME + " --reencrypt" : NAME, log)) {
-                    if (!dryRun && lock == null) {
-                        return TaskSupport.FAILED;
-                    }
+                        MaintenanceLock.begin(
+                                db, c, reencrypt ? NAME + " --reencrypt" : NAME, !dryRun)) {
                     // 4. The keystore: the stored one, else the new one (published before the first
                     // write).
                     byte[] stored = KeystoreStore.read(c, db.dialect());
@@ -154,23 +125,22 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                         crypt = LkrCrypt.openFromEnvironment(stored);
                         fresh.close();
                     }
-                    return work(log, db, c, manifest, crypt, stored == null, lock);
+                    return migrate(db, c, manifest, crypt, stored == null, lock);
                 }
             }
-        } catch (GeneralSecurityException e) {
+        } catch (GeneralSecurityException | MaintenanceLock.RefusedException e) {
             log.error(e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         } catch (SQLException e) {
             log.error(TaskSupport.describe(e, db));
-            return TaskSupport.FAILED;
+            return FAILED;
         } finally {
             crypt.close();
             fresh.close();
         }
     }
 
-    private int work(
-            TaskLog log,
+    private int migrate(
             InternalDb db,
             Connection c,
             List<EncryptedColumn> manifest,
@@ -190,25 +160,30 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         c.commit();
         if (dryRun) {
             log.info(
-                    "Dry run: checking the migration from AES-128-CBC Legacy to AES-GCM-256 of "
+                    "Dry run: checking the migration from AES-128-CBC (legacy) to AES-256-GCM (v1) of "
                             + db
                             + "; nothing will be written");
-        } else {
+        } else if (!reencrypt) {
             log.infoLine(START_MESSAGE);
         }
         if (reencrypt) {
-            log.info(
-                    "Values under an older KEK will be re-encrypted under the active KEK "
-                            + crypt.activeKekId()
-                            + (dryRun ? " (dry run)" : ""));
+            // What --reencrypt does; the migration's own line follows if legacy values remain.
+            String line =
+                    "Starting re-encryption of the values under an older KEK under the active KEK "
+                            + crypt.activeKekId();
+            if (dryRun) {
+                log.info(line + " (dry run)");
+            } else {
+                log.infoLine(line);
+            }
         }
         long total = m.countValues();
         Migration.Report check = m.check(crypt);
+        if (reencrypt && !dryRun && check.total(s -> s.legacy + s.legacyFailed) > 0) {
+            log.infoLine(START_MESSAGE);
+        }
         if (!check.undecryptable.isEmpty()) {
-            log.error(check.undecryptable.size() + " value(s) do not decrypt (table, key: why):");
-            for (Migration.Undecryptable u : check.undecryptable) {
-                log.error("  " + u);
-            }
+            reportUndecryptable(check);
             if (check.legacyKeyLooksWrong()) {
                 long failed = check.total(s -> s.legacyFailed);
                 summary(log, check, false, true);
@@ -223,7 +198,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                                 + "key fails only on the few values that are damaged). Nothing was written, even with "
                                 + "--skip-undecryptable: a wrong key \"decrypts\" about one binary value in 256 into garbage, "
                                 + "whose original would be lost. Set the right legacy key and run migrate_encryption again.");
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             if (!skipUndecryptable) {
                 summary(log, check, false, true);
@@ -231,13 +206,13 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                         "Nothing was written. Check the legacy key (LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE) "
                                 + "and, for envelopes that are not authentic, the column's context in encrypted_columns.yaml; "
                                 + "or rerun with --skip-undecryptable to leave these values untouched.");
-                return TaskSupport.FAILED;
+                return FAILED;
             }
         }
         if (dryRun) {
             summary(log, check, false, true);
             log.info("Dry run: nothing was written.");
-            return check.undecryptable.isEmpty() ? TaskSupport.OK : TaskSupport.SKIPPED;
+            return check.undecryptable.isEmpty() ? OK : SKIPPED;
         }
         lock.ensureHeld();
         LkrCrypt writer = crypt;
@@ -267,13 +242,61 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                         done.total(s -> s.undecryptable)
                                 + " value(s) that do not decrypt were left untouched "
                                 + "(--skip-undecryptable); the encryption scheme is not recorded.");
-                return TaskSupport.SKIPPED;
+                return SKIPPED;
             }
-            return skipped == 0 ? TaskSupport.OK : TaskSupport.SKIPPED;
+            return skipped == 0 ? OK : SKIPPED;
         } finally {
             if (writer != crypt) {
                 writer.close();
             }
+        }
+    }
+
+    /** How many undecryptable values are listed on stderr; the log lists every one. */
+    static final int LISTED = 20;
+
+    /**
+     * Reports the values that do not decrypt, bounded and ranked (issue #19.4): first, when every
+     * legacy value fails, that the legacy key is almost certainly wrong; the total; when there are
+     * more than {@link #LISTED}, the reasons by count (most frequent first); then at most {@link
+     * #LISTED} values on stderr and the log, the others in the log only.
+     */
+    private void reportUndecryptable(Migration.Report check) {
+        List<Migration.Undecryptable> all = check.undecryptable;
+        long failed = check.total(s -> s.legacyFailed);
+        if (failed > 0 && check.total(s -> s.legacy) == 0) {
+            log.error(
+                    "Every legacy value checked ("
+                            + failed
+                            + ") fails to decrypt with the legacy key ("
+                            + legacyKeySource()
+                            + "): the legacy key is almost certainly wrong.");
+        }
+        log.error(all.size() + " value(s) do not decrypt (table, key: why):");
+        if (all.size() > LISTED) {
+            Map<String, Long> byReason =
+                    all.stream()
+                            .collect(
+                                    Collectors.groupingBy(
+                                            u -> u.reason, TreeMap::new, Collectors.counting()));
+            byReason.entrySet().stream()
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .forEach(e -> log.error("  " + e.getValue() + " value(s): " + e.getKey()));
+            log.error("  The first " + LISTED + ":");
+        }
+        for (int i = 0; i < all.size(); i++) {
+            if (i < LISTED) {
+                log.error("  " + all.get(i));
+            } else {
+                log.fileOnly("ERROR", "  " + all.get(i));
+            }
+        }
+        if (all.size() > LISTED) {
+            log.error(
+                    "  ... and "
+                            + (all.size() - LISTED)
+                            + " more, every one listed in "
+                            + logDir.resolve(TaskLog.FILE));
         }
     }
 

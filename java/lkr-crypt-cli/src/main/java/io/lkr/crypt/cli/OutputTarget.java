@@ -117,8 +117,19 @@ final class OutputTarget implements AutoCloseable {
             Path target = attrs != null ? given.toRealPath() : endOfLinks(path, given);
             Path dir = target.toAbsolutePath().getParent();
             if (!Files.isDirectory(dir)) {
+                // The directory as the user gave it, unless a link led elsewhere.
+                Path givenDir = given.getParent();
+                String shown =
+                        !target.equals(given)
+                                ? dir.toString()
+                                : givenDir == null ? "." : givenDir.toString();
                 throw new OutputException(
-                        "Could not write " + path + ": the directory " + dir + " does not exist",
+                        "Could not write "
+                                + path
+                                + ": "
+                                + (Files.exists(dir)
+                                        ? shown + " is not a directory"
+                                        : "the directory " + shown + " does not exist"),
                         null);
             }
             Path tmp =

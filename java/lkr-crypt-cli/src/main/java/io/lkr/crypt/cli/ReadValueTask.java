@@ -8,7 +8,6 @@ import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.Manifest;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -33,34 +32,29 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description =
                 "Decrypts one value of the internal database (demonstration): TABLE.COLUMN KEY.")
-public final class ReadValueTask extends TaskCommand {
-    @Parameters(index = "0", paramLabel = "TABLE.COLUMN")
+public final class ReadValueTask extends DbTaskCommand {
+    @Parameters(
+            index = "0",
+            paramLabel = "TABLE.COLUMN",
+            description = "The encrypted column, as the manifest names it")
     String column;
 
-    @Parameters(index = "1", paramLabel = "KEY")
+    @Parameters(index = "1", paramLabel = "KEY", description = "The row's key value")
     String key;
 
-    /**
-     * Not {@link DbTaskCommand}'s: this demonstration task's help shows it without a description.
-     */
     @Option(
-            names = {"-d", "--internal-db-creds"},
-            paramLabel = "db.yaml")
-    Path creds;
-
-    @Option(names = "--columns", paramLabel = "FILE", defaultValue = Manifest.DEFAULT_FILE)
+            names = "--columns",
+            paramLabel = "FILE",
+            defaultValue = Manifest.DEFAULT_FILE,
+            description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
     Path columns;
 
-    ReadValueTask(PrintStream out, PrintStream err) {
-        super(out, err);
-    }
-
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new ReadValueTask(out, err), args, out, err);
-    }
+    /** Reads a keystore the database already holds: opening it checks the CMK. */
+    @Override
+    void checkMasterKey() {}
 
     @Override
-    public Integer call() {
+    int work() {
         EncryptedColumn col = null;
         InternalDb db;
         try {
@@ -70,14 +64,17 @@ public final class ReadValueTask extends TaskCommand {
                     col = c;
                 }
             }
-            db = YamlConfig.internalDb(creds);
         } catch (IOException e) {
             err.println(e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         }
         if (col == null) {
             err.println(column + " is not in the manifest " + columns);
-            return TaskSupport.USAGE;
+            return USAGE;
+        }
+        db = database();
+        if (db == null) {
+            return FAILED;
         }
         try (Connection c = db.connectForTask(false)) {
             Dialect d = db.dialect();
@@ -98,7 +95,7 @@ public final class ReadValueTask extends TaskCommand {
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
                         err.println("No row " + col.key() + " = " + key + " in " + col.table());
-                        return TaskSupport.FAILED;
+                        return FAILED;
                     }
                     keyText = rs.getString(1);
                     stored = rs.getString(2);
@@ -112,7 +109,7 @@ public final class ReadValueTask extends TaskCommand {
                                 : Base64.getEncoder().encodeToString(pt));
                 java.util.Arrays.fill(pt, (byte) 0);
             }
-            return TaskSupport.OK;
+            return OK;
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             err.println(
                     col.name()
@@ -122,10 +119,10 @@ public final class ReadValueTask extends TaskCommand {
                             + key
                             + " does not decrypt as AES-256-GCM: "
                             + e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         } catch (SQLException e) {
             err.println(TaskSupport.describe(e, db));
-            return TaskSupport.FAILED;
+            return FAILED;
         }
     }
 }

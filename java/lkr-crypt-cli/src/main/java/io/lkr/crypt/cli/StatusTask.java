@@ -11,7 +11,6 @@ import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Schema;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -46,30 +45,11 @@ public final class StatusTask extends LoggedDbTaskCommand {
             description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
     Path columns;
 
-    StatusTask(PrintStream out, PrintStream err) {
-        super(out, err);
-    }
-
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        return TaskSupport.execute(new StatusTask(out, err), args, out, err);
-    }
-
     @Override
-    public Integer call() {
-        try (TaskLog log = openLog()) {
-            LkrCrypt check = TaskSupport.validateMasterKey(log);
-            if (check == null) {
-                return TaskSupport.FAILED;
-            }
-            check.close();
-            return status(log);
-        }
-    }
-
-    private int status(TaskLog log) {
-        InternalDb db = TaskSupport.database(creds, log);
+    int work() {
+        InternalDb db = database();
         if (db == null) {
-            return TaskSupport.FAILED;
+            return FAILED;
         }
         byte[] doc = null;
         String where;
@@ -78,7 +58,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
                 doc = Files.readAllBytes(keystore);
             } catch (IOException e) {
                 log.error("Missing keystore: " + keystore + " (" + e.getMessage() + ")");
-                return TaskSupport.FAILED;
+                return FAILED;
             }
             where = "file " + keystore;
         } else {
@@ -101,12 +81,12 @@ public final class StatusTask extends LoggedDbTaskCommand {
                                 + db
                                 + " cannot be opened: "
                                 + e.getMessage());
-                return TaskSupport.FAILED;
+                return FAILED;
             }
         }
         int rc;
         try {
-            rc = status(log, db, c, doc, where);
+            rc = status(db, c, doc, where);
         } catch (RuntimeException | Error e) {
             TaskSupport.closeQuietly(c);
             throw e;
@@ -116,13 +96,13 @@ public final class StatusTask extends LoggedDbTaskCommand {
                 c.close();
             } catch (SQLException e) {
                 log.error(TaskSupport.describe(e, db));
-                return TaskSupport.FAILED;
+                return FAILED;
             }
         }
         return rc;
     }
 
-    private int status(TaskLog log, InternalDb db, Connection c, byte[] doc, String where) {
+    private int status(InternalDb db, Connection c, byte[] doc, String where) {
         try {
             String scheme = null;
             List<String> live = List.of();
@@ -132,7 +112,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
                     doc = KeystoreStore.read(c, db.dialect());
                     if (doc == null) {
                         log.error("Missing keystore: no " + Settings.KEYSTORE + " in " + where);
-                        return TaskSupport.FAILED;
+                        return FAILED;
                     }
                 }
                 scheme = Settings.get(c, db.dialect(), Settings.SCHEME);
@@ -148,16 +128,16 @@ public final class StatusTask extends LoggedDbTaskCommand {
                                         : scheme));
                 out.println("Live nodes: " + live.size() + (live.isEmpty() ? "" : " " + live));
                 if (c != null) {
-                    counts(log, c, db.dialect(), crypt);
+                    counts(c, db.dialect(), crypt);
                 }
             }
-            return TaskSupport.OK;
+            return OK;
         } catch (GeneralSecurityException e) {
             log.error(e.getMessage());
-            return TaskSupport.FAILED;
+            return FAILED;
         } catch (SQLException e) {
             log.error(TaskSupport.describe(e, db));
-            return TaskSupport.FAILED;
+            return FAILED;
         }
     }
 
@@ -182,7 +162,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
                         + ")");
     }
 
-    private void counts(TaskLog log, Connection c, Dialect d, LkrCrypt crypt) throws SQLException {
+    private void counts(Connection c, Dialect d, LkrCrypt crypt) throws SQLException {
         List<EncryptedColumn> manifest;
         try {
             manifest = YamlConfig.manifest(columns);

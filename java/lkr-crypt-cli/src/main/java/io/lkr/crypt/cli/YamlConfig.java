@@ -32,8 +32,28 @@ public final class YamlConfig {
      * @throws IOException when the file is missing, not YAML or its settings are wrong
      */
     public static InternalDb internalDb(Path credsOrNull) throws IOException {
+        return internalDb(credsOrNull, null);
+    }
+
+    /**
+     * As {@link #internalDb(Path)}, with the default embedded database under {@code homeOrNull}
+     * ({@code <home>/.db/lkr}, the tasks' {@code --home}) instead of the working directory.
+     *
+     * @param credsOrNull the db.yaml, or null for the default embedded database
+     * @param homeOrNull the directory the default database is under, or null for the working
+     *     directory
+     * @return where the database is
+     * @throws IOException when the file is missing, not YAML or its settings are wrong
+     */
+    public static InternalDb internalDb(Path credsOrNull, Path homeOrNull) throws IOException {
         if (credsOrNull == null) {
-            return InternalDb.hsqldb(InternalDb.DEFAULT_HSQLDB_PATH);
+            return InternalDb.hsqldb(
+                    homeOrNull == null
+                            ? InternalDb.DEFAULT_HSQLDB_PATH
+                            : homeOrNull
+                                    .resolve(InternalDb.DEFAULT_HSQLDB_PATH)
+                                    .normalize()
+                                    .toString());
         }
         Object doc;
         try {

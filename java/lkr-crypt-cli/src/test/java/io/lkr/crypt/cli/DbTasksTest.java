@@ -2,7 +2,6 @@ package io.lkr.crypt.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lkr.crypt.LkrCrypt;
@@ -30,10 +29,11 @@ class DbTasksTest {
     int run(String task, String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();
-        Integer rc =
-                DbTasks.run(
-                        task,
-                        args,
+        List<String> a = new java.util.ArrayList<>(List.of(task));
+        a.addAll(List.of(args));
+        int rc =
+                Main.run(
+                        a.toArray(new String[0]),
                         new PrintStream(o, true, StandardCharsets.UTF_8),
                         new PrintStream(e, true, StandardCharsets.UTF_8));
         out = o.toString(StandardCharsets.UTF_8);
@@ -55,11 +55,6 @@ class DbTasksTest {
         assertEquals(before, Files.readString(f));
         assertEquals(2, run("generate_master_key"));
         assertTrue(err.contains("--file"), err);
-    }
-
-    @Test
-    void unknownTaskIsNotMine() {
-        assertNull(DbTasks.run("encrypt_file", new String[0], System.out, System.err));
     }
 
     @Test
@@ -105,8 +100,9 @@ class DbTasksTest {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         assertEquals(
                 0,
-                MigrateEncryptionTask.run(
+                Main.run(
                         new String[] {
+                            "migrate_encryption",
                             "-d",
                             yaml.toString(),
                             "--columns",
@@ -193,15 +189,22 @@ class DbTasksTest {
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         assertEquals(
                 0,
-                FileTasks.encryptFile(
-                        new String[] {data.toString(), sealed.toString(), "-d", yaml.toString()},
+                Main.run(
+                        new String[] {
+                            "encrypt_file",
+                            data.toString(),
+                            sealed.toString(),
+                            "-d",
+                            yaml.toString()
+                        },
                         quiet,
                         quiet));
         Path restored = dir.resolve("restored.tar");
         assertEquals(
                 0,
-                FileTasks.decryptFile(
+                Main.run(
                         new String[] {
+                            "decrypt_file",
                             sealed.toString(),
                             restored.toString(),
                             "--keystore",
@@ -232,8 +235,9 @@ class DbTasksTest {
         // An open for writing creates the database's keystore.
         assertEquals(
                 0,
-                FileTasks.encryptFile(
+                Main.run(
                         new String[] {
+                            "encrypt_file",
                             data.toString(),
                             dir.resolve("data.lks").toString(),
                             "-d",

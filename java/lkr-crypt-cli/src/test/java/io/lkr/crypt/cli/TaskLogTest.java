@@ -99,8 +99,9 @@ class TaskLogTest {
         Path logDir = dir.resolve("log");
         assertEquals(
                 1,
-                MigrateEncryptionTask.run(
+                Main.run(
                         new String[] {
+                            "migrate_encryption",
                             "-d",
                             yaml.toString(),
                             "--columns",

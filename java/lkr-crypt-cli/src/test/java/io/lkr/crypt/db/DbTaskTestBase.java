@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lkr.crypt.LkrCrypt;
-import io.lkr.crypt.cli.KeystoreTasks;
 import io.lkr.crypt.cli.Main;
-import io.lkr.crypt.cli.MigrateEncryptionTask;
 import io.lkr.crypt.cli.SampleDb;
 import io.lkr.crypt.cli.TestHooksMain;
 import java.io.BufferedReader;
@@ -55,7 +53,24 @@ abstract class DbTaskTestBase {
     TestDb t;
     Path manifest;
     String out;
+
+    /** The task's stderr without the locations it prints first ({@link #locations}). */
     String err;
+
+    /** The resolved database and log a task printed on stderr as it started (issue #19.7). */
+    String locations;
+
+    /** Splits a task's stderr into {@link #locations} and {@link #err}. */
+    void stderr(String all) {
+        StringBuilder where = new StringBuilder();
+        StringBuilder rest = new StringBuilder();
+        for (String line : all.split("(?<=\n)")) {
+            (line.startsWith("Internal database: ") || line.startsWith("Log: ") ? where : rest)
+                    .append(line);
+        }
+        locations = where.toString();
+        err = rest.toString();
+    }
 
     abstract TestDb create(Path dir) throws Exception;
 
@@ -95,20 +110,17 @@ abstract class DbTaskTestBase {
         ByteArrayOutputStream e = new ByteArrayOutputStream();
         PrintStream po = new PrintStream(o, true, StandardCharsets.UTF_8);
         PrintStream pe = new PrintStream(e, true, StandardCharsets.UTF_8);
-        int rc;
-        switch (name) {
-            case "rotate_kek":
-                rc = KeystoreTasks.rotateKek(args, po, pe);
-                break;
-            case "retire_kek":
-                rc = KeystoreTasks.retireKek(args, po, pe);
-                break;
-            default:
-                throw new IllegalArgumentException(name);
-        }
+        int rc = Main.run(taskArgs(name, args), po, pe);
         out = o.toString(StandardCharsets.UTF_8);
-        err = e.toString(StandardCharsets.UTF_8);
+        stderr(e.toString(StandardCharsets.UTF_8));
         return rc;
+    }
+
+    /** The jar's arguments: the task {@code name}, then its {@code args}. */
+    static String[] taskArgs(String name, String[] args) {
+        List<String> a = new ArrayList<>(List.of(name));
+        a.addAll(List.of(args));
+        return a.toArray(new String[0]);
     }
 
     /** -d and the log directory, then {@code extra}. */
@@ -183,8 +195,8 @@ abstract class DbTaskTestBase {
         sample(rows);
         assertEquals(
                 0,
-                io.lkr.crypt.cli.MigrateEncryptionTask.run(
-                        args(),
+                Main.run(
+                        taskArgs("migrate_encryption", args()),
                         new PrintStream(OutputStream.nullOutputStream()),
                         new PrintStream(OutputStream.nullOutputStream()),
                         LEGACY_KEY));
@@ -214,13 +226,13 @@ abstract class DbTaskTestBase {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();
         int rc =
-                MigrateEncryptionTask.run(
-                        args(extra),
+                Main.run(
+                        taskArgs("migrate_encryption", args(extra)),
                         new PrintStream(o, true, StandardCharsets.UTF_8),
                         new PrintStream(e, true, StandardCharsets.UTF_8),
                         legacyKey);
         out = o.toString(StandardCharsets.UTF_8);
-        err = e.toString(StandardCharsets.UTF_8);
+        stderr(e.toString(StandardCharsets.UTF_8));
         return rc;
     }
 
@@ -314,7 +326,8 @@ abstract class DbTaskTestBase {
                                 "--enable-native-access=ALL-UNNAMED",
                                 "-cp",
                                 classPath(),
-                                MigrateEncryptionTask.class.getName()));
+                                Main.class.getName(),
+                                "migrate_encryption"));
         cmd.addAll(List.of(args(extra)));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
         pb.environment().put("LKR_LEGACY_KEY_ENV", Base64.getEncoder().encodeToString(LEGACY_KEY));

@@ -110,9 +110,8 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         ByteArrayOutputStream so = new ByteArrayOutputStream();
         assertEquals(
                 0,
-                io.lkr.crypt.cli.DbTasks.run(
-                        "status",
-                        args(),
+                io.lkr.crypt.cli.Main.run(
+                        taskArgs("status", args()),
                         new PrintStream(so, true, StandardCharsets.UTF_8),
                         new PrintStream(OutputStream.nullOutputStream())));
         String status = so.toString(StandardCharsets.UTF_8);
@@ -138,8 +137,14 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         assertEquals(before, snapshot());
         assertTrue(out.contains("older KEK"), out);
 
-        // Re-encryption: every value moves to KEK 2 and still decrypts to its original.
+        // Re-encryption: every value moves to KEK 2 and still decrypts to its original. Its log
+        // line says so; with no legacy value left, there is no migration line (#19.8).
         assertEquals(0, migrateReencrypt(), err);
+        assertTrue(
+                out.contains(
+                        "Starting re-encryption of the values under an older KEK under the active KEK 2"),
+                out);
+        assertFalse(LOG_LINE.matcher(out).find(), out);
         assertEquals(Map.of(2, (long) total), perKek());
         assertAllMigratedToOriginals(300);
         Map<String, String> after = snapshot();
@@ -187,6 +192,9 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         }
         assertEquals(1, task("rotate_kek", db()));
         assertEquals(LiveNodes.MESSAGE + System.lineSeparator(), err);
+        assertTrue(
+                locations.startsWith("Internal database: " + t.db.location() + "\nLog: "),
+                locations);
         assertEquals(1, task("retire_kek", db("--kek-id", "1")));
         assertTrue(err.contains(LiveNodes.MESSAGE), err);
         Object[] r = run(jar(rekeyEnv(TEST_CMK, randomCmk()), "rekey", db()));
@@ -293,13 +301,15 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
                 new Thread(
                         () ->
                                 rc.set(
-                                        io.lkr.crypt.cli.MigrateEncryptionTask.run(
-                                                args(
-                                                        "--reencrypt",
-                                                        "--batch-size",
-                                                        "10",
-                                                        "--progress-interval-ms",
-                                                        "10"),
+                                        io.lkr.crypt.cli.Main.run(
+                                                taskArgs(
+                                                        "migrate_encryption",
+                                                        args(
+                                                                "--reencrypt",
+                                                                "--batch-size",
+                                                                "10",
+                                                                "--progress-interval-ms",
+                                                                "10")),
                                                 new PrintStream(OutputStream.nullOutputStream()),
                                                 new PrintStream(
                                                         progress, true, StandardCharsets.UTF_8),
@@ -680,9 +690,8 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         Path file = dir.resolve("keystore-file.json");
         assertEquals(
                 0,
-                io.lkr.crypt.cli.DbTasks.run(
-                        "export_keystore",
-                        new String[] {"-d", t.yaml.toString(), file.toString()},
+                io.lkr.crypt.cli.Main.run(
+                        new String[] {"export_keystore", "-d", t.yaml.toString(), file.toString()},
                         new PrintStream(OutputStream.nullOutputStream()),
                         new PrintStream(OutputStream.nullOutputStream())));
         String[][] steps = {

@@ -3,8 +3,13 @@ package io.lkr.crypt.db;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -15,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * Where the internal database is (docs/native-interfaces.md): the embedded HyperSQL file database
@@ -202,14 +208,82 @@ public final class InternalDb {
         if (dialect == Dialect.HSQLDB && !createIfMissing) {
             u += ";ifexists=true";
         }
+        if (hsqldbPath != null && createIfMissing) {
+            createPrivateDirectory();
+        }
         Connection c = open(u, p);
         try {
+            restrictFiles();
             dialect.setupSession(c);
         } catch (SQLException e) {
             c.close();
             throw e;
         }
         return c;
+    }
+
+    private static final Set<PosixFilePermission> PRIVATE_DIR =
+            PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> PRIVATE_FILE =
+            PosixFilePermissions.fromString("rw-------");
+
+    /**
+     * Creates the embedded database's directory, if missing, owner-only (0700) whatever the umask:
+     * the database holds the keystore.
+     */
+    private void createPrivateDirectory() throws SQLException {
+        Path dir = Path.of(hsqldbPath).toAbsolutePath().getParent();
+        if (dir == null || Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+            Files.setPosixFilePermissions(dir, PRIVATE_DIR);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new SQLException(
+                    "Cannot create the directory of the embedded database " + hsqldbPath + ": " + e,
+                    e);
+        }
+    }
+
+    /**
+     * Makes the embedded database's files ({@code <path>.script}, {@code .properties}, {@code
+     * .log}, {@code .data}, ...) owner-only — 0600, its {@code .tmp} directory 0700 — whatever the
+     * umask HyperSQL created them with: run after every open and after the shutdown (which rewrites
+     * the script). Only this user's own regular files and directories are changed, links never
+     * followed.
+     */
+    private void restrictFiles() throws SQLException {
+        if (hsqldbPath == null) {
+            return;
+        }
+        Path base = Path.of(hsqldbPath).toAbsolutePath();
+        Path dir = base.getParent();
+        String prefix = base.getFileName() + ".";
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*")) {
+            for (Path f : files) {
+                PosixFileAttributes a =
+                        Files.readAttributes(
+                                f, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!a.owner().getName().equals(System.getProperty("user.name"))) {
+                    continue;
+                }
+                if (a.isRegularFile() && !a.permissions().equals(PRIVATE_FILE)) {
+                    Files.setPosixFilePermissions(f, PRIVATE_FILE);
+                } else if (a.isDirectory() && !a.permissions().equals(PRIVATE_DIR)) {
+                    Files.setPosixFilePermissions(f, PRIVATE_DIR);
+                }
+            }
+        } catch (java.nio.file.NoSuchFileException | UnsupportedOperationException e) {
+            // no such directory (nothing created), or a file system without POSIX permissions
+        } catch (IOException e) {
+            throw new SQLException(
+                    "Cannot make the files of the embedded database "
+                            + hsqldbPath
+                            + " owner-only: "
+                            + e.getMessage(),
+                    e);
+        }
     }
 
     /**
@@ -287,6 +361,7 @@ public final class InternalDb {
         } finally {
             c.close();
         }
+        restrictFiles();
         if (last) {
             List<String> left = new ArrayList<>();
             for (String suffix : List.of(".script.new", ".log")) {
@@ -338,6 +413,18 @@ public final class InternalDb {
                 }
             }
         }
+    }
+
+    /**
+     * Where the database is, resolved: an embedded database's absolute path, else as {@link
+     * #toString()}.
+     *
+     * @return the resolved location, without the password
+     */
+    public String location() {
+        return hsqldbPath == null
+                ? description
+                : "jdbc:hsqldb:file:" + Path.of(hsqldbPath).toAbsolutePath().normalize();
     }
 
     /** Where the database is, without the password. */

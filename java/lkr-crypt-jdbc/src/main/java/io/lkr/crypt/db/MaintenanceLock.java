@@ -57,8 +57,21 @@ public final class MaintenanceLock implements AutoCloseable {
     /** This JVM: a row written under another instance on an embedded database is stale. */
     private static final String INSTANCE = UUID.randomUUID().toString();
 
+    /**
+     * A maintenance task may not start: nodes are live ({@link LiveNodes#MESSAGE}), or another task
+     * holds the lock ({@link HeldException}). The message is the operator's refusal; nothing was
+     * written.
+     */
+    public static class RefusedException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        RefusedException(String message) {
+            super(message);
+        }
+    }
+
     /** Another task holds the lock; the message names it and says what to do. */
-    public static final class HeldException extends Exception {
+    public static final class HeldException extends RefusedException {
         private static final long serialVersionUID = 1L;
 
         HeldException(String message) {
@@ -94,6 +107,36 @@ public final class MaintenanceLock implements AutoCloseable {
      */
     public static int leaseSeconds() {
         return Math.max(3, Integer.getInteger(LEASE_PROPERTY, DEFAULT_LEASE_SECONDS));
+    }
+
+    /**
+     * The start of a maintenance task on {@code db} (docs/native-interfaces.md, once the CMK
+     * configuration is valid): the live-node check on the task's connection {@code c} ({@link
+     * LiveNodes#refusal}, by the database's clock), then — when {@code takeLock}; a dry run takes
+     * none and gets null — the lock for {@code task}. Throws {@link RefusedException} with the
+     * documented refusal when nodes are live or another task holds the lock.
+     *
+     * <p>Why after the live-node check: the documented order is the CMK configuration, then live
+     * nodes, then the work, and the lock is the first step of the work. Nodes do not take the lock,
+     * so checking them under it would close no race; this way a task refused for live nodes keeps
+     * the documented exact refusal and never touches the lock. Everything the task changes is read
+     * only once the lock is held.
+     *
+     * @param db the internal database
+     * @param c the task's connection to it, for the live-node check
+     * @param task the task's name
+     * @param takeLock whether to take the lock (false for a dry run)
+     * @return the lock, to close at the task's end; null when {@code takeLock} is false
+     * @throws SQLException when the database fails
+     * @throws RefusedException when nodes are live or another task holds the lock
+     */
+    public static MaintenanceLock begin(InternalDb db, Connection c, String task, boolean takeLock)
+            throws SQLException, RefusedException {
+        String refusal = LiveNodes.refusal(c, db.dialect());
+        if (refusal != null) {
+            throw new RefusedException(refusal);
+        }
+        return takeLock ? acquire(db, task) : null;
     }
 
     /**
