@@ -36,9 +36,9 @@ public final class Main {
     }
 
     /**
-     * Every task, in the order of the usage: docs/native-interfaces.md's and retire_kek listed,
-     * then two unlisted ones for demonstrations and tests. The names are those of the tasks'
-     * picocli commands.
+     * Every task, in the order of the usage: docs/native-interfaces.md's, retire_kek and the
+     * recovery key's listed, then two unlisted ones for demonstrations and tests. The names are
+     * those of the tasks' picocli commands.
      */
     static final List<Task> TASKS =
             List.of(
@@ -51,6 +51,17 @@ public final class Main {
                     new Task(ExportKeystoreTask.class, true, false, ExportKeystoreTask::run),
                     new Task(StatusTask.class, true, false, StatusTask::run),
                     new Task(KeystoreTasks.RetireKek.class, true, false, KeystoreTasks::retireKek),
+                    new Task(
+                            RecoveryTasks.AddRecoveryKey.class,
+                            true,
+                            false,
+                            RecoveryTasks::addRecoveryKey),
+                    new Task(
+                            RecoveryTasks.RemoveRecoveryKey.class,
+                            true,
+                            false,
+                            RecoveryTasks::removeRecoveryKey),
+                    new Task(RecoveryTasks.Recover.class, true, false, RecoveryTasks::recover),
                     new Task(CreateSampleDbTask.class, false, false, CreateSampleDbTask::run),
                     new Task(ReadValueTask.class, false, false, ReadValueTask::run));
 

@@ -11,10 +11,7 @@ import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.NotAuthenticException;
 import io.lkr.crypt.TestSupport;
 import io.lkr.crypt.cli.TestHooksMain;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -54,28 +51,6 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
             KekUsage u = KekUsage.scan(c, t.db.dialect(), SampleDb.columns(), crypt);
             assertEquals(0, u.other(), "every value is an authentic envelope v1");
             return u.totalByKek();
-        }
-    }
-
-    /** A backup stream written with the database's keystore, and its plaintext. */
-    byte[] backup(Path file, byte[] plaintext) throws Exception {
-        try (Connection c = t.db.connect();
-                LkrCrypt crypt = KeystoreStore.openExisting(c, t.db.dialect(), t.db.toString());
-                OutputStream o =
-                        crypt.encryptingStream(
-                                Files.newOutputStream(file),
-                                "backup".getBytes(StandardCharsets.UTF_8),
-                                4096)) {
-            o.write(plaintext);
-        }
-        return plaintext;
-    }
-
-    static byte[] readBackup(LkrCrypt crypt, Path file) throws Exception {
-        try (InputStream in =
-                crypt.decryptingStream(
-                        Files.newInputStream(file), "backup".getBytes(StandardCharsets.UTF_8))) {
-            return in.readAllBytes();
         }
     }
 
@@ -418,37 +393,6 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         assertAllMigratedToOriginals(100);
     }
 
-    /**
-     * With the destination CMK in a child JVM: status counts every value as GCM (each one authentic
-     * under the rekeyed keystore) and decrypt_file restores the backup.
-     */
-    void assertOpensWith(String cmk, int values, Path backup, byte[] plaintext) throws Exception {
-        assertOpensWith(env("LKR_MASTER_KEY_ENV", cmk), values, backup, plaintext);
-    }
-
-    void assertOpensWith(Map<String, String> cmkEnv, int values, Path backup, byte[] plaintext)
-            throws Exception {
-        Object[] r = run(jar(cmkEnv, "status", args()));
-        assertEquals(0, r[0], (String) r[1]);
-        assertTrue(((String) r[1]).contains("Values: " + values + " GCM, 0 legacy"), (String) r[1]);
-        if (backup != null) {
-            Path restored = dir.resolve("restored-" + System.nanoTime());
-            r =
-                    run(
-                            jar(
-                                    cmkEnv,
-                                    "decrypt_file",
-                                    "-d",
-                                    t.yaml.toString(),
-                                    "--context",
-                                    "backup",
-                                    backup.toString(),
-                                    restored.toString()));
-            assertEquals(0, r[0], (String) r[1]);
-            assertArrayEquals(plaintext, Files.readAllBytes(restored));
-        }
-    }
-
     @Test
     void rekeyAKeystoreFile() throws Exception {
         Path file = dir.resolve("keystore.json");
@@ -505,27 +449,6 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
 
     // ---- kill -9
     // ----------------------------------------------------------------------------------
-
-    /** Starts a child task and kills it with SIGKILL once a line matching {@code when} appears. */
-    String killWhen(ProcessBuilder pb, Pattern when) throws Exception {
-        Process p = pb.redirectErrorStream(true).start();
-        StringBuilder seen = new StringBuilder();
-        try (BufferedReader r =
-                new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                seen.append(line).append('\n');
-                if (when.matcher(line).find()) {
-                    p.destroyForcibly(); // SIGKILL on Linux
-                    break;
-                }
-            }
-        }
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(137, p.exitValue(), "killed by SIGKILL; output:\n" + seen);
-        return seen.toString();
-    }
 
     @Test
     void killMinus9DuringARekeyLeavesTheOldOrTheNewKeystore() throws Exception {
