@@ -796,7 +796,6 @@ fn rekey_local_to_kms_kms_to_kms_and_kms_to_local() {
 fn recover_a_kms_keystore_to_a_local_cmk_and_to_another_kms_key() {
     require_server!();
     use lkr_crypt::keys::{RecoveryPrivateKey, RecoveryPublicKey};
-    use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let openssl = |args: &[&str]| {
         let out = Command::new("openssl")
@@ -832,17 +831,10 @@ fn recover_a_kms_keystore_to_a_local_cmk_and_to_another_kms_key() {
         .unwrap();
     assert_eq!(c.recovery_status().unwrap().covered, vec![1, 2]);
     let env = c.encrypt(b"kms value", CTX).unwrap();
-    let mut w = c.encrypting_writer(Vec::new(), b"backup", 4096).unwrap();
-    w.write_all(&[9u8; 9_000]).unwrap();
-    let sealed = w.finish().unwrap();
+    let sealed = common::stream(&c, &bytes(9_000, 9));
     let check = |c: &Crypt| {
         assert_eq!(c.decrypt(&env, CTX).unwrap(), b"kms value");
-        let mut out = Vec::new();
-        c.decrypting_reader(&sealed[..], b"backup")
-            .unwrap()
-            .read_to_end(&mut out)
-            .unwrap();
-        assert_eq!(out, vec![9u8; 9_000]);
+        assert_eq!(common::unstream(c, &sealed), bytes(9_000, 9));
     };
     let local = MasterKey::Local(Key256::random());
     let recovered = Crypt::recover(c.keystore_json().as_bytes(), &private, local.clone()).unwrap();

@@ -5,11 +5,10 @@
 #![cfg(feature = "aws-lc")]
 
 mod common;
-use common::{bytes, local_cmk};
+use common::{bytes, local_cmk, stream, unstream};
 use lkr_crypt::keys::{MasterKey, RecoveryPrivateKey, RecoveryPublicKey};
 use lkr_crypt::keystore::Keystore;
 use lkr_crypt::{Crypt, ErrorKind, OpenMode};
-use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,21 +82,6 @@ fn private_file(dir: &Path, i: usize, mode: u32) -> PathBuf {
 
 fn private(i: usize) -> RecoveryPrivateKey {
     RecoveryPrivateKey::from_pem(&keys()[i].private, "test").unwrap()
-}
-
-fn stream(c: &Crypt, pt: &[u8]) -> Vec<u8> {
-    let mut w = c.encrypting_writer(Vec::new(), b"backup", 4096).unwrap();
-    w.write_all(pt).unwrap();
-    w.finish().unwrap()
-}
-
-fn unstream(c: &Crypt, sealed: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    c.decrypting_reader(sealed, b"backup")
-        .unwrap()
-        .read_to_end(&mut out)
-        .unwrap();
-    out
 }
 
 fn section_ids(c: &Crypt) -> Vec<u32> {
@@ -348,6 +332,10 @@ fn recover_refusals_write_nothing() {
             .contains("Permission for backing key file must be 0400, but is 0600"),
         "{e}"
     );
+    // A private key file that is not there.
+    let e = refused(&json, &dir.path().join("missing.pem"));
+    assert!(e.message().starts_with("--private-key names "), "{e}");
+    assert!(e.message().contains("missing.pem, which cannot be read"), "{e}");
     // A keystore without a section.
     let plain = c.remove_recovery_key().unwrap().keystore_json();
     let e = refused(&plain, &private_file(dir.path(), 0, 0o400));

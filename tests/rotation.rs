@@ -2,24 +2,8 @@
 //! retiring a KEK: records and streams written before keep decrypting.
 
 mod common;
-use common::{bytes, local_cmk};
+use common::{bytes, local_cmk, stream, unstream};
 use lkr_crypt::{Crypt, ErrorKind, MigrateOptions, Migrated, OpenMode};
-use std::io::{Read, Write};
-
-fn stream(c: &Crypt, pt: &[u8]) -> Vec<u8> {
-    let mut w = c.encrypting_writer(Vec::new(), b"backup", 4096).unwrap();
-    w.write_all(pt).unwrap();
-    w.finish().unwrap()
-}
-
-fn unstream(c: &Crypt, sealed: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    c.decrypting_reader(sealed, b"backup")
-        .unwrap()
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
 
 #[test]
 fn rotation_adds_an_active_kek_and_old_values_still_decrypt() {

@@ -1,7 +1,7 @@
 //! The recovery key (docs/keystore.md, "Recovery key"): adding and removing a keystore's
 //! recovery wrapping, which KEKs it covers, and `recover` of a keystore whose CMK is lost.
 
-use super::boundary::{guard, handle, input, output, path_arg, with_out_len};
+use super::boundary::{copy_out, guard, handle, input, output, path_arg, with_out_len};
 use super::handle::{derive_handle, open_handle};
 use super::LkrCrypt;
 use crate::error::Error;
@@ -112,12 +112,7 @@ pub unsafe extern "C" fn lkr_recovery_key_sha256(
         let out = output(out, out_cap, &[])?;
         with_out_len(out_len, || {
             let sha = crypt.recovery_status().map(|s| s.key_sha256);
-            let sha = sha.as_deref().unwrap_or("").as_bytes();
-            if out.len() < sha.len() {
-                return Err(Error::buffer_too_small(sha.len(), out.len()));
-            }
-            out[..sha.len()].copy_from_slice(sha);
-            Ok(sha.len())
+            copy_out(out, sha.as_deref().unwrap_or("").as_bytes())
         })
     })
 }

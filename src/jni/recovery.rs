@@ -1,13 +1,14 @@
 //! The recovery key (docs/keystore.md, "Recovery key"): adding and removing a keystore's
 //! recovery wrapping, which KEKs it covers, and `recover` of a keystore whose CMK is lost.
 
+use super::boundary::JResult;
 use super::boundary::{boundary, crypt, not_null, read_into};
-use super::handle::{derived_handle, into_handle};
+use super::handle::{derived_handle, handle_from_path, into_handle};
 use crate::Crypt;
 use jni::objects::{JByteArray, JClass, JString};
 use jni::sys::{jboolean, jint, jlong, jstring, JNI_FALSE};
 use jni::JNIEnv;
-use std::path::Path;
+use std::path::PathBuf;
 
 /// `static native long addRecoveryKeyFromEnv(long handle)`: a new handle whose keystore also
 /// wraps every KEK under the key of `LKR_RECOVERY_PUBLIC_KEY_FILE`.
@@ -44,14 +45,10 @@ pub extern "system" fn Java_io_lkr_crypt_Native_recoverDocumentFromEnv<'l>(
 ) -> jlong {
     boundary(&mut env, |env| {
         not_null(&keystore, "keystore")?;
-        not_null(&private_key, "private key path")?;
-        let key: String = env.get_string(&private_key)?.into();
+        let key = private_key_path(env, &private_key)?;
         let mut buf = Vec::new();
         read_into(env, &keystore, &mut buf)?;
-        Ok(into_handle(Crypt::recover_document_from_env(
-            &buf,
-            Path::new(&key),
-        )?))
+        Ok(into_handle(Crypt::recover_document_from_env(&buf, &key)?))
     })
 }
 
@@ -65,14 +62,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_recoverFileFromEnv<'l>(
     private_key: JString<'l>,
 ) -> jlong {
     boundary(&mut env, |env| {
-        not_null(&path, "keystore path")?;
-        not_null(&private_key, "private key path")?;
-        let path: String = env.get_string(&path)?.into();
-        let key: String = env.get_string(&private_key)?.into();
-        Ok(into_handle(Crypt::recover_file_from_env(
-            Path::new(&path),
-            Path::new(&key),
-        )?))
+        let key = private_key_path(env, &private_key)?;
+        handle_from_path(env, &path, |p| Crypt::recover_file_from_env(p, &key))
     })
 }
 
@@ -117,4 +108,11 @@ pub extern "system" fn Java_io_lkr_crypt_Native_recoveryKekIds<'l>(
         env.set_int_array_region(&arr, 0, &ids)?;
         Ok(arr.into_raw())
     })
+}
+
+/// The private key's path (not null).
+fn private_key_path(env: &mut JNIEnv<'_>, path: &JString<'_>) -> JResult<PathBuf> {
+    not_null(path, "private key path")?;
+    let path: String = env.get_string(path)?.into();
+    Ok(PathBuf::from(path))
 }

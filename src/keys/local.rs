@@ -37,7 +37,13 @@ pub const MAX_KEY_FILE_LEN: u64 = 1024;
 /// is refused at once instead of hanging or being read until memory runs out.
 pub fn read_key_file<const N: usize>(path: &Path, what: &str, var: &str) -> Result<SecretBytes<N>> {
     let shown = path.display();
-    let bytes = read_private_file(path, what, var, MAX_KEY_FILE_LEN)?;
+    let bytes = read_private_file(
+        path,
+        what,
+        var,
+        MAX_KEY_FILE_LEN,
+        "Missing backing keystore: ",
+    )?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::master_key(format!("{what} is not valid base64 (in {shown})")))?;
     if text.trim().is_empty() {
@@ -51,19 +57,20 @@ pub fn read_key_file<const N: usize>(path: &Path, what: &str, var: &str) -> Resu
 /// The bytes of the private file `path` (at most `max_len`), with [`read_key_file`]'s checks
 /// (a regular file of mode exactly 0400, owned by the effective user, checked on the open
 /// descriptor) and messages; wiped when dropped. `what` names the key, `var` where the path
-/// came from.
+/// came from; `missing` starts the message for a file that cannot be read.
 pub(crate) fn read_private_file(
     path: &Path,
     what: &str,
     var: &str,
     max_len: u64,
+    missing: &str,
 ) -> Result<Zeroizing<Vec<u8>>> {
     use std::io::Read;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let shown = path.display();
     let unreadable = |e: std::io::Error| {
         Error::master_key(format!(
-            "Missing backing keystore: {var} names {shown}, which cannot be read ({e})"
+            "{missing}{var} names {shown}, which cannot be read ({e})"
         ))
     };
     let file = std::fs::OpenOptions::new()

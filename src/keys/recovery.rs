@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::secret::Key256;
 use std::fmt;
 use std::path::Path;
+use zeroize::Zeroizing;
 
 /// Variable naming the recovery public key (PEM, `BEGIN PUBLIC KEY`).
 pub const ENV_RECOVERY_PUBLIC_KEY_FILE: &str = "LKR_RECOVERY_PUBLIC_KEY_FILE";
@@ -114,7 +115,7 @@ impl RecoveryPublicKey {
 
     /// RSAES-OAEP-SHA256 of `"lkr-crypt v1 kek" ‖ be32(id) ‖ kek`.
     pub fn wrap(&self, id: u32, kek: &Key256) -> Result<Vec<u8>> {
-        let mut plain = zeroize::Zeroizing::new([0u8; WRAPPED_PLAINTEXT_LEN]);
+        let mut plain = Zeroizing::new([0u8; WRAPPED_PLAINTEXT_LEN]);
         plain[..16].copy_from_slice(PREFIX);
         plain[16..20].copy_from_slice(&id.to_be_bytes());
         plain[20..].copy_from_slice(kek.expose());
@@ -125,7 +126,7 @@ impl RecoveryPublicKey {
 impl RecoveryPrivateKey {
     /// Parses a PEM `PRIVATE KEY` (unencrypted PKCS#8); `source` names where it came from.
     pub fn from_pem(pem: &[u8], source: &str) -> Result<RecoveryPrivateKey> {
-        let der = zeroize::Zeroizing::new(decode_pem(pem, "PRIVATE KEY", source)?);
+        let der = decode_pem(pem, "PRIVATE KEY", source)?;
         let (key, key_sha256, bits) = imp::private_from_der(&der, source)?;
         check_bits(bits, source)?;
         Ok(RecoveryPrivateKey { key, key_sha256 })
@@ -139,6 +140,7 @@ impl RecoveryPrivateKey {
             "recovery private key",
             "--private-key",
             MAX_PEM_LEN,
+            "",
         )?;
         RecoveryPrivateKey::from_pem(&pem, &path.display().to_string())
     }
@@ -193,7 +195,8 @@ fn check_bits(bits: usize, source: &str) -> Result<()> {
     }
 }
 
-fn decode_pem(pem: &[u8], label: &str, source: &str) -> Result<Vec<u8>> {
+/// The DER inside a PEM document labelled `label` (wiped when dropped: it may be a private key).
+fn decode_pem(pem: &[u8], label: &str, source: &str) -> Result<Zeroizing<Vec<u8>>> {
     imp::available()?;
     let (found, der) = imp::decode_pem(pem).ok_or_else(|| {
         Error::master_key(format!(
@@ -210,8 +213,6 @@ fn decode_pem(pem: &[u8], label: &str, source: &str) -> Result<Vec<u8>> {
             }
             _ => "",
         };
-        let mut der = der;
-        zeroize::Zeroize::zeroize(&mut der);
         return Err(Error::master_key(format!(
             "{source} holds a PEM \"{found}\", not a \"{label}\"{hint}"
         )));
@@ -229,6 +230,7 @@ mod imp {
     };
     use base64::Engine;
     use sha2::Digest;
+    use zeroize::Zeroizing;
 
     pub(super) type Public = OaepPublicEncryptingKey;
     pub(super) type Private = OaepPrivateDecryptingKey;
@@ -237,10 +239,17 @@ mod imp {
         Ok(())
     }
 
-    pub(super) fn decode_pem(pem: &[u8]) -> Option<(String, Vec<u8>)> {
-        pem_rfc7468::decode_vec(pem)
-            .ok()
-            .map(|(label, der)| (label.to_string(), der))
+    /// The label and DER of a PEM document, decoded into one buffer of the final size.
+    pub(super) fn decode_pem(pem: &[u8]) -> Option<(String, Zeroizing<Vec<u8>>)> {
+        let mut decoder = pem_rfc7468::Decoder::new_detect_wrap(pem).ok()?;
+        let label = decoder.type_label().to_string();
+        let mut der = Zeroizing::new(vec![0u8; decoder.remaining_len()]);
+        let n = decoder.decode(&mut der).ok()?.len();
+        if !decoder.is_finished() {
+            return None;
+        }
+        der.truncate(n);
+        Some((label, der))
     }
 
     fn not_rsa(source: &str) -> Error {
@@ -282,8 +291,8 @@ mod imp {
         Ok(out)
     }
 
-    pub(super) fn decrypt(key: &Private, wrapped: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        let mut out = zeroize::Zeroizing::new(vec![0u8; key.min_output_size()]);
+    pub(super) fn decrypt(key: &Private, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let mut out = Zeroizing::new(vec![0u8; key.min_output_size()]);
         let n = key
             .decrypt(&OAEP_SHA256_MGF1SHA256, wrapped, &mut out, None)
             .map_err(|_| Error::keystore("RSA-OAEP unwrapping failed"))?
@@ -297,6 +306,7 @@ mod imp {
 #[cfg(not(feature = "aws-lc"))]
 mod imp {
     use crate::error::{Error, Result};
+    use zeroize::Zeroizing;
 
     pub(super) enum Public {}
     pub(super) enum Private {}
@@ -308,7 +318,7 @@ mod imp {
         )))
     }
 
-    pub(super) fn decode_pem(_: &[u8]) -> Option<(String, Vec<u8>)> {
+    pub(super) fn decode_pem(_: &[u8]) -> Option<(String, Zeroizing<Vec<u8>>)> {
         None
     }
 
@@ -324,7 +334,7 @@ mod imp {
         match *key {}
     }
 
-    pub(super) fn decrypt(key: &Private, _: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    pub(super) fn decrypt(key: &Private, _: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         match *key {}
     }
 }

@@ -62,6 +62,18 @@ impl RecoverySection {
         Ok(())
     }
 
+    /// Refuses a section of a kind this version does not know (nothing can be wrapped under it
+    /// or recovered from it).
+    fn check_kind(&self) -> Result<()> {
+        if self.kind == RECOVERY_KIND {
+            return Ok(());
+        }
+        Err(Error::keystore(format!(
+            "The keystore's recovery section is of kind \"{}\", which this lkr-crypt does not know (it knows \"{RECOVERY_KIND}\"): use the lkr-crypt that wrote it; nothing was written",
+            self.kind
+        )))
+    }
+
     fn covers(&self, id: u32) -> bool {
         self.keks.iter().any(|k| k.id == id)
     }
@@ -124,12 +136,7 @@ impl Keystore {
                 section.key_sha256
             )));
         };
-        if section.kind != RECOVERY_KIND {
-            return Err(Error::keystore(format!(
-                "The keystore's recovery section is of kind \"{}\", which this lkr-crypt does not know (it writes \"{RECOVERY_KIND}\"): use the lkr-crypt that wrote it; nothing was changed",
-                section.kind
-            )));
-        }
+        section.check_kind()?;
         if section.key_sha256 != key.key_sha256() {
             return Err(Error::keystore(format!(
                 "The keystore's recovery key (key_sha256 {}) is not the configured one ({ENV_RECOVERY_PUBLIC_KEY_FILE}, key_sha256 {}): no KEK is wrapped under a recovery key that is not configured. If the configured key is the right one, run add_recovery_key (it replaces the keystore's recovery section); nothing was changed",
@@ -204,12 +211,7 @@ impl Keystore {
                 "The keystore has no recovery section (add_recovery_key was never run on it): it cannot be recovered with a private key; nothing was written",
             ));
         };
-        if section.kind != RECOVERY_KIND {
-            return Err(Error::keystore(format!(
-                "The keystore's recovery section is of kind \"{}\", which this lkr-crypt does not know (it reads \"{RECOVERY_KIND}\"): nothing was written",
-                section.kind
-            )));
-        }
+        section.check_kind()?;
         if section.key_sha256 != private.key_sha256() {
             return Err(Error::keystore(format!(
                 "The private key is not the keystore's recovery key: the keystore's key_sha256 is {}, this private key's is {}; nothing was written",

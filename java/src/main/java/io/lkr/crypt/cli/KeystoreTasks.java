@@ -246,6 +246,32 @@ public final class KeystoreTasks {
     }
 
     /**
+     * A task that opens the keystore with the CMK of the environment and derives the new one from
+     * it ({@link #change}).
+     */
+    abstract static class WithCmk extends Base {
+        WithCmk(PrintStream out, PrintStream err) {
+            super(out, err);
+        }
+
+        /** The new keystore, from the current one (opened with the environment's CMK). */
+        abstract LkrCrypt change(LkrCrypt current) throws GeneralSecurityException;
+
+        @Override
+        void checkConfiguration() throws GeneralSecurityException {
+            LkrCrypt.checkMasterKeyConfiguration("");
+        }
+
+        @Override
+        LkrCrypt transform(byte[] doc, Connection db, InternalDb where)
+                throws GeneralSecurityException {
+            try (LkrCrypt current = LkrCrypt.openFromEnvironment(doc)) {
+                return change(current);
+            }
+        }
+    }
+
+    /**
      * {@code rekey}: every KEK re-wrapped from the {@code _SOURCE} CMK to the {@code _DESTINATION}
      * CMK.
      */
@@ -306,7 +332,7 @@ public final class KeystoreTasks {
             mixinStandardHelpOptions = true,
             sortOptions = false,
             description = "Adds a new active KEK; the older KEKs keep decrypting.")
-    static final class RotateKek extends Base {
+    static final class RotateKek extends WithCmk {
         RotateKek(PrintStream out, PrintStream err) {
             super(out, err);
         }
@@ -317,16 +343,8 @@ public final class KeystoreTasks {
         }
 
         @Override
-        void checkConfiguration() throws GeneralSecurityException {
-            LkrCrypt.checkMasterKeyConfiguration("");
-        }
-
-        @Override
-        LkrCrypt transform(byte[] doc, Connection db, InternalDb where)
-                throws GeneralSecurityException {
-            try (LkrCrypt current = LkrCrypt.openFromEnvironment(doc)) {
-                return current.rotateKek();
-            }
+        LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
+            return current.rotateKek();
         }
 
         @Override

@@ -48,7 +48,7 @@ public final class RecoveryTasks {
                         + PUBLIC_KEY_VARIABLE
                         + " on every node (rotate_kek refuses without it)."
             })
-    static final class AddRecoveryKey extends KeystoreTasks.Base {
+    static final class AddRecoveryKey extends KeystoreTasks.WithCmk {
         AddRecoveryKey(PrintStream out, PrintStream err) {
             super(out, err);
         }
@@ -59,16 +59,8 @@ public final class RecoveryTasks {
         }
 
         @Override
-        void checkConfiguration() throws GeneralSecurityException {
-            LkrCrypt.checkMasterKeyConfiguration("");
-        }
-
-        @Override
-        LkrCrypt transform(byte[] doc, Connection db, InternalDb where)
-                throws GeneralSecurityException {
-            try (LkrCrypt current = LkrCrypt.openFromEnvironment(doc)) {
-                return current.addRecoveryKeyFromEnvironment();
-            }
+        LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
+            return current.addRecoveryKeyFromEnvironment();
         }
 
         @Override
@@ -96,7 +88,7 @@ public final class RecoveryTasks {
             sortOptions = false,
             description =
                     "Drops the keystore's recovery key: a lost CMK then loses every KEK again.")
-    static final class RemoveRecoveryKey extends KeystoreTasks.Base {
+    static final class RemoveRecoveryKey extends KeystoreTasks.WithCmk {
         RemoveRecoveryKey(PrintStream out, PrintStream err) {
             super(out, err);
         }
@@ -107,16 +99,8 @@ public final class RecoveryTasks {
         }
 
         @Override
-        void checkConfiguration() throws GeneralSecurityException {
-            LkrCrypt.checkMasterKeyConfiguration("");
-        }
-
-        @Override
-        LkrCrypt transform(byte[] doc, Connection db, InternalDb where)
-                throws GeneralSecurityException {
-            try (LkrCrypt current = LkrCrypt.openFromEnvironment(doc)) {
-                return current.removeRecoveryKey();
-            }
+        LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
+            return current.removeRecoveryKey();
         }
 
         @Override

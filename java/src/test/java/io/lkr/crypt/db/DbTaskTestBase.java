@@ -455,4 +455,35 @@ abstract class DbTaskTestBase {
         assertEquals(137, p.exitValue(), "killed by SIGKILL; output:\n" + seen);
         return seen.toString();
     }
+
+    /**
+     * Starts {@code pb} with its output to {@code log}, kills it with SIGKILL after 200 to 1700 ms
+     * (drawn from {@code rnd}), and returns its exit status (0 when it finished first).
+     */
+    static int killSoon(ProcessBuilder pb, java.util.Random rnd, Path log) throws Exception {
+        Process p = pb.redirectOutput(log.toFile()).start();
+        Thread.sleep(200 + rnd.nextInt(1500));
+        p.destroyForcibly();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return p.exitValue();
+    }
+
+    /** The AWS SDK's variables for the KMS-API server at {@code endpoint} (us-east-1, moto). */
+    static Map<String, String> awsEnv(String endpoint) {
+        return env(
+                "AWS_ENDPOINT_URL",
+                endpoint,
+                "AWS_REGION",
+                "us-east-1",
+                "AWS_ACCESS_KEY_ID",
+                "testing",
+                "AWS_SECRET_ACCESS_KEY",
+                "testing",
+                "AWS_EC2_METADATA_DISABLED",
+                "true",
+                "AWS_CONFIG_FILE",
+                "/nonexistent/lkr-test/aws-config",
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/lkr-test/aws-credentials");
+    }
 }

@@ -475,15 +475,9 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         String target = dest;
         for (int i = 0; i < 4; i++) {
             Path log = dir.resolve("rekey-" + i + ".out");
-            Process p =
-                    jar(rekeyEnv(source, target), "rekey", db())
-                            .redirectOutput(log.toFile())
-                            .start();
-            Thread.sleep(200 + rnd.nextInt(1500));
-            p.destroyForcibly();
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            int status = killSoon(jar(rekeyEnv(source, target), "rekey", db()), rnd, log);
             String output = Files.readString(log);
-            boolean rekeyed = p.exitValue() == 0 || !storedKeystore().equals(before);
+            boolean rekeyed = status == 0 || !storedKeystore().equals(before);
             String opens = rekeyed ? target : source;
             assertOpensWith(opens, values.size(), null, null);
             assertEquals(values, snapshot(), output);
@@ -577,22 +571,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         String endpoint = io.lkr.crypt.TestSupport.kmsEndpointOrSkip("KMS rekey tests");
         String keyA = createKmsKey(endpoint);
         String keyB = createKmsKey(endpoint);
-        Map<String, String> aws =
-                env(
-                        "AWS_ENDPOINT_URL",
-                        endpoint,
-                        "AWS_REGION",
-                        "us-east-1",
-                        "AWS_ACCESS_KEY_ID",
-                        "testing",
-                        "AWS_SECRET_ACCESS_KEY",
-                        "testing",
-                        "AWS_EC2_METADATA_DISABLED",
-                        "true",
-                        "AWS_CONFIG_FILE",
-                        "/nonexistent/lkr-test/aws-config",
-                        "AWS_SHARED_CREDENTIALS_FILE",
-                        "/nonexistent/lkr-test/aws-credentials");
+        Map<String, String> aws = awsEnv(endpoint);
         migratedSample(40);
         Path bk = dir.resolve("backup.lks");
         byte[] pt = backup(bk, "backup".getBytes(StandardCharsets.UTF_8));

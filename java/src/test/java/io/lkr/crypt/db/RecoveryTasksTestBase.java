@@ -338,17 +338,15 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
         for (int i = 0; i < 4; i++) {
             String target = current.equals(TEST_CMK) ? dest : TEST_CMK;
             Path log = dir.resolve("recover-" + i + ".out");
-            Process p =
-                    jar(
+            int status =
+                    killSoon(
+                            jar(
                                     env("LKR_MASTER_KEY_ENV_DESTINATION", target),
                                     "recover",
-                                    db("--private-key", key))
-                            .redirectOutput(log.toFile())
-                            .start();
-            Thread.sleep(200 + rnd.nextInt(1500));
-            p.destroyForcibly();
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-            boolean recovered = p.exitValue() == 0 || !storedKeystore().equals(before);
+                                    db("--private-key", key)),
+                            rnd,
+                            log);
+            boolean recovered = status == 0 || !storedKeystore().equals(before);
             String opens = recovered ? target : current;
             assertOpensWith(opens, values.size(), null, null);
             assertEquals(values, snapshot(), Files.readString(log));
@@ -372,23 +370,7 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
     void recoverFromAnAwsKmsCmkToALocalOne() throws Exception {
         String endpoint = TestSupport.kmsEndpointOrSkip("KMS recovery test");
         String kmsKey = TestSupport.createKmsKey(endpoint, "us-east-1");
-        Map<String, String> aws = new HashMap<>();
-        aws.putAll(
-                env(
-                        "AWS_ENDPOINT_URL",
-                        endpoint,
-                        "AWS_REGION",
-                        "us-east-1",
-                        "AWS_ACCESS_KEY_ID",
-                        "testing",
-                        "AWS_SECRET_ACCESS_KEY",
-                        "testing",
-                        "AWS_EC2_METADATA_DISABLED",
-                        "true",
-                        "AWS_CONFIG_FILE",
-                        "/nonexistent/lkr-test/aws-config",
-                        "AWS_SHARED_CREDENTIALS_FILE",
-                        "/nonexistent/lkr-test/aws-credentials"));
+        Map<String, String> aws = awsEnv(endpoint);
         Pair a = rsa("recovery-a", 3072);
         migratedSample(30);
         Path bk = dir.resolve("backup.lks");
