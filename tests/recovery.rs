@@ -335,7 +335,10 @@ fn recover_refusals_write_nothing() {
     // A private key file that is not there.
     let e = refused(&json, &dir.path().join("missing.pem"));
     assert!(e.message().starts_with("--private-key names "), "{e}");
-    assert!(e.message().contains("missing.pem, which cannot be read"), "{e}");
+    assert!(
+        e.message().contains("missing.pem, which cannot be read"),
+        "{e}"
+    );
     // A keystore without a section.
     let plain = c.remove_recovery_key().unwrap().keystore_json();
     let e = refused(&plain, &private_file(dir.path(), 0, 0o400));
