@@ -365,6 +365,52 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
         assertAllMigratedToOriginals(50);
     }
 
+    /** Killed after the check, before the replacement: the keystore file is the old one. */
+    @Test
+    void killMinus9DuringAFileRecoverLeavesTheOldFile() throws Exception {
+        Pair a = rsa("recovery-a", 3072);
+        Path file = dir.resolve("keystore.json");
+        Path plain = dir.resolve("plain.txt");
+        Files.writeString(plain, "cached");
+        Path cached = dir.resolve("cached.lks");
+        expect(
+                0,
+                cmk(TEST_CMK, a),
+                "encrypt_file",
+                "--keystore",
+                file.toString(),
+                plain.toString(),
+                cached.toString());
+        byte[] before = Files.readAllBytes(file);
+        killWhen(
+                jar(
+                        List.of(TestHooksMain.pauseBeforeReplace(60_000)),
+                        env("LKR_MASTER_KEY_ENV_DESTINATION", randomCmk()),
+                        "recover",
+                        "--keystore",
+                        file.toString(),
+                        "--private-key",
+                        a.privatePem().toString()),
+                CHECKED);
+        assertArrayEquals(before, Files.readAllBytes(file));
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            assertEquals(
+                    0,
+                    s.filter(f -> f.getFileName().toString().endsWith(".tmp")).count(),
+                    "no temporary file");
+        }
+        Path back = dir.resolve("back.txt");
+        expect(
+                0,
+                cmk(TEST_CMK, null),
+                "decrypt_file",
+                "--keystore",
+                file.toString(),
+                cached.toString(),
+                back.toString());
+        assertEquals("cached", Files.readString(back));
+    }
+
     /** A keystore under an AWS KMS CMK recovered to a local CMK (moto, tests/kms_server.sh). */
     @Test
     void recoverFromAnAwsKmsCmkToALocalOne() throws Exception {
