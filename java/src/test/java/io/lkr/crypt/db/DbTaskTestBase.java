@@ -486,4 +486,15 @@ abstract class DbTaskTestBase {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 "/nonexistent/lkr-test/aws-credentials");
     }
+
+    /** export_keystore of the test database's keystore to {@code file}, in this JVM. */
+    void exportKeystore(Path file) {
+        assertEquals(
+                0,
+                io.lkr.crypt.cli.DbTasks.run(
+                        "export_keystore",
+                        new String[] {"-d", t.yaml.toString(), file.toString()},
+                        new PrintStream(OutputStream.nullOutputStream()),
+                        new PrintStream(OutputStream.nullOutputStream())));
+    }
 }

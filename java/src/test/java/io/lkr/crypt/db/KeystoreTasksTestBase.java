@@ -579,13 +579,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         int n = values.size();
         // The same keystore as a file, rekeyed alongside.
         Path file = dir.resolve("keystore-file.json");
-        assertEquals(
-                0,
-                io.lkr.crypt.cli.DbTasks.run(
-                        "export_keystore",
-                        new String[] {"-d", t.yaml.toString(), file.toString()},
-                        new PrintStream(OutputStream.nullOutputStream()),
-                        new PrintStream(OutputStream.nullOutputStream())));
+        exportKeystore(file);
         String[][] steps = {
             // source variable, source, destination variable, destination
             {"LKR_MASTER_KEY_ENV", TEST_CMK, "LKR_AWS_CMK", keyA}, // local -> KMS

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.TestSupport;
 import io.lkr.crypt.cli.TestHooksMain;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,6 +89,25 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
         }
     }
 
+    /**
+     * {@code encrypt_file --keystore file} of the text "cached", with the recovery key {@code pub}
+     * configured: creates the keystore file. Returns the stream written.
+     */
+    Path cachedFile(Path file, Pair pub) throws Exception {
+        Path plain = dir.resolve("plain.txt");
+        Files.writeString(plain, "cached");
+        Path cached = dir.resolve("cached.lks");
+        expect(
+                0,
+                cmk(TEST_CMK, pub),
+                "encrypt_file",
+                "--keystore",
+                file.toString(),
+                plain.toString(),
+                cached.toString());
+        return cached;
+    }
+
     @Test
     void addRotateRefuseRecoverAndRemoveOnTheDatabase() throws Exception {
         Pair a = rsa("recovery-a", 3072);
@@ -135,13 +152,7 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
         Path bk2 = dir.resolve("backup-2.lks");
         byte[] pt2 = backup(bk2, "backup under KEK 2".getBytes(StandardCharsets.UTF_8));
         Path exported = dir.resolve("exported-keystore.json");
-        assertEquals(
-                0,
-                io.lkr.crypt.cli.DbTasks.run(
-                        "export_keystore",
-                        new String[] {"-d", t.yaml.toString(), exported.toString()},
-                        new PrintStream(OutputStream.nullOutputStream()),
-                        new PrintStream(OutputStream.nullOutputStream())));
+        exportKeystore(exported);
         Map<String, String> values = snapshot();
         int n = values.size();
 
@@ -265,18 +276,9 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
     void anUncoveredKekIsAWarningAndRefusesRecovery() throws Exception {
         Pair a = rsa("recovery-a", 3072);
         Path file = dir.resolve("keystore.json");
-        Path plain = dir.resolve("plain.txt");
-        Files.writeString(plain, "cached");
         // encrypt_file creates the keystore file (an open for writing): KEK 1 wrapped under the
         // configured recovery key too; then a rotation under it.
-        expect(
-                0,
-                cmk(TEST_CMK, a),
-                "encrypt_file",
-                "--keystore",
-                file.toString(),
-                plain.toString(),
-                dir.resolve("cached.lks").toString());
+        cachedFile(file, a);
         contains(
                 expect(0, cmk(TEST_CMK, null), "status", "--keystore", file.toString()),
                 "Recovery key: key_sha256 " + a.sha256() + ", covers KEK(s) 1");
@@ -370,17 +372,7 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
     void killMinus9DuringAFileRecoverLeavesTheOldFile() throws Exception {
         Pair a = rsa("recovery-a", 3072);
         Path file = dir.resolve("keystore.json");
-        Path plain = dir.resolve("plain.txt");
-        Files.writeString(plain, "cached");
-        Path cached = dir.resolve("cached.lks");
-        expect(
-                0,
-                cmk(TEST_CMK, a),
-                "encrypt_file",
-                "--keystore",
-                file.toString(),
-                plain.toString(),
-                cached.toString());
+        Path cached = cachedFile(file, a);
         byte[] before = Files.readAllBytes(file);
         killWhen(
                 jar(
