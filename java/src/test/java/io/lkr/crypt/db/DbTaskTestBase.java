@@ -497,4 +497,14 @@ abstract class DbTaskTestBase {
                         new PrintStream(OutputStream.nullOutputStream()),
                         new PrintStream(OutputStream.nullOutputStream())));
     }
+
+    /** No temporary file (a keystore written beside its place) is left in the test directory. */
+    void assertNoTemporaryFile() throws Exception {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            assertEquals(
+                    0,
+                    s.filter(f -> f.getFileName().toString().endsWith(".tmp")).count(),
+                    "no temporary file");
+        }
+    }
 }

@@ -512,12 +512,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
                         file.toString()),
                 CHECKED);
         assertArrayEquals(before, Files.readAllBytes(file));
-        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
-            assertEquals(
-                    0,
-                    s.filter(f -> f.getFileName().toString().endsWith(".tmp")).count(),
-                    "no temporary file");
-        }
+        assertNoTemporaryFile();
         try (LkrCrypt c = LkrCrypt.openFromEnvironment(file)) {
             assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), c.decrypt(env1, new byte[0]));
         }

@@ -385,12 +385,7 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
                         a.privatePem().toString()),
                 CHECKED);
         assertArrayEquals(before, Files.readAllBytes(file));
-        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
-            assertEquals(
-                    0,
-                    s.filter(f -> f.getFileName().toString().endsWith(".tmp")).count(),
-                    "no temporary file");
-        }
+        assertNoTemporaryFile();
         Path back = dir.resolve("back.txt");
         expect(
                 0,
