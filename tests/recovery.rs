@@ -2,7 +2,7 @@
 //! wrapping at creation and rotation, the refusals, `add`/`remove`, and `recover` of a keystore
 //! document and file — with RSA keys made by `openssl genpkey`, and a recovery wrapping
 //! unwrapped by `openssl pkeyutl` independently of this crate.
-#![cfg(feature = "aws-lc")]
+#![cfg(feature = "rsa-recovery")]
 
 mod common;
 use common::{bytes, local_cmk, stream, unstream};
@@ -173,9 +173,11 @@ fn openssl_pkeyutl_unwraps_a_recovery_wrapped_kek() {
     info.extend_from_slice(&envelope[5..9]);
     info.extend_from_slice(&envelope[9..41]);
     let mut data_key = [0u8; 32];
-    hkdf::Hkdf::<sha2::Sha256>::from_prk(kek)
+    use aws_lc_rs::hkdf::{Prk, HKDF_SHA256};
+    Prk::new_less_safe(HKDF_SHA256, kek)
+        .expand(&[&info], HKDF_SHA256)
         .unwrap()
-        .expand(&info, &mut data_key)
+        .fill(&mut data_key)
         .unwrap();
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &data_key).unwrap());
     let mut aad = envelope[..53].to_vec();

@@ -1,7 +1,7 @@
 //! A build without aws-lc-rs (RustCrypto only) has no RSA: a configured recovery key is refused
 //! with a clear error, and a keystore with a recovery section still opens, decrypts and rekeys
 //! (its section kept), while a rotation that would have to wrap under it is refused.
-#![cfg(not(feature = "aws-lc"))]
+#![cfg(not(feature = "rsa-recovery"))]
 
 mod common;
 use common::{local_cmk, vars};

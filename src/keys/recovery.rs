@@ -3,9 +3,10 @@
 //! RSAES-OAEP (SHA-256, MGF1-SHA-256, no label), and whose private half, kept off the nodes,
 //! unwraps them when the CMK is lost.
 //!
-//! The RSA, OAEP and DER work is aws-lc-rs's; PEM is `pem-rfc7468`'s. A build without the
-//! `aws-lc` feature (RustCrypto only) has no RSA: every constructor here refuses with a clear
-//! error, so such a build never wraps, unwraps or accepts a recovery key.
+//! The RSA, OAEP, SHA-256 and DER work is aws-lc-rs's; PEM is `pem-rfc7468`'s (cargo feature
+//! `rsa-recovery`, enabled by `aws-lc`). A build without it (RustCrypto only) has no RSA: every
+//! constructor here refuses with a clear error, so such a build never wraps, unwraps or accepts
+//! a recovery key.
 
 use super::Lookup;
 use crate::error::{Error, Result};
@@ -220,16 +221,16 @@ fn decode_pem(pem: &[u8], label: &str, source: &str) -> Result<Zeroizing<Vec<u8>
     Ok(der)
 }
 
-#[cfg(feature = "aws-lc")]
+#[cfg(feature = "rsa-recovery")]
 mod imp {
     use crate::error::{Error, Result};
+    use aws_lc_rs::digest;
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::rsa::{
         OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
         PublicEncryptingKey, OAEP_SHA256_MGF1SHA256,
     };
     use base64::Engine;
-    use sha2::Digest;
     use zeroize::Zeroizing;
 
     pub(super) type Public = OaepPublicEncryptingKey;
@@ -262,7 +263,8 @@ mod imp {
         let der = public
             .as_der()
             .map_err(|_| Error::master_key("The recovery public key could not be encoded"))?;
-        Ok(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(der.as_ref())))
+        let sha = digest::digest(&digest::SHA256, der.as_ref());
+        Ok(base64::engine::general_purpose::STANDARD.encode(sha.as_ref()))
     }
 
     pub(super) fn public_from_der(der: &[u8], source: &str) -> Result<(Public, String, usize)> {
@@ -303,7 +305,7 @@ mod imp {
 }
 
 /// A build without aws-lc-rs: no RSA, so no recovery key (the types are uninhabited).
-#[cfg(not(feature = "aws-lc"))]
+#[cfg(not(feature = "rsa-recovery"))]
 mod imp {
     use crate::error::{Error, Result};
     use zeroize::Zeroizing;
