@@ -1,13 +1,24 @@
 //! Generates the C header with cbindgen into `$OUT_DIR/lkr_crypt.h`. The checked-in
 //! `include/lkr_crypt.h` must equal it (a test fails otherwise); to refresh it, run
 //! `LKR_UPDATE_HEADER=1 cargo build`.
+//!
+//! On Linux it also gives every build of the cdylib its soname, `liblkr_crypt.so.1` (the major
+//! number is the C ABI's promise: docs/platforms.md#the-c-library), so a C program linked
+//! against any build records `liblkr_crypt.so.1` as what it needs.
 
 use std::path::PathBuf;
+
+/// The soname of the C library: bump its number only when the C ABI breaks
+/// (docs/platforms.md#the-c-library). The Makefile reads the number from here.
+const SONAME: &str = "liblkr_crypt.so.1";
 
 fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=LKR_UPDATE_HEADER");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{SONAME}");
+    }
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("lkr_crypt.h");
 

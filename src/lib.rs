@@ -17,6 +17,7 @@ mod engine;
 pub mod error;
 pub mod ffi;
 pub mod format;
+#[cfg(feature = "jni")]
 pub mod jni;
 pub mod kdf;
 pub mod keys;

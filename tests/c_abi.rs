@@ -6,6 +6,12 @@
 //!
 //! Needs a C compiler (`cc`) and the `openssl` command: when either is missing the test
 //! fails and says what to install.
+//!
+//! Cross builds (docs/platforms.md): `LKR_TEST_CC` names the C compiler for the library's
+//! target (default `cc`) and `LKR_TEST_RUNNER` a command that runs the target's programs
+//! (words split on spaces, e.g. `qemu-aarch64-static -L /usr/aarch64-linux-gnu`); the C
+//! program re-executes itself through it too. `LKR_TEST_EMULATED=qemu-user` tells the C program
+//! that it runs under qemu-user, which ignores `MADV_WIPEONFORK` (tests/c/lkr_c_test.c).
 
 use base64::Engine;
 use std::io::Write;
@@ -66,6 +72,22 @@ fn cdylib_dir() -> (PathBuf, String) {
          (cargo builds it for `cargo test`)",
         candidates
     );
+}
+
+/// A directory in `tmp` where the library is found by its link name and by its soname
+/// (`liblkr_crypt.so.1`, set by build.rs), which a program linked against it needs at run
+/// time; cargo writes only `liblkr_crypt.so`. Elsewhere (no soname) the library's own directory.
+fn soname_links(lib_dir: &Path, lib_name: &str, tmp: &Path) -> PathBuf {
+    if !cfg!(target_os = "linux") {
+        return lib_dir.to_path_buf();
+    }
+    let dir = tmp.join("lib");
+    std::fs::create_dir(&dir).expect("create the library directory");
+    for link in [lib_name.to_string(), format!("{lib_name}.1")] {
+        std::os::unix::fs::symlink(lib_dir.join(lib_name), dir.join(link))
+            .expect("link the library");
+    }
+    dir
 }
 
 /// Runs a command to completion, panicking with its stderr when it fails.
@@ -148,9 +170,13 @@ fn c_program_passes() {
     let work = tmp.path().join("work");
     std::fs::create_dir(&work).expect("create the work directory");
     let exe = tmp.path().join("lkr_c_test");
+    let lib_dir = soname_links(&lib_dir, &lib_name, tmp.path());
+    let compiler = std::env::var("LKR_TEST_CC").unwrap_or_else(|_| "cc".into());
+    let runner = std::env::var("LKR_TEST_RUNNER").unwrap_or_default();
+    let mut runner_words = runner.split_whitespace();
 
     // Compile against the checked-in header and the cdylib of this build.
-    let cc = Command::new("cc")
+    let cc = Command::new(&compiler)
         .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pthread", "-g"])
         .arg("-I")
         .arg(crate_dir.join("include"))
@@ -161,10 +187,10 @@ fn c_program_passes() {
         .arg("-o")
         .arg(&exe)
         .output()
-        .expect("run cc");
+        .unwrap_or_else(|e| panic!("cannot run the C compiler `{compiler}`: {e}"));
     assert!(
         cc.status.success(),
-        "cc could not compile tests/c/lkr_c_test.c against include/lkr_crypt.h and {}:\n{}{}",
+        "{compiler} could not compile tests/c/lkr_c_test.c against include/lkr_crypt.h and {}:\n{}{}",
         lib_dir.join(&lib_name).display(),
         String::from_utf8_lossy(&cc.stdout),
         String::from_utf8_lossy(&cc.stderr)
@@ -222,7 +248,14 @@ fn c_program_passes() {
     )
     .unwrap();
 
-    let mut cmd = Command::new(&exe);
+    let mut cmd = match runner_words.next() {
+        Some(program) => {
+            let mut cmd = Command::new(program);
+            cmd.args(runner_words).arg(&exe);
+            cmd
+        }
+        None => Command::new(&exe),
+    };
     cmd.arg(&work)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -241,6 +274,12 @@ fn c_program_passes() {
         .env("LKR_TEST_LEGACY_BIN_HEX", hex::encode(&bin))
         .env("LKR_TEST_LEGACY_BIN_PLAIN_HEX", hex::encode(bin_plain))
         .env("LKR_TEST_LEGACY_BADPAD_HEX", hex::encode(&badpad))
+        .env("LKR_TEST_SELF", &exe)
+        .env("LKR_TEST_RUNNER", &runner)
+        .env(
+            "LKR_TEST_EMULATED",
+            std::env::var_os("LKR_TEST_EMULATED").unwrap_or_default(),
+        )
         .current_dir(tmp.path());
     if cfg!(not(feature = "rsa-recovery")) {
         // No RSA in this build: the C program checks that a recovery key is refused.

@@ -4,8 +4,10 @@
 #   * a MariaDB server on 127.0.0.1 — tests/mariadb_server.sh
 # then the Rust crate with the default backends (unit, integration, C ABI, KMS and known-answer
 # tests; AES-GCM from ring or aws-lc-rs, chosen by CPU, and the format suites on each of them),
-# the same suites with the RustCrypto backend, the fuzz corpora (replayed through the fuzz targets'
-# code on stable), and the Java suites.
+# the slim C library (no JNI, no KMS), the linux-aarch64 build under qemu-user, the same suites
+# with the RustCrypto backend, the fuzz corpora (replayed through the fuzz targets' code on
+# stable), the C program under valgrind, the Java suites (the jar with both natives), an arm64
+# JVM loading through the jar, and the C library's make install with its example.
 # Installs what is missing first (.ci/setup). Servers are stopped by PID when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,12 @@ for b in aws-lc-rs ring; do
     --test keystore --test rotation --test legacy --test c_abi --test wycheproof
 done
 
+echo "== the slim C library: no JNI, no AWS KMS (tests/feature_sets.sh)"
+bash tests/feature_sets.sh
+
+echo "== linux-aarch64: cross-built, the suites under qemu-user (tests/aarch64.sh)"
+bash tests/aarch64.sh
+
 echo "== cargo test (RustCrypto backend)"
 cargo test --locked --no-default-features --features rustcrypto --tests
 
@@ -37,8 +45,15 @@ cargo test --locked --manifest-path fuzz/Cargo.toml --test corpus -- --nocapture
 echo "== valgrind memcheck: the C test program (tests/sanitizers.sh c)"
 bash tests/sanitizers.sh c
 
-echo "== Java (Maven: JUnit on Java 17 and 25, the jar)"
+echo "== Java (Maven: JUnit on Java 17 and 25, the jar with both natives)"
 bash java/ci.sh
+
+echo "== an arm64 JVM under qemu-user loading through the jar (tests/aarch64_jvm.sh)"
+bash tests/aarch64_jvm.sh
+
+echo "== the C library installed (make install, pkg-config, examples/c/app.c, make uninstall)"
+# After the Java build, which built the release library this installs.
+bash tests/c_install.sh
 
 echo "== the README's main job on the embedded default (examples/main_job.sh)"
 bash examples/main_job.sh

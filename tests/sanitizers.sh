@@ -26,10 +26,15 @@ run_c() {
   fi
   echo "== valgrind: C test program (tests/c/lkr_c_test.c)"
   cargo build --locked -j "$JOBS" --lib
-  local lib=$TARGET_DIR/debug
   local tmp
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
+  # The library by its link name and its soname (liblkr_crypt.so.1, which the program needs at
+  # run time; cargo writes only liblkr_crypt.so).
+  local lib=$tmp/lib
+  mkdir "$lib"
+  ln -s "$TARGET_DIR/debug/liblkr_crypt.so" "$lib/liblkr_crypt.so"
+  ln -s "$TARGET_DIR/debug/liblkr_crypt.so" "$lib/liblkr_crypt.so.1"
   cc -std=c99 -Wall -Wextra -Werror -pthread -g -Iinclude tests/c/lkr_c_test.c \
     -L"$lib" -llkr_crypt -o "$tmp/lkr_c_test"
 

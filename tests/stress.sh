@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 THREADS=${1:-8}
 OPS=${2:-1000000}
 JAR=java/target/lkr-crypt.jar
-[ -f "$JAR" ] && [ -d java/target/test-classes ] || { echo "build first: mvn -f java/pom.xml -B -DskipTests package test-compile" >&2; exit 2; }
+TEST_CLASSES=java/lkr-crypt/target/test-classes
+[ -f "$JAR" ] && [ -d "$TEST_CLASSES" ] || { echo "build first: mvn -f java/pom.xml -B -DskipTests package test-compile" >&2; exit 2; }
 export LKR_MASTER_KEY_ENV=${LKR_MASTER_KEY_ENV:-$(openssl rand -base64 32)}
 unset LKR_MASTER_KEY_FILE LKR_AWS_CMK
 TIME=()
 if [ -x /usr/bin/time ]; then TIME=(/usr/bin/time -f "peak RSS %M KiB, %e s wall, %U s user"); fi
-"${TIME[@]}" java --enable-native-access=ALL-UNNAMED -Xmx512m -cp "$JAR:java/target/test-classes" \
+"${TIME[@]}" java --enable-native-access=ALL-UNNAMED -Xmx512m -cp "$JAR:$TEST_CLASSES" \
   io.lkr.crypt.Stress "$THREADS" "$OPS"

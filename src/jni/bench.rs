@@ -1,6 +1,6 @@
 //! For the JMH benchmark only (feature `bench-hooks`, enabled by the pom's `jmh` profile): the
 //! time of encryptions inside Rust, without JNI. Its Java side is `io.lkr.crypt.BenchHooks`, in
-//! the benchmark's sources (java/src/jmh), never in the jar.
+//! the benchmark's sources (java/lkr-crypt/src/jmh), never in the jar.
 
 use super::boundary::{boundary, crypt, invalid};
 use crate::format::envelope;

@@ -1,0 +1,96 @@
+package io.lkr.it.consumer;
+
+import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.MasterKey;
+import io.lkr.crypt.NotAuthenticException;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * What an application does with io.lkr:lkr-crypt alone: a CMK handed over as data ({@link
+ * MasterKey#local(byte[])}), a keystore file in a temporary directory, a value encrypted and
+ * decrypted, the keystore reopened from its file, and a tampered value refused. Exits 1 on any
+ * failure.
+ */
+public final class Consumer {
+    private Consumer() {}
+
+    public static void main(String[] args) throws Exception {
+        List<String> classPath =
+                Arrays.asList(System.getProperty("java.class.path").split(File.pathSeparator));
+        System.out.println("class path: " + classPath);
+        check(
+                classPath.size() == 2
+                        && classPath.stream().anyMatch(e -> e.endsWith("lkr-crypt-0.1.0.jar")),
+                "the class path is this project and the lkr-crypt jar alone");
+
+        Path dir = Files.createTempDirectory("lkr-consumer");
+        try {
+            run(dir.resolve("keystore.json"));
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        System.out.println("consumer: OK");
+    }
+
+    private static void run(Path keystore) throws Exception {
+        byte[] cmk = new byte[32];
+        new SecureRandom().nextBytes(cmk);
+        byte[] secret = "correct horse battery staple".getBytes(StandardCharsets.UTF_8);
+        byte[] context = "CONNECTION.PASSWORD:42".getBytes(StandardCharsets.UTF_8);
+        byte[] envelope;
+        try (MasterKey key = MasterKey.local(cmk)) {
+            Arrays.fill(cmk, (byte) 0); // the caller's copy is the caller's to clear
+            try (LkrCrypt crypt = LkrCrypt.open(key, keystore)) {
+                envelope = crypt.encrypt(secret, context);
+                check(Arrays.equals(secret, crypt.decrypt(envelope, context)), "round trip");
+            }
+            check(Files.isRegularFile(keystore), "the keystore file was created: " + keystore);
+            System.out.println("keystore: " + keystore + " (" + Files.size(keystore) + " bytes)");
+
+            // The same CMK and the keystore file: the value still decrypts.
+            try (LkrCrypt crypt = LkrCrypt.open(key, keystore)) {
+                check(Arrays.equals(secret, crypt.decrypt(envelope, context)), "reopened");
+
+                byte[] tampered = envelope.clone();
+                tampered[tampered.length - 1] ^= 1;
+                refused(crypt, tampered, context, "a tampered value");
+                refused(
+                        crypt,
+                        envelope,
+                        "CONNECTION.PASSWORD:43".getBytes(StandardCharsets.UTF_8),
+                        "a value under another context");
+            }
+        }
+        System.out.println(
+                "encrypt, decrypt, reopen: OK; tampered value and wrong context refused");
+    }
+
+    private static void refused(LkrCrypt crypt, byte[] envelope, byte[] context, String what)
+            throws Exception {
+        try {
+            crypt.decrypt(envelope, context);
+        } catch (NotAuthenticException e) {
+            System.out.println(what + " refused: " + e.getMessage());
+            return;
+        }
+        throw new AssertionError(what + " was decrypted");
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new AssertionError("consumer check failed: " + what);
+        }
+    }
+}

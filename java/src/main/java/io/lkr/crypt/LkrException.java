@@ -1,7 +1,0 @@
-package io.lkr.crypt;
-
-/** Implemented by every checked exception of this library: the engine's error kind. */
-public interface LkrException {
-    /** The engine's error kind. */
-    ErrorKind kind();
-}
