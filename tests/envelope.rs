@@ -246,3 +246,31 @@ fn in_place_forms_agree_with_the_copying_ones() {
         ErrorKind::NotAuthentic
     );
 }
+
+/// `decrypt_within` (the JNI caller-owned path when the output is the input's ciphertext
+/// position): the plaintext replaces the ciphertext inside the envelope's own buffer; a failure
+/// leaves no plaintext there.
+#[test]
+fn decrypt_within_opens_in_the_envelopes_own_buffer() {
+    let c = new_crypt();
+    for n in [0usize, 1, 16, 17, 4096, 65_536 + 5] {
+        let pt = bytes(n, n as u8 ^ 0x33);
+        let env = c.encrypt(&pt, CTX).unwrap();
+        let mut buf = env.clone();
+        assert_eq!(c.decrypt_within(&mut buf, CTX).unwrap(), n);
+        assert_eq!(&buf[HEADER_LEN..HEADER_LEN + n], &pt[..], "size {n}");
+        assert_eq!(&buf[..HEADER_LEN], &env[..HEADER_LEN], "header untouched");
+        // Wrong context, a flipped tag bit: refused, the ciphertext's bytes zeroed.
+        for (ctx, flip) in [(&b"other"[..], None), (CTX, Some(env.len() - 1))] {
+            let mut buf = env.clone();
+            if let Some(i) = flip {
+                buf[i] ^= 0x80;
+            }
+            let e = c.decrypt_within(&mut buf, ctx).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+            assert!(buf[HEADER_LEN..HEADER_LEN + n].iter().all(|&b| b == 0));
+        }
+    }
+    let e = c.decrypt_within(&mut [0u8; 10], CTX).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotAuthentic);
+}

@@ -133,6 +133,28 @@ impl Crypt {
         }
     }
 
+    /// [`Crypt::decrypt_into`] within one buffer: `buf` holds the whole envelope and receives
+    /// the plaintext in place of its ciphertext, at `buf[53..buf.len() - 16]` (the header and
+    /// the tag are copied out first); returns the plaintext's length. On failure nothing of
+    /// `buf` holds plaintext: the ciphertext's bytes are zeroed once the AEAD has written them.
+    pub fn decrypt_within(&self, buf: &mut [u8], context: &[u8]) -> Result<usize> {
+        self.check_stored_len(buf.len())?;
+        crate::limits::check_context(context.len())?;
+        let (header, _) = envelope::parse(buf)?;
+        let (kek_id, head) = (header.kek_id, *header.bytes);
+        let kek = self.kek(kek_id)?;
+        let n = buf.len() - envelope::OVERHEAD;
+        let (rest, tag) = buf.split_at_mut(envelope::HEADER_LEN + n);
+        let tag: [u8; crate::aead::TAG_LEN] = (&*tag).try_into().expect("16 bytes");
+        let header = envelope::Header {
+            kek_id,
+            bytes: &head,
+        };
+        let ct = &mut rest[envelope::HEADER_LEN..];
+        envelope::open_in_place_with(&kek.deriver, &header, &tag, context, ct)?;
+        Ok(n)
+    }
+
     /// Decrypts an envelope v1 bound to `context`.
     pub fn decrypt(&self, envelope: &[u8], context: &[u8]) -> Result<Vec<u8>> {
         let n = self.decrypted_len(envelope.len())?;

@@ -209,6 +209,20 @@ impl<'a> Pinned<'a> {
         Ok(p)
     }
 
+    /// The pinned bytes' address, for views of regions built by the caller (a dangling, aligned
+    /// address for an empty array: never null, so a view of 0 bytes is valid).
+    pub(super) fn as_ptr(&self) -> *const u8 {
+        if self.ptr.is_null() {
+            return std::ptr::NonNull::dangling().as_ptr();
+        }
+        self.ptr
+    }
+
+    /// [`Pinned::as_ptr`] for writing (a pin made `writable`).
+    pub(super) fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.as_ptr().cast_mut()
+    }
+
     pub(super) fn bytes(&self) -> &[u8] {
         if self.ptr.is_null() {
             return &[];
@@ -275,3 +289,34 @@ pub(super) fn new_array<'l>(env: &JNIEnv<'l>, bytes: &[u8]) -> JResult<JByteArra
     env.set_byte_array_region(&a, 0, as_i8)?;
     Ok(a)
 }
+
+/// An export over two regions: `static native int <name>(long handle, T src, int srcPos, int
+/// srcLen, byte[] context, T dst, int dstPos, int dstLen)` (`T` a direct `ByteBuffer` or a
+/// `byte[]`), returning the bytes written by `$helper(env, h, src, srcPos, srcLen, context, dst,
+/// dstPos, dstLen, $op)` inside [`boundary`].
+macro_rules! regions_export {
+    ($name:ident, $ty:ident, $helper:path, $op:expr) => {
+        #[doc = concat!("`", stringify!($name), "`: see `regions_export!`.")]
+        #[no_mangle]
+        #[allow(clippy::too_many_arguments)]
+        pub extern "system" fn $name<'l>(
+            mut env: ::jni::JNIEnv<'l>,
+            _class: ::jni::objects::JClass<'l>,
+            h: ::jni::sys::jlong,
+            src: $ty<'l>,
+            src_pos: ::jni::sys::jint,
+            src_len: ::jni::sys::jint,
+            context: ::jni::objects::JByteArray<'l>,
+            dst: $ty<'l>,
+            dst_pos: ::jni::sys::jint,
+            dst_len: ::jni::sys::jint,
+        ) -> ::jni::sys::jint {
+            super::boundary::boundary(&mut env, |env| {
+                $helper(
+                    env, h, src, src_pos, src_len, context, dst, dst_pos, dst_len, $op,
+                )
+            })
+        }
+    };
+}
+pub(super) use regions_export;

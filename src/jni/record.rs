@@ -2,7 +2,8 @@
 //! regions of direct `ByteBuffer`s, and in batches of `byte[][]`.
 
 use super::boundary::{
-    boundary, crypt, invalid, new_array, not_null, read_context, read_into, Fail, JResult, Pinned,
+    boundary, crypt, invalid, new_array, not_null, read_context, read_into, regions_export, Fail,
+    JResult, Pinned,
 };
 use crate::error::Error;
 use crate::Crypt;
@@ -144,42 +145,17 @@ fn direct<'l>(
     Ok(n as jint)
 }
 
-/// A direct-buffer export: `static native int <name>(long handle, ByteBuffer src, int srcPos,
-/// int srcLen, byte[] context, ByteBuffer dst, int dstPos, int dstLen)`, returning the bytes
-/// written (see [`direct`]).
-macro_rules! direct_export {
-    ($name:ident, $op:expr) => {
-        #[doc = concat!("`", stringify!($name), "`: see `direct_export!`.")]
-        #[no_mangle]
-        #[allow(clippy::too_many_arguments)]
-        pub extern "system" fn $name<'l>(
-            mut env: JNIEnv<'l>,
-            _class: JClass<'l>,
-            h: jlong,
-            src: JByteBuffer<'l>,
-            src_pos: jint,
-            src_len: jint,
-            context: JByteArray<'l>,
-            dst: JByteBuffer<'l>,
-            dst_pos: jint,
-            dst_len: jint,
-        ) -> jint {
-            boundary(&mut env, |env| {
-                direct(
-                    env, h, src, src_pos, src_len, context, dst, dst_pos, dst_len, $op,
-                )
-            })
-        }
-    };
-}
-
-direct_export!(
+regions_export!(
     Java_io_lkr_crypt_Native_encryptDirect,
+    JByteBuffer,
+    direct,
     |c: &Crypt, i: &[u8], x: &[u8], o: &mut [u8]| c.encrypt_into(i, x, o)
 );
 // On failure nothing of `o` holds plaintext (the AEAD wipes what it wrote).
-direct_export!(
+regions_export!(
     Java_io_lkr_crypt_Native_decryptDirect,
+    JByteBuffer,
+    direct,
     |c: &Crypt, i: &[u8], x: &[u8], o: &mut [u8]| c.decrypt_into(i, x, o)
 );
 

@@ -21,10 +21,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * LkrCrypt (byte[] and direct ByteBuffer) against SunJCE AES/GCM/NoPadding with a fresh random
- * nonce per call, and the Rust-only time of the same operation (timed inside Rust, {@value
- * #RUST_OPS} operations per JNI call), so that {@link BenchMain} can print ratios and the JNI
- * overhead per call.
+ * LkrCrypt (byte[], caller-owned arrays, direct ByteBuffer) against the same envelope v1 in pure
+ * {@code javax.crypto} ({@link PureJavaEnvelope}: HKDF through {@code Mac}, AES-GCM under the
+ * derived key per record), against SunJCE's bare AES/GCM/NoPadding call under one reused key (no
+ * derivation: a lower bound for any Java envelope), and the Rust-only time of the same operation
+ * (timed inside Rust, {@value #RUST_OPS} operations per JNI call), so that {@link BenchMain} can
+ * print ratios and what the time consists of.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -47,6 +49,12 @@ public class LkrCryptBenchmark {
     ByteBuffer directEnv;
     ByteBuffer directOut;
 
+    /** The caller-owned arrays: the output is reused, as a caller of that API does. */
+    byte[] arrayOut;
+
+    PureJavaEnvelope pure;
+    byte[] pureEnvelope;
+
     SecureRandom random;
     SecretKey jceKey;
     Cipher jceEnc;
@@ -67,6 +75,12 @@ public class LkrCryptBenchmark {
         directEnv = ByteBuffer.allocateDirect(size + LkrCrypt.OVERHEAD);
         directEnv.put(envelope).flip();
         directOut = ByteBuffer.allocateDirect(size + LkrCrypt.OVERHEAD);
+        arrayOut = new byte[size + LkrCrypt.OVERHEAD];
+        pure =
+                PureJavaEnvelope.of(
+                        crypt,
+                        java.util.Base64.getDecoder().decode(System.getenv("LKR_MASTER_KEY_ENV")));
+        pureEnvelope = pure.encrypt(plaintext, context);
 
         random = new SecureRandom();
         byte[] k = new byte[32];
@@ -100,6 +114,7 @@ public class LkrCryptBenchmark {
             jceDec.updateAAD(context);
             jceDec.doFinal(ct);
             crypt.decrypt(crypt.encrypt(small, context), context);
+            pure.decrypt(pure.encrypt(small, context), context);
         }
     }
 
@@ -117,6 +132,38 @@ public class LkrCryptBenchmark {
     @Benchmark
     public byte[] lkrDecryptBytes() throws Exception {
         return crypt.decrypt(envelope, context);
+    }
+
+    @Benchmark
+    public int lkrEncryptArray() throws Exception {
+        return crypt.encrypt(plaintext, 0, size, context, arrayOut, 0);
+    }
+
+    @Benchmark
+    public int lkrDecryptArray() throws Exception {
+        return crypt.decrypt(envelope, 0, envelope.length, context, arrayOut, 0);
+    }
+
+    /** The envelope in pure javax.crypto, a new result array per call (as lkr's byte[] API). */
+    @Benchmark
+    public byte[] pureEncryptBytes() throws Exception {
+        return pure.encrypt(plaintext, context);
+    }
+
+    @Benchmark
+    public byte[] pureDecryptBytes() throws Exception {
+        return pure.decrypt(pureEnvelope, context);
+    }
+
+    /** The envelope in pure javax.crypto into the caller's array (as lkr's caller-owned API). */
+    @Benchmark
+    public int pureEncryptArray() throws Exception {
+        return pure.encrypt(plaintext, 0, size, context, arrayOut, 0);
+    }
+
+    @Benchmark
+    public int pureDecryptArray() throws Exception {
+        return pure.decrypt(pureEnvelope, 0, pureEnvelope.length, context, arrayOut, 0);
     }
 
     @Benchmark
@@ -160,7 +207,10 @@ public class LkrCryptBenchmark {
         return new byte[size];
     }
 
-    /** SunJCE with a fresh random nonce per call (what a plain Java implementation does). */
+    /**
+     * SunJCE's bare GCM call with a fresh random nonce per call under one reused key: no
+     * derivation, no envelope — a lower bound for any Java implementation of the format.
+     */
     @Benchmark
     public byte[] jceEncrypt() throws Exception {
         random.nextBytes(jceNonce);

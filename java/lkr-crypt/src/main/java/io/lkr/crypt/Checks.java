@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import javax.crypto.ShortBufferException;
 
 /**
  * Argument checks of {@link LkrCrypt}'s batch and direct-buffer calls (before anything native), and
@@ -45,6 +46,47 @@ final class Checks {
         if (out.isReadOnly()) {
             throw new IllegalArgumentException("The output buffer is read-only");
         }
+    }
+
+    /**
+     * The arguments of the caller-owned array calls: non-null arrays, {@code [inOff, inOff +
+     * inLen)} within {@code in} and {@code outOff} within {@code out} ({@link
+     * IndexOutOfBoundsException} otherwise, as {@link Objects#checkFromIndexSize}).
+     */
+    static void arrays(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff) {
+        Objects.requireNonNull(in, "input");
+        Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(out, "output");
+        Objects.checkFromIndexSize(inOff, inLen, in.length);
+        Objects.checkFromIndexSize(outOff, 0, out.length);
+        if (context == in || context == out) {
+            throw new IllegalArgumentException("The context must be an array of its own");
+        }
+    }
+
+    /**
+     * Throws {@link ShortBufferException} when {@code given} bytes are fewer than {@code needed}.
+     */
+    static void room(int needed, int given) throws ShortBufferException {
+        if (given < needed) {
+            throw new ShortBufferException(
+                    "Output buffer too small: " + needed + " bytes needed, " + given + " given");
+        }
+    }
+
+    /**
+     * True when the output region {@code [outOff, outOff + outLen)} of {@code out} shares bytes
+     * with the input region of {@code in} — unless it lies {@code shift} bytes after the input's
+     * start, where the native side works in place.
+     */
+    static boolean mustCopy(
+            byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen, int shift) {
+        return in == out
+                && inLen > 0
+                && outLen > 0
+                && inOff < outOff + outLen
+                && outOff < inOff + inLen
+                && (long) outOff - inOff != shift;
     }
 
     /** The arguments of a batch call: one non-null context per non-null value. */

@@ -279,6 +279,98 @@ public final class LkrCrypt implements AutoCloseable {
         return out;
     }
 
+    // ---- caller-owned arrays (no allocation, no copy) ------------------------------------------
+
+    /**
+     * Encrypts {@code in[inOff, inOff + inLen)} bound to {@code context} into {@code out} at {@code
+     * outOff}, like {@code Cipher.doFinal(input, inputOffset, inputLen, output, outputOffset)}:
+     * nothing is allocated and nothing copied — the native side reads the plaintext from {@code in}
+     * and writes the envelope into {@code out} directly. For large values this is the fast path:
+     * the {@code byte[]} form pays the JVM for a fresh result array per call.
+     *
+     * <p>{@code in} and {@code out} may be the same array. With the plaintext at {@code outOff +
+     * 53} (where the envelope holds its ciphertext) the envelope is sealed in place; with any other
+     * overlap the plaintext is first copied (and the copy wiped).
+     *
+     * <p>GC trade-off: both arrays are pinned for the call ({@code GetPrimitiveArrayCritical}, a
+     * JNI critical region), so a garbage collection that another thread needs meanwhile may wait
+     * for the cryptography to end (on Java 17 G1 waits; from Java 22 it pins the arrays' regions
+     * instead, JEP 423) — about 1 ms per 16 MiB on a current x86 core. The alternative, copying,
+     * costs more than the cryptography itself. Keep one record to what a record is for and use a
+     * stream for bulk data.
+     *
+     * @return the envelope's length, {@link #encryptedLength(int) encryptedLength(inLen)}
+     * @throws ShortBufferException when {@code out} has fewer than {@code encryptedLength(inLen)}
+     *     bytes from {@code outOff} on (the message says how many are needed); nothing is written
+     * @throws IndexOutOfBoundsException when the input region is not within {@code in} or {@code
+     *     outOff} is not within {@code out}
+     */
+    public int encrypt(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
+            throws GeneralSecurityException {
+        return onArrays(false, in, inOff, inLen, context, out, outOff);
+    }
+
+    /**
+     * Decrypts the envelope {@code in[inOff, inOff + inLen)} bound to {@code context} into {@code
+     * out} at {@code outOff}, like {@link #encrypt(byte[], int, int, byte[], byte[], int)}: nothing
+     * is allocated or copied, both arrays are pinned for the call (the same GC trade-off). When the
+     * value is not authentic, {@code out} holds none of its plaintext: what the cipher wrote is
+     * zeroed before the exception leaves.
+     *
+     * <p>{@code in} and {@code out} may be the same array. With {@code outOff == inOff + 53} (the
+     * envelope's ciphertext) the value is opened in place; with any other overlap the envelope is
+     * first copied.
+     *
+     * @return the plaintext's length, {@link #decryptedLength(int) decryptedLength(inLen)}
+     * @throws ShortBufferException when {@code out} has fewer than {@code decryptedLength(inLen)}
+     *     bytes from {@code outOff} on (the message says how many are needed); nothing is written
+     * @throws AEADBadTagException when the value is not authentic under this context and keystore
+     * @throws IndexOutOfBoundsException when the input region is not within {@code in} or {@code
+     *     outOff} is not within {@code out}
+     */
+    public int decrypt(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
+            throws GeneralSecurityException {
+        return onArrays(true, in, inOff, inLen, context, out, outOff);
+    }
+
+    /**
+     * The caller-owned array calls: checks the regions and the room in {@code out} ({@link
+     * ShortBufferException}), then encrypts or decrypts natively. When {@code in} is {@code out}
+     * and the regions overlap other than where the native side works in place (the plaintext at the
+     * envelope's offset 53), the input is copied first, and the copy wiped after.
+     */
+    private int onArrays(
+            boolean decrypt,
+            byte[] in,
+            int inOff,
+            int inLen,
+            byte[] context,
+            byte[] out,
+            int outOff)
+            throws GeneralSecurityException {
+        Checks.arrays(in, inOff, inLen, context, out, outOff);
+        checkLength(inLen, decrypt);
+        int needed = decrypt ? decryptedLength(inLen) : encryptedLength(inLen);
+        Checks.room(needed, out.length - outOff);
+        int shift = decrypt ? HEADER_LENGTH : -HEADER_LENGTH;
+        boolean copy = Checks.mustCopy(in, inOff, inLen, out, outOff, needed, shift);
+        byte[] src = copy ? Arrays.copyOfRange(in, inOff, inOff + inLen) : in;
+        int off = copy ? 0 : inOff;
+        try {
+            return handle.callInt(
+                    p ->
+                            decrypt
+                                    ? Native.decryptArray(
+                                            p, src, off, inLen, context, out, outOff, needed)
+                                    : Native.encryptArray(
+                                            p, src, off, inLen, context, out, outOff, needed));
+        } finally {
+            if (copy) {
+                Arrays.fill(src, (byte) 0);
+            }
+        }
+    }
+
     /**
      * Migrates a legacy value (IV ‖ AES-128-CBC ciphertext, docs/legacy.md) to an envelope v1 bound
      * to {@code context}, with the legacy key from the environment; the plaintext never leaves
@@ -441,15 +533,7 @@ public final class LkrCrypt implements AutoCloseable {
     public int encrypt(ByteBuffer plaintext, byte[] context, ByteBuffer out)
             throws GeneralSecurityException {
         Checks.direct(plaintext, context, out);
-        int needed = encryptedLength(plaintext.remaining());
-        if (out.remaining() < needed) {
-            throw new ShortBufferException(
-                    "Output buffer too small: "
-                            + needed
-                            + " bytes needed, "
-                            + out.remaining()
-                            + " given");
-        }
+        Checks.room(encryptedLength(plaintext.remaining()), out.remaining());
         int n =
                 handle.callInt(
                         p ->
@@ -802,6 +886,10 @@ public final class LkrCrypt implements AutoCloseable {
      * 3072 or 4096 bits; it must be set), replacing any earlier recovery section. This handle is
      * unchanged; store the new one's {@link #exportKeystore()}. Later rotations wrap new KEKs under
      * the same key, and refuse while the variable is unset or names another key.
+     *
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException when the variable is unset, its key is not RSA 3072/4096
+     *     ({@link MasterKeyException}), or the engine refuses; the exception carries its message
      */
     public LkrCrypt addRecoveryKeyFromEnvironment() throws GeneralSecurityException {
         return handle.call(p -> new LkrCrypt(Native.addRecoveryKeyFromEnv(p)));
@@ -810,6 +898,9 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * {@code remove_recovery_key}: a new handle on a copy of the keystore without its recovery
      * section (refused when it has none).
+     *
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException when the keystore has no recovery key
      */
     public LkrCrypt removeRecoveryKey() throws GeneralSecurityException {
         return handle.call(p -> new LkrCrypt(Native.removeRecoveryKey(p)));
@@ -818,6 +909,8 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * The keystore's recovery key as its {@code key_sha256} (base64 of the SHA-256 of the public
      * key's DER SubjectPublicKeyInfo), or null when the keystore has none.
+     *
+     * @return the recovery key's {@code key_sha256}, or null
      */
     public String recoveryKeySha256() {
         return handle.call(Native::recoveryKeySha256);
@@ -826,6 +919,9 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * The ids of the KEKs the recovery key covers ({@code covered}), or does not cover (KEKs a lost
      * CMK would lose), ascending. Without a recovery key no KEK is covered.
+     *
+     * @param covered true for the KEKs the recovery key covers, false for those it does not
+     * @return KEK ids, ascending
      */
     public int[] recoveryKekIds(boolean covered) {
         return handle.call(p -> Native.recoveryKekIds(p, covered));
@@ -839,6 +935,13 @@ public final class LkrCrypt implements AutoCloseable {
      * open with the destination; replace the stored document with its {@link #exportKeystore()}
      * (atomically, e.g. compare-and-set). Refused when the keystore has no recovery section, the
      * private key is not its recovery key, or a KEK is not covered.
+     *
+     * @param keystore the keystore document (UTF-8 JSON) whose CMK is lost
+     * @param privateKey the recovery private key's file
+     * @return a handle under the destination CMK, to close when done
+     * @throws GeneralSecurityException when the destination CMK or the private key is wrong ({@link
+     *     MasterKeyException}) or recovery is refused ({@link KeystoreException}); nothing is
+     *     written
      */
     public static LkrCrypt recoverKeystore(byte[] keystore, Path privateKey)
             throws GeneralSecurityException {
@@ -853,6 +956,11 @@ public final class LkrCrypt implements AutoCloseable {
      * {@code recover} of the keystore file {@code keystore} (see {@link #recoverKeystore}):
      * checked, then replaced atomically (a crash leaves the old or the new file). Returns a handle
      * under the destination CMK.
+     *
+     * @param keystore the keystore file whose CMK is lost
+     * @param privateKey the recovery private key's file
+     * @return a handle under the destination CMK, to close when done
+     * @throws GeneralSecurityException as {@link #recoverKeystore}; the file is then unchanged
      */
     public static LkrCrypt recoverKeystoreFile(Path keystore, Path privateKey)
             throws GeneralSecurityException {

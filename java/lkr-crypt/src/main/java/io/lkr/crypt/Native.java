@@ -19,7 +19,7 @@ final class Native {
      * together with {@code JNI_ABI} in src/jni/mod.rs whenever a native method is added, removed,
      * or changes its signature or meaning.
      */
-    static final int ABI = 4;
+    static final int ABI = 5;
 
     /** Forces the library to load (and fail early if it cannot). */
     static void ensureLoaded() {}
@@ -103,6 +103,37 @@ final class Native {
             ByteBuffer dst,
             int dstPos,
             int dstLen);
+
+    /**
+     * Encrypts {@code in[inOff, inOff + inLen)} into {@code out[outOff, outOff + outLen)}, both
+     * arrays pinned for the call; returns the envelope's length. The regions are apart, or in one
+     * array with the plaintext 53 bytes after the output's start (sealed in place).
+     */
+    static native int encryptArray(
+            long handle,
+            byte[] in,
+            int inOff,
+            int inLen,
+            byte[] context,
+            byte[] out,
+            int outOff,
+            int outLen);
+
+    /**
+     * Decrypts {@code in[inOff, inOff + inLen)} into {@code out[outOff, outOff + outLen)}, both
+     * arrays pinned; returns the plaintext's length. The regions are apart, or in one array with
+     * the output at the envelope's ciphertext ({@code outOff == inOff + 53}, opened in place). On
+     * failure the output holds no plaintext.
+     */
+    static native int decryptArray(
+            long handle,
+            byte[] in,
+            int inOff,
+            int inLen,
+            byte[] context,
+            byte[] out,
+            int outOff,
+            int outLen);
 
     static native byte[][] encryptBatch(long handle, byte[][] plaintexts, byte[][] contexts);
 

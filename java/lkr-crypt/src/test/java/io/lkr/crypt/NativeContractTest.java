@@ -112,7 +112,10 @@ class NativeContractTest {
     private Map<String, String> runC(String source) throws Exception {
         Path src = Files.writeString(dir.resolve("probe.c"), source, StandardCharsets.US_ASCII);
         Path exe = dir.resolve("probe");
-        Path lib = LIBRARY.toAbsolutePath();
+        // The library's soname is liblkr_crypt.so.1 (docs/platforms.md): the probe looks for that
+        // name at run time, so it gets a directory holding the library under it.
+        Path libDir = Files.createDirectories(dir.resolve("lib"));
+        Path lib = Files.copy(LIBRARY.toAbsolutePath(), libDir.resolve("liblkr_crypt.so.1"));
         String log =
                 run(
                         List.of(
@@ -122,7 +125,7 @@ class NativeContractTest {
                                 "-I" + HEADER.getParent().toAbsolutePath(),
                                 src.toString(),
                                 lib.toString(),
-                                "-Wl,-rpath," + lib.getParent()));
+                                "-Wl,-rpath," + libDir));
         Map<String, String> out = new LinkedHashMap<>();
         for (String line : run(List.of(exe.toString())).split("\n")) {
             int sp = line.lastIndexOf(' ');
