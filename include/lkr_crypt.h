@@ -507,6 +507,90 @@ int32_t lkr_decrypt(const struct LkrCrypt *c,
                     size_t *out_len);
 
 /**
+ * `add_recovery_key`: `*out` receives a new handle whose keystore also holds every KEK wrapped
+ * under the recovery public key named by `LKR_RECOVERY_PUBLIC_KEY_FILE` (PEM, RSA 3072 or 4096
+ * bits; it must be set), replacing any earlier recovery section. `c` is unchanged. Persist the
+ * new keystore with `lkr_export_keystore`. Later rotations (`lkr_rotate_kek`) wrap new KEKs
+ * under the same key and refuse while `LKR_RECOVERY_PUBLIC_KEY_FILE` is unset or names another.
+ *
+ * # Safety
+ * `c` must be NULL or a live handle; `out` must be NULL or writable.
+ */
+int32_t lkr_add_recovery_key_from_env(const struct LkrCrypt *c, struct LkrCrypt **out);
+
+/**
+ * `remove_recovery_key`: `*out` receives a new handle whose keystore has no recovery section
+ * (an error when it has none). `c` is unchanged.
+ *
+ * # Safety
+ * `c` must be NULL or a live handle; `out` must be NULL or writable.
+ */
+int32_t lkr_remove_recovery_key(const struct LkrCrypt *c, struct LkrCrypt **out);
+
+/**
+ * `recover` of a keystore document (e.g. the database's) whose CMK is lost: every KEK is
+ * unwrapped from its recovery section with the private key in `private_key_path` (PEM PKCS#8,
+ * unencrypted, mode 0400) and wrapped under the CMK of the `..._DESTINATION` variables
+ * (`LKR_MASTER_KEY_ENV_DESTINATION`, `LKR_MASTER_KEY_FILE_DESTINATION` or
+ * `LKR_AWS_CMK_DESTINATION`): same KEK ids and active KEK, the recovery section kept. `*out`
+ * receives a handle on it, already checked to open with the destination; store its
+ * `lkr_export_keystore` in place of the old document. Refused (nothing returned) when the
+ * keystore has no recovery section, the private key is not its recovery key, or a KEK is not
+ * covered.
+ *
+ * # Safety
+ * `keystore` must be NULL or point to `len` readable bytes; `private_key_path` must be NULL
+ * or a NUL-terminated string; `out` must be NULL or writable.
+ */
+int32_t lkr_recover_from_env(const uint8_t *keystore,
+                             size_t len,
+                             const char *private_key_path,
+                             struct LkrCrypt **out);
+
+/**
+ * `recover` of the keystore file `keystore_path`, as `lkr_recover_from_env`; the file is
+ * replaced atomically (temporary file, fsync, rename: a crash leaves the old or the new
+ * keystore) once the new keystore is checked. Nothing is written when it is refused.
+ *
+ * # Safety
+ * `keystore_path` and `private_key_path` must be NULL or NUL-terminated strings; `out` must be
+ * NULL or writable.
+ */
+int32_t lkr_recover_file_from_env(const char *keystore_path,
+                                  const char *private_key_path,
+                                  struct LkrCrypt **out);
+
+/**
+ * Writes the keystore's recovery key hash (`key_sha256`: base64 of the SHA-256 of the public
+ * key's DER SubjectPublicKeyInfo, 44 characters, no NUL) to `out`; `*out_len` = 0 when the
+ * keystore has no recovery key.
+ *
+ * # Safety
+ * `c` must be NULL or a live handle; `out` must be NULL or point to `out_cap` writable bytes;
+ * `out_len` must be NULL or writable.
+ */
+int32_t lkr_recovery_key_sha256(const struct LkrCrypt *c,
+                                uint8_t *out,
+                                size_t out_cap,
+                                size_t *out_len);
+
+/**
+ * Writes the ids of the keystore's KEKs that its recovery key covers (`covered` != 0) or does
+ * not cover (`covered` == 0; KEKs a lost CMK would lose) to `ids`, ascending; `*count`
+ * receives how many (or how many are needed, with `LKR_ERR_BUFFER_TOO_SMALL`). Without a
+ * recovery key no KEK is covered.
+ *
+ * # Safety
+ * `c` must be NULL or a live handle; `ids` must be NULL or point to `cap` writable `uint32_t`;
+ * `count` must be NULL or writable.
+ */
+int32_t lkr_recovery_kek_ids(const struct LkrCrypt *c,
+                             int32_t covered,
+                             uint32_t *ids,
+                             size_t cap,
+                             size_t *count);
+
+/**
  * Starts encrypting a stream bound to `ctx` under the handle's active KEK, with
  * `segment_size` plaintext bytes per segment (0 = `LKR_STREAM_DEFAULT_SEGMENT`; otherwise
  * 4096..16 MiB). Writes the 52-byte header to `header` (`header_cap` ≥

@@ -184,6 +184,37 @@ fn c_program_passes() {
     let bin = openssl_legacy(&legacy_key, &random(), bin_plain, false);
     let badpad = openssl_legacy(&legacy_key, &random(), badpad_plain, true);
 
+    // The recovery key pair, as docs/keystore.md's drill makes it.
+    let (recovery_pub, recovery_key) = (tmp.path().join("rec.pub.pem"), tmp.path().join("rec.pem"));
+    run(
+        Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:3072",
+            ])
+            .arg("-out")
+            .arg(&recovery_key),
+        b"",
+        "openssl genpkey",
+    );
+    run(
+        Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&recovery_key)
+            .arg("-out")
+            .arg(&recovery_pub),
+        b"",
+        "openssl pkey -pubout",
+    );
+    std::fs::set_permissions(
+        &recovery_key,
+        std::os::unix::fs::PermissionsExt::from_mode(0o400),
+    )
+    .unwrap();
+
     let mut cmd = match runner_words.next() {
         Some(program) => {
             let mut cmd = Command::new(program);
@@ -202,6 +233,8 @@ fn c_program_passes() {
             "LKR_LEGACY_KEY_ENV",
             base64::engine::general_purpose::STANDARD.encode(legacy_key),
         )
+        .env("LKR_TEST_RECOVERY_PUBLIC_PEM", &recovery_pub)
+        .env("LKR_TEST_RECOVERY_PRIVATE_PEM", &recovery_key)
         .env("LKR_TEST_LEGACY_KEY_HEX", hex::encode(legacy_key))
         .env("LKR_TEST_LEGACY_TEXT_HEX", hex::encode(&text))
         .env("LKR_TEST_LEGACY_TEXT_PLAIN_HEX", hex::encode(text_plain))
@@ -219,6 +252,10 @@ fn c_program_passes() {
             if cfg!(feature = "fips") { "1" } else { "0" },
         )
         .current_dir(tmp.path());
+    if cfg!(not(feature = "rsa-recovery")) {
+        // No RSA in this build: the C program checks that a recovery key is refused.
+        cmd.env("LKR_TEST_NO_RSA", "1");
+    }
 
     // Output to files (no pipe to drain), with a deadline in case of a hang.
     let stdout_path = tmp.path().join("stdout.txt");

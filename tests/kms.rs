@@ -794,3 +794,69 @@ fn rekey_local_to_kms_kms_to_kms_and_kms_to_local() {
     assert_eq!(reopened.active_kek_id(), 3);
     check(&reopened);
 }
+
+/// docs/keystore.md "Recovery key": a keystore under a KMS CMK, with a recovery key, recovered
+/// (the KMS key lost) to a local CMK with the private key alone — and back to another KMS key.
+#[test]
+fn recover_a_kms_keystore_to_a_local_cmk_and_to_another_kms_key() {
+    require_server!();
+    use lkr_crypt::keys::{RecoveryPrivateKey, RecoveryPublicKey};
+    let dir = tempfile::tempdir().unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:3072",
+        "-out",
+        "r.pem",
+    ]);
+    openssl(&["pkey", "-in", "r.pem", "-pubout", "-out", "r.pub.pem"]);
+    let public = RecoveryPublicKey::from_file(&dir.path().join("r.pub.pem"), "test").unwrap();
+    let private =
+        RecoveryPrivateKey::from_pem(&std::fs::read(dir.path().join("r.pem")).unwrap(), "test")
+            .unwrap();
+
+    let lost = kms_cmk(&new_key().0, Some("recovery"));
+    let c = Crypt::create_with_recovery(lost.clone(), Some(&public))
+        .unwrap()
+        .rotate_kek_with_recovery(Some(&public))
+        .unwrap();
+    assert_eq!(c.recovery_status().unwrap().covered, vec![1, 2]);
+    let env = c.encrypt(b"kms value", CTX).unwrap();
+    let sealed = common::stream(&c, &bytes(9_000, 9));
+    let check = |c: &Crypt| {
+        assert_eq!(c.decrypt(&env, CTX).unwrap(), b"kms value");
+        assert_eq!(common::unstream(c, &sealed), bytes(9_000, 9));
+    };
+    let local = MasterKey::Local(Key256::random());
+    let recovered = Crypt::recover(c.keystore_json().as_bytes(), &private, local.clone()).unwrap();
+    assert_eq!(doc(&recovered)["master_key"]["kind"], "local");
+    let reopened = Crypt::open_bytes(recovered.keystore_json().as_bytes(), local).unwrap();
+    assert_eq!(
+        (reopened.kek_ids(), reopened.active_kek_id()),
+        (vec![1, 2], 2)
+    );
+    check(&reopened);
+    assert_eq!(reopened.keystore().recovery, c.keystore().recovery);
+    // The same keystore recovered to another KMS key: wrapped there with GenerateDataKey's
+    // context, opened with KMS Decrypt.
+    let other = kms_cmk(&new_key().0, None);
+    let to_kms = Crypt::recover(c.keystore_json().as_bytes(), &private, other.clone()).unwrap();
+    let reopened = Crypt::open_bytes(to_kms.keystore_json().as_bytes(), other).unwrap();
+    check(&reopened);
+    let e = Crypt::open_bytes(to_kms.keystore_json().as_bytes(), lost).unwrap_err();
+    assert!(e.message().contains(MISMATCH), "{e}");
+}

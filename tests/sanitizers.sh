@@ -55,12 +55,18 @@ run_c() {
   bin_plain=fffe0080c32801a0a1ed
   badpad_plain=$(printf 'no valid pad...\0' | tohex)
 
+  # The recovery key pair (docs/keystore.md).
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$tmp/rec.pem" 2>/dev/null
+  openssl pkey -pubout -in "$tmp/rec.pem" -out "$tmp/rec.pub.pem"
+  chmod 0400 "$tmp/rec.pem"
+
   mkdir "$tmp/work"
   local log=$tmp/valgrind.log start=$SECONDS rc=0
   # Children re-executed by the program (CMK checks) run under valgrind too.
   (cd "$tmp" && env -i PATH="$PATH" LD_LIBRARY_PATH="$lib" \
     LKR_MASTER_KEY_ENV="$cmk" LKR_LEGACY_KEY_ENV="$legacy_b64" \
     LKR_TEST_LEGACY_KEY_HEX="$legacy_key" \
+    LKR_TEST_RECOVERY_PUBLIC_PEM="$tmp/rec.pub.pem" LKR_TEST_RECOVERY_PRIVATE_PEM="$tmp/rec.pem" \
     LKR_TEST_LEGACY_TEXT_HEX="$(legacy "$text_plain")" LKR_TEST_LEGACY_TEXT_PLAIN_HEX="$text_plain" \
     LKR_TEST_LEGACY_BIN_HEX="$(legacy "$bin_plain")" LKR_TEST_LEGACY_BIN_PLAIN_HEX="$bin_plain" \
     LKR_TEST_LEGACY_BADPAD_HEX="$(legacy "$badpad_plain" nopad)" \

@@ -8,6 +8,7 @@
 mod migrate;
 mod open;
 mod records;
+mod recovery;
 mod rotation;
 mod streams;
 

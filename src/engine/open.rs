@@ -3,7 +3,7 @@
 
 use super::Crypt;
 use crate::error::{Error, ErrorKind, Result};
-use crate::keys::{self, MasterKey};
+use crate::keys::{self, MasterKey, RecoveryPublicKey};
 use crate::keystore::Keystore;
 use std::path::Path;
 
@@ -50,7 +50,7 @@ impl Crypt {
                     path.display()
                 )));
             }
-            let (ks, keks) = Keystore::create(&master)?;
+            let (ks, keks) = Keystore::create(&master, keys::recovery_key_from_env()?.as_ref())?;
             if ks.publish_new(path)? {
                 return Ok(Crypt::from_parts(ks, master, keks));
             }
@@ -91,11 +91,20 @@ impl Crypt {
         Ok(c.with_legacy_key(legacy))
     }
 
-    /// Creates a new keystore (KEK id 1) in memory; store [`Crypt::keystore_json`].
+    /// Creates a new keystore (KEK id 1) in memory, its KEK also wrapped under the recovery
+    /// key of `LKR_RECOVERY_PUBLIC_KEY_FILE` when set; store [`Crypt::keystore_json`].
     pub fn create(master: MasterKey) -> Result<Crypt> {
+        Crypt::create_with_recovery(master, keys::recovery_key_from_env()?.as_ref())
+    }
+
+    /// [`Crypt::create`] with the recovery public key given (`None`: no recovery section).
+    pub fn create_with_recovery(
+        master: MasterKey,
+        recovery: Option<&RecoveryPublicKey>,
+    ) -> Result<Crypt> {
         crate::fips::check()?;
         crate::limits::process_max_record_size()?;
-        let (ks, keks) = Keystore::create(&master)?;
+        let (ks, keks) = Keystore::create(&master, recovery)?;
         Ok(Crypt::from_parts(ks, master, keks))
     }
 

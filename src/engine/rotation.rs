@@ -4,7 +4,7 @@ use super::migrate::copy_unchanged;
 use super::{Crypt, Migrated, OpenMode};
 use crate::error::{Error, Result};
 use crate::format::envelope;
-use crate::keys::MasterKey;
+use crate::keys::{self, MasterKey, RecoveryPublicKey};
 use crate::keystore::{Kek, Keystore};
 use std::path::Path;
 
@@ -12,8 +12,19 @@ impl Crypt {
     /// KEK rotation: a handle on a copy of the keystore with a new active KEK (id = largest + 1);
     /// the older KEKs keep decrypting. Store the new handle's [`Crypt::keystore_json`] (or use
     /// [`Crypt::rotate_kek_file`]); this handle is unchanged.
+    ///
+    /// The recovery key is `LKR_RECOVERY_PUBLIC_KEY_FILE`'s: see
+    /// [`Crypt::rotate_kek_with_recovery`].
     pub fn rotate_kek(&self) -> Result<Crypt> {
-        let (ks, kek) = self.keystore.rotate(&self.master)?;
+        self.rotate_kek_with_recovery(keys::recovery_key_from_env()?.as_ref())
+    }
+
+    /// [`Crypt::rotate_kek`] with the configured recovery public key given: with one, the new
+    /// KEK and every KEK not yet covered are wrapped under it too; refused when the keystore's
+    /// recovery section names another key, or when it has one and `recovery` is `None`
+    /// (docs/keystore.md).
+    pub fn rotate_kek_with_recovery(&self, recovery: Option<&RecoveryPublicKey>) -> Result<Crypt> {
+        let (ks, kek) = self.keystore.rotate(&self.master, &self.keks, recovery)?;
         let mut keks: Vec<Kek> = self
             .keks
             .iter()

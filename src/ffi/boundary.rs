@@ -162,6 +162,17 @@ pub(super) unsafe fn with_out_len(
     }
 }
 
+/// Copies `bytes` to the start of `out`; returns their length, or `BUFFER_TOO_SMALL` (with the
+/// length needed) when `out` is shorter.
+pub(super) fn copy_out(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
+    let cap = out.len();
+    let dest = out
+        .get_mut(..bytes.len())
+        .ok_or_else(|| Error::buffer_too_small(bytes.len(), cap))?;
+    dest.copy_from_slice(bytes);
+    Ok(bytes.len())
+}
+
 /// The library's version, e.g. `"0.1.0"` (a static string; do not free).
 #[no_mangle]
 pub extern "C" fn lkr_version() -> *const c_char {

@@ -1,7 +1,9 @@
 //! The keystore and its KEKs: exporting the document, KEK rotation, rekey to another CMK,
 //! retiring a KEK, and which KEK encrypts new values or encrypted a given one.
 
-use super::boundary::{guard, guard_value, handle, input, output, path_arg, with_out_len};
+use super::boundary::{
+    copy_out, guard, guard_value, handle, input, output, path_arg, with_out_len,
+};
 use super::handle::{derive_handle, open_handle};
 use super::LkrCrypt;
 use crate::error::Error;
@@ -24,14 +26,7 @@ pub unsafe extern "C" fn lkr_export_keystore(
     guard(|| unsafe {
         let crypt = handle(c)?;
         let out = output(out, out_cap, &[])?;
-        with_out_len(out_len, || {
-            let json = crypt.keystore_json();
-            if out.len() < json.len() {
-                return Err(Error::buffer_too_small(json.len(), out.len()));
-            }
-            out[..json.len()].copy_from_slice(json.as_bytes());
-            Ok(json.len())
-        })
+        with_out_len(out_len, || copy_out(out, crypt.keystore_json().as_bytes()))
     })
 }
 

@@ -8,7 +8,7 @@
 //! returns `LKR_ERR_BUFFER_TOO_SMALL` and stores the size needed in `*out_len`.
 //!
 //! One file per topic, the same as `jni/`: `boundary` (panic guard, last error, argument
-//! helpers), `handle`, `keys`, `keystore`, `record`, `migrate`, `stream`. This file holds the codes,
+//! helpers), `handle`, `keys`, `keystore`, `record`, `recovery`, `migrate`, `stream`. This file holds the codes,
 //! flags, sizes and handle types of the header, and re-exports every function. cbindgen
 //! (build.rs) reads this file, then follows the `mod` declarations below: the header lists the
 //! constants in this file's order, then each file's functions in the order of those
@@ -20,6 +20,7 @@ mod keys;
 mod keystore;
 mod migrate;
 mod record;
+mod recovery;
 mod stream;
 
 pub use boundary::{lkr_fips_mode, lkr_last_error, lkr_status_name, lkr_version};
@@ -34,6 +35,10 @@ pub use keystore::{
 };
 pub use migrate::{lkr_migrate, lkr_migrate_ex, lkr_migrated_max_len, lkr_reencrypt};
 pub use record::{lkr_decrypt, lkr_decrypted_len, lkr_encrypt, lkr_encrypted_len};
+pub use recovery::{
+    lkr_add_recovery_key_from_env, lkr_recover_file_from_env, lkr_recover_from_env,
+    lkr_recovery_kek_ids, lkr_recovery_key_sha256, lkr_remove_recovery_key,
+};
 pub use stream::{
     lkr_stream_decrypt_finish, lkr_stream_decrypt_init, lkr_stream_decrypt_update,
     lkr_stream_decrypt_update_max_len, lkr_stream_decryptor_free, lkr_stream_encrypt_finish,

@@ -17,8 +17,8 @@
 //!   pins its three byte arrays for the whole batch.
 //!
 //! One file per topic, the same as `ffi/`: `boundary` (panic guard, exceptions, handle lookup,
-//! array pins and copies), `handle`, `keys` (keys as data), `keystore`, `record`, `region`
-//! (records between regions of caller-owned arrays), `limits`, `migrate`, `stream`, and
+//! array pins and copies), `handle`, `keys` (keys as data), `keystore`, `record`, `recovery`,
+//! `region` (records between regions of caller-owned arrays), `limits`, `migrate`, `stream`, and
 //! `bench` (for the JMH benchmark only: compiled with the `bench-hooks` feature, which only the
 //! pom's `jmh` profile enables; the shipped library has no such export). This file holds the ABI number Java checks; the
 //! migration flags and outcome codes Java mirrors are the engine's
@@ -34,10 +34,11 @@ mod keystore;
 mod limits;
 mod migrate;
 mod record;
+mod recovery;
 mod region;
 mod stream;
 
 /// The JNI ABI number: bump it whenever a `Native` method is added, removed, or changes its
 /// signature or meaning. `io.lkr.crypt.Native.ABI` is the number the jar expects; the loader
 /// refuses a library that reports another (see `abiVersion`).
-const JNI_ABI: u32 = 5;
+const JNI_ABI: u32 = 6;

@@ -36,12 +36,41 @@ pub const MAX_KEY_FILE_LEN: u64 = 1024;
 /// bounded: nothing can be swapped in between the checks and the read, and a FIFO or a device
 /// is refused at once instead of hanging or being read until memory runs out.
 pub fn read_key_file<const N: usize>(path: &Path, what: &str, var: &str) -> Result<SecretBytes<N>> {
+    let shown = path.display();
+    let bytes = read_private_file(
+        path,
+        what,
+        var,
+        MAX_KEY_FILE_LEN,
+        "Missing backing keystore: ",
+    )?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::master_key(format!("{what} is not valid base64 (in {shown})")))?;
+    if text.trim().is_empty() {
+        return Err(Error::master_key(format!(
+            "{shown} is empty: Size of the {what} is invalid it must be {N} bytes however is 0"
+        )));
+    }
+    decode_key_text::<N>(text, what).map_err(|e| Error::master_key(format!("{e} (in {shown})")))
+}
+
+/// The bytes of the private file `path` (at most `max_len`), with [`read_key_file`]'s checks
+/// (a regular file of mode exactly 0400, owned by the effective user, checked on the open
+/// descriptor) and messages; wiped when dropped. `what` names the key, `var` where the path
+/// came from; `missing` starts the message for a file that cannot be read.
+pub(crate) fn read_private_file(
+    path: &Path,
+    what: &str,
+    var: &str,
+    max_len: u64,
+    missing: &str,
+) -> Result<Zeroizing<Vec<u8>>> {
     use std::io::Read;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let shown = path.display();
     let unreadable = |e: std::io::Error| {
         Error::master_key(format!(
-            "Missing backing keystore: {var} names {shown}, which cannot be read ({e})"
+            "{missing}{var} names {shown}, which cannot be read ({e})"
         ))
     };
     let file = std::fs::OpenOptions::new()
@@ -75,28 +104,21 @@ pub fn read_key_file<const N: usize>(path: &Path, what: &str, var: &str) -> Resu
             meta.uid()
         )));
     }
-    if meta.len() > MAX_KEY_FILE_LEN {
+    if meta.len() > max_len {
         return Err(Error::master_key(format!(
-            "{var} names {shown}, which holds {} bytes: a key file holds only the base64 text of the {what} (at most {MAX_KEY_FILE_LEN} bytes)",
+            "{var} names {shown}, which holds {} bytes: a key file holds only the text of the {what} (at most {max_len} bytes)",
             meta.len()
         )));
     }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_LEN as usize + 1));
+    let mut bytes = Zeroizing::new(Vec::with_capacity(max_len as usize + 1));
     (&file)
-        .take(MAX_KEY_FILE_LEN + 1)
+        .take(max_len + 1)
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+    if bytes.len() as u64 > max_len {
         return Err(Error::master_key(format!(
-            "{var} names {shown}, which grew while it was read: a key file holds only the base64 text of the {what} (at most {MAX_KEY_FILE_LEN} bytes)"
+            "{var} names {shown}, which grew while it was read: a key file holds only the text of the {what} (at most {max_len} bytes)"
         )));
     }
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Error::master_key(format!("{what} is not valid base64 (in {shown})")))?;
-    if text.trim().is_empty() {
-        return Err(Error::master_key(format!(
-            "{shown} is empty: Size of the {what} is invalid it must be {N} bytes however is 0"
-        )));
-    }
-    decode_key_text::<N>(text, what).map_err(|e| Error::master_key(format!("{e} (in {shown})")))
+    Ok(bytes)
 }

@@ -11,9 +11,14 @@
 #[cfg(feature = "aws-kms")]
 pub mod aws_kms;
 mod local;
+pub mod recovery;
 mod wrap;
 
 pub use local::{decode_key_text, read_key_file};
+pub use recovery::{
+    recovery_key_from, recovery_key_from_env, RecoveryPrivateKey, RecoveryPublicKey,
+    ENV_RECOVERY_PUBLIC_KEY_FILE,
+};
 pub use wrap::{wrap_local_with_nonce, LOCAL_WRAPPED_LEN};
 
 use crate::error::{Error, Result};

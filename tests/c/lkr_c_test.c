@@ -808,6 +808,120 @@ out:
     free(saved_cmk);
 }
 
+/* The recovery key (docs/keystore.md): add it to a keystore file, rotate under it, refuse a
+ * rotation without it, recover the file with the private key to a new CMK, and read back a value
+ * written before. The RSA-3072 key pair is made by openssl (LKR_TEST_RECOVERY_PUBLIC_PEM,
+ * LKR_TEST_RECOVERY_PRIVATE_PEM, mode 0400). */
+static void check_recovery(const char *dir)
+{
+    static const char dest_cmk[] = "cmVjb3ZlcnkgZGVzdGluYXRpb24gQ01LIGZvciBDISE=";
+    const char *pub = getenv("LKR_TEST_RECOVERY_PUBLIC_PEM");
+    const char *priv = getenv("LKR_TEST_RECOVERY_PRIVATE_PEM");
+    char ks[4096], why[512], sha[64];
+    unsigned char pt[24], *v1 = NULL, *doc = NULL;
+    size_t n1 = 0, len = 0, count = 0, doc_len = 0;
+    uint32_t ids[8];
+    LkrCrypt *h = NULL, *a = NULL, *r = NULL, *x = NULL, *k = NULL;
+    char *before, *after;
+    FILE *f;
+
+    if (!pub || !priv) {
+        fail("recovery", "LKR_TEST_RECOVERY_PUBLIC_PEM / LKR_TEST_RECOVERY_PRIVATE_PEM are not set");
+        return;
+    }
+    snprintf(ks, sizeof ks, "%s/recovery-keystore.json", dir);
+    unlink(ks);
+    unsetenv("LKR_RECOVERY_PUBLIC_KEY_FILE");
+    if (!expect_rc(lkr_open_from_env(ks, &h), LKR_OK, "open a keystore file for the recovery checks"))
+        goto out;
+    fill_pattern(pt, sizeof pt, 9);
+    v1 = encrypt_new(h, pt, sizeof pt, CTX, &n1);
+    check(lkr_recovery_key_sha256(h, (uint8_t *)sha, sizeof sha, &len) == LKR_OK && len == 0,
+          "lkr_recovery_key_sha256: no recovery key yet (length 0)", "%zu: %s", len, last_err());
+    check(lkr_recovery_kek_ids(h, 0, ids, 8, &count) == LKR_OK && count == 1 && ids[0] == 1,
+          "lkr_recovery_kek_ids: KEK 1 is not covered", "%zu", count);
+    expect_rc(lkr_add_recovery_key_from_env(h, &a), LKR_ERR_MASTER_KEY,
+              "lkr_add_recovery_key_from_env without LKR_RECOVERY_PUBLIC_KEY_FILE is refused");
+    setenv("LKR_RECOVERY_PUBLIC_KEY_FILE", pub, 1);
+    if (getenv("LKR_TEST_NO_RSA")) {
+        /* A build without aws-lc-rs (RustCrypto only) has no RSA: the key is refused, clearly. */
+        int32_t rc = lkr_add_recovery_key_from_env(h, &a);
+        check(rc == LKR_ERR_MASTER_KEY && contains(last_err(), "no RSA") && a == NULL,
+              "a build without RSA refuses LKR_RECOVERY_PUBLIC_KEY_FILE", "status %d: %s", (int)rc,
+              last_err());
+        unsetenv("LKR_RECOVERY_PUBLIC_KEY_FILE");
+        goto out;
+    }
+    if (!expect_rc(lkr_add_recovery_key_from_env(h, &a), LKR_OK, "lkr_add_recovery_key_from_env"))
+        goto out;
+    check(lkr_recovery_key_sha256(a, (uint8_t *)sha, sizeof sha, &len) == LKR_OK && len == 44,
+          "lkr_recovery_key_sha256 gives the 44-character key_sha256", "%zu", len);
+    expect_rc(lkr_recovery_key_sha256(a, (uint8_t *)sha, 10, &len), LKR_ERR_BUFFER_TOO_SMALL,
+              "lkr_recovery_key_sha256 into a short buffer");
+    check(lkr_recovery_kek_ids(a, 1, ids, 8, &count) == LKR_OK && count == 1 && ids[0] == 1,
+          "lkr_recovery_kek_ids: KEK 1 is covered", "%zu", count);
+    /* Persist it, then rotate the file under the recovery key. */
+    doc_len = 65536;
+    doc = xmalloc(doc_len);
+    if (!expect_rc(lkr_export_keystore(a, doc, doc_len, &doc_len), LKR_OK, "export the keystore"))
+        goto out;
+    f = fopen(ks, "wb");
+    if (!f || fwrite(doc, 1, doc_len, f) != doc_len || fclose(f) != 0) {
+        fail("recovery", "cannot write %s", ks);
+        goto out;
+    }
+    if (!expect_rc(lkr_rotate_kek_file_from_env(ks, &r), LKR_OK, "rotate a file with a recovery key"))
+        goto out;
+    check(lkr_recovery_kek_ids(r, 1, ids, 8, &count) == LKR_OK && count == 2 && ids[1] == 2,
+          "the rotation wrapped KEK 2 under the recovery key too", "%zu", count);
+    expect_rc(lkr_recovery_kek_ids(r, 1, ids, 1, &count), LKR_ERR_BUFFER_TOO_SMALL,
+              "lkr_recovery_kek_ids into a short array");
+    check(count == 2, "... and says how many are needed", "%zu", count);
+    unsetenv("LKR_RECOVERY_PUBLIC_KEY_FILE");
+    {
+        int32_t rc = lkr_rotate_kek(r, &x);
+        check(rc == LKR_ERR_KEYSTORE && contains(last_err(), "LKR_RECOVERY_PUBLIC_KEY_FILE is not set") &&
+                  x == NULL,
+              "rotation without LKR_RECOVERY_PUBLIC_KEY_FILE is refused", "status %d: %s", (int)rc,
+              last_err());
+    }
+    /* The CMK is lost: recover the file with the private key to a new CMK. */
+    expect_rc(lkr_recover_file_from_env(ks, priv, &k), LKR_ERR_MASTER_KEY,
+              "lkr_recover_file_from_env without a _DESTINATION CMK is refused");
+    setenv("LKR_MASTER_KEY_ENV_DESTINATION", dest_cmk, 1);
+    expect_rc(lkr_recover_from_env(doc, doc_len, NULL, &k), LKR_ERR_INVALID_ARGUMENT,
+              "lkr_recover_from_env with a NULL private key path");
+    before = read_small_file(ks);
+    if (expect_rc(lkr_export_keystore(h, doc, 65536, &doc_len), LKR_OK, "export a keystore without section")) {
+        int32_t rc = lkr_recover_from_env(doc, doc_len, priv, &k);
+        check(rc == LKR_ERR_KEYSTORE && contains(last_err(), "no recovery section") && k == NULL,
+              "recover of a keystore without a recovery section is refused", "status %d: %s", (int)rc,
+              last_err());
+    }
+    if (expect_rc(lkr_recover_file_from_env(ks, priv, &k), LKR_OK, "lkr_recover_file_from_env")) {
+        after = read_small_file(ks);
+        check(before && after && strcmp(before, after) != 0, "recover replaced the keystore file", "");
+        free(after);
+        check(lkr_active_kek_id(k) == 2, "the recovered keystore keeps the active KEK", "%u",
+              lkr_active_kek_id(k));
+        check(decrypts_to(k, v1, n1, CTX, pt, sizeof pt, why, sizeof why),
+              "a value written before recover decrypts after it", "%s", why);
+        lkr_close(x);
+        x = NULL;
+        expect_rc(lkr_open_from_env(ks, &x), LKR_ERR_MASTER_KEY, "the lost CMK no longer opens the file");
+    }
+    free(before);
+    unsetenv("LKR_MASTER_KEY_ENV_DESTINATION");
+out:
+    free(v1);
+    free(doc);
+    lkr_close(k);
+    lkr_close(x);
+    lkr_close(r);
+    lkr_close(a);
+    lkr_close(h);
+}
+
 static void check_version_and_lengths(void)
 {
     const char *v = lkr_version();
@@ -1958,6 +2072,7 @@ int main(int argc, char **argv)
     check_threads(h);
     check_keys_as_data(dir);
     check_file_rotation_and_rekey(dir);
+    check_recovery(dir);
 
     lkr_close(NULL);
     pass("lkr_close(NULL) is a no-op");

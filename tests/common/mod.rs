@@ -101,3 +101,22 @@ pub fn cdylib_dir() -> (PathBuf, String) {
         candidates
     );
 }
+
+/// A stream v1 of `pt` under `c` (context `backup`, 4096-byte segments).
+pub fn stream(c: &Crypt, pt: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = c.encrypting_writer(Vec::new(), b"backup", 4096).unwrap();
+    w.write_all(pt).unwrap();
+    w.finish().unwrap()
+}
+
+/// The plaintext of a stream made by [`stream`].
+pub fn unstream(c: &Crypt, sealed: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    c.decrypting_reader(sealed, b"backup")
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}

@@ -146,6 +146,23 @@ class SecretHygieneTest {
                                 "LKR_MASTER_KEY_ENV_DESTINATION",
                                 b64(cmk)),
                         "rekey"));
+        // The recovery key: added, rotated under, a wrong private key refused, recovered to the
+        // second CMK and back, removed.
+        byte[] recoveryDer = rsaKeyPair("recovery");
+        rsaKeyPair("other");
+        Map<String, String> withRecovery = new LinkedHashMap<>(ok);
+        withRecovery.put(
+                "LKR_RECOVERY_PUBLIC_KEY_FILE", dir.resolve("recovery.pub.pem").toString());
+        assertEquals(0, jar(withRecovery, "add_recovery_key"));
+        assertEquals(0, jar(withRecovery, "rotate_kek"));
+        assertEquals(1, jar(ok, "rotate_kek"));
+        Map<String, String> toCmk2 = env("LKR_MASTER_KEY_ENV_DESTINATION", b64(cmk2));
+        assertEquals(1, jar(toCmk2, "recover", "--private-key", "other.pem"));
+        assertEquals(0, jar(toCmk2, "recover", "--private-key", "recovery.pem"));
+        Map<String, String> toCmk = env("LKR_MASTER_KEY_ENV_DESTINATION", b64(cmk));
+        assertEquals(0, jar(toCmk, "recover", "--private-key", "recovery.pem"));
+        assertEquals(0, jar(ok, "status"));
+        assertEquals(0, jar(ok, "remove_recovery_key"));
 
         // Error paths.
         assertEquals(1, jar(env("LKR_MASTER_KEY_ENV", b64(wrongCmk)), "status"));
@@ -203,6 +220,7 @@ class SecretHygieneTest {
         keys.put("the rekey destination CMK", cmk2);
         keys.put("the wrong CMK", wrongCmk);
         keys.put("the legacy key", legacy);
+        keys.put("the recovery private key (PKCS#8 DER)", recoveryDer);
         keys.put(
                 "the generated CMK",
                 Base64.getDecoder().decode(Files.readString(dir.resolve("new-cmk.key")).trim()));
@@ -236,6 +254,13 @@ class SecretHygieneTest {
         assertNoKey(everything.toString(), keys, "the output of " + transcript);
         assertNoKey(log, keys, "log/lkr-crypt.log");
         assertNoKey(exported + retiredCopy, keys, "the exported keystores");
+        for (String line : Files.readAllLines(dir.resolve("recovery.pem"))) {
+            if (!line.startsWith("-----")) {
+                assertFalse(
+                        everything.toString().contains(line) || log.contains(line),
+                        "a line of the recovery private key's PEM appears in an output or the log");
+            }
+        }
 
         // The library's own exceptions and descriptions, in this JVM (the surefire CMK).
         byte[] testCmk = Base64.getDecoder().decode(TestSupport.TEST_CMK);
@@ -285,6 +310,42 @@ class SecretHygieneTest {
                                                 exported.getBytes(StandardCharsets.UTF_8))))
                 .append('\n');
         assertNoKey(seen.toString(), mine, "exceptions and toString: " + seen);
+    }
+
+    /**
+     * Makes {@code <name>.pem} (RSA-3072, PKCS#8, mode 0400) and {@code <name>.pub.pem} with
+     * openssl in {@link #dir}; returns the private key's DER.
+     */
+    private byte[] rsaKeyPair(String name) throws Exception {
+        Path priv = dir.resolve(name + ".pem");
+        for (List<String> cmd :
+                List.of(
+                        List.of(
+                                "openssl",
+                                "genpkey",
+                                "-algorithm",
+                                "RSA",
+                                "-pkeyopt",
+                                "rsa_keygen_bits:3072",
+                                "-out",
+                                priv.toString()),
+                        List.of(
+                                "openssl",
+                                "pkey",
+                                "-in",
+                                priv.toString(),
+                                "-pubout",
+                                "-out",
+                                dir.resolve(name + ".pub.pem").toString()))) {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), cmd.toString());
+        }
+        Files.setPosixFilePermissions(priv, PosixFilePermissions.fromString("r--------"));
+        String body =
+                Files.readString(priv).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        return Base64.getDecoder().decode(body);
     }
 
     private String writeYaml(String sub) throws Exception {

@@ -923,6 +923,97 @@ public final class LkrCrypt implements AutoCloseable {
         return openFile(keystore, Native::rotateKekFileFromEnv);
     }
 
+    // ---- The recovery key (docs/keystore.md, "Recovery key") ----------------------------------
+
+    /**
+     * {@code add_recovery_key}: a new handle on a copy of the keystore that also holds every KEK
+     * wrapped under the recovery public key named by {@code LKR_RECOVERY_PUBLIC_KEY_FILE} (PEM, RSA
+     * 3072 or 4096 bits; it must be set), replacing any earlier recovery section. This handle is
+     * unchanged; store the new one's {@link #exportKeystore()}. Later rotations wrap new KEKs under
+     * the same key, and refuse while the variable is unset or names another key.
+     *
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException when the variable is unset, its key is not RSA 3072/4096
+     *     ({@link MasterKeyException}), or the engine refuses; the exception carries its message
+     */
+    public LkrCrypt addRecoveryKeyFromEnvironment() throws GeneralSecurityException {
+        return handle.call(p -> new LkrCrypt(Native.addRecoveryKeyFromEnv(p)));
+    }
+
+    /**
+     * {@code remove_recovery_key}: a new handle on a copy of the keystore without its recovery
+     * section (refused when it has none).
+     *
+     * @return a new handle, to close when done
+     * @throws GeneralSecurityException when the keystore has no recovery key
+     */
+    public LkrCrypt removeRecoveryKey() throws GeneralSecurityException {
+        return handle.call(p -> new LkrCrypt(Native.removeRecoveryKey(p)));
+    }
+
+    /**
+     * The keystore's recovery key as its {@code key_sha256} (base64 of the SHA-256 of the public
+     * key's DER SubjectPublicKeyInfo), or null when the keystore has none.
+     *
+     * @return the recovery key's {@code key_sha256}, or null
+     */
+    public String recoveryKeySha256() {
+        return handle.call(Native::recoveryKeySha256);
+    }
+
+    /**
+     * The ids of the KEKs the recovery key covers ({@code covered}), or does not cover (KEKs a lost
+     * CMK would lose), ascending. Without a recovery key no KEK is covered.
+     *
+     * @param covered true for the KEKs the recovery key covers, false for those it does not
+     * @return KEK ids, ascending
+     */
+    public int[] recoveryKekIds(boolean covered) {
+        return handle.call(p -> Native.recoveryKekIds(p, covered));
+    }
+
+    /**
+     * {@code recover} of a keystore document whose CMK is lost (e.g. the database's): every KEK is
+     * unwrapped from the recovery section with the private key in {@code privateKey} (PEM PKCS#8,
+     * unencrypted, mode 0400) and wrapped under the CMK of the {@code _DESTINATION} variables —
+     * same KEK ids and active KEK, the recovery section kept. The returned handle is checked to
+     * open with the destination; replace the stored document with its {@link #exportKeystore()}
+     * (atomically, e.g. compare-and-set). Refused when the keystore has no recovery section, the
+     * private key is not its recovery key, or a KEK is not covered.
+     *
+     * @param keystore the keystore document (UTF-8 JSON) whose CMK is lost
+     * @param privateKey the recovery private key's file
+     * @return a handle under the destination CMK, to close when done
+     * @throws GeneralSecurityException when the destination CMK or the private key is wrong ({@link
+     *     MasterKeyException}) or recovery is refused ({@link KeystoreException}); nothing is
+     *     written
+     */
+    public static LkrCrypt recoverKeystore(byte[] keystore, Path privateKey)
+            throws GeneralSecurityException {
+        Objects.requireNonNull(keystore, "keystore");
+        Objects.requireNonNull(privateKey, "privateKey");
+        Native.ensureLoaded();
+        return new LkrCrypt(
+                Native.recoverDocumentFromEnv(keystore, privateKey.toAbsolutePath().toString()));
+    }
+
+    /**
+     * {@code recover} of the keystore file {@code keystore} (see {@link #recoverKeystore}):
+     * checked, then replaced atomically (a crash leaves the old or the new file). Returns a handle
+     * under the destination CMK.
+     *
+     * @param keystore the keystore file whose CMK is lost
+     * @param privateKey the recovery private key's file
+     * @return a handle under the destination CMK, to close when done
+     * @throws GeneralSecurityException as {@link #recoverKeystore}; the file is then unchanged
+     */
+    public static LkrCrypt recoverKeystoreFile(Path keystore, Path privateKey)
+            throws GeneralSecurityException {
+        Objects.requireNonNull(privateKey, "privateKey");
+        String key = privateKey.toAbsolutePath().toString();
+        return openFile(keystore, path -> Native.recoverFileFromEnv(path, key));
+    }
+
     /**
      * Re-encryption to the active KEK: {@code envelope} (authentic under {@code context}) encrypted
      * again under the active KEK — or {@code envelope} itself (the same array) when it already is

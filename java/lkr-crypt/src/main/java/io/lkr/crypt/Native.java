@@ -19,7 +19,7 @@ final class Native {
      * together with {@code JNI_ABI} in src/jni/mod.rs whenever a native method is added, removed,
      * or changes its signature or meaning.
      */
-    static final int ABI = 5;
+    static final int ABI = 6;
 
     /** Forces the library to load (and fail early if it cannot). */
     static void ensureLoaded() {}
@@ -189,6 +189,20 @@ final class Native {
     static native long rekeyFileFromEnv(String keystorePath);
 
     static native long rotateKekFileFromEnv(String keystorePath);
+
+    // The recovery key (docs/keystore.md): each long is a new handle.
+    static native long addRecoveryKeyFromEnv(long handle);
+
+    static native long removeRecoveryKey(long handle);
+
+    static native long recoverDocumentFromEnv(byte[] keystore, String privateKeyPath);
+
+    static native long recoverFileFromEnv(String keystorePath, String privateKeyPath);
+
+    /** The recovery key's key_sha256, or null. */
+    static native String recoveryKeySha256(long handle);
+
+    static native int[] recoveryKekIds(long handle, boolean covered);
 
     /** The envelope re-encrypted under the active KEK, or null when it already is. */
     static native byte[] reencrypt(long handle, byte[] envelope, byte[] context);

@@ -224,6 +224,23 @@ public final class KeystoreTasks {
     }
 
     /**
+     * A task that opens the keystore with the CMK of the environment and derives the new one from
+     * it ({@link #change}).
+     */
+    abstract static class WithCmk extends Base {
+        /** The new keystore, from the current one (opened with the environment's CMK). */
+        abstract LkrCrypt change(LkrCrypt current) throws GeneralSecurityException;
+
+        @Override
+        LkrCrypt transform(byte[] doc, Connection db, InternalDb where)
+                throws GeneralSecurityException {
+            try (LkrCrypt current = LkrCrypt.openFromEnvironment(doc)) {
+                return change(current);
+            }
+        }
+    }
+
+    /**
      * {@code rekey}: every KEK re-wrapped from the {@code _SOURCE} CMK to the {@code _DESTINATION}
      * CMK.
      */
@@ -280,18 +297,15 @@ public final class KeystoreTasks {
             mixinStandardHelpOptions = true,
             sortOptions = false,
             description = "Adds a new active KEK; the older KEKs keep decrypting.")
-    static final class RotateKek extends Base {
+    static final class RotateKek extends WithCmk {
         @Override
         String name() {
             return "rotate_kek";
         }
 
         @Override
-        LkrCrypt transform(byte[] doc, Connection db, InternalDb where)
-                throws GeneralSecurityException {
-            try (LkrCrypt current = LkrCrypt.openFromEnvironment(doc)) {
-                return current.rotateKek();
-            }
+        LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
+            return current.rotateKek();
         }
 
         @Override

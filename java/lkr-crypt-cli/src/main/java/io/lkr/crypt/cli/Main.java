@@ -42,7 +42,10 @@ public final class Main {
                                     KeystoreTasks.Rekey.class,
                                     KeystoreTasks.RotateKek.class,
                                     KeystoreTasks.RetireKek.class,
-                                    ExportKeystoreTask.class)),
+                                    ExportKeystoreTask.class,
+                                    RecoveryTasks.AddRecoveryKey.class,
+                                    RecoveryTasks.RemoveRecoveryKey.class,
+                                    RecoveryTasks.Recover.class)),
                     new Group("Files", List.of(FileTasks.Encrypt.class, FileTasks.Decrypt.class)),
                     new Group("Inspection", List.of(StatusTask.class)),
                     new Group(

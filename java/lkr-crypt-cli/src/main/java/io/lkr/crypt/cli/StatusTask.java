@@ -120,6 +120,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
             }
             try (LkrCrypt crypt = LkrCrypt.openFromEnvironment(doc)) {
                 describeKeystore(doc, where, crypt);
+                describeRecovery(crypt);
                 out.println(
                         "Encryption scheme: "
                                 + (scheme == null
@@ -160,6 +161,34 @@ public final class StatusTask extends LoggedDbTaskCommand {
                         + " in the keystore: "
                         + KeystoreTasks.Base.ids(ids)
                         + ")");
+    }
+
+    /**
+     * The recovery key (docs/keystore.md): its key_sha256 and the KEKs it covers; a KEK it does not
+     * cover is a warning (a lost CMK would lose it).
+     */
+    private void describeRecovery(LkrCrypt crypt) {
+        String sha = crypt.recoveryKeySha256();
+        if (sha == null) {
+            out.println("Recovery key: none (add_recovery_key sets one)");
+            return;
+        }
+        int[] covered = crypt.recoveryKekIds(true);
+        out.println(
+                "Recovery key: key_sha256 "
+                        + sha
+                        + ", covers KEK(s) "
+                        + (covered.length == 0 ? "none" : KeystoreTasks.Base.ids(covered)));
+        int[] uncovered = crypt.recoveryKekIds(false);
+        if (uncovered.length > 0) {
+            log.warn(
+                    "KEK(s) "
+                            + KeystoreTasks.Base.ids(uncovered)
+                            + " are not covered by the recovery key: a lost CMK would lose them. "
+                            + "Run add_recovery_key with "
+                            + RecoveryTasks.PUBLIC_KEY_VARIABLE
+                            + " set.");
+        }
     }
 
     private void counts(Connection c, Dialect d, LkrCrypt crypt) throws SQLException {

@@ -10,10 +10,12 @@ import io.lkr.crypt.cli.SampleDb;
 import io.lkr.crypt.cli.TestHooksMain;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -390,5 +392,132 @@ abstract class DbTaskTestBase {
 
     static String drain(Process p) throws Exception {
         return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    // ---- shared by the keystore and recovery task tests ----------------------------------------
+
+    /** A backup stream written with the database's keystore, and its plaintext. */
+    byte[] backup(Path file, byte[] plaintext) throws Exception {
+        try (Connection c = t.db.connect();
+                LkrCrypt crypt = KeystoreStore.openExisting(c, t.db.dialect(), t.db.toString());
+                OutputStream o =
+                        crypt.encryptingStream(
+                                Files.newOutputStream(file),
+                                "backup".getBytes(StandardCharsets.UTF_8),
+                                4096)) {
+            o.write(plaintext);
+        }
+        return plaintext;
+    }
+
+    static byte[] readBackup(LkrCrypt crypt, Path file) throws Exception {
+        try (InputStream in =
+                crypt.decryptingStream(
+                        Files.newInputStream(file), "backup".getBytes(StandardCharsets.UTF_8))) {
+            return in.readAllBytes();
+        }
+    }
+
+    /**
+     * With the destination CMK in a child JVM: status counts every value as GCM (each one authentic
+     * under the rekeyed keystore) and decrypt_file restores the backup.
+     */
+    void assertOpensWith(String cmk, int values, Path backup, byte[] plaintext) throws Exception {
+        assertOpensWith(env("LKR_MASTER_KEY_ENV", cmk), values, backup, plaintext);
+    }
+
+    void assertOpensWith(Map<String, String> cmkEnv, int values, Path backup, byte[] plaintext)
+            throws Exception {
+        Object[] r = run(jar(cmkEnv, "status", args()));
+        assertEquals(0, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains("Values: " + values + " GCM, 0 legacy"), (String) r[1]);
+        if (backup != null) {
+            Path restored = dir.resolve("restored-" + System.nanoTime());
+            r =
+                    run(
+                            jar(
+                                    cmkEnv,
+                                    "decrypt_file",
+                                    "-d",
+                                    t.yaml.toString(),
+                                    "--context",
+                                    "backup",
+                                    backup.toString(),
+                                    restored.toString()));
+            assertEquals(0, r[0], (String) r[1]);
+            assertArrayEquals(plaintext, Files.readAllBytes(restored));
+        }
+    }
+
+    /** Starts a child task and kills it with SIGKILL once a line matching {@code when} appears. */
+    String killWhen(ProcessBuilder pb, Pattern when) throws Exception {
+        Process p = pb.redirectErrorStream(true).start();
+        StringBuilder seen = new StringBuilder();
+        try (BufferedReader r =
+                new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                seen.append(line).append('\n');
+                if (when.matcher(line).find()) {
+                    p.destroyForcibly(); // SIGKILL on Linux
+                    break;
+                }
+            }
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(137, p.exitValue(), "killed by SIGKILL; output:\n" + seen);
+        return seen.toString();
+    }
+
+    /**
+     * Starts {@code pb} with its output to {@code log}, kills it with SIGKILL after 200 to 1700 ms
+     * (drawn from {@code rnd}), and returns its exit status (0 when it finished first).
+     */
+    static int killSoon(ProcessBuilder pb, java.util.Random rnd, Path log) throws Exception {
+        Process p = pb.redirectOutput(log.toFile()).start();
+        Thread.sleep(200 + rnd.nextInt(1500));
+        p.destroyForcibly();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return p.exitValue();
+    }
+
+    /** The AWS SDK's variables for the KMS-API server at {@code endpoint} (us-east-1, moto). */
+    static Map<String, String> awsEnv(String endpoint) {
+        return env(
+                "AWS_ENDPOINT_URL",
+                endpoint,
+                "AWS_REGION",
+                "us-east-1",
+                "AWS_ACCESS_KEY_ID",
+                "testing",
+                "AWS_SECRET_ACCESS_KEY",
+                "testing",
+                "AWS_EC2_METADATA_DISABLED",
+                "true",
+                "AWS_CONFIG_FILE",
+                "/nonexistent/lkr-test/aws-config",
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/lkr-test/aws-credentials");
+    }
+
+    /** export_keystore of the test database's keystore to {@code file}, in this JVM. */
+    void exportKeystore(Path file) {
+        assertEquals(
+                0,
+                io.lkr.crypt.cli.Main.run(
+                        new String[] {"export_keystore", "-d", t.yaml.toString(), file.toString()},
+                        new PrintStream(OutputStream.nullOutputStream()),
+                        new PrintStream(OutputStream.nullOutputStream())));
+    }
+
+    /** No temporary file (a keystore written beside its place) is left in the test directory. */
+    void assertNoTemporaryFile() throws Exception {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            assertEquals(
+                    0,
+                    s.filter(f -> f.getFileName().toString().endsWith(".tmp")).count(),
+                    "no temporary file");
+        }
     }
 }

@@ -12,10 +12,7 @@ import io.lkr.crypt.NotAuthenticException;
 import io.lkr.crypt.TestSupport;
 import io.lkr.crypt.cli.SampleDb;
 import io.lkr.crypt.cli.TestHooksMain;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -55,28 +52,6 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
             KekUsage u = KekUsage.scan(c, t.db.dialect(), SampleDb.columns(), crypt);
             assertEquals(0, u.other(), "every value is an authentic envelope v1");
             return u.totalByKek();
-        }
-    }
-
-    /** A backup stream written with the database's keystore, and its plaintext. */
-    byte[] backup(Path file, byte[] plaintext) throws Exception {
-        try (Connection c = t.db.connect();
-                LkrCrypt crypt = KeystoreStore.openExisting(c, t.db.dialect(), t.db.toString());
-                OutputStream o =
-                        crypt.encryptingStream(
-                                Files.newOutputStream(file),
-                                "backup".getBytes(StandardCharsets.UTF_8),
-                                4096)) {
-            o.write(plaintext);
-        }
-        return plaintext;
-    }
-
-    static byte[] readBackup(LkrCrypt crypt, Path file) throws Exception {
-        try (InputStream in =
-                crypt.decryptingStream(
-                        Files.newInputStream(file), "backup".getBytes(StandardCharsets.UTF_8))) {
-            return in.readAllBytes();
         }
     }
 
@@ -429,37 +404,6 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         assertAllMigratedToOriginals(100);
     }
 
-    /**
-     * With the destination CMK in a child JVM: status counts every value as GCM (each one authentic
-     * under the rekeyed keystore) and decrypt_file restores the backup.
-     */
-    void assertOpensWith(String cmk, int values, Path backup, byte[] plaintext) throws Exception {
-        assertOpensWith(env("LKR_MASTER_KEY_ENV", cmk), values, backup, plaintext);
-    }
-
-    void assertOpensWith(Map<String, String> cmkEnv, int values, Path backup, byte[] plaintext)
-            throws Exception {
-        Object[] r = run(jar(cmkEnv, "status", args()));
-        assertEquals(0, r[0], (String) r[1]);
-        assertTrue(((String) r[1]).contains("Values: " + values + " GCM, 0 legacy"), (String) r[1]);
-        if (backup != null) {
-            Path restored = dir.resolve("restored-" + System.nanoTime());
-            r =
-                    run(
-                            jar(
-                                    cmkEnv,
-                                    "decrypt_file",
-                                    "-d",
-                                    t.yaml.toString(),
-                                    "--context",
-                                    "backup",
-                                    backup.toString(),
-                                    restored.toString()));
-            assertEquals(0, r[0], (String) r[1]);
-            assertArrayEquals(plaintext, Files.readAllBytes(restored));
-        }
-    }
-
     @Test
     void rekeyAKeystoreFile() throws Exception {
         Path file = dir.resolve("keystore.json");
@@ -517,27 +461,6 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
     // ---- kill -9
     // ----------------------------------------------------------------------------------
 
-    /** Starts a child task and kills it with SIGKILL once a line matching {@code when} appears. */
-    String killWhen(ProcessBuilder pb, Pattern when) throws Exception {
-        Process p = pb.redirectErrorStream(true).start();
-        StringBuilder seen = new StringBuilder();
-        try (BufferedReader r =
-                new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                seen.append(line).append('\n');
-                if (when.matcher(line).find()) {
-                    p.destroyForcibly(); // SIGKILL on Linux
-                    break;
-                }
-            }
-        }
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(137, p.exitValue(), "killed by SIGKILL; output:\n" + seen);
-        return seen.toString();
-    }
-
     @Test
     void killMinus9DuringARekeyLeavesTheOldOrTheNewKeystore() throws Exception {
         migratedSample(50);
@@ -563,15 +486,9 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         String target = dest;
         for (int i = 0; i < 4; i++) {
             Path log = dir.resolve("rekey-" + i + ".out");
-            Process p =
-                    jar(rekeyEnv(source, target), "rekey", db())
-                            .redirectOutput(log.toFile())
-                            .start();
-            Thread.sleep(200 + rnd.nextInt(1500));
-            p.destroyForcibly();
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            int status = killSoon(jar(rekeyEnv(source, target), "rekey", db()), rnd, log);
             String output = Files.readString(log);
-            boolean rekeyed = p.exitValue() == 0 || !storedKeystore().equals(before);
+            boolean rekeyed = status == 0 || !storedKeystore().equals(before);
             String opens = rekeyed ? target : source;
             assertOpensWith(opens, values.size(), null, null);
             assertEquals(values, snapshot(), output);
@@ -606,12 +523,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
                         file.toString()),
                 CHECKED);
         assertArrayEquals(before, Files.readAllBytes(file));
-        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
-            assertEquals(
-                    0,
-                    s.filter(f -> f.getFileName().toString().endsWith(".tmp")).count(),
-                    "no temporary file");
-        }
+        assertNoTemporaryFile();
         try (LkrCrypt c = LkrCrypt.openFromEnvironment(file)) {
             assertArrayEquals("v".getBytes(StandardCharsets.UTF_8), c.decrypt(env1, new byte[0]));
         }
@@ -665,22 +577,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         String endpoint = io.lkr.crypt.TestSupport.kmsEndpointOrSkip("KMS rekey tests");
         String keyA = createKmsKey(endpoint);
         String keyB = createKmsKey(endpoint);
-        Map<String, String> aws =
-                env(
-                        "AWS_ENDPOINT_URL",
-                        endpoint,
-                        "AWS_REGION",
-                        "us-east-1",
-                        "AWS_ACCESS_KEY_ID",
-                        "testing",
-                        "AWS_SECRET_ACCESS_KEY",
-                        "testing",
-                        "AWS_EC2_METADATA_DISABLED",
-                        "true",
-                        "AWS_CONFIG_FILE",
-                        "/nonexistent/lkr-test/aws-config",
-                        "AWS_SHARED_CREDENTIALS_FILE",
-                        "/nonexistent/lkr-test/aws-credentials");
+        Map<String, String> aws = awsEnv(endpoint);
         migratedSample(40);
         Path bk = dir.resolve("backup.lks");
         byte[] pt = backup(bk, "backup".getBytes(StandardCharsets.UTF_8));
@@ -688,12 +585,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         int n = values.size();
         // The same keystore as a file, rekeyed alongside.
         Path file = dir.resolve("keystore-file.json");
-        assertEquals(
-                0,
-                io.lkr.crypt.cli.Main.run(
-                        new String[] {"export_keystore", "-d", t.yaml.toString(), file.toString()},
-                        new PrintStream(OutputStream.nullOutputStream()),
-                        new PrintStream(OutputStream.nullOutputStream())));
+        exportKeystore(file);
         String[][] steps = {
             // source variable, source, destination variable, destination
             {"LKR_MASTER_KEY_ENV", TEST_CMK, "LKR_AWS_CMK", keyA}, // local -> KMS

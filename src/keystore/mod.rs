@@ -2,9 +2,13 @@
 //! (written atomically, mode 0600, never replacing one that appeared meanwhile) or as bytes
 //! an application keeps in its database.
 
+mod recovery;
+
+pub use recovery::{RecoveryKekRecord, RecoverySection, RecoveryStatus};
+
 use crate::error::{Error, Result};
 use crate::kdf;
-use crate::keys::{AwsKmsKey, MasterKey};
+use crate::keys::{AwsKmsKey, MasterKey, RecoveryPublicKey};
 use crate::secret::Key256;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -75,6 +79,10 @@ pub struct Keystore {
     pub active_kek: u32,
     /// Every KEK, oldest first.
     pub keks: Vec<KekRecord>,
+    /// Every KEK wrapped a second time under the recovery public key (docs/keystore.md,
+    /// "Recovery key"), when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<RecoverySection>,
     /// Top-level fields this version does not know, kept as they are.
     #[serde(flatten)]
     pub unknown: Unknown,
@@ -125,11 +133,14 @@ fn now_rfc3339() -> String {
 }
 
 impl Keystore {
-    /// A new keystore holding one fresh KEK (id 1), wrapped under `master`. Returns the
-    /// keystore and its unwrapped KEKs.
-    pub fn create(master: &MasterKey) -> Result<(Keystore, Vec<Kek>)> {
+    /// A new keystore holding one fresh KEK (id 1), wrapped under `master` and, when given,
+    /// under the `recovery` public key too. Returns the keystore and its unwrapped KEKs.
+    pub fn create(
+        master: &MasterKey,
+        recovery: Option<&RecoveryPublicKey>,
+    ) -> Result<(Keystore, Vec<Kek>)> {
         let (kek, wrapped) = master.generate(1)?;
-        let ks = Keystore {
+        let mut ks = Keystore {
             format: FORMAT.to_string(),
             version: VERSION,
             master_key: master_record(master),
@@ -140,15 +151,30 @@ impl Keystore {
                 wrapped: B64.encode(wrapped),
                 unknown: Unknown::new(),
             }],
+            recovery: None,
             unknown: Unknown::new(),
         };
-        Ok((ks, vec![Kek::new(1, kek)]))
+        let keks = vec![Kek::new(1, kek)];
+        if let Some(key) = recovery {
+            ks.cover_all(&keks, key)?;
+        }
+        Ok((ks, keks))
     }
 
     /// KEK rotation: a copy of this keystore with a new KEK (id = the largest id + 1), wrapped
     /// under `master` — the CMK that opened this keystore — and made the active one. The older
     /// KEKs stay and keep decrypting. Returns the new keystore and the new KEK.
-    pub fn rotate(&self, master: &MasterKey) -> Result<(Keystore, Kek)> {
+    ///
+    /// With a `recovery` key (the configured one), the new KEK and every KEK the recovery
+    /// section does not cover yet (`existing` holds them unwrapped) are wrapped under it too,
+    /// the section added when missing. Refused, before anything is generated, when the keystore
+    /// has a recovery section and no key is given, or names another key (docs/keystore.md).
+    pub fn rotate(
+        &self,
+        master: &MasterKey,
+        existing: &[Kek],
+        recovery: Option<&RecoveryPublicKey>,
+    ) -> Result<(Keystore, Kek)> {
         if !self.unknown.is_empty() {
             // Sections of a newer version may have to cover every KEK (a recovery key does):
             // adding one they would not cover is for the version that knows them.
@@ -167,6 +193,7 @@ impl Keystore {
             .ok_or_else(|| {
                 Error::keystore("The keystore has used every KEK id: it cannot rotate further")
             })?;
+        self.check_recovery_for_wrapping(recovery)?;
         let (kek, wrapped) = master.generate(id)?;
         let mut ks = self.clone();
         ks.keks.push(KekRecord {
@@ -176,7 +203,13 @@ impl Keystore {
             unknown: Unknown::new(),
         });
         ks.active_kek = id;
-        Ok((ks, Kek::new(id, kek)))
+        let kek = Kek::new(id, kek);
+        if let Some(key) = recovery {
+            let mut all: Vec<&Kek> = existing.iter().collect();
+            all.push(&kek);
+            ks.cover_missing(&all, key)?;
+        }
+        Ok((ks, kek))
     }
 
     /// Rekey: a copy of this keystore with every KEK (`keks`, unwrapped from it) re-wrapped
@@ -220,6 +253,9 @@ impl Keystore {
         if ks.keks.len() == before {
             return Err(Error::invalid(format!("The keystore holds no KEK {id}")));
         }
+        if let Some(section) = &mut ks.recovery {
+            section.keks.retain(|k| k.id != id);
+        }
         Ok(ks)
     }
 
@@ -257,6 +293,9 @@ impl Keystore {
                 "The keystore is malformed: the active KEK {} is not in it",
                 ks.active_kek
             )));
+        }
+        if let Some(section) = &ks.recovery {
+            section.check_ids()?;
         }
         Ok(ks)
     }
@@ -408,7 +447,7 @@ fn sync_parent(path: &Path) {
 }
 
 /// The keystore's record of `master` (what a keystore made with it says).
-fn master_record(master: &MasterKey) -> MasterKeyRecord {
+pub(crate) fn master_record(master: &MasterKey) -> MasterKeyRecord {
     match master {
         MasterKey::Local(cmk) => MasterKeyRecord::Local {
             fingerprint: B64.encode(kdf::cmk_fingerprint(cmk)),
