@@ -1,6 +1,7 @@
 package io.lkr.crypt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * docs/keys.md's messages for bad CMK set-ups, each in a forked JVM with its own environment (no
- * LKR_ variable but the test's).
+ * LKR_ variable but the test's): these test the variables' rules. What is not a variable's rule (a
+ * keystore of another CMK) uses keys as data in this JVM.
  */
 class MasterKeyConfigTest {
     @TempDir Path dir;
@@ -94,14 +96,24 @@ class MasterKeyConfigTest {
                 "Master Key is not valid base64");
     }
 
+    /**
+     * A keystore checks its CMK whatever gave the key: no variable's rule is involved, so the two
+     * CMKs are data in this JVM (docs/native-interfaces.md, "Keys as data").
+     */
     @Test
     void keystoreOfAnotherCmk() throws Exception {
-        TestSupport.Run first = open(Map.of("LKR_MASTER_KEY_ENV", b64(32)));
-        assertTrue(first.out.startsWith("OK"), first.toString());
-        assertRefused(
-                open(Map.of("LKR_MASTER_KEY_ENV", b64(32))),
-                MasterKeyException.class,
-                "Master Key does not match the keystore");
+        Path ks = dir.resolve("keystore.json");
+        try (MasterKey first = MasterKey.local(TestSupport.random(32));
+                LkrCrypt c = LkrCrypt.open(first, ks)) {
+            assertEquals(1, c.activeKekId());
+        }
+        try (MasterKey other = MasterKey.local(TestSupport.random(32))) {
+            MasterKeyException e =
+                    assertThrows(MasterKeyException.class, () -> LkrCrypt.open(other, ks));
+            assertTrue(
+                    e.getMessage().contains("Master Key does not match the keystore"),
+                    e.getMessage());
+        }
     }
 
     @Test

@@ -204,19 +204,35 @@ class MasterKeyTest {
                         "AWS_CONFIG_FILE", "/nonexistent/lkr-test/aws-config",
                         "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/lkr-test/aws-credentials");
         String ks = dir.resolve("kms-keystore.json").toString();
-        TestSupport.Run r = TestSupport.probe(aws, "kms", keyId, "eu-west-1", "-", ks);
-        assertTrue(r.out.startsWith("OK kek=1 key=MasterKey[aws-kms " + keyId + "]"), r.toString());
+        // One JVM for the AWS environment; the four keys are data, opened in turn.
+        TestSupport.Run r =
+                TestSupport.probe(
+                        aws,
+                        "kms",
+                        keyId,
+                        ks,
+                        "eu-west-1",
+                        "-",
+                        "eu-west-1",
+                        "Looker_Encryption_Context",
+                        "eu-west-1",
+                        "other-context",
+                        // Without the region: the SDK chain's us-east-1, where the key does not
+                        // exist.
+                        "",
+                        "-");
+        // One entry per open (a message may span lines).
+        String[] lines = r.out.split("\n(?=OK |EXC )");
+        assertEquals(4, lines.length, r.toString());
+        assertTrue(
+                lines[0].startsWith("OK kek=1 key=MasterKey[aws-kms " + keyId + "]"), r.toString());
         String doc = Files.readString(Path.of(ks));
         assertTrue(doc.contains(keyId) && doc.contains("Looker_Encryption_Context"), doc);
         assertFalse(doc.contains("eu-west-1"), doc);
-        r = TestSupport.probe(aws, "kms", keyId, "eu-west-1", "Looker_Encryption_Context", ks);
-        assertTrue(r.out.startsWith("OK kek=1"), r.toString());
-        r = TestSupport.probe(aws, "kms", keyId, "eu-west-1", "other-context", ks);
-        assertTrue(r.out.startsWith("EXC " + MasterKeyException.class.getName()), r.toString());
-        assertTrue(r.out.contains("Master Key does not match the keystore"), r.toString());
-        // Without the region: the SDK chain's us-east-1, where the key does not exist.
-        r = TestSupport.probe(aws, "kms", keyId, "", "-", ks);
-        assertTrue(r.out.startsWith("EXC " + MasterKeyException.class.getName()), r.toString());
-        assertTrue(r.out.contains("us-east-1"), r.toString());
+        assertTrue(lines[1].startsWith("OK kek=1"), r.toString());
+        assertTrue(lines[2].startsWith("EXC " + MasterKeyException.class.getName()), r.toString());
+        assertTrue(lines[2].contains("Master Key does not match the keystore"), r.toString());
+        assertTrue(lines[3].startsWith("EXC " + MasterKeyException.class.getName()), r.toString());
+        assertTrue(lines[3].contains("us-east-1"), r.toString());
     }
 }

@@ -13,20 +13,25 @@ import java.util.Base64;
  * it.
  *
  * <p>Usage: {@code OpenProbe path <keystore file> [legacyBase64]}, {@code OpenProbe bytes - }, or
- * {@code OpenProbe kms <keyId> <region> <context or -> <keystore file>} (keys as data: opens with
- * {@link MasterKey#awsKms(String, String, String)}).
+ * {@code OpenProbe kms <keyId> <keystore file> (<region> <context or ->)...} (keys as data: opens
+ * the keystore once per pair with {@link MasterKey#awsKms(String, String, String)}, in this one
+ * JVM, and prints one line per open).
  */
 public final class OpenProbe {
     private OpenProbe() {}
 
     public static void main(String[] args) {
         if (args[0].equals("kms")) {
-            String context = args[3].equals("-") ? null : args[3];
-            try (MasterKey k = MasterKey.awsKms(args[1], args[2], context);
-                    LkrCrypt c = LkrCrypt.open(k, Path.of(args[4]))) {
-                System.out.println("OK kek=" + c.activeKekId() + " key=" + k);
-            } catch (Exception e) {
-                System.out.println("EXC " + e.getClass().getName() + " " + e.getMessage());
+            // One line per (region, context) pair, in order: each pair is a key given as data.
+            Path keystore = Path.of(args[2]);
+            for (int i = 3; i + 1 < args.length; i += 2) {
+                String context = args[i + 1].equals("-") ? null : args[i + 1];
+                try (MasterKey k = MasterKey.awsKms(args[1], args[i], context);
+                        LkrCrypt c = LkrCrypt.open(k, keystore)) {
+                    System.out.println("OK kek=" + c.activeKekId() + " key=" + k);
+                } catch (Exception e) {
+                    System.out.println("EXC " + e.getClass().getName() + " " + e.getMessage());
+                }
             }
             return;
         }
