@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * known keys — the CMK, a second CMK (rekey), a wrong CMK, the legacy key, the CMK that {@code
  * generate_master_key} writes — and afterwards the KEKs themselves (unwrapped here with
  * javax.crypto per docs/keystore.md). No key may appear in any output, log file or exception
- * message: raw, standard/URL base64 (padded or not) or hex.
+ * message: raw, standard/URL base64 (padded or not) or hex. The same holds, in this JVM, for {@link
+ * MasterKey}: its {@code toString}, its factories' refusals and a mismatched open.
  */
 class SecretHygieneTest {
     @TempDir Path dir;
@@ -346,6 +347,93 @@ class SecretHygieneTest {
         String body =
                 Files.readString(priv).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
         return Base64.getDecoder().decode(body);
+    }
+
+    /** A refusal of {@code open} as everything a log would show: its trace and its causes. */
+    private static String refusal(String expected, org.junit.jupiter.api.function.Executable open) {
+        MasterKeyException e = assertThrows(MasterKeyException.class, open);
+        assertTrue(e.getMessage().contains(expected), "expected «" + expected + "» in: " + e);
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(trace));
+        return trace.toString();
+    }
+
+    private Path cmkFile(String name, String content, String mode) throws Exception {
+        Path f = Files.writeString(dir.resolve(name), content, StandardCharsets.ISO_8859_1);
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(mode));
+        return f;
+    }
+
+    /**
+     * Keys as data (docs/native-interfaces.md, "Keys as data"): {@link MasterKey#toString()}, every
+     * refusal of the local factories (wrong length, bad base64, a key file not 0400, a missing key
+     * file) and opening a keystore with another CMK never show a key's bytes, raw, base64 or hex.
+     */
+    @Test
+    void noMasterKeyBytesInToStringOrMessages() throws Exception {
+        byte[] cmk = key(32);
+        byte[] other = key(32);
+        byte[] short16 = key(16);
+        byte[] long33 = key(33);
+        Map<String, byte[]> keys = new LinkedHashMap<>();
+        keys.put("the CMK", cmk);
+        keys.put("the other CMK", other);
+        keys.put("the 16-byte key", short16);
+        keys.put("the 33-byte key", long33);
+        String size = "Size of the Master Key is invalid it must be 32 bytes however is ";
+        List<String> shown = new ArrayList<>();
+        Path ks = dir.resolve("keystore.json");
+        Path good = cmkFile("cmk.key", b64(cmk) + "\n", "r--------");
+        try (MasterKey raw = MasterKey.local(cmk);
+                MasterKey text = MasterKey.localBase64(b64(cmk));
+                MasterKey file = MasterKey.localFile(good)) {
+            shown.addAll(List.of(raw.toString(), text.toString(), file.toString()));
+            try (LkrCrypt c = LkrCrypt.open(raw, ks)) {
+                assertEquals(1, c.activeKekId());
+            }
+        }
+        // The factories' refusals.
+        shown.add(refusal(size + "16", () -> MasterKey.local(short16)));
+        shown.add(refusal(size + "33", () -> MasterKey.local(long33)));
+        shown.add(refusal(size + "16", () -> MasterKey.localBase64(b64(short16))));
+        shown.add(refusal(size + "33", () -> MasterKey.localBase64(b64(long33))));
+        // Hex text is valid base64 of 48 bytes.
+        String hex = HexFormat.of().formatHex(cmk);
+        shown.add(refusal(size + "48", () -> MasterKey.localBase64(hex)));
+        String bad = "Master Key is not valid base64";
+        String std = b64(cmk);
+        shown.add(refusal(bad, () -> MasterKey.localBase64(std.substring(0, 43) + "!")));
+        shown.add(refusal(bad, () -> MasterKey.localBase64(std + "!" + std)));
+        shown.add(
+                refusal(
+                        bad,
+                        () -> MasterKey.localBase64(new String(cmk, StandardCharsets.ISO_8859_1))));
+        Path loose = cmkFile("loose.key", std, "rw-r--r--");
+        shown.add(
+                refusal(
+                        "Permission for backing key file must be 0400, but is 0644",
+                        () -> MasterKey.localFile(loose)));
+        Path short16File = cmkFile("short.key", b64(short16), "r--------");
+        shown.add(refusal(size + "16", () -> MasterKey.localFile(short16File)));
+        Path notBase64File = cmkFile("bad.key", "!" + std, "r--------");
+        shown.add(refusal(bad, () -> MasterKey.localFile(notBase64File)));
+        Path rawFile =
+                cmkFile("raw.key", new String(cmk, StandardCharsets.ISO_8859_1), "r--------");
+        shown.add(refusal(bad, () -> MasterKey.localFile(rawFile)));
+        shown.add(
+                refusal(
+                        "Missing backing keystore",
+                        () -> MasterKey.localFile(dir.resolve("no-such.key"))));
+        // Opening with another CMK: a file and the same keystore as bytes.
+        byte[] doc = Files.readAllBytes(ks);
+        try (MasterKey k = MasterKey.local(other)) {
+            String mismatch = "Master Key does not match the keystore";
+            shown.add(k.toString());
+            shown.add(refusal(mismatch, () -> LkrCrypt.open(k, ks)));
+            shown.add(refusal(mismatch, () -> LkrCrypt.open(k, doc)));
+        }
+        assertEquals(19, shown.size());
+        assertNoKey(String.join("\n", shown), keys, "a MasterKey's toString or a refusal");
     }
 
     private String writeYaml(String sub) throws Exception {
