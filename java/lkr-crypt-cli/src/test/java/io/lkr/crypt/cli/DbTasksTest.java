@@ -85,8 +85,9 @@ class DbTasksTest {
             new SampleDb(LEGACY_KEY)
                     .create(c, InternalDb.hsqldb(db.toString()).dialect(), 40, 32, false);
         }
+        // Before the migration (#19.2): no keystore yet, the legacy values waiting; exit 0.
         assertEquals(
-                1,
+                0,
                 run(
                         "status",
                         "-d",
@@ -94,8 +95,11 @@ class DbTasksTest {
                         "--columns",
                         manifest.toString(),
                         "--log-dir",
-                        log));
-        assertTrue(err.contains("Missing keystore: no encryption_keystore"), err);
+                        log),
+                err);
+        assertTrue(out.contains("Values: 0 GCM, 45 legacy"), out);
+        assertTrue(out.contains("Legacy values waiting for migrate_encryption: 45"), out);
+        assertTrue(out.matches("(?s).*CONNECTION\\.PASSWORD\\s+0\\s+40\\s+0.*"), out);
 
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         assertEquals(
