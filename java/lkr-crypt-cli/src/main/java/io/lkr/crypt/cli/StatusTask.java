@@ -227,9 +227,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
      * The configured CMK (LKR_MASTER_KEY_* / LKR_AWS_CMK, docs/keys.md), as a keystore names it.
      */
     private Map<String, Object> configuredCmk() {
-        Map<String, Object> configured = TaskSupport.masterKey(fresh.exportKeystore());
-        text.println("CMK configured: " + TaskSupport.describeCmk(configured));
-        return configured;
+        return TaskSupport.masterKey(fresh.exportKeystore());
     }
 
     private Map<String, Object> describeKeystore(byte[] doc, String where, LkrCrypt crypt) {
@@ -245,6 +243,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
             text.println("CMK expected by the keystore: " + TaskSupport.describeCmk(cmk));
             ks.put("cmk", cmk);
         }
+        text.println("CMK configured: " + TaskSupport.describeCmk(configuredCmk()));
         text.println(
                 "FIPS mode: "
                         + (LkrCrypt.isFipsMode()
