@@ -66,6 +66,9 @@ public final class StatusTask extends LoggedDbTaskCommand {
     /** The figures, in the order of the text, for {@code --format json}. */
     private final Map<String, Object> report = new LinkedHashMap<>();
 
+    /** The report is complete although the keystore is missing (before the first migration). */
+    private boolean reportedWithoutKeystore;
+
     /** Where the text goes: stdout, or nowhere with {@code --format json}. */
     private PrintStream text;
 
@@ -85,7 +88,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
                             ? new PrintStream(OutputStream.nullOutputStream())
                             : out;
             int rc = run();
-            if (rc == OK && format == Json.Format.json) {
+            if ((rc == OK || reportedWithoutKeystore) && format == Json.Format.json) {
                 out.println(Json.write(report));
             }
             return rc;
@@ -198,6 +201,19 @@ public final class StatusTask extends LoggedDbTaskCommand {
                 if (crypt != fresh) {
                     crypt.close();
                 }
+            }
+            if (doc == null) {
+                // A task that only reads never creates a keystore, and a missing one is an error
+                // naming where it was looked for (docs/keystore.md): exit 1, after the report of
+                // what waits for the migration (stdout, and the JSON document with --format json).
+                reportedWithoutKeystore = true;
+                log.error(
+                        "Missing keystore: no "
+                                + Settings.KEYSTORE
+                                + " in "
+                                + where
+                                + " (migrate_encryption creates it)");
+                return FAILED;
             }
             return OK;
         } catch (SQLException e) {

@@ -85,9 +85,10 @@ class DbTasksTest {
             new SampleDb(LEGACY_KEY)
                     .create(c, InternalDb.hsqldb(db.toString()).dialect(), 40, 32, false);
         }
-        // Before the migration (#19.2): no keystore yet, the legacy values waiting; exit 0.
+        // Before the migration (#19.2): no keystore yet, the legacy values waiting; a task that
+        // only reads never creates a keystore and reports its absence as an error (exit 1).
         assertEquals(
-                0,
+                1,
                 run(
                         "status",
                         "-d",
@@ -97,6 +98,7 @@ class DbTasksTest {
                         "--log-dir",
                         log),
                 err);
+        assertTrue(err.contains("Missing keystore: no "), err);
         assertTrue(out.contains("Values: 0 GCM, 45 legacy"), out);
         assertTrue(out.contains("Legacy values waiting for migrate_encryption: 45"), out);
         assertTrue(out.matches("(?s).*CONNECTION\\.PASSWORD\\s+0\\s+40\\s+0.*"), out);

@@ -47,7 +47,13 @@ class StatusJsonTest {
     /** stdout of a --format json run: exactly one JSON document, parsed strictly. */
     @SuppressWarnings("unchecked")
     static Map<String, Object> json(Run r) {
-        assertEquals(0, r.exit, r.toString());
+        return json(r, 0);
+    }
+
+    /** As {@link #json(Run)}, for a run that exits with {@code exit}. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> json(Run r, int exit) {
+        assertEquals(exit, r.exit, r.toString());
         String doc = r.out.trim();
         assertFalse(doc.contains("\n"), "one document on one line: " + r);
         assertTrue(doc.startsWith("{") && doc.endsWith("}"), r.toString());
@@ -102,9 +108,11 @@ class StatusJsonTest {
     void statusBeforeAndAfterTheMigrationAsTextAndJson() throws Exception {
         assertEquals(0, cli("create_sample_db", "--rows", "10").exit);
 
-        // Before the migration: no keystore, every value waits as legacy; exit 0.
+        // Before the migration: no keystore, every value waits as legacy; the report, then the
+        // missing keystore as an error naming where it was looked for (exit 1: a task that only
+        // reads never creates one).
         Run before = cli("status");
-        assertEquals(0, before.exit, before.toString());
+        assertEquals(1, before.exit, before.toString());
         assertTrue(before.out.contains("Encryption scheme: not recorded"), before.out);
         assertTrue(before.out.contains("Keystore: none yet in the internal database"), before.out);
         assertTrue(before.out.contains("migrate_encryption creates it"), before.out);
@@ -113,10 +121,10 @@ class StatusJsonTest {
                 before.out.contains("Legacy values waiting for migrate_encryption: " + VALUES),
                 before.out);
         assertTrue(before.out.contains("CMK configured: local, fingerprint "), before.out);
-        assertFalse(before.err.contains("Missing keystore"), before.err);
+        assertTrue(before.err.contains("Missing keystore: no "), before.err);
 
         Run beforeJson = cli("status", "--format", "json");
-        Map<String, Object> b = json(beforeJson);
+        Map<String, Object> b = json(beforeJson, 1);
         assertTrue(beforeJson.err.contains("Internal database: jdbc:hsqldb"), "diagnostics");
         Map<String, Object> ks = map(b.get("keystore"));
         assertEquals(Boolean.FALSE, ks.get("exists"));
