@@ -13,10 +13,13 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -78,7 +81,20 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
             description = "Milliseconds between progress lines (default: ${DEFAULT-VALUE})")
     long progressIntervalMs;
 
+    @Option(
+            names = "--format",
+            paramLabel = "FORMAT",
+            defaultValue = "text",
+            description =
+                    "text, or json: the summary as one JSON document on stdout (fields in "
+                            + "docs/native-interfaces.md), every other line on stderr "
+                            + "(default: ${DEFAULT-VALUE})")
+    Json.Format format;
+
     private static final int MAX_BATCH = 100_000;
+
+    /** The last summary's figures, for {@code --format json}; null before any summary. */
+    private Map<String, Object> summaryJson;
 
     /** The engine over a new keystore that {@link #checkMasterKey()} opened. */
     private LkrCrypt fresh;
@@ -94,8 +110,23 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         fresh = LkrCrypt.openFromEnvironment((byte[]) null);
     }
 
+    /** With {@code --format json}, the log's results go to stderr: stdout is the JSON alone. */
+    @Override
+    TaskLog openLog() {
+        return new TaskLog(logDir, format == Json.Format.json ? err : out, err);
+    }
+
     @Override
     int work() {
+        int rc = migrateOrCheck();
+        if (format == Json.Format.json && summaryJson != null) {
+            summaryJson.put("exit_status", rc);
+            out.println(Json.write(summaryJson));
+        }
+        return rc;
+    }
+
+    private int migrateOrCheck() {
         LkrCrypt crypt = fresh;
         InternalDb db = null;
         try {
@@ -252,6 +283,53 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         }
     }
 
+    /**
+     * The figures of {@link #summary} for {@code --format json} (docs/native-interfaces.md,
+     * "Machine-readable output").
+     */
+    private Map<String, Object> summaryJson(Migration.Report r, boolean wrote) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("task", NAME);
+        j.put("dry_run", dryRun);
+        j.put("reencrypt", reencrypt);
+        j.put("written", wrote);
+        List<Map<String, Object>> cols = new ArrayList<>();
+        for (Migration.ColumnSummary s : r.columns) {
+            cols.add(counts(List.of(s)));
+        }
+        j.put("columns", cols);
+        Map<String, Object> totals = counts(r.columns);
+        totals.remove("column");
+        j.put("totals", totals);
+        j.put("undecryptable_listed", r.undecryptable.size());
+        j.put("rows", r.total(s -> s.values + s.empty));
+        j.put("seconds", r.totalNanos / 1e9);
+        j.put("crypto_percent", r.totalNanos > 0 ? 100.0 * r.cryptoNanos / r.totalNanos : 0.0);
+        return j;
+    }
+
+    /** The counts of the summary's table (and the values written), summed over {@code cols}. */
+    private static Map<String, Object> counts(List<Migration.ColumnSummary> cols) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        if (cols.size() == 1) {
+            c.put("column", cols.get(0).column.name());
+        }
+        c.put("values", sum(cols, t -> t.values));
+        c.put("already_v1", sum(cols, t -> t.alreadyV1));
+        c.put("legacy", sum(cols, t -> t.legacy));
+        c.put("older_kek", sum(cols, t -> t.olderKek));
+        c.put("undecryptable", sum(cols, t -> t.undecryptable));
+        c.put("empty", sum(cols, t -> t.empty));
+        c.put("migrated", sum(cols, t -> t.migrated));
+        c.put("conflicts", sum(cols, t -> t.conflicts));
+        return c;
+    }
+
+    private static long sum(
+            List<Migration.ColumnSummary> cols, ToLongFunction<Migration.ColumnSummary> f) {
+        return cols.stream().mapToLong(f).sum();
+    }
+
     /** How many undecryptable values are listed on stderr; the log lists every one. */
     static final int LISTED = 20;
 
@@ -316,7 +394,8 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         return "LKR_LEGACY_KEY_ENV / LKR_LEGACY_KEY_FILE";
     }
 
-    private static void summary(TaskLog log, Migration.Report r, boolean wrote, boolean check) {
+    private void summary(TaskLog log, Migration.Report r, boolean wrote, boolean check) {
+        summaryJson = summaryJson(r, wrote);
         String fmt = "  %-40s %12s %12s %12s %12s %14s %8s";
         log.info(check ? "Check summary (nothing written):" : "Migration summary:");
         log.info(

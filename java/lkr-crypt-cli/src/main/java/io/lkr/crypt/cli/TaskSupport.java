@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** What several tasks use: keystore files, the CMK kind of a keystore, database messages. */
 final class TaskSupport {
@@ -30,6 +32,21 @@ final class TaskSupport {
      * "local", or "aws-kms (key id)"; "unknown" when the document cannot be read.
      */
     static String cmkKind(byte[] doc) {
+        Map<String, Object> m = masterKey(doc);
+        Object kind = m.get("kind");
+        return "aws-kms".equals(kind) && m.get("key_id") != null
+                ? kind + " (" + m.get("key_id") + ")"
+                : String.valueOf(kind);
+    }
+
+    /**
+     * The CMK a keystore document expects (docs/keystore.md {@code master_key}; nothing in it is
+     * secret): {@code kind} ("unknown" when the document cannot be read), and {@code fingerprint}
+     * (local) or {@code key_id} (aws-kms) when the document has them.
+     */
+    static Map<String, Object> masterKey(byte[] doc) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("kind", "unknown");
         Object parsed;
         try {
             parsed =
@@ -38,19 +55,30 @@ final class TaskSupport {
                                             new org.yaml.snakeyaml.LoaderOptions()))
                             .load(new String(doc, StandardCharsets.UTF_8));
         } catch (RuntimeException e) {
-            return "unknown";
+            return out;
         }
-        if (parsed instanceof java.util.Map) {
-            Object mk = ((java.util.Map<?, ?>) parsed).get("master_key");
-            if (mk instanceof java.util.Map) {
-                java.util.Map<?, ?> m = (java.util.Map<?, ?>) mk;
-                String kind = String.valueOf(m.get("kind"));
-                return "aws-kms".equals(kind) && m.get("key_id") != null
-                        ? kind + " (" + m.get("key_id") + ")"
-                        : kind;
+        if (parsed instanceof Map && ((Map<?, ?>) parsed).get("master_key") instanceof Map) {
+            Map<?, ?> m = (Map<?, ?>) ((Map<?, ?>) parsed).get("master_key");
+            out.put("kind", String.valueOf(m.get("kind")));
+            for (String field : new String[] {"fingerprint", "key_id"}) {
+                if (m.get(field) != null) {
+                    out.put(field, String.valueOf(m.get(field)));
+                }
             }
         }
-        return "unknown";
+        return out;
+    }
+
+    /** {@link #masterKey} for people: "local, fingerprint F" or "aws-kms, key id K". */
+    static String describeCmk(Map<String, Object> cmk) {
+        StringBuilder b = new StringBuilder(String.valueOf(cmk.get("kind")));
+        if (cmk.get("fingerprint") != null) {
+            b.append(", fingerprint ").append(cmk.get("fingerprint"));
+        }
+        if (cmk.get("key_id") != null) {
+            b.append(", key id ").append(cmk.get("key_id"));
+        }
+        return b.toString();
     }
 
     /** An operator's message for a database failure (no value, no password). */

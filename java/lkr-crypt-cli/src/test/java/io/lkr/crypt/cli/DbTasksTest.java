@@ -85,6 +85,8 @@ class DbTasksTest {
             new SampleDb(LEGACY_KEY)
                     .create(c, InternalDb.hsqldb(db.toString()).dialect(), 40, 32, false);
         }
+        // Before the migration (#19.2): no keystore yet, the legacy values waiting; a task that
+        // only reads never creates a keystore and reports its absence as an error (exit 1).
         assertEquals(
                 1,
                 run(
@@ -94,8 +96,12 @@ class DbTasksTest {
                         "--columns",
                         manifest.toString(),
                         "--log-dir",
-                        log));
-        assertTrue(err.contains("Missing keystore: no encryption_keystore"), err);
+                        log),
+                err);
+        assertTrue(err.contains("Missing keystore: no "), err);
+        assertTrue(out.contains("Values: 0 GCM, 45 legacy"), out);
+        assertTrue(out.contains("Legacy values waiting for migrate_encryption: 45"), out);
+        assertTrue(out.matches("(?s).*CONNECTION\\.PASSWORD\\s+0\\s+40\\s+0.*"), out);
 
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         assertEquals(
