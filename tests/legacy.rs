@@ -203,6 +203,67 @@ fn migrate_never_hands_out_plaintext_on_failure() {
         .is_ok());
 }
 
+/// `migrate_into_region` (Java's caller-owned `migrate`): the bound is the contract — one byte
+/// less is refused before anything is written — a failed migration leaves the region zeroed,
+/// and a value already v1 under its context is copied through unchanged.
+#[test]
+fn migrate_into_region_needs_the_bound_and_zeroes_on_failure() {
+    let key = random::<16>();
+    let legacy_key = Key128::new(key);
+    let crypt = new_crypt();
+    let legacy = openssl_legacy(&key, &random(), b"a legacy password");
+    let need = lkr_crypt::Crypt::migrated_max_len(legacy.len());
+    let opts = MigrateOptions::default();
+
+    let mut short = vec![0xa5u8; need - 1];
+    let e = crypt
+        .migrate_into_region(&legacy, b"T.C:1", Some(&legacy_key), opts, &mut short)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
+    assert!(e.message().contains(&need.to_string()), "{e}");
+    assert!(short.iter().all(|&b| b == 0xa5), "written before refusing");
+
+    let mut out = vec![0xa5u8; need];
+    let m = crypt
+        .migrate_into_region(&legacy, b"T.C:1", Some(&legacy_key), opts, &mut out)
+        .unwrap();
+    let Migrated::FromLegacy(n) = m else {
+        panic!("expected a migration from legacy, got {m:?}")
+    };
+    assert_eq!(
+        crypt.decrypt(&out[..n], b"T.C:1").unwrap(),
+        b"a legacy password"
+    );
+
+    // Already v1 under the context: copied through unchanged.
+    let envelope = out[..n].to_vec();
+    let mut again = vec![0xa5u8; lkr_crypt::Crypt::migrated_max_len(n)];
+    let m = crypt
+        .migrate_into_region(&envelope, b"T.C:1", None, opts, &mut again)
+        .unwrap();
+    assert_eq!(m, Migrated::AlreadyV1(n));
+    assert_eq!(&again[..n], &envelope[..]);
+
+    // Failures decided before and after the CBC decryption (a cut value; a plaintext that is
+    // not the UTF-8 text asked for — what a wrong key gives that passes the padding check)
+    // leave the whole region zeroed. Both fail every time: a wrong key alone would pass the
+    // padding check once in 256.
+    let cut = &legacy[..legacy.len() - 1];
+    let binary = openssl_legacy(&key, &random(), b"\xff\xfe not text");
+    let text = MigrateOptions {
+        require_utf8: true,
+        ..Default::default()
+    };
+    for (value, o) in [(cut, opts), (&binary[..], text)] {
+        let mut out = vec![0xa5u8; need];
+        let e = crypt
+            .migrate_into_region(value, b"T.C:1", Some(&legacy_key), o, &mut out)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Legacy);
+        assert!(out.iter().all(|&b| b == 0), "a failed migration left bytes");
+    }
+}
+
 #[test]
 fn one_migrator_for_a_batch_gives_the_per_value_results() {
     let crypt = new_crypt();

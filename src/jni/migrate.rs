@@ -1,11 +1,12 @@
 //! Migration (docs/legacy.md): a legacy value, or an envelope of an older KEK, to an envelope v1
-//! under the active KEK — one value at a time, or a packed batch (`migratePacked`) without an
-//! object per item.
+//! under the active KEK — one value at a time (into a new array, or a region of a caller-owned
+//! one: `migrateArray`), or a packed batch (`migratePacked`) without an object per item.
 
 use super::boundary::{
     array_len, boundary, crypt, invalid, new_array, not_null, read_context, read_into, JResult,
     Pinned,
 };
+use super::region::on_apart_regions;
 use crate::secret::Key128;
 use crate::{Crypt, MigrateOptions, Migrated, PackedItems};
 use jni::objects::{JByteArray, JClass, JIntArray, JObjectArray};
@@ -70,6 +71,49 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrate<'l>(
             .migrate_into(&v, &ctx, key.as_ref(), options, &mut out)?
             .written();
         Ok(new_array(env, &out[..n])?.into_raw())
+    })
+}
+
+/// `static native int migrateArray(long handle, byte[] in, int inOff, int inLen, byte[] context,
+/// byte[] out, int outOff, int outLen, byte[] legacyKeyOrNull)`: `in[inOff, inOff + inLen)`
+/// migrated into `out[outOff, outOff + outLen)`, both arrays pinned; returns the bytes written.
+/// The engine's `migrate_into_region` needs `outLen` of at least `migrated_max_len(inLen)` and
+/// zeroes the region when the value does not migrate. Overlapping regions are refused (the
+/// Java side copies the input first).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_lkr_crypt_Native_migrateArray<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    src: JByteArray<'l>,
+    src_off: jint,
+    src_len: jint,
+    context: JByteArray<'l>,
+    dst: JByteArray<'l>,
+    dst_off: jint,
+    dst_len: jint,
+    key: JByteArray<'l>,
+) -> jint {
+    boundary(&mut env, |env| {
+        // Copied before `on_apart_regions` pins the arrays (no JNI call while they are pinned).
+        let key = legacy_key(env, &key)?;
+        let options = MigrateOptions::default();
+        on_apart_regions(
+            env,
+            h,
+            src,
+            src_off,
+            src_len,
+            context,
+            dst,
+            dst_off,
+            dst_len,
+            |c, value, ctx, out| {
+                c.migrate_into_region(value, ctx, key.as_ref(), options, out)
+                    .map(Migrated::written)
+            },
+        )
     })
 }
 

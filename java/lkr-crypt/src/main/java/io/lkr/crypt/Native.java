@@ -19,7 +19,7 @@ final class Native {
      * together with {@code JNI_ABI} in src/jni/mod.rs whenever a native method is added, removed,
      * or changes its signature or meaning.
      */
-    static final int ABI = 6;
+    static final int ABI = 7;
 
     /** Forces the library to load (and fail early if it cannot). */
     static void ensureLoaded() {}
@@ -134,6 +134,23 @@ final class Native {
             byte[] out,
             int outOff,
             int outLen);
+
+    /**
+     * Migrates {@code in[inOff, inOff + inLen)} into {@code out[outOff, outOff + outLen)}, both
+     * arrays pinned; returns the envelope's length. {@code outLen} must be at least {@code inLen +
+     * 53} (the engine's {@code migrated_max_len}); the regions must not overlap. When the value
+     * does not migrate the output region is left zeroed.
+     */
+    static native int migrateArray(
+            long handle,
+            byte[] in,
+            int inOff,
+            int inLen,
+            byte[] context,
+            byte[] out,
+            int outOff,
+            int outLen,
+            byte[] legacyKeyOrNull);
 
     static native byte[][] encryptBatch(long handle, byte[][] plaintexts, byte[][] contexts);
 
