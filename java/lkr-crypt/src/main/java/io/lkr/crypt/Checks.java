@@ -8,8 +8,8 @@ import java.util.Objects;
 import javax.crypto.ShortBufferException;
 
 /**
- * Argument checks of {@link LkrCrypt}'s batch and direct-buffer calls (before anything native), and
- * its UTF-8 rule.
+ * Argument checks of the batch, caller-owned array and direct-buffer calls of {@link LkrCrypt} and
+ * {@link LegacyMigrator} (before anything native), and the UTF-8 rule of {@link LkrCrypt}.
  */
 final class Checks {
     private Checks() {}
@@ -80,7 +80,7 @@ final class Checks {
      * start, where the native side works in place.
      */
     static boolean mustCopy(
-            byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen, int shift) {
+            byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen, long shift) {
         return in == out
                 && inLen > 0
                 && outLen > 0

@@ -16,8 +16,8 @@ import java.util.stream.Stream;
 /**
  * What an application does with io.lkr:lkr-crypt alone: a CMK handed over as data ({@link
  * MasterKey#local(byte[])}), a keystore file in a temporary directory, a value encrypted and
- * decrypted, the keystore reopened from its file, and a tampered value refused. Exits 1 on any
- * failure.
+ * decrypted, the keystore reopened from its file, a tampered value refused, and a KEK rotation
+ * moving the value to the new KEK ({@code KeystoreAdmin}). Exits 1 on any failure.
  */
 public final class Consumer {
     private Consumer() {}
@@ -71,10 +71,22 @@ public final class Consumer {
                         envelope,
                         "CONNECTION.PASSWORD:43".getBytes(StandardCharsets.UTF_8),
                         "a value under another context");
+
+                // Keystore administration and legacy migration: views of the same handle.
+                try (LkrCrypt rotated = crypt.keystoreAdmin().rotateKek()) {
+                    byte[] moved = rotated.keystoreAdmin().moveToActiveKek(envelope, context);
+                    check(
+                            rotated.keystoreAdmin().kekIdOf(moved, context).getAsInt() == 2,
+                            "the value moved to the new KEK 2");
+                    check(
+                            Arrays.equals(moved, rotated.legacyMigrator().migrate(moved, context)),
+                            "an envelope v1 passes through the migration unchanged");
+                }
             }
         }
         System.out.println(
-                "encrypt, decrypt, reopen: OK; tampered value and wrong context refused");
+                "encrypt, decrypt, reopen, rotate, move, migrate: OK; tampered value and wrong"
+                        + " context refused");
     }
 
     private static void refused(LkrCrypt crypt, byte[] envelope, byte[] context, String what)
