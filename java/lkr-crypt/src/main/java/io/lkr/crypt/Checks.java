@@ -77,7 +77,7 @@ final class Checks {
     /**
      * True when the output region {@code [outOff, outOff + outLen)} of {@code out} shares bytes
      * with the input region of {@code in} — unless it lies {@code shift} bytes after the input's
-     * start, where the native side works in place.
+     * start, where the native side works in place ({@link CryptHandle#NO_IN_PLACE}: nowhere).
      */
     static boolean mustCopy(
             byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen, long shift) {

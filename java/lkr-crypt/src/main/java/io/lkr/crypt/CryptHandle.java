@@ -68,6 +68,9 @@ final class CryptHandle implements Runnable {
                 throws GeneralSecurityException;
     }
 
+    /** The in-place shift of {@link #callOnArrays} for a call that has no in-place form. */
+    static final long NO_IN_PLACE = Long.MIN_VALUE;
+
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final StampedLock lock = new StampedLock();

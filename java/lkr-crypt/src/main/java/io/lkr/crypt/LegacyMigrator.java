@@ -5,6 +5,7 @@ import java.security.GeneralSecurityException;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
+import javax.crypto.ShortBufferException;
 
 /**
  * Legacy migration (docs/legacy.md): values of the legacy format (IV ‖ AES-128-CBC ciphertext)
@@ -57,6 +58,26 @@ public final class LegacyMigrator {
     }
 
     /**
+     * The most bytes {@link #migrate(byte[], int, int, byte[], byte[], int)} writes for a value of
+     * {@code legacyLength} bytes, the room it needs in its output: a migrated value's length is
+     * known only once it is decrypted, so this is an upper bound, like {@code Cipher.getOutputSize}
+     * for CBC with padding (a legacy value of n bytes becomes an envelope of at most n + 52, an
+     * envelope v1 stays n).
+     *
+     * @param legacyLength the stored value's length
+     * @return the output room needed, {@code legacyLength + 53}
+     * @throws IllegalArgumentException when {@code legacyLength} is negative or the bound exceeds
+     *     an array's size
+     */
+    public static int migratedLength(int legacyLength) {
+        if (legacyLength < 0 || legacyLength > Integer.MAX_VALUE - MigrationBatch.EXPANSION) {
+            throw new IllegalArgumentException(
+                    "No migration bound for a value of " + legacyLength + " bytes");
+        }
+        return legacyLength + MigrationBatch.EXPANSION;
+    }
+
+    /**
      * Migrates a legacy value to an envelope v1 bound to {@code context}, with the legacy key from
      * the environment; the plaintext never leaves native code. A value that already is an authentic
      * envelope v1 under {@code context} is returned unchanged.
@@ -86,6 +107,79 @@ public final class LegacyMigrator {
         Objects.requireNonNull(legacy, "legacy");
         Objects.requireNonNull(context, "context");
         return crypt.handle.call(p -> Native.migrate(p, legacy, context, legacyKey, false));
+    }
+
+    /**
+     * Migrates the value {@code in[inOff, inOff + inLen)} into {@code out} at {@code outOff}, like
+     * {@link LkrCrypt#encrypt(byte[], int, int, byte[], byte[], int)}: nothing is allocated, both
+     * arrays are pinned for the call (the same GC trade-off). {@code out} needs {@link
+     * #migratedLength(int) migratedLength(inLen)} bytes of room from {@code outOff}; the result may
+     * be shorter. An authentic envelope v1 under {@code context} is copied through unchanged. The
+     * legacy key is the environment's.
+     *
+     * <p>{@code in} and {@code out} may be the same array; overlapping regions cost a copy of the
+     * value (wiped after). When the value does not migrate, the output region ({@code
+     * migratedLength(inLen)} bytes from {@code outOff}) is left zeroed: no partial result stays in
+     * it.
+     *
+     * @param in the array holding the stored value
+     * @param inOff where the value starts in {@code in}
+     * @param inLen the value's length
+     * @param context the context to bind the envelope to
+     * @param out the array the envelope v1 is written into
+     * @param outOff where the envelope starts in {@code out}
+     * @return the envelope's length
+     * @throws ShortBufferException when {@code out} has fewer than {@code migratedLength(inLen)}
+     *     bytes from {@code outOff} on (the message says how many are needed); nothing is written
+     * @throws GeneralSecurityException {@link LegacyException} when the legacy value does not
+     *     decrypt or no legacy key is configured
+     * @throws IndexOutOfBoundsException when the input region is not within {@code in} or {@code
+     *     outOff} is not within {@code out}
+     */
+    public int migrate(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
+            throws GeneralSecurityException {
+        return migrate(in, inOff, inLen, context, out, outOff, null);
+    }
+
+    /**
+     * As {@link #migrate(byte[], int, int, byte[], byte[], int)} with the caller's legacy key.
+     *
+     * @param in the array holding the stored value
+     * @param inOff where the value starts in {@code in}
+     * @param inLen the value's length
+     * @param context the context to bind the envelope to
+     * @param out the array the envelope v1 is written into
+     * @param outOff where the envelope starts in {@code out}
+     * @param legacyKey the legacy AES-128 key (16 bytes), or null for the environment's
+     * @return the envelope's length
+     * @throws ShortBufferException when {@code out} has fewer than {@code migratedLength(inLen)}
+     *     bytes from {@code outOff} on (the message says how many are needed); nothing is written
+     * @throws GeneralSecurityException {@link LegacyException} when the legacy value does not
+     *     decrypt or no legacy key is configured
+     * @throws IndexOutOfBoundsException when the input region is not within {@code in} or {@code
+     *     outOff} is not within {@code out}
+     */
+    public int migrate(
+            byte[] in,
+            int inOff,
+            int inLen,
+            byte[] context,
+            byte[] out,
+            int outOff,
+            byte[] legacyKey)
+            throws GeneralSecurityException {
+        return crypt.handle.callOnArrays(
+                in,
+                inOff,
+                inLen,
+                context,
+                out,
+                outOff,
+                true,
+                LegacyMigrator::migratedLength,
+                CryptHandle.NO_IN_PLACE,
+                (p, i, iOff, iLen, ctx, o, oOff, oLen) ->
+                        Native.migrateArray(p, i, iOff, iLen, ctx, o, oOff, oLen, legacyKey));
     }
 
     /**

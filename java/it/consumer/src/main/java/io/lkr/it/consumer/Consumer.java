@@ -1,5 +1,6 @@
 package io.lkr.it.consumer;
 
+import io.lkr.crypt.LegacyMigrator;
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.MasterKey;
 import io.lkr.crypt.NotAuthenticException;
@@ -16,8 +17,10 @@ import java.util.stream.Stream;
 /**
  * What an application does with io.lkr:lkr-crypt alone: a CMK handed over as data ({@link
  * MasterKey#local(byte[])}), a keystore file in a temporary directory, a value encrypted and
- * decrypted, the keystore reopened from its file, a tampered value refused, and a KEK rotation
- * moving the value to the new KEK ({@code KeystoreAdmin}). Exits 1 on any failure.
+ * decrypted, the keystore reopened from its file, a tampered value refused, and the two views of a
+ * handle: a KEK rotation moving the value to the new KEK ({@code KeystoreAdmin}), and an envelope
+ * v1 passed through the caller-owned migration unchanged ({@link LegacyMigrator}). Exits 1 on any
+ * failure.
  */
 public final class Consumer {
     private Consumer() {}
@@ -78,8 +81,12 @@ public final class Consumer {
                     check(
                             rotated.keystoreAdmin().kekIdOf(moved, context).getAsInt() == 2,
                             "the value moved to the new KEK 2");
+                    byte[] out = new byte[LegacyMigrator.migratedLength(moved.length)];
+                    int n =
+                            rotated.legacyMigrator()
+                                    .migrate(moved, 0, moved.length, context, out, 0);
                     check(
-                            Arrays.equals(moved, rotated.legacyMigrator().migrate(moved, context)),
+                            Arrays.equals(moved, Arrays.copyOf(out, n)),
                             "an envelope v1 passes through the migration unchanged");
                 }
             }
