@@ -3,10 +3,11 @@
 //! one: `migrateArray`), or a packed batch (`migratePacked`) without an object per item.
 
 use super::boundary::{
-    array_len, boundary, crypt, invalid, new_array, not_null, read_context, read_into, JResult,
-    Pinned,
+    array_len, boundary, crypt, invalid, new_array, not_null, read_context, read_into,
+    regions_export, JResult, Pinned,
 };
-use super::region::on_apart_regions;
+use super::region::{on_regions, Regions};
+use crate::error::Error;
 use crate::secret::Key128;
 use crate::{Crypt, MigrateOptions, Migrated, PackedItems};
 use jni::objects::{JByteArray, JClass, JIntArray, JObjectArray};
@@ -74,48 +75,28 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrate<'l>(
     })
 }
 
-/// `static native int migrateArray(long handle, byte[] in, int inOff, int inLen, byte[] context,
-/// byte[] out, int outOff, int outLen, byte[] legacyKeyOrNull)`: `in[inOff, inOff + inLen)`
-/// migrated into `out[outOff, outOff + outLen)`, both arrays pinned; returns the bytes written.
-/// The engine's `migrate_into_region` needs `outLen` of at least `migrated_max_len(inLen)` and
-/// zeroes the region when the value does not migrate. Overlapping regions are refused (the
-/// Java side copies the input first).
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_io_lkr_crypt_Native_migrateArray<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    h: jlong,
-    src: JByteArray<'l>,
-    src_off: jint,
-    src_len: jint,
-    context: JByteArray<'l>,
-    dst: JByteArray<'l>,
-    dst_off: jint,
-    dst_len: jint,
-    key: JByteArray<'l>,
-) -> jint {
-    boundary(&mut env, |env| {
-        // Copied before `on_apart_regions` pins the arrays (no JNI call while they are pinned).
-        let key = legacy_key(env, &key)?;
-        let options = MigrateOptions::default();
-        on_apart_regions(
-            env,
-            h,
-            src,
-            src_off,
-            src_len,
-            context,
-            dst,
-            dst_off,
-            dst_len,
-            |c, value, ctx, out| {
-                c.migrate_into_region(value, ctx, key.as_ref(), options, out)
-                    .map(Migrated::written)
-            },
-        )
-    })
-}
+// `static native int migrateArray(long handle, byte[] in, int inOff, int inLen, byte[] context,
+// byte[] out, int outOff, int outLen, byte[] legacyKeyOrNull)`: `in[inOff, inOff + inLen)`
+// migrated into `out[outOff, outOff + outLen)`, both arrays pinned; returns the bytes written.
+// The engine's `migrate_into_region` needs `outLen` of at least `migrated_max_len(inLen)` and
+// zeroes the region when the value does not migrate. There is no in-place form: overlapping
+// regions are refused (the Java side copies the input first).
+regions_export!(
+    Java_io_lkr_crypt_Native_migrateArray,
+    JByteArray,
+    on_regions,
+    (
+        None,
+        |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
+            Regions::Apart(value, out) => c
+                .migrate_into_region(value, x, key.as_ref(), out)
+                .map(Migrated::written),
+            // Built only at an in-place shift, and none is given.
+            Regions::Within { .. } => Err(Error::invalid("The output region overlaps the input")),
+        }
+    ),
+    key => legacy_key
+);
 
 /// `static native byte[] reencrypt(long handle, byte[] envelope, byte[] context)`: the
 /// envelope re-encrypted with the active KEK, or null when it already is under it.

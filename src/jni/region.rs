@@ -2,7 +2,7 @@
 //! byte[], byte[], int)` and `decrypt(...)`), like `Cipher.doFinal(in, off, len, out, outOff)`:
 //! both arrays are pinned for the call (`GetPrimitiveArrayCritical`, no copy) and the engine
 //! reads and writes them directly. The migration's export of the same shape (in `migrate`)
-//! pins its regions through [`on_apart_regions`].
+//! pins its regions through [`on_regions`] too.
 
 use super::boundary::{crypt, invalid, not_null, regions_export, JResult, Pinned};
 use crate::error::Error;
@@ -24,7 +24,7 @@ fn range(array_len: usize, off: jint, len: jint, what: &str) -> JResult<Range<us
 }
 
 /// How the two regions of one call lie.
-enum Regions<'a> {
+pub(super) enum Regions<'a> {
     /// In separate arrays, or apart in one array.
     Apart(&'a [u8], &'a mut [u8]),
     /// In one array, the output where the engine's in-place form puts it (the export's shift):
@@ -41,7 +41,7 @@ enum Regions<'a> {
 /// `None`: no in-place form); any other overlap is refused (the Java side copies the input
 /// first). Returns the bytes written.
 #[allow(clippy::too_many_arguments)]
-fn on_regions<'l>(
+pub(super) fn on_regions<'l>(
     env: &mut JNIEnv<'l>,
     h: jlong,
     src: JByteArray<'l>,
@@ -153,37 +153,3 @@ regions_export!(
         }
     )
 );
-
-/// [`on_regions`] for an operation without an in-place form: `op(crypt, input, context,
-/// output)` on regions apart (in two arrays, or apart in one); overlapping regions are refused.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn on_apart_regions<'l>(
-    env: &mut JNIEnv<'l>,
-    h: jlong,
-    src: JByteArray<'l>,
-    src_off: jint,
-    src_len: jint,
-    context: JByteArray<'l>,
-    dst: JByteArray<'l>,
-    dst_off: jint,
-    dst_len: jint,
-    op: impl FnOnce(&Crypt, &[u8], &[u8], &mut [u8]) -> crate::Result<usize>,
-) -> JResult<jint> {
-    let apart = |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
-        Regions::Apart(i, o) => op(c, i, x, o),
-        // `on_regions` builds this form only at the shift it is given, and it is given none.
-        Regions::Within { .. } => Err(Error::invalid("The output region overlaps the input")),
-    };
-    on_regions(
-        env,
-        h,
-        src,
-        src_off,
-        src_len,
-        context,
-        dst,
-        dst_off,
-        dst_len,
-        (None, apart),
-    )
-}

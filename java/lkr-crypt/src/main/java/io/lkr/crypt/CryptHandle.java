@@ -37,39 +37,30 @@ final class CryptHandle implements Runnable {
 
     /**
      * A native call on regions of caller-owned arrays ({@code Native.encryptArray}'s shape): the
-     * input region (in the caller's array or a copy), the context, the output region.
+     * handle, the input region (the caller's array or a copy), the context, the output region.
      */
     @FunctionalInterface
     interface ArrayCall {
-        int apply(
-                long ptr,
-                byte[] in,
-                int inOff,
-                int inLen,
-                byte[] context,
-                byte[] out,
-                int outOff,
-                int outLen)
-                throws GeneralSecurityException;
+        int apply(long p, byte[] in, int inOff, int inLen, byte[] cx, byte[] o, int oOff, int oLen);
     }
+
+    /**
+     * An operation on regions of caller-owned arrays: whether its input is a stored value (for
+     * {@link #checkLength}), the output room it needs for an input length, where the native side
+     * works in place (the output that many bytes after the input's start; {@link #NO_IN_PLACE}:
+     * nowhere), and its native call.
+     */
+    record ArrayOp(boolean stored, IntUnaryOperator room, long inPlaceShift, ArrayCall call) {}
+
+    /** The in-place shift of an {@link ArrayOp} that has no in-place form. */
+    static final long NO_IN_PLACE = Long.MIN_VALUE;
 
     /** A native call on regions of direct buffers ({@code Native.encryptDirect}'s shape). */
     @FunctionalInterface
     interface BufferCall {
         int apply(
-                long ptr,
-                ByteBuffer in,
-                int inPos,
-                int inLen,
-                byte[] context,
-                ByteBuffer out,
-                int outPos,
-                int outLen)
-                throws GeneralSecurityException;
+                long p, ByteBuffer i, int iPos, int iLen, byte[] c, ByteBuffer o, int oPos, int n);
     }
-
-    /** The in-place shift of {@link #callOnArrays} for a call that has no in-place form. */
-    static final long NO_IN_PLACE = Long.MIN_VALUE;
 
     private static final Cleaner CLEANER = Cleaner.create();
 
@@ -181,35 +172,24 @@ final class CryptHandle implements Runnable {
     }
 
     /**
-     * {@link #callInt} on regions of caller-owned arrays, like {@code Cipher.doFinal(in, inOff,
-     * inLen, out, outOff)}: checks the regions ({@link Checks#arrays}) and the input's length
-     * ({@link #checkLength}, {@code stored}: the input is a stored value); throws {@link
-     * javax.crypto.ShortBufferException} when {@code out} has fewer than {@code room(inLen)} bytes
-     * from {@code outOff}. When {@code in} is {@code out} and the regions overlap other than where
-     * the native side works in place (the output {@code inPlaceShift} bytes after the input's
-     * start), {@code f} gets a copy of the input, wiped after.
+     * {@link #callInt} of {@code op} on regions of caller-owned arrays, like {@code
+     * Cipher.doFinal(in, inOff, inLen, out, outOff)}: checks the regions ({@link Checks#arrays})
+     * and the input's length ({@link #checkLength}); throws {@link
+     * javax.crypto.ShortBufferException} when {@code out} has less than the op's room from {@code
+     * outOff}. When {@code in} is {@code out} and the regions overlap other than where the op works
+     * in place, the native call gets a copy of the input, wiped after.
      */
-    int callOnArrays(
-            byte[] in,
-            int inOff,
-            int inLen,
-            byte[] context,
-            byte[] out,
-            int outOff,
-            boolean stored,
-            IntUnaryOperator room,
-            long inPlaceShift,
-            ArrayCall f)
+    int callOnArrays(ArrayOp op, byte[] in, int inOff, int inLen, byte[] cx, byte[] out, int oOff)
             throws GeneralSecurityException {
-        Checks.arrays(in, inOff, inLen, context, out, outOff);
-        checkLength(inLen, stored);
-        int n = room.applyAsInt(inLen);
-        Checks.room(n, out.length - outOff);
-        boolean copy = Checks.mustCopy(in, inOff, inLen, out, outOff, n, inPlaceShift);
+        Checks.arrays(in, inOff, inLen, cx, out, oOff);
+        checkLength(inLen, op.stored());
+        int n = op.room().applyAsInt(inLen);
+        Checks.room(n, out.length - oOff);
+        boolean copy = Checks.mustCopy(in, inOff, inLen, out, oOff, n, op.inPlaceShift());
         byte[] src = copy ? Arrays.copyOfRange(in, inOff, inOff + inLen) : in;
         int off = copy ? 0 : inOff;
         try {
-            return callInt(p -> f.apply(p, src, off, inLen, context, out, outOff, n));
+            return callInt(p -> op.call().apply(p, src, off, inLen, cx, out, oOff, n));
         } finally {
             if (copy) {
                 Arrays.fill(src, (byte) 0);

@@ -168,18 +168,15 @@ public final class LegacyMigrator {
             int outOff,
             byte[] legacyKey)
             throws GeneralSecurityException {
-        return crypt.handle.callOnArrays(
-                in,
-                inOff,
-                inLen,
-                context,
-                out,
-                outOff,
-                true,
-                LegacyMigrator::migratedLength,
-                CryptHandle.NO_IN_PLACE,
-                (p, i, iOff, iLen, ctx, o, oOff, oLen) ->
-                        Native.migrateArray(p, i, iOff, iLen, ctx, o, oOff, oLen, legacyKey));
+        CryptHandle.ArrayOp op =
+                new CryptHandle.ArrayOp(
+                        true,
+                        LegacyMigrator::migratedLength,
+                        CryptHandle.NO_IN_PLACE,
+                        (p, i, iOff, iLen, cx, o, oOff, oLen) ->
+                                Native.migrateArray(
+                                        p, i, iOff, iLen, cx, o, oOff, oLen, legacyKey));
+        return crypt.handle.callOnArrays(op, in, inOff, inLen, context, out, outOff);
     }
 
     /**

@@ -41,6 +41,16 @@ public final class LkrCrypt implements AutoCloseable {
      */
     static final int TAG_LENGTH = 16;
 
+    /** Caller-owned encryption: sealed in place with the plaintext at the envelope's offset 53. */
+    private static final CryptHandle.ArrayOp ENCRYPT_ARRAY =
+            new CryptHandle.ArrayOp(
+                    false, LkrCrypt::encryptedLength, -HEADER_LENGTH, Native::encryptArray);
+
+    /** Caller-owned decryption: opened in place with the output at the ciphertext (offset 53). */
+    private static final CryptHandle.ArrayOp DECRYPT_ARRAY =
+            new CryptHandle.ArrayOp(
+                    true, LkrCrypt::decryptedLength, HEADER_LENGTH, Native::decryptArray);
+
     /** The native handle; {@link KeystoreAdmin} and {@link LegacyMigrator} call through it too. */
     final CryptHandle handle;
 
@@ -263,17 +273,7 @@ public final class LkrCrypt implements AutoCloseable {
      */
     public int encrypt(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
             throws GeneralSecurityException {
-        return handle.callOnArrays(
-                in,
-                inOff,
-                inLen,
-                context,
-                out,
-                outOff,
-                false,
-                LkrCrypt::encryptedLength,
-                -HEADER_LENGTH,
-                Native::encryptArray);
+        return handle.callOnArrays(ENCRYPT_ARRAY, in, inOff, inLen, context, out, outOff);
     }
 
     /**
@@ -298,17 +298,7 @@ public final class LkrCrypt implements AutoCloseable {
      */
     public int decrypt(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
             throws GeneralSecurityException {
-        return handle.callOnArrays(
-                in,
-                inOff,
-                inLen,
-                context,
-                out,
-                outOff,
-                true,
-                LkrCrypt::decryptedLength,
-                HEADER_LENGTH,
-                Native::decryptArray);
+        return handle.callOnArrays(DECRYPT_ARRAY, in, inOff, inLen, context, out, outOff);
     }
 
     /**

@@ -124,29 +124,10 @@ class CallerBufferMigrateTest {
 
     @Test
     void regionsOutsideTheArraysAreIndexOutOfBounds() {
-        byte[] in = new byte[100];
-        byte[] out = new byte[300];
-        int max = Integer.MAX_VALUE;
-        int[][] bad = {
-            {-1, 10, 0},
-            {0, -1, 0},
-            {95, 10, 0},
-            {101, 0, 0},
-            {max, 2, 0},
-            {2, max, 0},
-            {0, 10, -1},
-            {0, 10, 301},
-        };
-        for (int[] b : bad) {
-            assertThrows(
-                    IndexOutOfBoundsException.class,
-                    () -> migrator.migrate(in, b[0], b[1], CTX, out, b[2], KEY),
-                    Arrays.toString(b));
-        }
-        assertThrows(NullPointerException.class, () -> migrator.migrate(null, 0, 0, CTX, out, 0));
-        assertThrows(NullPointerException.class, () -> migrator.migrate(in, 0, 0, null, out, 0));
-        assertThrows(NullPointerException.class, () -> migrator.migrate(in, 0, 0, CTX, null, 0));
-        assertThrows(IllegalArgumentException.class, () -> migrator.migrate(in, 0, 10, in, out, 0));
+        CallerBufferTest.assertBadArgumentsRefused(migrator::migrate);
+        CallerBufferTest.assertBadArgumentsRefused(
+                (in, inOff, inLen, cx, out, outOff) ->
+                        migrator.migrate(in, inOff, inLen, cx, out, outOff, KEY));
     }
 
     /** One array holding both regions, at every kind of overlap: the value is copied first. */
@@ -213,49 +194,32 @@ class CallerBufferMigrateTest {
         }
     }
 
-    @Test
-    void aClosedHandleWritesNothing() throws Exception {
-        LkrCrypt c = TestSupport.openNew();
-        LegacyMigrator m = c.legacyMigrator();
-        c.close();
-        byte[] legacy = LegacyMigrationTest.legacy(KEY, utf8("x"));
-        byte[] out = filled(200);
-        assertThrows(
-                IllegalStateException.class,
-                () -> m.migrate(legacy, 0, legacy.length, CTX, out, 0, KEY));
-        assertUntouched(out, 0, out.length);
-    }
-
     /** The native export checks regions, overlaps and the bound itself (never trusting Java). */
     @Test
     void theNativeSideRefusesBadRegions() throws Exception {
         long h = Native.openBytes(null);
         try {
             byte[] a = new byte[200];
-            byte[] out = new byte[200];
-            assertThrows(
-                    IllegalArgumentException.class,
-                    () -> Native.migrateArray(h, a, 150, 100, CTX, out, 0, 153, KEY));
-            assertThrows(
-                    IllegalArgumentException.class,
-                    () -> Native.migrateArray(h, a, 0, 32, CTX, out, -1, 85, KEY));
-            // Any overlap: refused (LegacyMigrator copies first).
-            assertThrows(
-                    IllegalArgumentException.class,
-                    () -> Native.migrateArray(h, a, 0, 32, CTX, a, 16, 85, KEY));
-            assertThrows(
-                    IllegalArgumentException.class,
-                    () -> Native.migrateArray(h, a, 0, 32, CTX, a, 0, 85, KEY));
-            // Less than the bound.
-            assertThrows(
-                    ShortBufferException.class,
-                    () -> Native.migrateArray(h, a, 0, 32, CTX, out, 0, 84, KEY));
-            assertThrows(
-                    IllegalArgumentException.class,
-                    () -> Native.migrateArray(h, a, 0, 32, a, out, 0, 85, KEY));
-            assertThrows(
-                    IllegalArgumentException.class,
-                    () -> Native.migrateArray(0, a, 0, 32, CTX, out, 0, 85, KEY));
+            byte[] b = new byte[200];
+            // {inOff, inLen, outOff, outLen, output in `a` too}: outside an array, or overlapping
+            // at all (LegacyMigrator copies first; there is no in-place form).
+            int[][] refused = {{150, 100, 0, 153, 0}, {0, 32, -1, 85, 0}, {0, 32, 16, 85, 1}};
+            for (int[] r : refused) {
+                byte[] out = r[4] == 1 ? a : b;
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Native.migrateArray(h, a, r[0], r[1], CTX, out, r[2], r[3], KEY),
+                        Arrays.toString(r));
+            }
+            // Less room than the bound; the context as the input; no handle.
+            long[][] calls = {{h, 84, 0}, {h, 85, 1}, {0, 85, 0}};
+            for (long[] c : calls) {
+                Class<? extends Exception> e =
+                        c[1] == 84 ? ShortBufferException.class : IllegalArgumentException.class;
+                byte[] cx = c[2] == 1 ? a : CTX;
+                assertThrows(
+                        e, () -> Native.migrateArray(c[0], a, 0, 32, cx, b, 0, (int) c[1], KEY));
+            }
         } finally {
             Native.close(h);
         }
