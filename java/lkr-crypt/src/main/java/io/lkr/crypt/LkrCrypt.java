@@ -36,9 +36,7 @@ public final class LkrCrypt implements AutoCloseable {
     /** Envelope v1 header: magic, version, algorithm, KEK id, salt, nonce (docs/envelope.md). */
     static final int HEADER_LENGTH = 53;
 
-    /**
-     * The GCM tag after an envelope and every stream segment (docs/envelope.md, docs/stream.md).
-     */
+    /** The GCM tag closing an envelope and each stream segment (docs/envelope.md, stream.md). */
     static final int TAG_LENGTH = 16;
 
     /** Caller-owned encryption: sealed in place with the plaintext at the envelope's offset 53. */
@@ -102,10 +100,9 @@ public final class LkrCrypt implements AutoCloseable {
 
     /**
      * Opens the keystore file at {@code keystore} with the CMK {@code key} given as data
-     * (docs/native-interfaces.md, "Keys as data"), otherwise exactly as {@link
-     * #openFromEnvironment(Path)}: a missing keystore is created (KEK id 1), the legacy key comes
-     * from {@code LKR_LEGACY_KEY_ENV} / {@code LKR_LEGACY_KEY_FILE} if set. The handle keeps its
-     * own copy of the key: {@code key} may be closed once this returns.
+     * (docs/native-interfaces.md, "Keys as data"), otherwise as {@link #openFromEnvironment(Path)}
+     * (a missing keystore is created, the legacy key comes from the environment). The handle keeps
+     * its own copy of the key: {@code key} may be closed once this returns.
      *
      * @param key the CMK
      * @param keystore the keystore file
@@ -540,9 +537,7 @@ public final class LkrCrypt implements AutoCloseable {
     /** The smallest segment size a stream takes (docs/stream.md; the engine refuses less). */
     public static final int MIN_SEGMENT_SIZE = 4096;
 
-    /**
-     * The largest segment size a stream takes, 16 MiB (docs/stream.md; the engine refuses more).
-     */
+    /** The largest segment size a stream takes, 16 MiB (docs/stream.md: the engine's limit). */
     public static final int MAX_SEGMENT_SIZE = 16 << 20;
 
     /**
@@ -580,15 +575,13 @@ public final class LkrCrypt implements AutoCloseable {
     /**
      * An input stream that decrypts the stream v1 read from {@code in}, bound to {@code context}.
      * Reads the 52-byte header now: a foreign or unknown-KEK stream fails here; damage further on
-     * fails while reading (an {@link IOException} whose cause is the {@link
-     * GeneralSecurityException}).
+     * fails while reading (an {@link IOException} caused by the {@link GeneralSecurityException}).
      *
      * @param in where the stream comes from
      * @param context the context it was encrypted under
      * @return the decrypting stream, to close
      * @throws IOException when reading the header fails
-     * @throws GeneralSecurityException {@link NotAuthenticException} for a foreign header or an
-     *     unknown KEK
+     * @throws AEADBadTagException for a foreign header or an unknown KEK
      */
     public DecryptingInputStream decryptingStream(InputStream in, byte[] context)
             throws IOException, GeneralSecurityException {
