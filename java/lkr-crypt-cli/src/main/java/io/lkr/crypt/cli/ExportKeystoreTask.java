@@ -26,7 +26,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
         name = "export_keystore",
-        mixinStandardHelpOptions = true,
         description = {
             "Writes the internal database's keystore to FILE (mode 0600).",
             "An existing FILE is never overwritten unless --force is given (a symbolic link is then followed: "

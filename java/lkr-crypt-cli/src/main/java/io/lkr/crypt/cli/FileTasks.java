@@ -150,7 +150,6 @@ public final class FileTasks {
 
     @Command(
             name = "encrypt_file",
-            mixinStandardHelpOptions = true,
             description = {
                 "Encrypts IN into OUT as an lkr-crypt stream (docs/stream.md); - is stdin/stdout.",
                 "A file OUT appears only once the whole stream is written: on failure an existing OUT stays as it was. "
@@ -197,7 +196,6 @@ public final class FileTasks {
 
     @Command(
             name = "decrypt_file",
-            mixinStandardHelpOptions = true,
             description = {
                 "Decrypts the lkr-crypt stream IN into OUT; - is stdin/stdout.",
                 "A file OUT appears only once the whole stream is authenticated: on failure nothing is written and "

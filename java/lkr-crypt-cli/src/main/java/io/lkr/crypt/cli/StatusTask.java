@@ -7,7 +7,6 @@ import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KekUsage;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.LiveNodes;
-import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Schema;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
@@ -26,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,7 +37,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "status",
-        mixinStandardHelpOptions = true,
         description = "CMK kind, keystore, active KEK, legacy vs GCM value counts.")
 public final class StatusTask extends LoggedDbTaskCommand {
     @Option(
@@ -46,12 +45,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
             description = "Use this keystore file instead of the " + "internal database's")
     Path keystore;
 
-    @Option(
-            names = "--columns",
-            paramLabel = "FILE",
-            defaultValue = Manifest.DEFAULT_FILE,
-            description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
-    Path columns;
+    @Mixin ManifestOption columns;
 
     @Option(
             names = "--format",
@@ -331,7 +325,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
             throws SQLException {
         List<EncryptedColumn> manifest;
         try {
-            manifest = YamlConfig.manifest(columns);
+            manifest = columns.read();
         } catch (IOException e) {
             log.warn("No value counts: " + e.getMessage());
             return;

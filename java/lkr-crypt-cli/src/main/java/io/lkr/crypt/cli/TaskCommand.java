@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -14,9 +15,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * What every task's picocli command shares (docs/native-interfaces.md): the streams it reports to,
- * its log, the exit statuses, and the order of its work — the task's own option checks, then the
- * CMK configuration, then {@link #work()}. The tasks are the subcommands of {@link Main}.
+ * its log, the exit statuses, the standard help options, and the order of its work — the task's own
+ * option checks, then the CMK configuration, then {@link #work()}. The tasks are the subcommands of
+ * {@link Main}.
  */
+@Command(mixinStandardHelpOptions = true)
 abstract class TaskCommand implements Callable<Integer> {
     static final int OK = 0;
     static final int FAILED = 1;
@@ -57,6 +60,11 @@ abstract class TaskCommand implements Callable<Integer> {
         this.out = out;
         this.err = err;
         this.legacyKey = legacyKey;
+    }
+
+    /** The task's name: its picocli command's (as the list of tasks shows it). */
+    final String name() {
+        return spec.name();
     }
 
     /**
