@@ -51,7 +51,9 @@ public final class ExportKeystoreTask extends DbTaskCommand {
         byte[] doc;
         int activeKek;
         try (Connection c = db.connectForTask(false);
-                LkrCrypt crypt = KeystoreStore.openExisting(c, db.dialect(), db.toString())) {
+                LkrCrypt crypt =
+                        KeystoreStore.openExisting(
+                                c, db.dialect(), db.toString(), this::openKeystore)) {
             doc = crypt.exportKeystore();
             activeKek = crypt.activeKekId();
         } catch (SQLException e) {

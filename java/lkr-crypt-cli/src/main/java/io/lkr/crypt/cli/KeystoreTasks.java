@@ -104,7 +104,7 @@ public final class KeystoreTasks {
                 log.error("Could not read the keystore file " + keystore + ": " + e.getMessage());
                 return FAILED;
             }
-            try (LkrCrypt next = transform(doc, null, null)) {
+            try (LkrCrypt next = build(doc, null, null)) {
                 if (next == null) {
                     return FAILED;
                 }
@@ -184,7 +184,7 @@ public final class KeystoreTasks {
                                 + "application or migrate_encryption creates it). Nothing was changed.");
                 return FAILED;
             }
-            try (LkrCrypt next = transform(doc, c, db)) {
+            try (LkrCrypt next = build(doc, c, db)) {
                 if (next == null) {
                     return FAILED;
                 }
@@ -209,6 +209,17 @@ public final class KeystoreTasks {
                             + name()
                             + " again.");
             return FAILED;
+        }
+
+        /** {@link #transform}, a CMK mismatch noted for the line after the error. */
+        private LkrCrypt build(byte[] doc, Connection db, InternalDb where)
+                throws GeneralSecurityException, SQLException, IOException {
+            try {
+                return transform(doc, db, where);
+            } catch (GeneralSecurityException e) {
+                noteMismatch(e, doc);
+                throw e;
+            }
         }
 
         private void pause() {
@@ -250,6 +261,11 @@ public final class KeystoreTasks {
                         + "LKR_MASTER_KEY_FILE_SOURCE and LKR_AWS_CMK_DESTINATION."
             })
     static final class Rekey extends Base {
+        @Override
+        String cmkSuffix() {
+            return "_SOURCE";
+        }
+
         @Override
         void checkMasterKey() throws GeneralSecurityException {
             LkrCrypt.checkMasterKeyConfiguration("_SOURCE");

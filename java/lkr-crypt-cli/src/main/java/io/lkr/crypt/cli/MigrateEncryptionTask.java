@@ -143,7 +143,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                     byte[] stored = KeystoreStore.read(c, db.dialect());
                     c.commit();
                     if (stored != null) {
-                        crypt = LkrCrypt.openFromEnvironment(stored);
+                        crypt = openKeystore(stored);
                         fresh.close();
                     }
                     return migrate(db, c, manifest, crypt, stored == null, lock);
@@ -238,7 +238,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         lock.ensureHeld();
         LkrCrypt writer = crypt;
         if (newKeystore) {
-            writer = KeystoreStore.publishOrAdopt(c, db.dialect(), crypt);
+            writer = KeystoreStore.publishOrAdopt(c, db.dialect(), crypt, this::openKeystore);
             log.fileOnly(
                     "INFO",
                     "Created the keystore of the internal database (" + Settings.KEYSTORE + ")");

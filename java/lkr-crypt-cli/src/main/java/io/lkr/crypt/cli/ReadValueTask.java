@@ -93,7 +93,8 @@ public final class ReadValueTask extends DbTaskCommand {
                     stored = rs.getString(2);
                 }
             }
-            try (LkrCrypt crypt = KeystoreStore.openExisting(c, d, db.toString())) {
+            try (LkrCrypt crypt =
+                    KeystoreStore.openExisting(c, d, db.toString(), this::openKeystore)) {
                 byte[] pt = crypt.decrypt(StoredText.decode(stored), col.contextFor(keyText));
                 out.println(
                         col.isText()

@@ -163,10 +163,9 @@ public final class StatusTask extends LoggedDbTaskCommand {
             // new one: none is authentic under it, every non-empty value waits as legacy.
             LkrCrypt crypt;
             try {
-                crypt = doc == null ? fresh : LkrCrypt.openFromEnvironment(doc);
+                crypt = doc == null ? fresh : openKeystore(doc);
             } catch (GeneralSecurityException e) {
                 log.error(e.getMessage());
-                explainMismatch(doc);
                 return FAILED;
             }
             try {
@@ -217,26 +216,11 @@ public final class StatusTask extends LoggedDbTaskCommand {
     }
 
     /**
-     * After the engine refused the keystore: the CMK it expects and the configured one, when they
-     * differ (fingerprints and key ids are not secret; the engine's own message stays as it is).
+     * The configured CMK (LKR_MASTER_KEY_* / LKR_AWS_CMK, docs/keys.md), as a keystore names it:
+     * that of the new keystore opened first.
      */
-    private void explainMismatch(byte[] doc) {
-        Map<String, Object> expected = TaskSupport.masterKey(doc);
-        Map<String, Object> configured = TaskSupport.masterKey(fresh.exportKeystore());
-        if (!expected.equals(configured)) {
-            log.error(
-                    "The keystore expects the CMK "
-                            + TaskSupport.describeCmk(expected)
-                            + "; the configured CMK is "
-                            + TaskSupport.describeCmk(configured)
-                            + ".");
-        }
-    }
-
-    /**
-     * The configured CMK (LKR_MASTER_KEY_* / LKR_AWS_CMK, docs/keys.md), as a keystore names it.
-     */
-    private Map<String, Object> configuredCmk() {
+    @Override
+    Map<String, Object> configuredCmk() {
         return TaskSupport.masterKey(fresh.exportKeystore());
     }
 
