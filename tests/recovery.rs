@@ -204,6 +204,42 @@ fn rotation_wraps_the_new_kek_and_every_uncovered_one() {
     assert_eq!(section_ids(&c), vec![1, 3, 4]);
 }
 
+/// The KEK ids the C and JNI exports report (`lkr_recovery_kek_ids`, `recoveryKekIds`): those
+/// the recovery key covers and those it does not; without a recovery key none is covered.
+#[test]
+fn recovery_kek_ids_are_the_covered_and_the_uncovered_keks() {
+    let none: Vec<u32> = Vec::new();
+    let plain = Crypt::create_with_recovery(local_cmk(), None)
+        .unwrap()
+        .rotate_kek_with_recovery(None)
+        .unwrap();
+    assert_eq!(plain.recovery_kek_ids(true), none);
+    assert_eq!(plain.recovery_kek_ids(false), vec![1, 2]);
+    assert_eq!(plain.recovery_key_sha256(), None);
+    let cmk = local_cmk();
+    let c = Crypt::create_with_recovery(cmk.clone(), Some(&public(0)))
+        .unwrap()
+        .rotate_kek_with_recovery(Some(&public(0)))
+        .unwrap()
+        .rotate_kek_with_recovery(Some(&public(0)))
+        .unwrap();
+    assert_eq!(c.recovery_kek_ids(true), vec![1, 2, 3]);
+    assert_eq!(c.recovery_kek_ids(false), none);
+    assert_eq!(
+        c.recovery_key_sha256().as_deref(),
+        Some(public(0).key_sha256())
+    );
+    // A section without KEK 2's wrapping (e.g. from a tool that did not wrap it): 2 is the one
+    // a lost CMK would lose.
+    let mut doc: serde_json::Value = serde_json::from_str(&c.keystore_json()).unwrap();
+    let keks = doc["recovery"]["keks"].as_array_mut().unwrap();
+    keks.retain(|k| k["id"] != 2);
+    assert_eq!(keks.len(), 2);
+    let partial = Crypt::open_bytes(doc.to_string().as_bytes(), cmk).unwrap();
+    assert_eq!(partial.recovery_kek_ids(true), vec![1, 3]);
+    assert_eq!(partial.recovery_kek_ids(false), vec![2]);
+}
+
 #[test]
 fn rotation_without_the_variable_is_refused_when_the_keystore_has_a_section() {
     let c = Crypt::create_with_recovery(local_cmk(), Some(&public(0))).unwrap();
