@@ -234,19 +234,7 @@ fn round_trip_tamper_and_context_with_a_kms_cmk() {
         assert_eq!(c.decrypt(&env, CTX).unwrap(), pt, "size {n}");
     }
     let env = c.encrypt(&bytes(40, 3), CTX).unwrap();
-    for i in 0..env.len() * 8 {
-        let mut t = env.clone();
-        t[i / 8] ^= 1 << (i % 8);
-        let e = c
-            .decrypt(&t, CTX)
-            .expect_err("a flipped bit must be rejected");
-        let expected = match i / 8 {
-            3 | 4 => ErrorKind::UnsupportedFormat,
-            5..=8 => ErrorKind::UnknownKek,
-            _ => ErrorKind::NotAuthentic,
-        };
-        assert_eq!(e.kind(), expected, "bit {i}: {e}");
-    }
+    common::assert_bit_flips_refused(&c, &env, CTX);
     for len in 0..env.len() {
         assert_eq!(
             c.decrypt(&env[..len], CTX).unwrap_err().kind(),
@@ -422,26 +410,7 @@ fn key_arn_and_key_id_work_as_well_as_aliases() {
 fn processes_starting_together_all_use_one_kms_keystore() {
     require_server!();
     let (alias, _) = new_key();
-    let dir = tempfile::tempdir().unwrap();
-    let path = std::sync::Arc::new(dir.path().join("ks.json"));
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
-    let threads: Vec<_> = (0..6)
-        .map(|_| {
-            let (path, barrier, cmk) = (path.clone(), barrier.clone(), kms_cmk(&alias, None));
-            std::thread::spawn(move || {
-                barrier.wait();
-                let c = Crypt::open_file(&path, cmk, OpenMode::CreateIfMissing).unwrap();
-                (c.keystore_json(), c.encrypt(b"x", b"").unwrap())
-            })
-        })
-        .collect();
-    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    let on_disk = std::fs::read_to_string(&*path).unwrap();
-    let reader = Crypt::open_file(&path, kms_cmk(&alias, None), OpenMode::MustExist).unwrap();
-    for (json, env) in results {
-        assert_eq!(json, on_disk);
-        assert_eq!(reader.decrypt(&env, b"").unwrap(), b"x");
-    }
+    common::assert_first_opens_agree(6, &kms_cmk(&alias, None));
 }
 
 #[test]
@@ -801,33 +770,10 @@ fn rekey_local_to_kms_kms_to_kms_and_kms_to_local() {
 fn recover_a_kms_keystore_to_a_local_cmk_and_to_another_kms_key() {
     require_server!();
     use lkr_crypt::keys::{RecoveryPrivateKey, RecoveryPublicKey};
-    let dir = tempfile::tempdir().unwrap();
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:3072",
-        "-out",
-        "r.pem",
-    ]);
-    openssl(&["pkey", "-in", "r.pem", "-pubout", "-out", "r.pub.pem"]);
-    let public = RecoveryPublicKey::from_file(&dir.path().join("r.pub.pem"), "test").unwrap();
-    let private =
-        RecoveryPrivateKey::from_pem(&std::fs::read(dir.path().join("r.pem")).unwrap(), "test")
-            .unwrap();
+    // A recovery key pair made by openssl.
+    let pair = common::openssl::rsa_pair(3072);
+    let public = RecoveryPublicKey::from_pem(&pair.public, "test").unwrap();
+    let private = RecoveryPrivateKey::from_pem(&pair.private, "test").unwrap();
 
     let lost = kms_cmk(&new_key().0, Some("recovery"));
     let c = Crypt::create_with_recovery(lost.clone(), Some(&public))

@@ -5,66 +5,19 @@
 #![cfg(feature = "rsa-recovery")]
 
 mod common;
+use common::openssl::{genpkey, openssl, rsa_pair, PemPair};
 use common::{bytes, local_cmk, stream, unstream};
 use lkr_crypt::keys::{MasterKey, RecoveryPrivateKey, RecoveryPublicKey};
 use lkr_crypt::keystore::Keystore;
 use lkr_crypt::{Crypt, ErrorKind, OpenMode};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-/// An RSA key pair made by openssl: the PEM public and private halves.
-struct Pair {
-    public: Vec<u8>,
-    private: Vec<u8>,
-}
-
-fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl command is needed for this test: apt-get install openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn genpkey(dir: &Path, algorithm: &[&str]) -> Pair {
-    let mut args = vec!["genpkey", "-out", "key.pem"];
-    args.extend_from_slice(algorithm);
-    openssl(&args, dir);
-    openssl(
-        &["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"],
-        dir,
-    );
-    Pair {
-        public: std::fs::read(dir.join("pub.pem")).unwrap(),
-        private: std::fs::read(dir.join("key.pem")).unwrap(),
-    }
-}
-
-fn rsa(bits: u32) -> Pair {
-    let dir = tempfile::tempdir().unwrap();
-    genpkey(
-        dir.path(),
-        &[
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            &format!("rsa_keygen_bits:{bits}"),
-        ],
-    )
-}
-
 /// Two 3072-bit keys (A and B) and one 4096-bit key, made once per test process.
-fn keys() -> &'static [Pair; 3] {
-    static KEYS: OnceLock<[Pair; 3]> = OnceLock::new();
-    KEYS.get_or_init(|| [rsa(3072), rsa(3072), rsa(4096)])
+fn keys() -> &'static [PemPair; 3] {
+    static KEYS: OnceLock<[PemPair; 3]> = OnceLock::new();
+    KEYS.get_or_init(|| [rsa_pair(3072), rsa_pair(3072), rsa_pair(4096)])
 }
 
 fn public(i: usize) -> RecoveryPublicKey {
@@ -400,7 +353,7 @@ fn recover_refusals_write_nothing() {
 
 #[test]
 fn keys_other_than_rsa_3072_or_4096_are_refused() {
-    let small = rsa(2048);
+    let small = rsa_pair(2048);
     let e = RecoveryPublicKey::from_pem(&small.public, "pub.pem").unwrap_err();
     assert!(e.message().contains("is RSA-2048"), "{e}");
     assert!(e.message().contains("3072 or 4096"), "{e}");
