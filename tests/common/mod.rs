@@ -1,7 +1,11 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+mod child;
 pub mod openssl;
+// Not every suite runs a child.
+#[allow(unused_imports)]
+pub use child::{child_exe, child_stdout, CHILD_DONE};
 
 use lkr_crypt::keys::MasterKey;
 use lkr_crypt::secret::Key256;
@@ -121,6 +125,16 @@ pub fn unstream(c: &Crypt, sealed: &[u8]) -> Vec<u8> {
         .read_to_end(&mut out)
         .unwrap();
     out
+}
+
+/// Checks that `e` refuses a value over the maximum record size (`LKR_MAX_RECORD_SIZE`).
+pub fn assert_too_large(e: &lkr_crypt::Error) {
+    assert_eq!(e.kind(), lkr_crypt::ErrorKind::InvalidArgument, "{e:?}");
+    assert!(
+        e.message().contains("too large")
+            && e.message().contains(lkr_crypt::limits::ENV_MAX_RECORD_SIZE),
+        "{e:?}"
+    );
 }
 
 /// `n` threads, as processes starting together, open the missing keystore file at once with
