@@ -134,25 +134,12 @@ fn file_offset(path: &str, name: &str) -> usize {
 }
 
 /// A FIPS library whose module fails its power-on self-tests never runs: with one bit of the
-/// module's integrity hash flipped in a copy of this build's cdylib, loading the copy aborts
-/// the process with AWS-LC's message before any lkr-crypt code can run (so no open can
-/// succeed). The unchanged library loads and reports FIPS mode.
+/// module's integrity hash flipped in a copy of this build's cdylib, loading the copy (in the
+/// `fips_child` process, tests/fips_child.rs) aborts the process with AWS-LC's message before
+/// any lkr-crypt code can run (so no open can succeed). The unchanged library loads and reports
+/// FIPS mode.
 #[test]
 fn a_library_failing_its_self_tests_does_not_load() {
-    if let Ok(lib) = std::env::var("LKR_TEST_LOAD_LIBRARY") {
-        // The child: load the library and call lkr_fips_mode.
-        let c = std::ffi::CString::new(lib).unwrap();
-        // SAFETY: loads a library and calls its `int32_t lkr_fips_mode(void)`.
-        unsafe {
-            let h = libc::dlopen(c.as_ptr(), libc::RTLD_NOW);
-            assert!(!h.is_null(), "dlopen failed");
-            let f = libc::dlsym(h, c"lkr_fips_mode".as_ptr());
-            assert!(!f.is_null(), "no lkr_fips_mode");
-            let f: extern "C" fn() -> i32 = std::mem::transmute(f);
-            println!("loaded, lkr_fips_mode() = {}", f());
-        }
-        return;
-    }
     let (dir, name) = common::cdylib_dir();
     let tmp = tempfile::tempdir().unwrap();
     let good = tmp.path().join("good.so");
@@ -164,23 +151,14 @@ fn a_library_failing_its_self_tests_does_not_load() {
     std::fs::write(&bad, bytes).unwrap();
 
     let load = |lib: &std::path::Path| {
-        Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "a_library_failing_its_self_tests_does_not_load",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("LKR_TEST_LOAD_LIBRARY", lib)
-            .output()
-            .unwrap()
+        let mut cmd = Command::new(common::child_exe("fips_child"));
+        cmd.env("LKR_TEST_LOAD_LIBRARY", lib);
+        cmd
     };
-    let ok = load(&good);
-    let stdout = String::from_utf8_lossy(&ok.stdout);
-    assert!(ok.status.success(), "{stdout}");
+    let stdout = common::child_stdout(&mut load(&good), "the unchanged library");
     assert!(stdout.contains("loaded, lkr_fips_mode() = 1"), "{stdout}");
 
-    let failed = load(&bad);
+    let failed = load(&bad).output().unwrap();
     let stdout = String::from_utf8_lossy(&failed.stdout);
     let stderr = String::from_utf8_lossy(&failed.stderr);
     use std::os::unix::process::ExitStatusExt;

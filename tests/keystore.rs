@@ -7,7 +7,6 @@ use lkr_crypt::keys::MasterKey;
 use lkr_crypt::secret::Key256;
 use lkr_crypt::{Crypt, ErrorKind, OpenMode};
 use std::os::unix::fs::PermissionsExt;
-use std::sync::{Arc, Barrier};
 
 #[test]
 fn first_open_creates_kek_1_then_reopens_with_the_same_cmk() {
@@ -123,36 +122,7 @@ fn malformed_documents_get_clear_errors() {
 
 #[test]
 fn processes_starting_together_all_use_one_keystore() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = Arc::new(dir.path().join("ks.json"));
-    let cmk = local_cmk();
-    let n = 8;
-    let barrier = Arc::new(Barrier::new(n));
-    let threads: Vec<_> = (0..n)
-        .map(|_| {
-            let (path, cmk, barrier) = (path.clone(), cmk.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                let c = Crypt::open_file(&path, cmk, OpenMode::CreateIfMissing).unwrap();
-                (c.keystore_json(), c.encrypt(b"x", b"").unwrap())
-            })
-        })
-        .collect();
-    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    let on_disk = std::fs::read_to_string(&*path).unwrap();
-    let reader = Crypt::open_file(&path, cmk, OpenMode::MustExist).unwrap();
-    for (json, env) in results {
-        assert_eq!(
-            json, on_disk,
-            "a process kept a keystore that lost the race"
-        );
-        assert_eq!(reader.decrypt(&env, b"").unwrap(), b"x");
-    }
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "temporary files left behind"
-    );
+    common::assert_first_opens_agree(8, &local_cmk());
 }
 
 #[test]

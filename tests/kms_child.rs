@@ -1,7 +1,9 @@
-//! The child process of `tests/kms.rs` (not a test of its own: `harness = false`, see
-//! Cargo.toml): `kms.rs` runs this binary, found beside its own, with another environment (no
-//! region, a server that is down or hangs, the C and environment entry points). Each step is
-//! reported on stdout as a line `LKR-CHILD <json>`.
+//! The child process of `tests/kms/` (not a test of its own: `harness = false`, see
+//! Cargo.toml): `tests/kms/environments.rs` runs this binary, found beside its own, with another
+//! environment (no region, a server that is down or hangs, the C and environment entry points).
+//! Each step is reported on stdout as a line `LKR-CHILD <json>`; `LKR-CHILD-DONE` comes last.
+
+mod common;
 
 use lkr_crypt::keys::aws_kms;
 use lkr_crypt::{Crypt, ErrorKind};
@@ -84,4 +86,5 @@ fn main() {
         }
         other => panic!("unknown LKR_KMS_CHILD mode {other}"),
     }
+    println!("{}", common::CHILD_DONE);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts a real KMS-API server (moto, from PyPI) on 127.0.0.1 for tests/kms.rs, then runs the
-# command given (default: cargo test --test kms --test kms_child, the child process kms.rs runs)
+# Starts a real KMS-API server (moto, from PyPI) on 127.0.0.1 for tests/kms/, then runs the
+# command given (default: cargo test --test kms --test kms_child, the child process it runs)
 # with LKR_TEST_KMS_ENDPOINT set, and stops the server by its PID when the command ends. The venv
 # is reused when present.
 #

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bytes, new_crypt};
+use common::{assert_too_large, bytes, new_crypt};
 use lkr_crypt::format::stream::{StreamDecryptor, HEADER_LEN};
 use lkr_crypt::limits::{DEFAULT_MAX_RECORD_SIZE, ENV_MAX_RECORD_SIZE};
 use lkr_crypt::{Crypt, ErrorKind, MigrateOptions};
@@ -67,19 +67,8 @@ fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
 const CTX: &[u8] = b"CONNECTION.PASSWORD:42";
 const MAX: usize = 1 << 20;
 
-fn assert_too_large(e: &lkr_crypt::Error) {
-    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e:?}");
-    assert!(
-        e.message().contains("too large") && e.message().contains(ENV_MAX_RECORD_SIZE),
-        "{e:?}"
-    );
-}
-
 #[test]
 fn the_default_maximum_is_64_mib() {
-    if std::env::var_os(ENV_MAX_RECORD_SIZE).is_some() {
-        return; // the child runs of `the_variable_sets_the_maximum` below
-    }
     assert_eq!(DEFAULT_MAX_RECORD_SIZE, 64 << 20);
     assert_eq!(new_crypt().max_record_size(), DEFAULT_MAX_RECORD_SIZE);
 }
@@ -170,53 +159,16 @@ fn values_up_to_the_maximum_pass_and_larger_ones_are_refused_before_allocation()
     assert_too_large(&c.decrypt_into(&env, CTX, &mut [0u8; 8]).unwrap_err());
 }
 
+/// `LKR_MAX_RECORD_SIZE` read at open, in the `limits_child` process (tests/limits_child.rs)
+/// with the variable set: a valid maximum holds for the handle and the ones derived from it, an
+/// invalid one is refused at open, naming the variable and the value.
 #[test]
 fn the_variable_sets_the_maximum() {
-    // Runs this test binary again with the variable set, for the check below.
-    if let Some(v) = std::env::var_os("LKR_LIMITS_CHILD") {
-        let v = v.to_string_lossy().into_owned();
-        let r = Crypt::create(common::local_cmk());
-        match v.as_str() {
-            "1000" => {
-                let c = r.expect("a valid LKR_MAX_RECORD_SIZE");
-                assert_eq!(c.max_record_size(), 1000);
-                c.encrypt(&[0u8; 1000], b"").unwrap();
-                assert_too_large(&c.encrypt(&[0u8; 1001], b"").unwrap_err());
-                // Handles derived from this one keep the process's maximum.
-                assert_eq!(c.rotate_kek().unwrap().max_record_size(), 1000);
-            }
-            _ => {
-                let e = r.expect_err("an invalid LKR_MAX_RECORD_SIZE is refused at open");
-                assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-                assert!(
-                    e.message().contains(ENV_MAX_RECORD_SIZE) && e.message().contains(&v),
-                    "{e:?}"
-                );
-            }
-        }
-        println!("LIMITS_CHILD_OK");
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
     for value in ["1000", "ten", "0", "-5", "64MiB"] {
-        let out = Command::new(&exe)
-            .args([
-                "--exact",
-                "the_variable_sets_the_maximum",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("LKR_LIMITS_CHILD", value)
-            .env(ENV_MAX_RECORD_SIZE, value)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("LIMITS_CHILD_OK"),
-            "{ENV_MAX_RECORD_SIZE}={value}: {}\n{stdout}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut cmd = Command::new(common::child_exe("limits_child"));
+        cmd.env("LKR_LIMITS_CHILD", value)
+            .env(ENV_MAX_RECORD_SIZE, value);
+        common::child_stdout(&mut cmd, &format!("{ENV_MAX_RECORD_SIZE}={value}"));
     }
 }
 

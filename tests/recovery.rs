@@ -5,66 +5,19 @@
 #![cfg(feature = "rsa-recovery")]
 
 mod common;
+use common::openssl::{genpkey, openssl, rsa_pair, PemPair};
 use common::{bytes, local_cmk, stream, unstream};
 use lkr_crypt::keys::{MasterKey, RecoveryPrivateKey, RecoveryPublicKey};
 use lkr_crypt::keystore::Keystore;
 use lkr_crypt::{Crypt, ErrorKind, OpenMode};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-/// An RSA key pair made by openssl: the PEM public and private halves.
-struct Pair {
-    public: Vec<u8>,
-    private: Vec<u8>,
-}
-
-fn openssl(args: &[&str], dir: &Path) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the openssl command is needed for this test: apt-get install openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn genpkey(dir: &Path, algorithm: &[&str]) -> Pair {
-    let mut args = vec!["genpkey", "-out", "key.pem"];
-    args.extend_from_slice(algorithm);
-    openssl(&args, dir);
-    openssl(
-        &["pkey", "-in", "key.pem", "-pubout", "-out", "pub.pem"],
-        dir,
-    );
-    Pair {
-        public: std::fs::read(dir.join("pub.pem")).unwrap(),
-        private: std::fs::read(dir.join("key.pem")).unwrap(),
-    }
-}
-
-fn rsa(bits: u32) -> Pair {
-    let dir = tempfile::tempdir().unwrap();
-    genpkey(
-        dir.path(),
-        &[
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            &format!("rsa_keygen_bits:{bits}"),
-        ],
-    )
-}
-
 /// Two 3072-bit keys (A and B) and one 4096-bit key, made once per test process.
-fn keys() -> &'static [Pair; 3] {
-    static KEYS: OnceLock<[Pair; 3]> = OnceLock::new();
-    KEYS.get_or_init(|| [rsa(3072), rsa(3072), rsa(4096)])
+fn keys() -> &'static [PemPair; 3] {
+    static KEYS: OnceLock<[PemPair; 3]> = OnceLock::new();
+    KEYS.get_or_init(|| [rsa_pair(3072), rsa_pair(3072), rsa_pair(4096)])
 }
 
 fn public(i: usize) -> RecoveryPublicKey {
@@ -202,6 +155,42 @@ fn rotation_wraps_the_new_kek_and_every_uncovered_one() {
     // Retiring a KEK drops its recovery wrapping too.
     let c = c.retire_kek(2).unwrap();
     assert_eq!(section_ids(&c), vec![1, 3, 4]);
+}
+
+/// The KEK ids the C and JNI exports report (`lkr_recovery_kek_ids`, `recoveryKekIds`): those
+/// the recovery key covers and those it does not; without a recovery key none is covered.
+#[test]
+fn recovery_kek_ids_are_the_covered_and_the_uncovered_keks() {
+    let none: Vec<u32> = Vec::new();
+    let plain = Crypt::create_with_recovery(local_cmk(), None)
+        .unwrap()
+        .rotate_kek_with_recovery(None)
+        .unwrap();
+    assert_eq!(plain.recovery_kek_ids(true), none);
+    assert_eq!(plain.recovery_kek_ids(false), vec![1, 2]);
+    assert_eq!(plain.recovery_key_sha256(), None);
+    let cmk = local_cmk();
+    let c = Crypt::create_with_recovery(cmk.clone(), Some(&public(0)))
+        .unwrap()
+        .rotate_kek_with_recovery(Some(&public(0)))
+        .unwrap()
+        .rotate_kek_with_recovery(Some(&public(0)))
+        .unwrap();
+    assert_eq!(c.recovery_kek_ids(true), vec![1, 2, 3]);
+    assert_eq!(c.recovery_kek_ids(false), none);
+    assert_eq!(
+        c.recovery_key_sha256().as_deref(),
+        Some(public(0).key_sha256())
+    );
+    // A section without KEK 2's wrapping (e.g. from a tool that did not wrap it): 2 is the one
+    // a lost CMK would lose.
+    let mut doc: serde_json::Value = serde_json::from_str(&c.keystore_json()).unwrap();
+    let keks = doc["recovery"]["keks"].as_array_mut().unwrap();
+    keks.retain(|k| k["id"] != 2);
+    assert_eq!(keks.len(), 2);
+    let partial = Crypt::open_bytes(doc.to_string().as_bytes(), cmk).unwrap();
+    assert_eq!(partial.recovery_kek_ids(true), vec![1, 3]);
+    assert_eq!(partial.recovery_kek_ids(false), vec![2]);
 }
 
 #[test]
@@ -364,7 +353,7 @@ fn recover_refusals_write_nothing() {
 
 #[test]
 fn keys_other_than_rsa_3072_or_4096_are_refused() {
-    let small = rsa(2048);
+    let small = rsa_pair(2048);
     let e = RecoveryPublicKey::from_pem(&small.public, "pub.pem").unwrap_err();
     assert!(e.message().contains("is RSA-2048"), "{e}");
     assert!(e.message().contains("3072 or 4096"), "{e}");

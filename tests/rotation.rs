@@ -1,4 +1,4 @@
-//! KEK rotation, rekey (local → local here; the KMS directions are in tests/kms.rs) and
+//! KEK rotation, rekey (local → local here; the KMS directions are in tests/kms/rekey.rs) and
 //! retiring a KEK: records and streams written before keep decrypting.
 
 mod common;

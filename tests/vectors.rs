@@ -196,29 +196,29 @@ fn check(name: &str, computed: Value) -> Value {
 }
 
 fn openssl_hkdf_expand(key_hex: &str, info: &[u8], len: usize) -> String {
-    let out = std::process::Command::new("openssl")
-        .args([
+    let (len, key, info) = (
+        len.to_string(),
+        format!("hexkey:{key_hex}"),
+        format!("hexinfo:{}", hex::encode(info)),
+    );
+    let out = common::openssl::openssl(
+        &[
             "kdf",
             "-keylen",
-            &len.to_string(),
+            &len,
             "-kdfopt",
             "digest:SHA256",
             "-kdfopt",
             "mode:EXPAND_ONLY",
             "-kdfopt",
-        ])
-        .arg(format!("hexkey:{key_hex}"))
-        .arg("-kdfopt")
-        .arg(format!("hexinfo:{}", hex::encode(info)))
-        .arg("HKDF")
-        .output()
-        .expect("the openssl command is needed for this test: apt-get install openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            &key,
+            "-kdfopt",
+            &info,
+            "HKDF",
+        ],
+        std::path::Path::new("."),
     );
-    String::from_utf8(out.stdout)
+    String::from_utf8(out)
         .unwrap()
         .trim()
         .replace(':', "")

@@ -42,6 +42,22 @@ impl Crypt {
         self.keystore.recovery_status()
     }
 
+    /// The recovery key's `key_sha256`; `None` when the keystore has no recovery section.
+    pub fn recovery_key_sha256(&self) -> Option<String> {
+        self.recovery_status().map(|s| s.key_sha256)
+    }
+
+    /// The ids of the KEKs the recovery key covers (`covered`) or does not cover (the KEKs a
+    /// lost CMK would lose), ascending. Without a recovery section no KEK is covered.
+    pub fn recovery_kek_ids(&self, covered: bool) -> Vec<u32> {
+        match self.recovery_status() {
+            Some(s) if covered => s.covered,
+            Some(s) => s.uncovered,
+            None if covered => Vec::new(),
+            None => self.kek_ids(),
+        }
+    }
+
     /// `recover`: from the keystore document `keystore` and the recovery `private` key alone
     /// (the CMK is lost), a handle on a keystore with the same KEK ids, creation times and
     /// active KEK, wrapped under `destination`, the recovery section kept. It is checked to open

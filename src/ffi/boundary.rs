@@ -164,13 +164,34 @@ pub(super) unsafe fn with_out_len(
 
 /// Copies `bytes` to the start of `out`; returns their length, or `BUFFER_TOO_SMALL` (with the
 /// length needed) when `out` is shorter.
-pub(super) fn copy_out(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
+fn copy_out(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
     let cap = out.len();
     let dest = out
         .get_mut(..bytes.len())
         .ok_or_else(|| Error::buffer_too_small(bytes.len(), cap))?;
     dest.copy_from_slice(bytes);
     Ok(bytes.len())
+}
+
+/// Writes `text(crypt)` (no NUL) to `out`; `*out_len` receives its length (or the length
+/// needed, with `LKR_ERR_BUFFER_TOO_SMALL`).
+///
+/// # Safety
+/// `c` must be NULL or a live handle; `out` must be NULL or point to `out_cap` writable bytes;
+/// `out_len` must be NULL or writable.
+pub(super) unsafe fn text_out(
+    c: *const LkrCrypt,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    text: impl FnOnce(&Crypt) -> String,
+) -> i32 {
+    // SAFETY: the caller keeps this function's contract (# Safety above).
+    guard(|| unsafe {
+        let crypt = handle(c)?;
+        let out = output(out, out_cap, &[])?;
+        with_out_len(out_len, || copy_out(out, text(crypt).as_bytes()))
+    })
 }
 
 /// The library's version, e.g. `"0.1.0"` (a static string; do not free).

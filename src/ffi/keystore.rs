@@ -1,9 +1,7 @@
 //! The keystore and its KEKs: exporting the document, KEK rotation, rekey to another CMK,
 //! retiring a KEK, and which KEK encrypts new values or encrypted a given one.
 
-use super::boundary::{
-    copy_out, guard, guard_value, handle, input, output, path_arg, with_out_len,
-};
+use super::boundary::{guard, guard_value, handle, input, path_arg, text_out};
 use super::handle::{derive_handle, open_handle};
 use super::LkrCrypt;
 use crate::error::Error;
@@ -22,12 +20,8 @@ pub unsafe extern "C" fn lkr_export_keystore(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    guard(|| unsafe {
-        let crypt = handle(c)?;
-        let out = output(out, out_cap, &[])?;
-        with_out_len(out_len, || copy_out(out, crypt.keystore_json().as_bytes()))
-    })
+    // SAFETY: the same contract.
+    unsafe { text_out(c, out, out_cap, out_len, Crypt::keystore_json) }
 }
 
 /// KEK rotation: `*out` receives a new handle whose keystore has a new active KEK (id = the

@@ -1,7 +1,7 @@
 //! The recovery key (docs/keystore.md, "Recovery key"): adding and removing a keystore's
 //! recovery wrapping, which KEKs it covers, and `recover` of a keystore whose CMK is lost.
 
-use super::boundary::{copy_out, guard, handle, input, output, path_arg, with_out_len};
+use super::boundary::{guard, handle, input, path_arg, text_out, with_out_len};
 use super::handle::{derive_handle, open_handle};
 use super::LkrCrypt;
 use crate::error::Error;
@@ -106,15 +106,12 @@ pub unsafe extern "C" fn lkr_recovery_key_sha256(
     out_cap: usize,
     out_len: *mut usize,
 ) -> i32 {
-    // SAFETY: the caller keeps this function's contract (# Safety above).
-    guard(|| unsafe {
-        let crypt = handle(c)?;
-        let out = output(out, out_cap, &[])?;
-        with_out_len(out_len, || {
-            let sha = crypt.recovery_status().map(|s| s.key_sha256);
-            copy_out(out, sha.as_deref().unwrap_or("").as_bytes())
+    // SAFETY: the same contract.
+    unsafe {
+        text_out(c, out, out_cap, out_len, |c| {
+            c.recovery_key_sha256().unwrap_or_default()
         })
-    })
+    }
 }
 
 /// Writes the ids of the keystore's KEKs that its recovery key covers (`covered` != 0) or does
@@ -140,12 +137,7 @@ pub unsafe extern "C" fn lkr_recovery_kek_ids(
             return Err(Error::invalid(format!("ids is NULL but cap is {cap}")));
         }
         with_out_len(count, || {
-            let list = match crypt.recovery_status() {
-                Some(s) if covered != 0 => s.covered,
-                Some(s) => s.uncovered,
-                None if covered != 0 => Vec::new(),
-                None => crypt.kek_ids(),
-            };
+            let list = crypt.recovery_kek_ids(covered != 0);
             if cap < list.len() {
                 return Err(Error::buffer_too_small(list.len(), cap));
             }

@@ -4,11 +4,12 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::Crypt;
-use jni::objects::{JByteArray, JObject, JThrowable, JValue};
+use jni::objects::{JByteArray, JObject, JString, JThrowable, JValue};
 use jni::sys::{jint, jlong, JNI_ABORT};
 use jni::JNIEnv;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 
 /// The Java class whose static `fromNative(int, String)` builds every exception.
 const ERRORS_CLASS: &str = "io/lkr/crypt/LkrErrors";
@@ -116,6 +117,13 @@ pub(super) fn not_null<'a, O: AsRef<JObject<'a>>>(o: &O, what: &str) -> JResult<
     } else {
         Ok(())
     }
+}
+
+/// A (non-null) Java string argument naming a file, e.g. the keystore's path.
+pub(super) fn path_arg(env: &mut JNIEnv<'_>, path: &JString<'_>, what: &str) -> JResult<PathBuf> {
+    not_null(path, what)?;
+    let path: String = env.get_string(path)?.into();
+    Ok(PathBuf::from(path))
 }
 
 pub(super) fn jsize_of(n: usize, what: &str) -> JResult<jint> {

@@ -2,7 +2,7 @@
 //! (a `long` holding `Box<Crypt>`), deriving a new handle from one, closing it; and the
 //! process-wide reseed of the random generator.
 
-use super::boundary::{boundary, crypt, not_null, read_into, JResult};
+use super::boundary::{boundary, crypt, path_arg, read_into, JResult};
 use super::JNI_ABI;
 use crate::Crypt;
 use jni::objects::{JByteArray, JClass, JString};
@@ -20,9 +20,8 @@ pub(super) fn handle_from_path(
     path: &JString<'_>,
     open: impl FnOnce(&Path) -> crate::error::Result<Crypt>,
 ) -> JResult<jlong> {
-    not_null(path, "keystore path")?;
-    let path: String = env.get_string(path)?.into();
-    Ok(into_handle(open(Path::new(&path))?))
+    let path = path_arg(env, path, "keystore path")?;
+    Ok(into_handle(open(&path)?))
 }
 
 /// A new handle from `op` applied to the live handle `h` (rotation, rekey, retiring a KEK).

@@ -1,14 +1,12 @@
 //! The recovery key (docs/keystore.md, "Recovery key"): adding and removing a keystore's
 //! recovery wrapping, which KEKs it covers, and `recover` of a keystore whose CMK is lost.
 
-use super::boundary::JResult;
-use super::boundary::{boundary, crypt, not_null, read_into};
+use super::boundary::{boundary, crypt, not_null, path_arg, read_into};
 use super::handle::{derived_handle, handle_from_path, into_handle};
 use crate::Crypt;
 use jni::objects::{JByteArray, JClass, JString};
 use jni::sys::{jboolean, jint, jlong, jstring, JNI_FALSE};
 use jni::JNIEnv;
-use std::path::PathBuf;
 
 /// `static native long addRecoveryKeyFromEnv(long handle)`: a new handle whose keystore also
 /// wraps every KEK under the key of `LKR_RECOVERY_PUBLIC_KEY_FILE`.
@@ -45,7 +43,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_recoverDocumentFromEnv<'l>(
 ) -> jlong {
     boundary(&mut env, |env| {
         not_null(&keystore, "keystore")?;
-        let key = private_key_path(env, &private_key)?;
+        let key = path_arg(env, &private_key, "private key path")?;
         let mut buf = Vec::new();
         read_into(env, &keystore, &mut buf)?;
         Ok(into_handle(Crypt::recover_document_from_env(&buf, &key)?))
@@ -62,7 +60,7 @@ pub extern "system" fn Java_io_lkr_crypt_Native_recoverFileFromEnv<'l>(
     private_key: JString<'l>,
 ) -> jlong {
     boundary(&mut env, |env| {
-        let key = private_key_path(env, &private_key)?;
+        let key = path_arg(env, &private_key, "private key path")?;
         handle_from_path(env, &path, |p| Crypt::recover_file_from_env(p, &key))
     })
 }
@@ -78,8 +76,8 @@ pub extern "system" fn Java_io_lkr_crypt_Native_recoveryKeySha256<'l>(
     boundary(&mut env, |env| {
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
-        Ok(match c.recovery_status() {
-            Some(s) => env.new_string(s.key_sha256)?.into_raw(),
+        Ok(match c.recovery_key_sha256() {
+            Some(sha) => env.new_string(sha)?.into_raw(),
             None => std::ptr::null_mut(),
         })
     })
@@ -97,22 +95,10 @@ pub extern "system" fn Java_io_lkr_crypt_Native_recoveryKekIds<'l>(
     boundary(&mut env, |env| {
         // SAFETY: the handle contract.
         let c = unsafe { crypt(h)? };
-        let ids = match (c.recovery_status(), covered != JNI_FALSE) {
-            (Some(s), true) => s.covered,
-            (Some(s), false) => s.uncovered,
-            (None, true) => Vec::new(),
-            (None, false) => c.kek_ids(),
-        };
+        let ids = c.recovery_kek_ids(covered != JNI_FALSE);
         let ids: Vec<jint> = ids.into_iter().map(|id| id as jint).collect();
         let arr = env.new_int_array(ids.len() as jint)?;
         env.set_int_array_region(&arr, 0, &ids)?;
         Ok(arr.into_raw())
     })
-}
-
-/// The private key's path (not null).
-fn private_key_path(env: &mut JNIEnv<'_>, path: &JString<'_>) -> JResult<PathBuf> {
-    not_null(path, "private key path")?;
-    let path: String = env.get_string(path)?.into();
-    Ok(PathBuf::from(path))
 }

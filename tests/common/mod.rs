@@ -1,6 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+mod child;
+pub mod openssl;
+// Not every suite runs a child.
+#[allow(unused_imports)]
+pub use child::{child_exe, child_stdout, CHILD_DONE};
+
 use lkr_crypt::keys::MasterKey;
 use lkr_crypt::secret::Key256;
 use lkr_crypt::Crypt;
@@ -119,4 +125,77 @@ pub fn unstream(c: &Crypt, sealed: &[u8]) -> Vec<u8> {
         .read_to_end(&mut out)
         .unwrap();
     out
+}
+
+/// Checks that `e` refuses a value over the maximum record size (`LKR_MAX_RECORD_SIZE`).
+pub fn assert_too_large(e: &lkr_crypt::Error) {
+    assert_eq!(e.kind(), lkr_crypt::ErrorKind::InvalidArgument, "{e:?}");
+    assert!(
+        e.message().contains("too large")
+            && e.message().contains(lkr_crypt::limits::ENV_MAX_RECORD_SIZE),
+        "{e:?}"
+    );
+}
+
+/// `n` threads, as processes starting together, open the missing keystore file at once with
+/// `cmk` (`OpenMode::CreateIfMissing`): every one ends up with the one keystore on disk (none
+/// keeps a keystore that lost the race), the values each encrypts decrypt with it, and no
+/// temporary file is left behind.
+pub fn assert_first_opens_agree(n: usize, cmk: &MasterKey) {
+    use lkr_crypt::OpenMode;
+    use std::sync::{Arc, Barrier};
+    let dir = tempfile::tempdir().unwrap();
+    let path = Arc::new(dir.path().join("ks.json"));
+    let barrier = Arc::new(Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (path, cmk, barrier) = (path.clone(), cmk.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let c = Crypt::open_file(&path, cmk, OpenMode::CreateIfMissing).unwrap();
+                (c.keystore_json(), c.encrypt(b"x", b"").unwrap())
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let on_disk = std::fs::read_to_string(&*path).unwrap();
+    let reader = Crypt::open_file(&path, cmk.clone(), OpenMode::MustExist).unwrap();
+    for (json, env) in results {
+        assert_eq!(
+            json, on_disk,
+            "a process kept a keystore that lost the race"
+        );
+        assert_eq!(reader.decrypt(&env, b"").unwrap(), b"x");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "temporary files left behind"
+    );
+}
+
+/// Every single-bit change of the envelope `env` (under `ctx`) is refused by `c` with the kind
+/// its byte calls for (docs/envelope.md): version and algorithm `UNSUPPORTED_FORMAT`, the KEK id
+/// `UNKNOWN_KEK`, anything else `NOT_AUTHENTIC`.
+pub fn assert_bit_flips_refused(c: &Crypt, env: &[u8], ctx: &[u8]) {
+    use lkr_crypt::ErrorKind;
+    for i in 0..env.len() * 8 {
+        let mut t = env.to_vec();
+        t[i / 8] ^= 1 << (i % 8);
+        let e = c
+            .decrypt(&t, ctx)
+            .expect_err("a flipped bit must be rejected");
+        let expected = match i / 8 {
+            3 => ErrorKind::UnsupportedFormat, // version
+            4 => ErrorKind::UnsupportedFormat, // algorithm
+            5..=8 => ErrorKind::UnknownKek,    // kek_id
+            _ => ErrorKind::NotAuthentic,
+        };
+        assert_eq!(
+            e.kind(),
+            expected,
+            "{}-byte envelope, bit {i}: {e}",
+            env.len()
+        );
+    }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.jar.JarEntry;
@@ -78,16 +79,7 @@ class JarIT {
 
     @Test
     void theBundledLibraryLoadsFromTheJarAlone(@TempDir Path dir) throws Exception {
-        TestSupport.Run r =
-                TestSupport.fork(
-                        Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
-                        List.of(
-                                "-Djava.io.tmpdir=" + dir,
-                                "-cp",
-                                JAR_AND_PROBE,
-                                OpenProbe.class.getName(),
-                                "bytes",
-                                "-"));
+        TestSupport.Run r = probe("-Djava.io.tmpdir=" + dir);
         assertTrue(r.out.startsWith("OK kek=1"), r.toString());
         assertTrue(r.out.contains("loaded=bundled"), r.toString());
         try (var files = Files.list(dir)) {
@@ -99,16 +91,7 @@ class JarIT {
     void theJarRefusesAStaleLibraryOnTheLibraryPath(@TempDir Path dir) throws Exception {
         Path lib = dir.resolve(System.mapLibraryName("lkr_crypt"));
         NativeLoaderTest.cc(lib, "int lkr_crypt_stale_marker(void) { return 1; }\n", false);
-        TestSupport.Run r =
-                TestSupport.fork(
-                        Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
-                        List.of(
-                                "-Djava.library.path=" + dir,
-                                "-cp",
-                                JAR_AND_PROBE,
-                                OpenProbe.class.getName(),
-                                "bytes",
-                                "-"));
+        TestSupport.Run r = probe("-Djava.library.path=" + dir);
         assertEquals(2, r.exit, r.toString());
         assertTrue(
                 r.out.startsWith("LINK java.lang.UnsatisfiedLinkError The native library " + lib),
@@ -120,17 +103,7 @@ class JarIT {
             Files.copy(
                     jar.getInputStream(jar.getEntry("native/linux-x86_64/liblkr_crypt.so")), good);
         }
-        r =
-                TestSupport.fork(
-                        Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
-                        List.of(
-                                "-Djava.library.path=" + dir,
-                                "-Dlkr.crypt.library=" + good,
-                                "-cp",
-                                JAR_AND_PROBE,
-                                OpenProbe.class.getName(),
-                                "bytes",
-                                "-"));
+        r = probe("-Djava.library.path=" + dir, "-Dlkr.crypt.library=" + good);
         assertTrue(r.out.startsWith("OK kek=1") && r.out.contains("loaded=" + good), r.toString());
     }
 
@@ -146,16 +119,7 @@ class JarIT {
         Files.setLastModifiedTime(foreign, old);
         Path other = leftover(dir, "lkr-cryptic", old);
 
-        TestSupport.Run r =
-                TestSupport.fork(
-                        Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK),
-                        List.of(
-                                "-Djava.io.tmpdir=" + dir,
-                                "-cp",
-                                JAR_AND_PROBE,
-                                OpenProbe.class.getName(),
-                                "bytes",
-                                "-"));
+        TestSupport.Run r = probe("-Djava.io.tmpdir=" + dir);
         assertTrue(r.out.contains("loaded=bundled"), r.toString());
         assertTrue(Files.notExists(stale), "an hour-old leftover is removed");
         assertTrue(
@@ -168,6 +132,16 @@ class JarIT {
         assertTrue(
                 Files.exists(other.resolve("liblkr_crypt.so")),
                 "names other than lkr-crypt-<digits> are not touched");
+    }
+
+    /**
+     * {@link OpenProbe} opening a new keystore with the test CMK, in a child JVM with these options
+     * and only {@link #JAR_AND_PROBE} on its class path.
+     */
+    private static TestSupport.Run probe(String... jvmOptions) throws Exception {
+        List<String> args = new ArrayList<>(List.of(jvmOptions));
+        args.addAll(List.of("-cp", JAR_AND_PROBE, OpenProbe.class.getName(), "bytes", "-"));
+        return TestSupport.fork(Map.of("LKR_MASTER_KEY_ENV", TestSupport.TEST_CMK), args);
     }
 
     private static Path leftover(Path base, String name, FileTime mtime) throws Exception {

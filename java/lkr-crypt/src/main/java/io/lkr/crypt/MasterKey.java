@@ -126,8 +126,24 @@ public final class MasterKey implements AutoCloseable {
      * @throws MasterKeyException when the configuration is wrong
      */
     public static MasterKey fromEnvironment() throws MasterKeyException {
+        return fromEnvironment("");
+    }
+
+    /**
+     * As {@link #fromEnvironment()}, with the variables named with {@code suffix}: {@code ""}, or
+     * {@code "_SOURCE"} / {@code "_DESTINATION"} as {@code rekey} and {@code recover} read them
+     * (e.g. {@code LKR_MASTER_KEY_FILE_SOURCE}).
+     *
+     * @param suffix {@code ""}, {@code "_SOURCE"} or {@code "_DESTINATION"}
+     * @return the key, to {@link #close()} when done
+     * @throws MasterKeyException when the configuration is wrong
+     */
+    public static MasterKey fromEnvironment(String suffix) throws MasterKeyException {
+        Objects.requireNonNull(suffix, "suffix");
         Native.ensureLoaded();
-        return new MasterKey(Native.masterKeyFromEnv(""), "from the environment");
+        return new MasterKey(
+                Native.masterKeyFromEnv(suffix),
+                suffix.isEmpty() ? "from the environment" : "from the environment, " + suffix);
     }
 
     /**

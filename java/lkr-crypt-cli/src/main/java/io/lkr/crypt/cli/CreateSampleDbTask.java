@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "create_sample_db",
-        mixinStandardHelpOptions = true,
         description =
                 "Creates a sample "
                         + "internal database with legacy AES-128-CBC values (demonstration and tests).")

@@ -26,7 +26,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
         name = "export_keystore",
-        mixinStandardHelpOptions = true,
         description = {
             "Writes the internal database's keystore to FILE (mode 0600).",
             "An existing FILE is never overwritten unless --force is given (a symbolic link is then followed: "
@@ -52,7 +51,9 @@ public final class ExportKeystoreTask extends DbTaskCommand {
         byte[] doc;
         int activeKek;
         try (Connection c = db.connectForTask(false);
-                LkrCrypt crypt = KeystoreStore.openExisting(c, db.dialect(), db.toString())) {
+                LkrCrypt crypt =
+                        KeystoreStore.openExisting(
+                                c, db.dialect(), db.toString(), this::openKeystore)) {
             doc = crypt.exportKeystore();
             activeKek = crypt.activeKekId();
         } catch (SQLException e) {

@@ -92,7 +92,12 @@ public final class FileTasks {
                                     + " does not exist (decrypt_file only reads a keystore)");
                     return null;
                 }
-                return LkrCrypt.openFromEnvironment(keystore);
+                try {
+                    return LkrCrypt.openFromEnvironment(keystore);
+                } catch (GeneralSecurityException e) {
+                    noteMismatch(e, keystore);
+                    throw e;
+                }
             }
             InternalDb db = database();
             if (db == null) {
@@ -101,9 +106,10 @@ public final class FileTasks {
             try (Connection c = db.connectForTask(writes())) {
                 if (writes()) {
                     Schema.ensure(c, db.dialect());
-                    return KeystoreStore.openForWriting(c, db.dialect());
+                    return KeystoreStore.openForWriting(c, db.dialect(), this::openKeystore);
                 }
-                return KeystoreStore.openExisting(c, db.dialect(), db.toString());
+                return KeystoreStore.openExisting(
+                        c, db.dialect(), db.toString(), this::openKeystore);
             } catch (SQLException e) {
                 boolean missing = !writes() && !(e instanceof InternalDb.UncleanShutdownException);
                 err.println(
@@ -150,7 +156,6 @@ public final class FileTasks {
 
     @Command(
             name = "encrypt_file",
-            mixinStandardHelpOptions = true,
             description = {
                 "Encrypts IN into OUT as an lkr-crypt stream (docs/stream.md); - is stdin/stdout.",
                 "A file OUT appears only once the whole stream is written: on failure an existing OUT stays as it was. "
@@ -197,7 +202,6 @@ public final class FileTasks {
 
     @Command(
             name = "decrypt_file",
-            mixinStandardHelpOptions = true,
             description = {
                 "Decrypts the lkr-crypt stream IN into OUT; - is stdin/stdout.",
                 "A file OUT appears only once the whole stream is authenticated: on failure nothing is written and "

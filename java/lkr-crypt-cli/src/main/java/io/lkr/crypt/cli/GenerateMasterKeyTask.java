@@ -23,7 +23,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "generate_master_key",
-        mixinStandardHelpOptions = true,
         description =
                 "Writes a new base64 32-byte Customer Master Key to a new file with mode 0400.")
 public final class GenerateMasterKeyTask extends TaskCommand {

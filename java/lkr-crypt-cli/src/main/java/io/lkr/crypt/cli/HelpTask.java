@@ -8,10 +8,7 @@ import picocli.CommandLine.Parameters;
  * {@code help [TASK]}: the list of tasks, or the usage of TASK, on stdout (exit 0); an unknown TASK
  * is {@code Could not find task "<name>"} and the list on stderr (exit 2), as for the jar itself.
  */
-@Command(
-        name = "help",
-        mixinStandardHelpOptions = true,
-        description = "Lists the tasks, or shows the options of TASK.")
+@Command(name = "help", description = "Lists the tasks, or shows the options of TASK.")
 final class HelpTask extends TaskCommand {
     @Parameters(
             index = "0",

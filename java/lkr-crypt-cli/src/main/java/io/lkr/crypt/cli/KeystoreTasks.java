@@ -7,7 +7,6 @@ import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KekUsage;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.MaintenanceLock;
-import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Schema;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
@@ -25,6 +24,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,7 +44,11 @@ import picocli.CommandLine.Option;
 public final class KeystoreTasks {
     private KeystoreTasks() {}
 
-    /** What the three tasks share: where the keystore is, the checks, the atomic replacement. */
+    /**
+     * What the keystore tasks share (these three and {@link RecoveryTasks}'): where the keystore
+     * is, the checks, the atomic replacement, the options in the order they are declared.
+     */
+    @Command(sortOptions = false)
     abstract static class Base extends LoggedDbTaskCommand {
         @Option(
                 names = "--keystore",
@@ -65,9 +69,6 @@ public final class KeystoreTasks {
         boolean usesDatabase() {
             return keystore == null;
         }
-
-        /** The task's name, for messages. */
-        abstract String name();
 
         /**
          * docs/keys.md's checks of the CMK variables this task uses; throws with the documented
@@ -104,7 +105,7 @@ public final class KeystoreTasks {
                 log.error("Could not read the keystore file " + keystore + ": " + e.getMessage());
                 return FAILED;
             }
-            try (LkrCrypt next = transform(doc, null, null)) {
+            try (LkrCrypt next = build(doc, null, null)) {
                 if (next == null) {
                     return FAILED;
                 }
@@ -113,16 +114,7 @@ public final class KeystoreTasks {
                 // Compare-and-set on the file: nothing is lost if another process changed it
                 // meanwhile.
                 if (!Arrays.equals(doc, Files.readAllBytes(keystore))) {
-                    log.error(
-                            "The keystore file "
-                                    + keystore
-                                    + " changed while "
-                                    + name()
-                                    + " ran (another "
-                                    + "rekey or rotation?). Nothing was changed: run "
-                                    + name()
-                                    + " again.");
-                    return FAILED;
+                    return changedMeanwhile("The keystore file " + keystore);
                 }
                 TaskSupport.writeKeystoreFile(keystore, replacement, OutputTarget.Existing.REPLACE);
                 done(next, "file " + keystore);
@@ -193,7 +185,7 @@ public final class KeystoreTasks {
                                 + "application or migrate_encryption creates it). Nothing was changed.");
                 return FAILED;
             }
-            try (LkrCrypt next = transform(doc, c, db)) {
+            try (LkrCrypt next = build(doc, c, db)) {
                 if (next == null) {
                     return FAILED;
                 }
@@ -201,17 +193,33 @@ public final class KeystoreTasks {
                 pause();
                 lock.ensureHeld();
                 if (!KeystoreStore.replace(c, db.dialect(), doc, replacement)) {
-                    log.error(
-                            "The keystore in the internal database changed while "
-                                    + name()
-                                    + " ran "
-                                    + "(another rekey or rotation?). Nothing was changed: run "
-                                    + name()
-                                    + " again.");
-                    return FAILED;
+                    return changedMeanwhile("The keystore in the internal database");
                 }
                 done(next, "internal database " + db);
                 return OK;
+            }
+        }
+
+        /** The refusal when {@code keystore} was replaced by another process meanwhile. */
+        private int changedMeanwhile(String keystore) {
+            log.error(
+                    keystore
+                            + " changed while "
+                            + name()
+                            + " ran (another rekey or rotation?). Nothing was changed: run "
+                            + name()
+                            + " again.");
+            return FAILED;
+        }
+
+        /** {@link #transform}, a CMK mismatch noted for the line after the error. */
+        private LkrCrypt build(byte[] doc, Connection db, InternalDb where)
+                throws GeneralSecurityException, SQLException, IOException {
+            try {
+                return transform(doc, db, where);
+            } catch (GeneralSecurityException e) {
+                noteMismatch(e, doc);
+                throw e;
             }
         }
 
@@ -247,8 +255,6 @@ public final class KeystoreTasks {
      */
     @Command(
             name = "rekey",
-            mixinStandardHelpOptions = true,
-            sortOptions = false,
             description = {
                 "Re-wraps every KEK from the source CMK to the destination CMK; no value, cached "
                         + "file or backup changes.",
@@ -257,8 +263,8 @@ public final class KeystoreTasks {
             })
     static final class Rekey extends Base {
         @Override
-        String name() {
-            return "rekey";
+        String cmkSuffix() {
+            return "_SOURCE";
         }
 
         @Override
@@ -295,15 +301,8 @@ public final class KeystoreTasks {
     /** {@code rotate_kek}: a new active KEK; the older ones keep decrypting. */
     @Command(
             name = "rotate_kek",
-            mixinStandardHelpOptions = true,
-            sortOptions = false,
             description = "Adds a new active KEK; the older KEKs keep decrypting.")
     static final class RotateKek extends WithCmk {
-        @Override
-        String name() {
-            return "rotate_kek";
-        }
-
         @Override
         LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
             return current.keystoreAdmin().rotateKek();
@@ -333,8 +332,6 @@ public final class KeystoreTasks {
      */
     @Command(
             name = "retire_kek",
-            mixinStandardHelpOptions = true,
-            sortOptions = false,
             description = {
                 "Removes KEK N from the internal database's keystore, once no value uses it "
                         + "(after migrate_encryption --reencrypt).",
@@ -349,17 +346,7 @@ public final class KeystoreTasks {
                 description = "The KEK to retire (an id of the keystore, 1 or more)")
         int kekId;
 
-        @Option(
-                names = "--columns",
-                paramLabel = "FILE",
-                defaultValue = Manifest.DEFAULT_FILE,
-                description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
-        Path columns;
-
-        @Override
-        String name() {
-            return "retire_kek";
-        }
+        @Mixin ManifestOption columns;
 
         @Override
         String optionError() {
@@ -375,7 +362,7 @@ public final class KeystoreTasks {
                                 + "no longer under the KEK; it does not take --keystore. Nothing was changed.");
                 return null;
             }
-            List<EncryptedColumn> manifest = YamlConfig.manifest(columns);
+            List<EncryptedColumn> manifest = columns.read();
             try (LkrCrypt current = LkrCrypt.openFromEnvironment(doc)) {
                 if (Arrays.stream(current.keystoreAdmin().kekIds()).noneMatch(id -> id == kekId)) {
                     log.error(

@@ -5,11 +5,9 @@ import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.MaintenanceLock;
-import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Migration;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -22,6 +20,7 @@ import java.util.TreeMap;
 import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,23 +32,14 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "migrate_encryption",
-        mixinStandardHelpOptions = true,
         sortOptions = false,
         description = "Re-encrypts the internal database from legacy AES-128-CBC to AES-256-GCM.")
 public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
-    /** The task's name. */
-    public static final String NAME = "migrate_encryption";
-
     /** docs/native-interfaces.md's log line. */
     public static final String START_MESSAGE =
             "Starting migration from AES-128-CBC Legacy to AES-GCM-256";
 
-    @Option(
-            names = "--columns",
-            paramLabel = "FILE",
-            description = "Manifest of encrypted columns " + "(default: ${DEFAULT-VALUE})",
-            defaultValue = Manifest.DEFAULT_FILE)
-    Path columns;
+    @Mixin ManifestOption columns;
 
     @Option(
             names = "--skip-undecryptable",
@@ -132,7 +122,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         try {
             List<EncryptedColumn> manifest;
             try {
-                manifest = YamlConfig.manifest(columns);
+                manifest = columns.read();
             } catch (IOException e) {
                 log.error(e.getMessage());
                 return FAILED;
@@ -147,13 +137,13 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                 // the end (a dry run writes nothing and takes none).
                 try (MaintenanceLock lock =
                         MaintenanceLock.begin(
-                                db, c, reencrypt ? NAME + " --reencrypt" : NAME, !dryRun)) {
+                                db, c, reencrypt ? name() + " --reencrypt" : name(), !dryRun)) {
                     // 4. The keystore: the stored one, else the new one (published before the first
                     // write).
                     byte[] stored = KeystoreStore.read(c, db.dialect());
                     c.commit();
                     if (stored != null) {
-                        crypt = LkrCrypt.openFromEnvironment(stored);
+                        crypt = openKeystore(stored);
                         fresh.close();
                     }
                     return migrate(db, c, manifest, crypt, stored == null, lock);
@@ -248,7 +238,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         lock.ensureHeld();
         LkrCrypt writer = crypt;
         if (newKeystore) {
-            writer = KeystoreStore.publishOrAdopt(c, db.dialect(), crypt);
+            writer = KeystoreStore.publishOrAdopt(c, db.dialect(), crypt, this::openKeystore);
             log.fileOnly(
                     "INFO",
                     "Created the keystore of the internal database (" + Settings.KEYSTORE + ")");
@@ -289,7 +279,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
      */
     private Map<String, Object> summaryJson(Migration.Report r, boolean wrote) {
         Map<String, Object> j = new LinkedHashMap<>();
-        j.put("task", NAME);
+        j.put("task", name());
         j.put("dry_run", dryRun);
         j.put("reencrypt", reencrypt);
         j.put("written", wrote);

@@ -6,10 +6,8 @@ import io.lkr.crypt.db.Dialect;
 import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KeystoreStore;
-import io.lkr.crypt.db.Manifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,7 +16,7 @@ import java.sql.SQLException;
 import java.util.Base64;
 import java.util.List;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -29,7 +27,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
         name = "read_value",
-        mixinStandardHelpOptions = true,
         description =
                 "Decrypts one value of the internal database (demonstration): TABLE.COLUMN KEY.")
 public final class ReadValueTask extends DbTaskCommand {
@@ -42,12 +39,7 @@ public final class ReadValueTask extends DbTaskCommand {
     @Parameters(index = "1", paramLabel = "KEY", description = "The row's key value")
     String key;
 
-    @Option(
-            names = "--columns",
-            paramLabel = "FILE",
-            defaultValue = Manifest.DEFAULT_FILE,
-            description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
-    Path columns;
+    @Mixin ManifestOption columns;
 
     /** Reads a keystore the database already holds: opening it checks the CMK. */
     @Override
@@ -58,7 +50,7 @@ public final class ReadValueTask extends DbTaskCommand {
         EncryptedColumn col = null;
         InternalDb db;
         try {
-            List<EncryptedColumn> manifest = YamlConfig.manifest(columns);
+            List<EncryptedColumn> manifest = columns.read();
             for (EncryptedColumn c : manifest) {
                 if (c.name().equals(column)) {
                     col = c;
@@ -69,7 +61,7 @@ public final class ReadValueTask extends DbTaskCommand {
             return FAILED;
         }
         if (col == null) {
-            err.println(column + " is not in the manifest " + columns);
+            err.println(column + " is not in the manifest " + columns.file);
             return USAGE;
         }
         db = database();
@@ -101,7 +93,8 @@ public final class ReadValueTask extends DbTaskCommand {
                     stored = rs.getString(2);
                 }
             }
-            try (LkrCrypt crypt = KeystoreStore.openExisting(c, d, db.toString())) {
+            try (LkrCrypt crypt =
+                    KeystoreStore.openExisting(c, d, db.toString(), this::openKeystore)) {
                 byte[] pt = crypt.decrypt(StoredText.decode(stored), col.contextFor(keyText));
                 out.println(
                         col.isText()

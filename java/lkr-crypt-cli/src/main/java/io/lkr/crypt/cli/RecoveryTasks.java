@@ -26,8 +26,6 @@ public final class RecoveryTasks {
     /** {@code add_recovery_key}: every KEK wrapped under the configured recovery public key. */
     @Command(
             name = "add_recovery_key",
-            mixinStandardHelpOptions = true,
-            sortOptions = false,
             description = {
                 "Wraps every KEK of the keystore under the recovery public key named by "
                         + PUBLIC_KEY_VARIABLE
@@ -37,11 +35,6 @@ public final class RecoveryTasks {
                         + " on every node (rotate_kek refuses without it)."
             })
     static final class AddRecoveryKey extends KeystoreTasks.WithCmk {
-        @Override
-        String name() {
-            return "add_recovery_key";
-        }
-
         @Override
         LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
             return current.keystoreAdmin().addRecoveryKeyFromEnvironment();
@@ -68,16 +61,9 @@ public final class RecoveryTasks {
     /** {@code remove_recovery_key}: the recovery section dropped. */
     @Command(
             name = "remove_recovery_key",
-            mixinStandardHelpOptions = true,
-            sortOptions = false,
             description =
                     "Drops the keystore's recovery key: a lost CMK then loses every KEK again.")
     static final class RemoveRecoveryKey extends KeystoreTasks.WithCmk {
-        @Override
-        String name() {
-            return "remove_recovery_key";
-        }
-
         @Override
         LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
             return current.keystoreAdmin().removeRecoveryKey();
@@ -102,8 +88,6 @@ public final class RecoveryTasks {
      */
     @Command(
             name = "recover",
-            mixinStandardHelpOptions = true,
-            sortOptions = false,
             description = {
                 "When the CMK is lost: unwraps every KEK with the recovery private key and wraps it "
                         + "under the destination CMK (the CMK variables with the suffix _DESTINATION, "
@@ -119,11 +103,6 @@ public final class RecoveryTasks {
                         "The recovery private key: PEM PKCS#8 (BEGIN PRIVATE KEY), unencrypted, "
                                 + "mode 0400")
         Path privateKey;
-
-        @Override
-        String name() {
-            return "recover";
-        }
 
         @Override
         void checkMasterKey() throws GeneralSecurityException {

@@ -7,7 +7,6 @@ import io.lkr.crypt.db.InternalDb;
 import io.lkr.crypt.db.KekUsage;
 import io.lkr.crypt.db.KeystoreStore;
 import io.lkr.crypt.db.LiveNodes;
-import io.lkr.crypt.db.Manifest;
 import io.lkr.crypt.db.Schema;
 import io.lkr.crypt.db.Settings;
 import java.io.IOException;
@@ -26,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,7 +37,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "status",
-        mixinStandardHelpOptions = true,
         description = "CMK kind, keystore, active KEK, legacy vs GCM value counts.")
 public final class StatusTask extends LoggedDbTaskCommand {
     @Option(
@@ -46,12 +45,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
             description = "Use this keystore file instead of the " + "internal database's")
     Path keystore;
 
-    @Option(
-            names = "--columns",
-            paramLabel = "FILE",
-            defaultValue = Manifest.DEFAULT_FILE,
-            description = "Manifest of encrypted columns (default: ${DEFAULT-VALUE})")
-    Path columns;
+    @Mixin ManifestOption columns;
 
     @Option(
             names = "--format",
@@ -169,10 +163,9 @@ public final class StatusTask extends LoggedDbTaskCommand {
             // new one: none is authentic under it, every non-empty value waits as legacy.
             LkrCrypt crypt;
             try {
-                crypt = doc == null ? fresh : LkrCrypt.openFromEnvironment(doc);
+                crypt = doc == null ? fresh : openKeystore(doc);
             } catch (GeneralSecurityException e) {
                 log.error(e.getMessage());
-                explainMismatch(doc);
                 return FAILED;
             }
             try {
@@ -223,26 +216,11 @@ public final class StatusTask extends LoggedDbTaskCommand {
     }
 
     /**
-     * After the engine refused the keystore: the CMK it expects and the configured one, when they
-     * differ (fingerprints and key ids are not secret; the engine's own message stays as it is).
+     * The configured CMK (LKR_MASTER_KEY_* / LKR_AWS_CMK, docs/keys.md), as a keystore names it:
+     * that of the new keystore opened first.
      */
-    private void explainMismatch(byte[] doc) {
-        Map<String, Object> expected = TaskSupport.masterKey(doc);
-        Map<String, Object> configured = TaskSupport.masterKey(fresh.exportKeystore());
-        if (!expected.equals(configured)) {
-            log.error(
-                    "The keystore expects the CMK "
-                            + TaskSupport.describeCmk(expected)
-                            + "; the configured CMK is "
-                            + TaskSupport.describeCmk(configured)
-                            + ".");
-        }
-    }
-
-    /**
-     * The configured CMK (LKR_MASTER_KEY_* / LKR_AWS_CMK, docs/keys.md), as a keystore names it.
-     */
-    private Map<String, Object> configuredCmk() {
+    @Override
+    Map<String, Object> configuredCmk() {
         return TaskSupport.masterKey(fresh.exportKeystore());
     }
 
@@ -331,7 +309,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
             throws SQLException {
         List<EncryptedColumn> manifest;
         try {
-            manifest = YamlConfig.manifest(columns);
+            manifest = columns.read();
         } catch (IOException e) {
             log.warn("No value counts: " + e.getMessage());
             return;

@@ -1,12 +1,16 @@
 package io.lkr.crypt.cli;
 
 import io.lkr.crypt.LkrCrypt;
+import io.lkr.crypt.MasterKey;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -14,9 +18,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * What every task's picocli command shares (docs/native-interfaces.md): the streams it reports to,
- * its log, the exit statuses, and the order of its work — the task's own option checks, then the
- * CMK configuration, then {@link #work()}. The tasks are the subcommands of {@link Main}.
+ * its log, the exit statuses, the standard help options, and the order of its work — the task's own
+ * option checks, then the CMK configuration, then {@link #work()}, then (after a CMK mismatch) the
+ * CMK the keystore expects beside the configured one. The tasks are the subcommands of {@link
+ * Main}.
  */
+@Command(mixinStandardHelpOptions = true)
 abstract class TaskCommand implements Callable<Integer> {
     static final int OK = 0;
     static final int FAILED = 1;
@@ -52,11 +59,25 @@ abstract class TaskCommand implements Callable<Integer> {
      */
     TaskLog log;
 
+    /**
+     * The start of every message of a CMK that does not open a keystore (docs/keys.md), whichever
+     * key source found the mismatch.
+     */
+    static final String CMK_MISMATCH = "Master Key does not match the keystore";
+
+    /** The line that explains a CMK mismatch, printed after the task's error; or null. */
+    private String mismatch;
+
     /** Called by {@link Main} once the command is made. */
     final void init(PrintStream out, PrintStream err, byte[] legacyKey) {
         this.out = out;
         this.err = err;
         this.legacyKey = legacyKey;
+    }
+
+    /** The task's name: its picocli command's (as the list of tasks shows it). */
+    final String name() {
+        return spec.name();
     }
 
     /**
@@ -146,6 +167,81 @@ abstract class TaskCommand implements Callable<Integer> {
     /** The task's work, once its options and the CMK configuration are valid: its exit status. */
     abstract int work();
 
+    /**
+     * The suffix of the CMK variables this task opens existing keystores with (docs/keys.md): none
+     * by default; {@code rekey} opens them with its {@code _SOURCE} CMK.
+     */
+    String cmkSuffix() {
+        return "";
+    }
+
+    /** Opens the keystore document {@code doc} with the configured CMK, noting a mismatch. */
+    final LkrCrypt openKeystore(byte[] doc) throws GeneralSecurityException {
+        try {
+            return LkrCrypt.openFromEnvironment(doc);
+        } catch (GeneralSecurityException e) {
+            noteMismatch(e, doc);
+            throw e;
+        }
+    }
+
+    /**
+     * After the keystore document {@code doc} was refused with {@code e}: a CMK mismatch is
+     * explained once the task has reported its error ({@link #call()}).
+     */
+    final void noteMismatch(GeneralSecurityException e, byte[] doc) {
+        if (doc != null && e.getMessage() != null && e.getMessage().contains(CMK_MISMATCH)) {
+            mismatch = explainMismatch(doc);
+        }
+    }
+
+    /**
+     * As {@link #noteMismatch(GeneralSecurityException, byte[])} for the keystore file {@code
+     * file}.
+     */
+    final void noteMismatch(GeneralSecurityException e, Path file) {
+        try {
+            noteMismatch(e, Files.readAllBytes(file));
+        } catch (IOException unreadable) {
+            // nothing to explain with
+        }
+    }
+
+    /**
+     * The configured CMK ({@link #cmkSuffix()}'s variables, docs/keys.md) as a keystore names it
+     * (docs/keystore.md {@code master_key}): that of a new, unpublished keystore.
+     */
+    Map<String, Object> configuredCmk() throws GeneralSecurityException {
+        try (MasterKey key = MasterKey.fromEnvironment(cmkSuffix());
+                LkrCrypt fresh = LkrCrypt.open(key, (byte[]) null)) {
+            return TaskSupport.masterKey(fresh.exportKeystore());
+        }
+    }
+
+    /**
+     * The line for after the engine's refusal of {@code doc} (its message first, as it is): the CMK
+     * the keystore expects and the configured one; null when they cannot be told apart.
+     * Fingerprints and key ids are not secret.
+     */
+    private String explainMismatch(byte[] doc) {
+        Map<String, Object> expected = TaskSupport.masterKey(doc);
+        Map<String, Object> configured;
+        try {
+            configured = configuredCmk();
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return null; // the configured CMK cannot be described: the engine's message stands
+        }
+        return expected.equals(configured)
+                ? null
+                : "The keystore expects the CMK "
+                        + TaskSupport.describeCmk(expected)
+                        + "; the configured CMK"
+                        + (cmkSuffix().isEmpty() ? "" : " (" + cmkSuffix() + ")")
+                        + " is "
+                        + TaskSupport.describeCmk(configured)
+                        + ".";
+    }
+
     @Override
     public final Integer call() {
         String homeError = applyHome();
@@ -162,7 +258,11 @@ abstract class TaskCommand implements Callable<Integer> {
                 log.error(e.getMessage());
                 return FAILED;
             }
-            return work();
+            int status = work();
+            if (status != OK && mismatch != null) {
+                log.error(mismatch);
+            }
+            return status;
         }
     }
 }

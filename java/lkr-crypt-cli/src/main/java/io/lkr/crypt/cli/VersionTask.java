@@ -11,7 +11,6 @@ import picocli.CommandLine.Command;
  */
 @Command(
         name = VersionTask.NAME,
-        mixinStandardHelpOptions = true,
         description = "Shows the versions of the jar and of its native library.")
 final class VersionTask extends TaskCommand {
     static final String NAME = "version";

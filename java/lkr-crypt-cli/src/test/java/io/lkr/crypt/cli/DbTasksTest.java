@@ -27,6 +27,13 @@ class DbTasksTest {
     String err;
 
     int run(String task, String... args) {
+        return run(null, task, args);
+    }
+
+    /**
+     * Runs {@code task} with {@code args} and the caller's legacy key (null: the environment's).
+     */
+    int run(byte[] legacyKey, String task, String... args) {
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         ByteArrayOutputStream e = new ByteArrayOutputStream();
         List<String> a = new java.util.ArrayList<>(List.of(task));
@@ -35,7 +42,8 @@ class DbTasksTest {
                 Main.run(
                         a.toArray(new String[0]),
                         new PrintStream(o, true, StandardCharsets.UTF_8),
-                        new PrintStream(e, true, StandardCharsets.UTF_8));
+                        new PrintStream(e, true, StandardCharsets.UTF_8),
+                        legacyKey);
         out = o.toString(StandardCharsets.UTF_8);
         err = e.toString(StandardCharsets.UTF_8);
         return rc;
@@ -65,17 +73,9 @@ class DbTasksTest {
         Path manifest = dir.resolve("cols.yaml");
         SampleDb.writeManifest(manifest);
         String log = dir.resolve("log").toString();
+        String[] onDb = {"-d", yaml.toString(), "--columns", manifest.toString(), "--log-dir", log};
         // A database that does not exist: a read-only task does not create it.
-        assertEquals(
-                1,
-                run(
-                        "status",
-                        "-d",
-                        yaml.toString(),
-                        "--columns",
-                        manifest.toString(),
-                        "--log-dir",
-                        log));
+        assertEquals(1, run("status", onDb));
         assertTrue(err.contains("Missing keystore"), err);
         assertTrue(
                 !Files.exists(dir.resolve("db"))
@@ -87,49 +87,14 @@ class DbTasksTest {
         }
         // Before the migration (#19.2): no keystore yet, the legacy values waiting; a task that
         // only reads never creates a keystore and reports its absence as an error (exit 1).
-        assertEquals(
-                1,
-                run(
-                        "status",
-                        "-d",
-                        yaml.toString(),
-                        "--columns",
-                        manifest.toString(),
-                        "--log-dir",
-                        log),
-                err);
+        assertEquals(1, run("status", onDb), err);
         assertTrue(err.contains("Missing keystore: no "), err);
         assertTrue(out.contains("Values: 0 GCM, 45 legacy"), out);
         assertTrue(out.contains("Legacy values waiting for migrate_encryption: 45"), out);
         assertTrue(out.matches("(?s).*CONNECTION\\.PASSWORD\\s+0\\s+40\\s+0.*"), out);
 
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        assertEquals(
-                0,
-                Main.run(
-                        new String[] {
-                            "migrate_encryption",
-                            "-d",
-                            yaml.toString(),
-                            "--columns",
-                            manifest.toString(),
-                            "--log-dir",
-                            log
-                        },
-                        new PrintStream(o),
-                        new PrintStream(new ByteArrayOutputStream()),
-                        LEGACY_KEY));
-        assertEquals(
-                0,
-                run(
-                        "status",
-                        "-d",
-                        yaml.toString(),
-                        "--columns",
-                        manifest.toString(),
-                        "--log-dir",
-                        log),
-                err);
+        assertEquals(0, run(LEGACY_KEY, "migrate_encryption", onDb), err);
+        assertEquals(0, run("status", onDb), err);
         assertTrue(out.contains("CMK: local"), out);
         assertTrue(
                 out.contains(
@@ -163,19 +128,12 @@ class DbTasksTest {
                     io.lkr.crypt.db.Settings.get(
                             c, io.lkr.crypt.db.Dialect.HSQLDB, io.lkr.crypt.db.Settings.KEYSTORE));
         }
-        assertEquals(
-                0,
-                run(
-                        "status",
-                        "--keystore",
-                        ks.toString(),
-                        "-d",
-                        yaml.toString(),
-                        "--columns",
-                        manifest.toString(),
-                        "--log-dir",
-                        log),
-                err);
+        String[] onFile =
+                java.util.stream.Stream.concat(
+                                java.util.stream.Stream.of("--keystore", ks.toString()),
+                                java.util.Arrays.stream(onDb))
+                        .toArray(String[]::new);
+        assertEquals(0, run("status", onFile), err);
         assertTrue(out.contains("Keystore: file " + ks), out);
         try (LkrCrypt k = LkrCrypt.openFromEnvironment(Files.readAllBytes(ks))) {
             assertEquals(1, k.activeKekId());
@@ -191,33 +149,17 @@ class DbTasksTest {
         assertEquals(Files.readString(ks), Files.readString(exported));
         Path data = Files.writeString(dir.resolve("backup.tar"), "backup bytes ".repeat(1000));
         Path sealed = dir.resolve("backup.tar.lks");
-        PrintStream quiet =
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         assertEquals(
-                0,
-                Main.run(
-                        new String[] {
-                            "encrypt_file",
-                            data.toString(),
-                            sealed.toString(),
-                            "-d",
-                            yaml.toString()
-                        },
-                        quiet,
-                        quiet));
+                0, run("encrypt_file", data.toString(), sealed.toString(), "-d", yaml.toString()));
         Path restored = dir.resolve("restored.tar");
         assertEquals(
                 0,
-                Main.run(
-                        new String[] {
-                            "decrypt_file",
-                            sealed.toString(),
-                            restored.toString(),
-                            "--keystore",
-                            exported.toString()
-                        },
-                        quiet,
-                        quiet));
+                run(
+                        "decrypt_file",
+                        sealed.toString(),
+                        restored.toString(),
+                        "--keystore",
+                        exported.toString()));
         assertEquals(Files.readString(data), Files.readString(restored));
         // A database without a keystore: nothing is written.
         Path empty = dir.resolve("empty.yaml");
@@ -241,16 +183,13 @@ class DbTasksTest {
         // An open for writing creates the database's keystore.
         assertEquals(
                 0,
-                Main.run(
-                        new String[] {
-                            "encrypt_file",
-                            data.toString(),
-                            dir.resolve("data.lks").toString(),
-                            "-d",
-                            yaml.toString()
-                        },
-                        quiet(),
-                        quiet()));
+                run(
+                        "encrypt_file",
+                        data.toString(),
+                        dir.resolve("data.lks").toString(),
+                        "-d",
+                        yaml.toString()),
+                err);
 
         Path precious =
                 Files.writeString(
@@ -317,10 +256,6 @@ class DbTasksTest {
         try (var files = Files.list(real)) {
             assertEquals(1, files.count(), "temporary file left beside the target");
         }
-    }
-
-    private static PrintStream quiet() {
-        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -39,11 +40,23 @@ class FileTasksTest {
         return Main.run(args, out, err);
     }
 
+    /** {@code task IN OUT --keystore KEYSTORE}, then {@code more}. */
+    private int run(String task, Path in, Path out, Path keystore, String... more) {
+        List<String> a =
+                new ArrayList<>(
+                        List.of(
+                                task,
+                                in.toString(),
+                                out.toString(),
+                                "--keystore",
+                                keystore.toString()));
+        a.addAll(List.of(more));
+        return run(a.toArray(new String[0]));
+    }
+
     @Test
     void filesRoundTripAndDamageLeavesNoPlaintext() throws Exception {
-        byte[] data = new byte[300_000];
-        new SecureRandom().nextBytes(data);
-        Path plain = Files.write(dir.resolve("backup.tar.gz"), data);
+        Path plain = randomFile("backup.tar.gz", 300_000);
         Path ks = dir.resolve("keystore.json");
         Path sealed = dir.resolve("backup.tar.gz.lks");
         Path back = dir.resolve("restored.tar.gz");
@@ -51,10 +64,9 @@ class FileTasksTest {
                 0,
                 run(
                         "encrypt_file",
-                        plain.toString(),
-                        sealed.toString(),
-                        "--keystore",
-                        ks.toString(),
+                        plain,
+                        sealed,
+                        ks,
                         "--context",
                         "backup",
                         "--segment-size",
@@ -63,16 +75,9 @@ class FileTasksTest {
         assertTrue(Files.exists(ks), "the keystore is created by an open for writing");
         assertEquals(
                 0,
-                run(
-                        "decrypt_file",
-                        sealed.toString(),
-                        back.toString(),
-                        "--keystore",
-                        ks.toString(),
-                        "--context",
-                        "backup"),
+                run("decrypt_file", sealed, back, ks, "--context", "backup"),
                 errBytes.toString());
-        assertArrayEquals(data, Files.readAllBytes(back));
+        assertArrayEquals(Files.readAllBytes(plain), Files.readAllBytes(back));
 
         // Wrong context, truncated, flipped: exit 1, no output file, no temporary file left.
         byte[] s = Files.readAllBytes(sealed);
@@ -112,14 +117,7 @@ class FileTasksTest {
         // decrypt_file only reads: a missing keystore is an error naming it.
         errBytes.reset();
         Path missing = dir.resolve("nope.json");
-        assertEquals(
-                1,
-                run(
-                        "decrypt_file",
-                        sealed.toString(),
-                        back.toString(),
-                        "--keystore",
-                        missing.toString()));
+        assertEquals(1, run("decrypt_file", sealed, back, missing));
         assertTrue(errBytes.toString().contains(missing.toString()), errBytes.toString());
         assertFalse(Files.exists(missing));
         // Usage errors.
@@ -150,20 +148,10 @@ class FileTasksTest {
      */
     @Test
     void aFullStandardOutputFailsTheTask() throws Exception {
-        byte[] data = new byte[3_000_000];
-        new SecureRandom().nextBytes(data);
-        Path plain = Files.write(dir.resolve("big.bin"), data);
+        Path plain = randomFile("big.bin", 3_000_000);
         Path ks = dir.resolve("ks.json");
         Path sealed = dir.resolve("big.lks");
-        assertEquals(
-                0,
-                run(
-                        "encrypt_file",
-                        plain.toString(),
-                        sealed.toString(),
-                        "--keystore",
-                        ks.toString()),
-                errBytes.toString());
+        assertEquals(0, run("encrypt_file", plain, sealed, ks), errBytes.toString());
         for (String[] args :
                 List.of(
                         new String[] {
@@ -190,9 +178,7 @@ class FileTasksTest {
     /** #14.2: a reader that goes away early (a closed pipe) fails the task, naming the output. */
     @Test
     void aPipeClosedEarlyFailsTheTask() throws Exception {
-        byte[] data = new byte[3_000_000];
-        new SecureRandom().nextBytes(data);
-        Path plain = Files.write(dir.resolve("big.bin"), data);
+        Path plain = randomFile("big.bin", 3_000_000);
         Path ks = dir.resolve("ks.json");
         Process p =
                 child("encrypt_file", plain.toString(), "-", "--keystore", ks.toString()).start();
@@ -237,10 +223,7 @@ class FileTasksTest {
         Path real = Files.createDirectory(dir.resolve("real"));
         Path target = Files.writeString(real.resolve("backup.lks"), "the old backup");
         Path link = Files.createSymbolicLink(dir.resolve("backup.lks"), dir.relativize(target));
-        assertEquals(
-                0,
-                run("encrypt_file", plain.toString(), link.toString(), "--keystore", ks.toString()),
-                errBytes.toString());
+        assertEquals(0, run("encrypt_file", plain, link, ks), errBytes.toString());
         assertTrue(Files.isSymbolicLink(link), "the link was replaced by a file");
         assertTrue(Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS));
         assertArrayEquals(data, decrypt(ks, Files.readAllBytes(target)));
@@ -253,9 +236,7 @@ class FileTasksTest {
         // A failed decrypt through the link leaves the target as it was.
         byte[] before = Files.readAllBytes(target);
         Path bad = Files.write(dir.resolve("bad.lks"), Arrays.copyOf(before, before.length - 30));
-        assertEquals(
-                1,
-                run("decrypt_file", bad.toString(), link.toString(), "--keystore", ks.toString()));
+        assertEquals(1, run("decrypt_file", bad, link, ks));
         assertArrayEquals(before, Files.readAllBytes(target));
         assertTrue(Files.isSymbolicLink(link));
 
@@ -274,15 +255,7 @@ class FileTasksTest {
                 new ProcessBuilder("mknod", device.toString(), "c", "1", "3").start().waitFor()
                         == 0;
         if (mknod) {
-            assertEquals(
-                    0,
-                    run(
-                            "encrypt_file",
-                            plain.toString(),
-                            device.toString(),
-                            "--keystore",
-                            ks.toString()),
-                    errBytes.toString());
+            assertEquals(0, run("encrypt_file", plain, device, ks), errBytes.toString());
             assertTrue(
                     Files.readAttributes(
                                     device, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
@@ -302,14 +275,7 @@ class FileTasksTest {
     void aMissingOutputDirectoryIsNamed() throws Exception {
         Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
         Path out = dir.resolve("no-such-dir").resolve("out.lks");
-        assertEquals(
-                1,
-                run(
-                        "encrypt_file",
-                        plain.toString(),
-                        out.toString(),
-                        "--keystore",
-                        dir.resolve("ks.json").toString()));
+        assertEquals(1, run("encrypt_file", plain, out, dir.resolve("ks.json")));
         String e = errBytes.toString();
         assertTrue(
                 e.contains(
@@ -320,6 +286,13 @@ class FileTasksTest {
                                 + " does not exist"),
                 e);
         assertFalse(e.contains("Cannot read"), e);
+    }
+
+    /** A file of {@code size} random bytes in the test directory. */
+    private Path randomFile(String name, int size) throws IOException {
+        byte[] data = new byte[size];
+        new SecureRandom().nextBytes(data);
+        return Files.write(dir.resolve(name), data);
     }
 
     private static Path mkfifo(Path p) throws Exception {
@@ -345,10 +318,7 @@ class FileTasksTest {
         reader.setDaemon(
                 true); // a broken implementation replaces the FIFO: this reader then waits for ever
         reader.start();
-        assertEquals(
-                0,
-                run("encrypt_file", plain.toString(), out.toString(), "--keystore", ks.toString()),
-                errBytes.toString());
+        assertEquals(0, run("encrypt_file", plain, out, ks), errBytes.toString());
         reader.join(30_000);
         assertFalse(reader.isAlive(), "nothing was written into the FIFO");
         return got[0];
@@ -357,10 +327,7 @@ class FileTasksTest {
     private byte[] decrypt(Path ks, byte[] sealed) throws Exception {
         Path in = Files.write(Files.createTempFile(dir, "sealed", ".lks"), sealed);
         Path back = dir.resolve("back-" + in.getFileName());
-        assertEquals(
-                0,
-                run("decrypt_file", in.toString(), back.toString(), "--keystore", ks.toString()),
-                errBytes.toString());
+        assertEquals(0, run("decrypt_file", in, back, ks), errBytes.toString());
         return Files.readAllBytes(back);
     }
 

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -210,18 +211,11 @@ abstract class DbTaskTestBase {
         }
     }
 
+    /** {@link #db}, the manifest, then {@code extra}. */
     String[] args(String... extra) {
-        List<String> a =
-                new ArrayList<>(
-                        List.of(
-                                "-d",
-                                t.yaml.toString(),
-                                "--columns",
-                                manifest.toString(),
-                                "--log-dir",
-                                dir.resolve("log").toString()));
+        List<String> a = new ArrayList<>(List.of("--columns", manifest.toString()));
         a.addAll(List.of(extra));
-        return a.toArray(new String[0]);
+        return db(a.toArray(new String[0]));
     }
 
     int migrate(byte[] legacyKey, String... extra) {
@@ -241,35 +235,45 @@ abstract class DbTaskTestBase {
     /** Every stored value of the sample tables: "TABLE:key" → stored text. */
     Map<String, String> snapshot() throws SQLException {
         Map<String, String> m = new TreeMap<>();
+        stored("CONNECTION", "PASSWORD").forEach((id, v) -> m.put("CONNECTION:" + id, v));
+        stored("OAUTH_CLIENT_APP", "CLIENT_SECRET")
+                .forEach((id, v) -> m.put("OAUTH_CLIENT_APP:" + id, v));
+        return m;
+    }
+
+    /** Every stored text of {@code column} in {@code table}: ID → stored text. */
+    Map<String, String> stored(String table, String column) throws SQLException {
+        Map<String, String> m = new TreeMap<>();
         Dialect d = t.db.dialect();
         try (Connection c = t.db.connect();
-                Statement s = c.createStatement()) {
-            try (ResultSet rs =
-                    s.executeQuery(
-                            "SELECT "
-                                    + d.q("ID")
-                                    + ", "
-                                    + d.q("PASSWORD")
-                                    + " FROM "
-                                    + d.q("CONNECTION"))) {
-                while (rs.next()) {
-                    m.put("CONNECTION:" + rs.getString(1), rs.getString(2));
-                }
-            }
-            try (ResultSet rs =
-                    s.executeQuery(
-                            "SELECT "
-                                    + d.q("ID")
-                                    + ", "
-                                    + d.q("CLIENT_SECRET")
-                                    + " FROM "
-                                    + d.q("OAUTH_CLIENT_APP"))) {
-                while (rs.next()) {
-                    m.put("OAUTH_CLIENT_APP:" + rs.getString(1), rs.getString(2));
-                }
+                Statement s = c.createStatement();
+                ResultSet rs =
+                        s.executeQuery(
+                                "SELECT "
+                                        + d.q("ID")
+                                        + ", "
+                                        + d.q(column)
+                                        + " FROM "
+                                        + d.q(table))) {
+            while (rs.next()) {
+                m.put(rs.getString(1), rs.getString(2));
             }
         }
         return m;
+    }
+
+    /**
+     * Sets {@code column} of the row ID = {@code id} of {@code table} to {@code stored}, behind the
+     * tasks' back.
+     */
+    void store(String table, String column, Object id, String stored) throws SQLException {
+        try (Connection c = t.db.connect();
+                PreparedStatement ps =
+                        c.prepareStatement(t.db.dialect().update(table, column, "ID"))) {
+            ps.setString(1, stored);
+            ps.setObject(2, id);
+            assertEquals(1, ps.executeUpdate());
+        }
     }
 
     String setting(String key) throws SQLException {
@@ -432,21 +436,29 @@ abstract class DbTaskTestBase {
         assertEquals(0, r[0], (String) r[1]);
         assertTrue(((String) r[1]).contains("Values: " + values + " GCM, 0 legacy"), (String) r[1]);
         if (backup != null) {
-            Path restored = dir.resolve("restored-" + System.nanoTime());
-            r =
-                    run(
-                            jar(
-                                    cmkEnv,
-                                    "decrypt_file",
-                                    "-d",
-                                    t.yaml.toString(),
-                                    "--context",
-                                    "backup",
-                                    backup.toString(),
-                                    restored.toString()));
-            assertEquals(0, r[0], (String) r[1]);
-            assertArrayEquals(plaintext, Files.readAllBytes(restored));
+            assertArrayEquals(plaintext, restore(cmkEnv, backup, "-d", t.yaml.toString()));
         }
+    }
+
+    /**
+     * decrypt_file of {@link #backup a backup} in a child JVM with {@code cmkEnv}, the keystore
+     * named by {@code keystore} ({@code -d db.yaml} or {@code --keystore FILE}): its plaintext.
+     */
+    byte[] restore(Map<String, String> cmkEnv, Path backup, String... keystore) throws Exception {
+        Path restored = dir.resolve("restored-" + System.nanoTime());
+        List<String> args = new ArrayList<>(List.of(keystore));
+        args.addAll(List.of("--context", "backup", backup.toString(), restored.toString()));
+        Object[] r = run(jar(cmkEnv, "decrypt_file", args.toArray(new String[0])));
+        assertEquals(0, r[0], (String) r[1]);
+        return Files.readAllBytes(restored);
+    }
+
+    /**
+     * Starts {@code task} in a child JVM that pauses once its new keystore is checked, and kills it
+     * there with SIGKILL: before it replaces the old keystore.
+     */
+    void killBeforeReplace(Map<String, String> env, String task, String... args) throws Exception {
+        killWhen(jar(List.of(TestHooksMain.pauseBeforeReplace(60_000)), env, task, args), CHECKED);
     }
 
     /** Starts a child task and kills it with SIGKILL once a line matching {@code when} appears. */

@@ -11,7 +11,6 @@ import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.NotAuthenticException;
 import io.lkr.crypt.TestSupport;
 import io.lkr.crypt.cli.SampleDb;
-import io.lkr.crypt.cli.TestHooksMain;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -468,13 +467,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         String before = storedKeystore();
         String dest = randomCmk();
         // Crash point 1: the new keystore is built and checked, the old one not yet replaced.
-        killWhen(
-                jar(
-                        List.of(TestHooksMain.pauseBeforeReplace(60_000)),
-                        rekeyEnv(TEST_CMK, dest),
-                        "rekey",
-                        db()),
-                CHECKED);
+        killBeforeReplace(rekeyEnv(TEST_CMK, dest), "rekey", db());
         assertEquals(before, storedKeystore(), "the old keystore is intact");
         assertAllMigratedToOriginals(50);
         // Crash points 2..n: kills at random moments of whole runs (JVM start, open, re-wrap, the
@@ -514,14 +507,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
             env1 = c.encrypt("v".getBytes(StandardCharsets.UTF_8), new byte[0]);
         }
         byte[] before = Files.readAllBytes(file);
-        killWhen(
-                jar(
-                        List.of(TestHooksMain.pauseBeforeReplace(60_000)),
-                        rekeyEnv(TEST_CMK, randomCmk()),
-                        "rekey",
-                        "--keystore",
-                        file.toString()),
-                CHECKED);
+        killBeforeReplace(rekeyEnv(TEST_CMK, randomCmk()), "rekey", "--keystore", file.toString());
         assertArrayEquals(before, Files.readAllBytes(file));
         assertNoTemporaryFile();
         try (LkrCrypt c = LkrCrypt.openFromEnvironment(file)) {
@@ -604,20 +590,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
             assertEquals(values, snapshot());
             r = run(jar(e, "rekey", "--keystore", file.toString()));
             assertEquals(0, r[0], "file " + String.join(" -> ", s[0], s[2]) + ": " + r[1]);
-            Path restored = dir.resolve("restored-file-" + System.nanoTime());
-            r =
-                    run(
-                            jar(
-                                    open,
-                                    "decrypt_file",
-                                    "--keystore",
-                                    file.toString(),
-                                    "--context",
-                                    "backup",
-                                    bk.toString(),
-                                    restored.toString()));
-            assertEquals(0, r[0], (String) r[1]);
-            assertArrayEquals(pt, Files.readAllBytes(restored));
+            assertArrayEquals(pt, restore(open, bk, "--keystore", file.toString()));
         }
         assertTrue(storedKeystore().contains("\"local\""), storedKeystore());
         assertAllMigratedToOriginals(40);

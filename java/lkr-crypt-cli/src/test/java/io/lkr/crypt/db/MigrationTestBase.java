@@ -10,16 +10,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.cli.SampleDb;
-import java.io.BufferedReader;
 import java.io.File;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -27,7 +24,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -122,25 +118,10 @@ abstract class MigrationTestBase extends DbTaskTestBase {
     @Test
     void undecryptableValuesAreReportedAndSkippedOnRequest() throws Exception {
         sample(100);
-        Dialect d = t.db.dialect();
         String garbage =
                 Base64.getEncoder().encodeToString(new byte[48]); // zero IV, zero "ciphertext"
-        try (Connection c = t.db.connect();
-                PreparedStatement ps =
-                        c.prepareStatement(
-                                "UPDATE "
-                                        + d.q("CONNECTION")
-                                        + " SET "
-                                        + d.q("PASSWORD")
-                                        + " = ? WHERE "
-                                        + d.q("ID")
-                                        + " = ?")) {
-            for (int id : new int[] {5, 50}) {
-                ps.setString(1, id == 5 ? garbage : "not base64 !!");
-                ps.setInt(2, id);
-                ps.executeUpdate();
-            }
-        }
+        store("CONNECTION", "PASSWORD", 5, garbage);
+        store("CONNECTION", "PASSWORD", 50, "not base64 !!");
         Map<String, String> before = snapshot();
         assertEquals(1, migrate(LEGACY_KEY));
         assertEquals(before, snapshot(), "nothing written");
@@ -174,21 +155,7 @@ abstract class MigrationTestBase extends DbTaskTestBase {
     }
 
     void setClientSecret(int app, String stored) throws SQLException {
-        Dialect d = t.db.dialect();
-        try (Connection c = t.db.connect();
-                PreparedStatement ps =
-                        c.prepareStatement(
-                                "UPDATE "
-                                        + d.q("OAUTH_CLIENT_APP")
-                                        + " SET "
-                                        + d.q("CLIENT_SECRET")
-                                        + " = ? WHERE "
-                                        + d.q("ID")
-                                        + " = ?")) {
-            ps.setString(1, stored);
-            ps.setString(2, SampleDb.appId(app));
-            assertEquals(1, ps.executeUpdate());
-        }
+        store("OAUTH_CLIENT_APP", "CLIENT_SECRET", SampleDb.appId(app), stored);
     }
 
     /**
@@ -289,22 +256,8 @@ abstract class MigrationTestBase extends DbTaskTestBase {
     void anEnvelopeUnderTheWrongContextIsReportedNeverTriedAsLegacy() throws Exception {
         sample(100);
         assertEquals(0, migrate(LEGACY_KEY), err);
-        Dialect d = t.db.dialect();
         String moved = snapshot().get("CONNECTION:7");
-        try (Connection c = t.db.connect();
-                PreparedStatement ps =
-                        c.prepareStatement(
-                                "UPDATE "
-                                        + d.q("CONNECTION")
-                                        + " SET "
-                                        + d.q("PASSWORD")
-                                        + " = ? WHERE "
-                                        + d.q("ID")
-                                        + " = ?")) {
-            ps.setString(1, moved);
-            ps.setInt(2, 8);
-            ps.executeUpdate();
-        }
+        store("CONNECTION", "PASSWORD", 8, moved);
         Map<String, String> before = snapshot();
         assertEquals(1, migrate(LEGACY_KEY), out);
         assertEquals(before, snapshot(), "nothing written");
@@ -367,37 +320,17 @@ abstract class MigrationTestBase extends DbTaskTestBase {
                 manifest,
                 "- {table: ATTACHMENT, key: ID, column: DATA, context: none, type: binary}\n",
                 StandardCharsets.UTF_8);
-        Map<Integer, String> before = attachments();
+        Map<String, String> before = stored("ATTACHMENT", "DATA");
         assertEquals(3, migrate(LEGACY_KEY, "--skip-undecryptable"), out + err);
         assertEquals(
                 before,
-                attachments(),
+                stored("ATTACHMENT", "DATA"),
                 "every envelope of the unknown KEK is left exactly as it was");
         assertTrue(
                 err.contains(
                         "The value is an envelope v1 of KEK 3, which this keystore does not hold"),
                 err);
         assertFalse(err.contains("probably wrong"), err);
-    }
-
-    Map<Integer, String> attachments() throws SQLException {
-        Map<Integer, String> m = new java.util.HashMap<>();
-        Dialect d = t.db.dialect();
-        try (Connection c = t.db.connect();
-                Statement s = c.createStatement();
-                ResultSet rs =
-                        s.executeQuery(
-                                "SELECT "
-                                        + d.q("ID")
-                                        + ", "
-                                        + d.q("DATA")
-                                        + " FROM "
-                                        + d.q("ATTACHMENT"))) {
-            while (rs.next()) {
-                m.put(rs.getInt(1), rs.getString(2));
-            }
-        }
-        return m;
     }
 
     @Test
@@ -498,30 +431,10 @@ abstract class MigrationTestBase extends DbTaskTestBase {
         int rows = killRows();
         sample(rows);
         int total = rows + rows / 10 + 1;
-        Process p =
-                child(Map.of(), "--batch-size", "50", "--progress-interval-ms", "10")
-                        .redirectErrorStream(true)
-                        .start();
-        AtomicInteger committed = new AtomicInteger();
-        StringBuilder seen = new StringBuilder();
-        Pattern progress = Pattern.compile("^Re-encrypting: (\\d+)/");
-        try (BufferedReader r =
-                new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                seen.append(line).append('\n');
-                java.util.regex.Matcher m = progress.matcher(line);
-                if (m.find() && Integer.parseInt(m.group(1)) >= 500) {
-                    committed.set(Integer.parseInt(m.group(1)));
-                    p.destroyForcibly(); // SIGKILL on Linux
-                    break;
-                }
-            }
-        }
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(137, p.exitValue(), "killed by SIGKILL; output:\n" + seen);
-        assertTrue(committed.get() > 0, seen.toString());
+        // Killed once the progress shows 500 or more values done.
+        killWhen(
+                child(Map.of(), "--batch-size", "50", "--progress-interval-ms", "10"),
+                Pattern.compile("^Re-encrypting: ([5-9]\\d\\d|[1-9]\\d{3,})/"));
         // Mid-way: some values migrated, not all.
         long v1 = snapshot().values().stream().filter(MigrationTestBase::isV1).count();
         assertTrue(v1 > 0 && v1 < total, "killed mid-way: " + v1 + " of " + total + " were v1");

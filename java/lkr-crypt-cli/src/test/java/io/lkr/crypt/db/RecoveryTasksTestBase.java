@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.TestSupport;
-import io.lkr.crypt.cli.TestHooksMain;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -213,18 +212,7 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
                         "--private-key",
                         a.privatePem().toString()),
                 "Recovered the keystore of the file " + exported);
-        Path restored = dir.resolve("restored-from-file");
-        expect(
-                0,
-                cmk(dest, null),
-                "decrypt_file",
-                "--keystore",
-                exported.toString(),
-                "--context",
-                "backup",
-                bk1.toString(),
-                restored.toString());
-        assertArrayEquals(pt1, Files.readAllBytes(restored));
+        assertArrayEquals(pt1, restore(cmk(dest, null), bk1, "--keystore", exported.toString()));
 
         // The section survives a recover and a rekey: recover again, back to the test CMK.
         expect(
@@ -325,13 +313,8 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
         String before = storedKeystore();
         String dest = randomCmk();
         String key = a.privatePem().toString();
-        killWhen(
-                jar(
-                        List.of(TestHooksMain.pauseBeforeReplace(60_000)),
-                        env("LKR_MASTER_KEY_ENV_DESTINATION", dest),
-                        "recover",
-                        db("--private-key", key)),
-                CHECKED);
+        killBeforeReplace(
+                env("LKR_MASTER_KEY_ENV_DESTINATION", dest), "recover", db("--private-key", key));
         assertEquals(before, storedKeystore(), "the old keystore is intact");
         assertAllMigratedToOriginals(50);
         java.util.Random rnd =
@@ -374,16 +357,13 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
         Path file = dir.resolve("keystore.json");
         Path cached = cachedFile(file, a);
         byte[] before = Files.readAllBytes(file);
-        killWhen(
-                jar(
-                        List.of(TestHooksMain.pauseBeforeReplace(60_000)),
-                        env("LKR_MASTER_KEY_ENV_DESTINATION", randomCmk()),
-                        "recover",
-                        "--keystore",
-                        file.toString(),
-                        "--private-key",
-                        a.privatePem().toString()),
-                CHECKED);
+        killBeforeReplace(
+                env("LKR_MASTER_KEY_ENV_DESTINATION", randomCmk()),
+                "recover",
+                "--keystore",
+                file.toString(),
+                "--private-key",
+                a.privatePem().toString());
         assertArrayEquals(before, Files.readAllBytes(file));
         assertNoTemporaryFile();
         Path back = dir.resolve("back.txt");

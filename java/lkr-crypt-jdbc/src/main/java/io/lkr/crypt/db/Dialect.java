@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 
 /**
  * What differs between the two kinds of internal database (docs/native-interfaces.md): identifier
@@ -78,6 +80,16 @@ public enum Dialect {
     }
 
     /**
+     * {@code names} as a list of quoted identifiers: {@code "A", "B"}.
+     *
+     * @param names identifiers
+     * @return them quoted, separated by commas
+     */
+    public String columns(String... names) {
+        return Arrays.stream(names).map(this::q).collect(Collectors.joining(", "));
+    }
+
+    /**
      * The long text type: {@code LONGVARCHAR} (HyperSQL has no TEXT) or {@code TEXT}.
      *
      * @return the type's name
@@ -116,6 +128,32 @@ public enum Dialect {
      */
     public String now() {
         return this == MYSQL ? "CURRENT_TIMESTAMP" : "LOCALTIMESTAMP";
+    }
+
+    /**
+     * {@code UPDATE table SET column = ? WHERE key = ?}: one row's column set (parameters: the new
+     * value, the row's key).
+     *
+     * @param table the table
+     * @param column the column set
+     * @param key the key column
+     * @return the statement
+     */
+    public String update(String table, String column, String key) {
+        return "UPDATE " + q(table) + " SET " + q(column) + " = ? WHERE " + q(key) + " = ?";
+    }
+
+    /**
+     * {@link #update} only while the column still holds the value read, a compare-and-set
+     * (parameters: the new value, the row's key, the value read).
+     *
+     * @param table the table
+     * @param column the column set
+     * @param key the key column
+     * @return the statement
+     */
+    public String compareAndSet(String table, String column, String key) {
+        return update(table, column, key) + " AND " + q(column) + " = ?";
     }
 
     /**

@@ -18,6 +18,22 @@ public final class KeystoreStore {
     private KeystoreStore() {}
 
     /**
+     * How a keystore document is opened: by default {@link LkrCrypt#openFromEnvironment(byte[])}
+     * (the caller may note a refusal, e.g. to explain a CMK mismatch).
+     */
+    @FunctionalInterface
+    public interface Opener {
+        /**
+         * Opens {@code keystoreOrNull}, or a new keystore when it is null.
+         *
+         * @param keystoreOrNull a keystore document, or null
+         * @return the engine, to close
+         * @throws GeneralSecurityException when the keystore does not open with the CMK
+         */
+        LkrCrypt open(byte[] keystoreOrNull) throws GeneralSecurityException;
+    }
+
+    /**
      * The stored keystore document, or null on a new installation.
      *
      * @param c an open connection
@@ -43,6 +59,22 @@ public final class KeystoreStore {
      */
     public static LkrCrypt openExisting(Connection c, Dialect d, String where)
             throws SQLException, GeneralSecurityException {
+        return openExisting(c, d, where, LkrCrypt::openFromEnvironment);
+    }
+
+    /**
+     * As {@link #openExisting(Connection, Dialect, String)}, opened by {@code opener}.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param where the database's description, for the message
+     * @param opener how the document is opened
+     * @return the engine, to close
+     * @throws SQLException when the database fails
+     * @throws GeneralSecurityException when the keystore does not open with the CMK
+     */
+    public static LkrCrypt openExisting(Connection c, Dialect d, String where, Opener opener)
+            throws SQLException, GeneralSecurityException {
         byte[] ks = read(c, d);
         if (ks == null) {
             throw new KeystoreException(
@@ -54,7 +86,7 @@ public final class KeystoreStore {
                             + " of the internal database "
                             + where);
         }
-        return LkrCrypt.openFromEnvironment(ks);
+        return opener.open(ks);
     }
 
     /**
@@ -71,6 +103,23 @@ public final class KeystoreStore {
      */
     public static LkrCrypt publishOrAdopt(Connection c, Dialect d, LkrCrypt created)
             throws SQLException, GeneralSecurityException {
+        return publishOrAdopt(c, d, created, LkrCrypt::openFromEnvironment);
+    }
+
+    /**
+     * As {@link #publishOrAdopt(Connection, Dialect, LkrCrypt)}, the stored keystore opened by
+     * {@code opener}.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param created a new engine over a new keystore
+     * @param opener how a stored document is opened
+     * @return the engine to use, to close
+     * @throws SQLException when the database fails
+     * @throws GeneralSecurityException when the keystore does not open with the CMK
+     */
+    public static LkrCrypt publishOrAdopt(Connection c, Dialect d, LkrCrypt created, Opener opener)
+            throws SQLException, GeneralSecurityException {
         String doc = new String(created.exportKeystore(), StandardCharsets.UTF_8);
         if (Settings.insertIfAbsent(c, d, Settings.KEYSTORE, doc)) {
             return created;
@@ -80,7 +129,7 @@ public final class KeystoreStore {
         if (theirs == null) {
             throw new SQLException("The keystore row could neither be inserted nor read");
         }
-        return LkrCrypt.openFromEnvironment(theirs);
+        return opener.open(theirs);
     }
 
     /**
@@ -116,10 +165,25 @@ public final class KeystoreStore {
      */
     public static LkrCrypt openForWriting(Connection c, Dialect d)
             throws SQLException, GeneralSecurityException {
+        return openForWriting(c, d, LkrCrypt::openFromEnvironment);
+    }
+
+    /**
+     * As {@link #openForWriting(Connection, Dialect)}, every keystore opened by {@code opener}.
+     *
+     * @param c an open connection
+     * @param d its dialect
+     * @param opener how a document (null: a new keystore) is opened
+     * @return the engine, to close
+     * @throws SQLException when the database fails
+     * @throws GeneralSecurityException when the keystore does not open with the CMK
+     */
+    public static LkrCrypt openForWriting(Connection c, Dialect d, Opener opener)
+            throws SQLException, GeneralSecurityException {
         byte[] ks = read(c, d);
         if (ks != null) {
-            return LkrCrypt.openFromEnvironment(ks);
+            return opener.open(ks);
         }
-        return publishOrAdopt(c, d, LkrCrypt.openFromEnvironment((byte[]) null));
+        return publishOrAdopt(c, d, opener.open(null), opener);
     }
 }

@@ -287,21 +287,15 @@ public final class MaintenanceLock implements AutoCloseable {
                         "INSERT INTO "
                                 + d.q(TABLE)
                                 + " ("
-                                + d.q("TOKEN")
-                                + ", "
-                                + d.q("INSTANCE")
-                                + ", "
-                                + d.q("TASK")
-                                + ", "
-                                + d.q("HOST")
-                                + ", "
-                                + d.q("PID")
-                                + ", "
-                                + d.q("NAME")
-                                + ", "
-                                + d.q("SINCE")
-                                + ", "
-                                + d.q("EXPIRES_AT")
+                                + d.columns(
+                                        "TOKEN",
+                                        "INSTANCE",
+                                        "TASK",
+                                        "HOST",
+                                        "PID",
+                                        "NAME",
+                                        "SINCE",
+                                        "EXPIRES_AT")
                                 + ") VALUES (?, ?, ?, ?, ?, ?, "
                                 + d.now()
                                 + ", "
@@ -338,15 +332,7 @@ public final class MaintenanceLock implements AutoCloseable {
         try (PreparedStatement ps =
                 c.prepareStatement(
                         "SELECT "
-                                + d.q("TASK")
-                                + ", "
-                                + d.q("HOST")
-                                + ", "
-                                + d.q("PID")
-                                + ", "
-                                + d.q("SINCE")
-                                + ", "
-                                + d.q("EXPIRES_AT")
+                                + d.columns("TASK", "HOST", "PID", "SINCE", "EXPIRES_AT")
                                 + " FROM "
                                 + d.q(TABLE)
                                 + " WHERE "

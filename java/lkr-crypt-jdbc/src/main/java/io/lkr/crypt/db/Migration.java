@@ -386,15 +386,7 @@ public final class Migration {
                 }
                 try (PreparedStatement ps =
                         connection.prepareStatement(
-                                "UPDATE "
-                                        + d.q(c.table())
-                                        + " SET "
-                                        + d.q(c.column())
-                                        + " = ? WHERE "
-                                        + d.q(c.key())
-                                        + " = ? AND "
-                                        + d.q(c.column())
-                                        + " = ?")) {
+                                d.compareAndSet(c.table(), c.column(), c.key()))) {
                     int n = p.keys.size();
                     for (int from = 0; from < n; from += options.batchSize) {
                         int to = Math.min(n, from + options.batchSize);
@@ -473,16 +465,7 @@ public final class Migration {
         String order = " ORDER BY " + d.q(c.key()) + d.limit(options.batchSize);
         String first = select + order;
         String next = select + " AND " + d.q(c.key()) + " > ?" + order;
-        String update =
-                "UPDATE "
-                        + d.q(c.table())
-                        + " SET "
-                        + d.q(c.column())
-                        + " = ? WHERE "
-                        + d.q(c.key())
-                        + " = ? AND "
-                        + d.q(c.column())
-                        + " = ?";
+        String update = d.compareAndSet(c.table(), c.column(), c.key());
         int n = options.batchSize;
         Object[] keys = new Object[n];
         String[] keyTexts = new String[n];

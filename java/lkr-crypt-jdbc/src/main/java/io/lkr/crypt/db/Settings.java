@@ -104,16 +104,7 @@ public final class Settings {
             Connection c, Dialect d, String key, String expected, String value)
             throws SQLException {
         try (PreparedStatement ps =
-                c.prepareStatement(
-                        "UPDATE "
-                                + d.q(Schema.SETTING)
-                                + " SET "
-                                + d.q("VALUE")
-                                + " = ? WHERE "
-                                + d.q("KEY")
-                                + " = ? AND "
-                                + d.q("VALUE")
-                                + " = ?")) {
+                c.prepareStatement(d.compareAndSet(Schema.SETTING, "VALUE", "KEY"))) {
             ps.setString(1, value);
             ps.setString(2, key);
             ps.setString(3, expected);
@@ -141,14 +132,7 @@ public final class Settings {
     public static void put(Connection c, Dialect d, String key, String value) throws SQLException {
         for (int attempt = 0; attempt < 3; attempt++) {
             try (PreparedStatement ps =
-                    c.prepareStatement(
-                            "UPDATE "
-                                    + d.q(Schema.SETTING)
-                                    + " SET "
-                                    + d.q("VALUE")
-                                    + " = ? WHERE "
-                                    + d.q("KEY")
-                                    + " = ?")) {
+                    c.prepareStatement(d.update(Schema.SETTING, "VALUE", "KEY"))) {
                 ps.setString(1, value);
                 ps.setString(2, key);
                 if (ps.executeUpdate() > 0) {
