@@ -203,6 +203,72 @@ fn migrate_never_hands_out_plaintext_on_failure() {
         .is_ok());
 }
 
+/// `migrate_into_region` (Java's caller-owned `migrate`): the bound is the contract — one byte
+/// less is refused before anything is written — a failed migration leaves the region zeroed,
+/// and a value already v1 under its context is copied through unchanged.
+#[test]
+fn migrate_into_region_needs_the_bound_and_zeroes_on_failure() {
+    let key = random::<16>();
+    let legacy_key = Some(Key128::new(key));
+    let crypt = new_crypt();
+    let legacy = openssl_legacy(&key, &random(), b"a legacy password");
+    let need = lkr_crypt::Crypt::migrated_max_len(legacy.len());
+    let region = |value: &[u8], key: Option<&Key128>, out: &mut [u8]| {
+        crypt.migrate_into_region(value, b"T.C:1", key, out)
+    };
+
+    let mut short = vec![0xa5u8; need - 1];
+    let e = region(&legacy, legacy_key.as_ref(), &mut short).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
+    assert!(e.message().contains(&need.to_string()), "{e}");
+    assert!(short.iter().all(|&b| b == 0xa5), "written before refusing");
+
+    let mut out = vec![0xa5u8; need];
+    let m = region(&legacy, legacy_key.as_ref(), &mut out).unwrap();
+    let Migrated::FromLegacy(n) = m else {
+        panic!("expected a migration from legacy, got {m:?}")
+    };
+    let envelope = out[..n].to_vec();
+    assert_eq!(
+        crypt.decrypt(&envelope, b"T.C:1").unwrap(),
+        b"a legacy password"
+    );
+
+    // Already v1 under the context: copied through unchanged (no legacy key needed).
+    let mut again = vec![0xa5u8; lkr_crypt::Crypt::migrated_max_len(n)];
+    assert_eq!(
+        region(&envelope, None, &mut again),
+        Ok(Migrated::AlreadyV1(n))
+    );
+    assert_eq!(&again[..n], &envelope[..]);
+
+    // Failures decided before and after the CBC decryption leave the whole region zeroed: a
+    // cut value, and one whose padding does not check under a wrong key (chosen so: a wrong
+    // key alone would pass the padding check once in 256).
+    let wrong = Some(Key128::new(random()));
+    let bad_padding = std::iter::repeat_with(|| openssl_legacy(&key, &random(), b"x"))
+        .find(|v| {
+            let mut scratch = vec![0u8; v.len() + 53];
+            crypt
+                .migrate_into(
+                    v,
+                    b"",
+                    wrong.as_ref(),
+                    MigrateOptions::default(),
+                    &mut scratch,
+                )
+                .is_err()
+        })
+        .unwrap();
+    let cut = &legacy[..legacy.len() - 1];
+    for (value, k) in [(cut, &legacy_key), (&bad_padding[..], &wrong)] {
+        let mut out = vec![0xa5u8; need];
+        let e = region(value, k.as_ref(), &mut out).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Legacy);
+        assert!(out.iter().all(|&b| b == 0), "a failed migration left bytes");
+    }
+}
+
 #[test]
 fn one_migrator_for_a_batch_gives_the_per_value_results() {
     let crypt = new_crypt();

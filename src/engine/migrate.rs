@@ -119,6 +119,31 @@ impl Crypt {
             .migrate_into(value, context, out)
     }
 
+    /// [`Crypt::migrate_into`] with the default options into a region the caller owns, sized by
+    /// the bound, as Java's `LegacyMigrator.migrate(byte[], int, int, byte[], byte[], int)` needs
+    /// (like `Cipher.getOutputSize` for CBC with padding): the result's length is known only once
+    /// the value is decrypted, so `out` must hold [`Crypt::migrated_max_len`] of the value's
+    /// length, else [`ErrorKind::BufferTooSmall`] naming that size. A value or context over its
+    /// limit, and a short `out`, are refused before anything is written; when the value does not
+    /// migrate, `out` is zeroed, so no partial result is ever left in it.
+    pub fn migrate_into_region(
+        &self,
+        value: &[u8],
+        context: &[u8],
+        legacy_key: Option<&Key128>,
+        out: &mut [u8],
+    ) -> Result<Migrated> {
+        self.check_stored_len(value.len())?;
+        crate::limits::check_context(context.len())?;
+        let need = Crypt::migrated_max_len(value.len());
+        if out.len() < need {
+            return Err(Error::buffer_too_small(need, out.len()));
+        }
+        let options = MigrateOptions::default();
+        self.migrate_into(value, context, legacy_key, options, out)
+            .inspect_err(|_| zeroize::Zeroize::zeroize(out))
+    }
+
     /// A [`Migrator`]: [`Crypt::migrate_into`] with these arguments, for many values.
     pub fn migrator<'a>(
         &'a self,

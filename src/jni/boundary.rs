@@ -301,9 +301,11 @@ pub(super) fn new_array<'l>(env: &JNIEnv<'l>, bytes: &[u8]) -> JResult<JByteArra
 /// An export over two regions: `static native int <name>(long handle, T src, int srcPos, int
 /// srcLen, byte[] context, T dst, int dstPos, int dstLen)` (`T` a direct `ByteBuffer` or a
 /// `byte[]`), returning the bytes written by `$helper(env, h, src, srcPos, srcLen, context, dst,
-/// dstPos, dstLen, $op)` inside [`boundary`].
+/// dstPos, dstLen, $op)` inside [`boundary`]. With `$extra => $read` the export takes one more
+/// `byte[]` argument, `$extra`, which `$op` sees as `$read(env, &$extra)?` (read before
+/// `$helper` runs, so before any array is pinned).
 macro_rules! regions_export {
-    ($name:ident, $ty:ident, $helper:path, $op:expr) => {
+    ($name:ident, $ty:ident, $helper:path, $op:expr $(, $extra:ident => $read:path)?) => {
         #[doc = concat!("`", stringify!($name), "`: see `regions_export!`.")]
         #[no_mangle]
         #[allow(clippy::too_many_arguments)]
@@ -318,8 +320,10 @@ macro_rules! regions_export {
             dst: $ty<'l>,
             dst_pos: ::jni::sys::jint,
             dst_len: ::jni::sys::jint,
+            $($extra: ::jni::objects::JByteArray<'l>,)?
         ) -> ::jni::sys::jint {
             super::boundary::boundary(&mut env, |env| {
+                $(let $extra = $read(env, &$extra)?;)?
                 $helper(
                     env, h, src, src_pos, src_len, context, dst, dst_pos, dst_len, $op,
                 )

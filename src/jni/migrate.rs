@@ -1,11 +1,13 @@
 //! Migration (docs/legacy.md): a legacy value, or an envelope of an older KEK, to an envelope v1
-//! under the active KEK — one value at a time, or a packed batch (`migratePacked`) without an
-//! object per item.
+//! under the active KEK — one value at a time (into a new array, or a region of a caller-owned
+//! one: `migrateArray`), or a packed batch (`migratePacked`) without an object per item.
 
 use super::boundary::{
-    array_len, boundary, crypt, invalid, new_array, not_null, read_context, read_into, JResult,
-    Pinned,
+    array_len, boundary, crypt, invalid, new_array, not_null, read_context, read_into,
+    regions_export, JResult, Pinned,
 };
+use super::region::{on_regions, Regions};
+use crate::error::Error;
 use crate::secret::Key128;
 use crate::{Crypt, MigrateOptions, Migrated, PackedItems};
 use jni::objects::{JByteArray, JClass, JIntArray, JObjectArray};
@@ -72,6 +74,29 @@ pub extern "system" fn Java_io_lkr_crypt_Native_migrate<'l>(
         Ok(new_array(env, &out[..n])?.into_raw())
     })
 }
+
+// `static native int migrateArray(long handle, byte[] in, int inOff, int inLen, byte[] context,
+// byte[] out, int outOff, int outLen, byte[] legacyKeyOrNull)`: `in[inOff, inOff + inLen)`
+// migrated into `out[outOff, outOff + outLen)`, both arrays pinned; returns the bytes written.
+// The engine's `migrate_into_region` needs `outLen` of at least `migrated_max_len(inLen)` and
+// zeroes the region when the value does not migrate. There is no in-place form: overlapping
+// regions are refused (the Java side copies the input first).
+regions_export!(
+    Java_io_lkr_crypt_Native_migrateArray,
+    JByteArray,
+    on_regions,
+    (
+        None,
+        |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
+            Regions::Apart(value, out) => c
+                .migrate_into_region(value, x, key.as_ref(), out)
+                .map(Migrated::written),
+            // Built only at an in-place shift, and none is given.
+            Regions::Within { .. } => Err(Error::invalid("The output region overlaps the input")),
+        }
+    ),
+    key => legacy_key
+);
 
 /// `static native byte[] reencrypt(long handle, byte[] envelope, byte[] context)`: the
 /// envelope re-encrypted with the active KEK, or null when it already is under it.

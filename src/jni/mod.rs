@@ -41,4 +41,4 @@ mod stream;
 /// The JNI ABI number: bump it whenever a `Native` method is added, removed, or changes its
 /// signature or meaning. `io.lkr.crypt.Native.ABI` is the number the jar expects; the loader
 /// refuses a library that reports another (see `abiVersion`).
-const JNI_ABI: u32 = 6;
+const JNI_ABI: u32 = 7;

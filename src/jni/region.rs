@@ -1,7 +1,8 @@
 //! Records between regions of caller-owned Java arrays (`LkrCrypt.encrypt(byte[], int, int,
 //! byte[], byte[], int)` and `decrypt(...)`), like `Cipher.doFinal(in, off, len, out, outOff)`:
 //! both arrays are pinned for the call (`GetPrimitiveArrayCritical`, no copy) and the engine
-//! reads and writes them directly.
+//! reads and writes them directly. The migration's export of the same shape (in `migrate`)
+//! pins its regions through [`on_regions`] too.
 
 use super::boundary::{crypt, invalid, not_null, regions_export, JResult, Pinned};
 use crate::error::Error;
@@ -23,7 +24,7 @@ fn range(array_len: usize, off: jint, len: jint, what: &str) -> JResult<Range<us
 }
 
 /// How the two regions of one call lie.
-enum Regions<'a> {
+pub(super) enum Regions<'a> {
     /// In separate arrays, or apart in one array.
     Apart(&'a [u8], &'a mut [u8]),
     /// In one array, the output where the engine's in-place form puts it (the export's shift):
@@ -36,11 +37,11 @@ enum Regions<'a> {
 }
 
 /// Pins `src`, `context` and `dst` and runs `op(crypt, regions, context)`: the regions apart, or
-/// within one array when the output starts `shift` bytes after the input (negative: before);
-/// any other overlap is refused (the Java side copies the input first). Returns the bytes
-/// written.
+/// within one array when the output starts `shift` bytes after the input (negative: before;
+/// `None`: no in-place form); any other overlap is refused (the Java side copies the input
+/// first). Returns the bytes written.
 #[allow(clippy::too_many_arguments)]
-fn on_regions<'l>(
+pub(super) fn on_regions<'l>(
     env: &mut JNIEnv<'l>,
     h: jlong,
     src: JByteArray<'l>,
@@ -51,7 +52,7 @@ fn on_regions<'l>(
     dst_off: jint,
     dst_len: jint,
     (shift, op): (
-        isize,
+        Option<isize>,
         impl FnOnce(&Crypt, Regions<'_>, &[u8]) -> crate::Result<usize>,
     ),
 ) -> JResult<jint> {
@@ -93,7 +94,7 @@ fn on_regions<'l>(
                 std::slice::from_raw_parts_mut(base.add(d.start), d.len()),
             )
         }
-    } else if d.start as isize - s.start as isize == shift {
+    } else if shift == Some(d.start as isize - s.start as isize) {
         let span = s.start.min(d.start)..s.end.max(d.end);
         // SAFETY: within the pinned array; the only view of it.
         let view = unsafe { std::slice::from_raw_parts_mut(base.add(span.start), span.len()) };
@@ -116,7 +117,7 @@ regions_export!(
     JByteArray,
     on_regions,
     (
-        -(HEADER_LEN as isize),
+        Some(-(HEADER_LEN as isize)),
         |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
             Regions::Apart(i, o) => c.encrypt_into(i, x, o),
             // The span starts with the output, the plaintext 53 bytes on: the envelope's place.
@@ -137,7 +138,7 @@ regions_export!(
     JByteArray,
     on_regions,
     (
-        HEADER_LEN as isize,
+        Some(HEADER_LEN as isize),
         |c: &Crypt, r: Regions<'_>, x: &[u8]| match r {
             Regions::Apart(i, o) => c.decrypt_into(i, x, o),
             // The span starts with the envelope, the output at its ciphertext.

@@ -279,16 +279,19 @@ class SecretHygieneTest {
             seen.append(
                             assertThrows(
                                     GeneralSecurityException.class,
-                                    () -> c.migrate(new byte[33], new byte[0], legacy)))
+                                    () ->
+                                            c.legacyMigrator()
+                                                    .migrate(new byte[33], new byte[0], legacy)))
                     .append('\n');
             seen.append(
                             assertThrows(
                                     GeneralSecurityException.class,
                                     () ->
-                                            c.migrate(
-                                                    new byte[32],
-                                                    new byte[0],
-                                                    java.util.Arrays.copyOf(legacy, 15))))
+                                            c.legacyMigrator()
+                                                    .migrate(
+                                                            new byte[32],
+                                                            new byte[0],
+                                                            java.util.Arrays.copyOf(legacy, 15))))
                     .append('\n');
             keys.put(
                     "this JVM's KEK 1",

@@ -8,8 +8,8 @@ import java.util.Objects;
 import javax.crypto.ShortBufferException;
 
 /**
- * Argument checks of {@link LkrCrypt}'s batch and direct-buffer calls (before anything native), and
- * its UTF-8 rule.
+ * Argument checks of the batch, caller-owned array and direct-buffer calls of {@link LkrCrypt} and
+ * {@link LegacyMigrator} (before anything native), and the UTF-8 rule of {@link LkrCrypt}.
  */
 final class Checks {
     private Checks() {}
@@ -77,10 +77,10 @@ final class Checks {
     /**
      * True when the output region {@code [outOff, outOff + outLen)} of {@code out} shares bytes
      * with the input region of {@code in} — unless it lies {@code shift} bytes after the input's
-     * start, where the native side works in place.
+     * start, where the native side works in place ({@link CryptHandle#NO_IN_PLACE}: nowhere).
      */
     static boolean mustCopy(
-            byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen, int shift) {
+            byte[] in, int inOff, int inLen, byte[] out, int outOff, int outLen, long shift) {
         return in == out
                 && inLen > 0
                 && outLen > 0

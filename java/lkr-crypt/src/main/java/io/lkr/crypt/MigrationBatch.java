@@ -8,7 +8,7 @@ import java.util.Base64;
 import java.util.Objects;
 
 /**
- * A reusable batch for bulk migrations ({@link LkrCrypt#migrateBatch(MigrationBatch, byte[],
+ * A reusable batch for bulk migrations ({@link LegacyMigrator#migrateBatch(MigrationBatch, byte[],
  * java.util.Set)}), packed so that no object is made per value: the values and their contexts are
  * appended to two byte arrays, one native call migrates them all and writes every result into one
  * output array, and the results are read back by index — an outcome, and a slice of {@link
@@ -18,13 +18,13 @@ import java.util.Objects;
  * MigrationBatch batch = new MigrationBatch();   // kept and reused
  * batch.clear();
  * for (...) batch.add(value, 0, value.length, prefix, keyText);   // context = prefix ‖ UTF-8(keyText)
- * crypt.migrateBatch(batch, legacyKey, true);
+ * crypt.legacyMigrator().migrateBatch(batch, legacyKey, true);
  * for (int i = 0; i < batch.size(); i++) {
  *     if (batch.outcome(i) == MigrationResult.Outcome.FROM_LEGACY) store(batch.resultBase64(i));
  * }
  * }</pre>
  *
- * The semantics are those of {@link LkrCrypt#migrateBatch(byte[][], byte[][], byte[],
+ * The semantics are those of {@link LegacyMigrator#migrateBatch(byte[][], byte[][], byte[],
  * java.util.Set)}, which is built on this class. Values and contexts are copied in; results stay
  * valid until the next {@link #add}, {@link #clear()} or migration. Keep batches to thousands of
  * values (the native call holds the arrays pinned while it runs). Not thread-safe: one batch per
@@ -293,7 +293,7 @@ public final class MigrationBatch {
         if (results < 0) {
             throw new IllegalStateException(
                     "The batch has no results: migrate it first "
-                            + "(LkrCrypt.migrateBatch(MigrationBatch, ...)); adding or clearing discards them");
+                            + "(LegacyMigrator.migrateBatch(MigrationBatch, ...)); adding or clearing discards them");
         }
         return Objects.checkIndex(i, results);
     }

@@ -2,7 +2,7 @@ package io.lkr.crypt;
 
 import java.util.Objects;
 
-/** What {@link LkrCrypt#migrateBatch} did with one value. */
+/** What {@link LegacyMigrator#migrateBatch} did with one value. */
 public final class MigrationResult {
     /** The outcomes of migrating one value, with the codes shared with the native side. */
     public enum Outcome {
@@ -16,15 +16,15 @@ public final class MigrationResult {
         /** A legacy value that does not decrypt with the legacy key (see {@link #message()}). */
         UNDECRYPTABLE(3),
         /**
-         * An envelope v1 under an older KEK, re-encrypted under the active one (only with {@link
-         * LkrCrypt.MigrateOption#REENCRYPT}): store {@link #value()}.
+         * An envelope v1 under an older KEK, moved to the active one (only with {@link
+         * LegacyMigrator.MigrateOption#MOVE_TO_ACTIVE_KEK}): store {@link #value()}.
          */
         ROTATED(4),
         /**
          * An envelope v1 that is not usable as such — its KEK is not in this keystore, or (with
-         * {@link LkrCrypt.MigrateOption#STRICT_V1}) it is not authentic under its context — and was
-         * never tried as a legacy value; or a value over the maximum record size or with a context
-         * over 64 KiB (see {@link #message()}, which names the reason). Treated like {@link
+         * {@link LegacyMigrator.MigrateOption#STRICT_V1}) it is not authentic under its context —
+         * and was never tried as a legacy value; or a value over the maximum record size or with a
+         * context over 64 KiB (see {@link #message()}, which names the reason). Treated like {@link
          * #UNDECRYPTABLE} (reported, skipped on request), but it says nothing about the legacy key.
          */
         UNUSABLE_V1(5);

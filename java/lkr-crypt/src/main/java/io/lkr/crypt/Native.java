@@ -3,9 +3,9 @@ package io.lkr.crypt;
 import java.nio.ByteBuffer;
 
 /**
- * The JNI entry points (src/jni/ in the crate). Package-private: {@link LkrCrypt} checks arguments,
- * holds the handle's lock around every call and is the only caller. Failures are thrown through
- * {@link LkrErrors#fromNative(int, String)}.
+ * The JNI entry points (src/jni/ in the crate). Package-private: {@link LkrCrypt}, {@link
+ * LegacyMigrator} and {@link KeystoreAdmin} check arguments and call them holding the handle's lock
+ * ({@link CryptHandle}). Failures are thrown through {@link LkrErrors#fromNative(int, String)}.
  */
 final class Native {
     private Native() {}
@@ -19,7 +19,7 @@ final class Native {
      * together with {@code JNI_ABI} in src/jni/mod.rs whenever a native method is added, removed,
      * or changes its signature or meaning.
      */
-    static final int ABI = 6;
+    static final int ABI = 7;
 
     /** Forces the library to load (and fail early if it cannot). */
     static void ensureLoaded() {}
@@ -135,6 +135,23 @@ final class Native {
             int outOff,
             int outLen);
 
+    /**
+     * Migrates {@code in[inOff, inOff + inLen)} into {@code out[outOff, outOff + outLen)}, both
+     * arrays pinned; returns the envelope's length. {@code outLen} must be at least {@link
+     * LegacyMigrator#migratedLength(int)} of {@code inLen}; the regions must not overlap. When the
+     * value does not migrate the output region is left zeroed.
+     */
+    static native int migrateArray(
+            long handle,
+            byte[] in,
+            int inOff,
+            int inLen,
+            byte[] context,
+            byte[] out,
+            int outOff,
+            int outLen,
+            byte[] legacyKeyOrNull);
+
     static native byte[][] encryptBatch(long handle, byte[][] plaintexts, byte[][] contexts);
 
     static native byte[][] decryptBatch(long handle, byte[][] envelopes, byte[][] contexts);
@@ -144,10 +161,10 @@ final class Native {
      * values[valueEnds[i-1] .. valueEnds[i]]} (from 0 for item 0) with its context packed likewise;
      * its result goes to {@code out[outEnds[i-1] .. outEnds[i]]} ({@code out} holds every value's
      * length + {@link MigrationBatch#EXPANSION}). {@code flags}: the bits of {@link
-     * LkrCrypt.MigrateOption} (1 require UTF-8, 2 also rotate v1 values under an older KEK to the
-     * active one, 4 strict v1). {@code outcomes[i]}: the codes of {@link MigrationResult.Outcome}
-     * (1 from legacy, 2 already v1, 3 undecryptable, 4 rotated, 5 refused; {@code messages[i]} is
-     * set for 3 and 5).
+     * LegacyMigrator.MigrateOption} (1 require UTF-8, 2 also move v1 values under an older KEK to
+     * the active one, 4 strict v1). {@code outcomes[i]}: the codes of {@link
+     * MigrationResult.Outcome} (1 from legacy, 2 already v1, 3 undecryptable, 4 rotated, 5 refused;
+     * {@code messages[i]} is set for 3 and 5).
      */
     static native void migratePacked(
             long handle,

@@ -15,9 +15,10 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * The caller-owned array API, {@link LkrCrypt#encrypt(byte[], int, int, byte[], byte[], int)} and
- * {@link LkrCrypt#decrypt(byte[], int, int, byte[], byte[], int)}, on the real native library:
- * round trips at offsets, bounds, short buffers, every kind of overlap within one array, and failed
- * decryptions that leave no plaintext behind.
+ * {@link LkrCrypt#decrypt(byte[], int, int, byte[], byte[], int)} (the migration's is in {@link
+ * CallerBufferMigrateTest}), on the real native library: round trips at offsets, bounds, short
+ * buffers, every kind of overlap within one array, and failed decryptions that leave no plaintext
+ * behind.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CallerBufferTest {
@@ -103,36 +104,50 @@ class CallerBufferTest {
         assertEquals(0, crypt.decrypt(empty, 0, empty.length, CTX, plain, plain.length));
     }
 
-    @Test
-    void regionsOutsideTheArraysAreIndexOutOfBounds() {
+    /** {inOff, inLen, outOff} outside an input of 100 bytes or an output of 300. */
+    static final int[][] BAD_REGIONS = {
+        {-1, 10, 0}, // negative input offset
+        {0, -1, 0}, // negative length
+        {95, 10, 0}, // past the end
+        {101, 0, 0}, // offset past the end
+        {Integer.MAX_VALUE, 2, 0}, // off + len overflows int
+        {2, Integer.MAX_VALUE, 0}, // len + off overflows int
+        {0, 10, -1}, // negative output offset
+        {0, 10, 301}, // output offset past the end
+    };
+
+    /**
+     * A caller-owned array call, shaped as {@code encrypt(byte[], int, int, byte[], byte[], int)}.
+     */
+    @FunctionalInterface
+    interface ArrayCall {
+        int apply(byte[] in, int inOff, int inLen, byte[] context, byte[] out, int outOff)
+                throws Exception;
+    }
+
+    /**
+     * {@code call} refuses regions outside its arrays ({@link IndexOutOfBoundsException}), null
+     * arrays, and a context that is the input array.
+     */
+    static void assertBadArgumentsRefused(ArrayCall call) {
         byte[] in = new byte[100];
         byte[] out = new byte[300];
-        int max = Integer.MAX_VALUE;
-        int[][] bad = {
-            {-1, 10, 0}, // negative input offset
-            {0, -1, 0}, // negative length
-            {95, 10, 0}, // past the end
-            {101, 0, 0}, // offset past the end
-            {max, 2, 0}, // off + len overflows int
-            {2, max, 0}, // len + off overflows int
-            {0, 10, -1}, // negative output offset
-            {0, 10, 301}, // output offset past the end
-        };
-        for (int[] b : bad) {
-            String what = Arrays.toString(b);
+        for (int[] b : BAD_REGIONS) {
             assertThrows(
                     IndexOutOfBoundsException.class,
-                    () -> crypt.encrypt(in, b[0], b[1], CTX, out, b[2]),
-                    what);
-            assertThrows(
-                    IndexOutOfBoundsException.class,
-                    () -> crypt.decrypt(in, b[0], b[1], CTX, out, b[2]),
-                    what);
+                    () -> call.apply(in, b[0], b[1], CTX, out, b[2]),
+                    Arrays.toString(b));
         }
-        assertThrows(NullPointerException.class, () -> crypt.encrypt(null, 0, 0, CTX, out, 0));
-        assertThrows(NullPointerException.class, () -> crypt.encrypt(in, 0, 0, null, out, 0));
-        assertThrows(NullPointerException.class, () -> crypt.decrypt(in, 0, 0, CTX, null, 0));
-        assertThrows(IllegalArgumentException.class, () -> crypt.encrypt(in, 0, 10, in, out, 0));
+        assertThrows(NullPointerException.class, () -> call.apply(null, 0, 0, CTX, out, 0));
+        assertThrows(NullPointerException.class, () -> call.apply(in, 0, 0, null, out, 0));
+        assertThrows(NullPointerException.class, () -> call.apply(in, 0, 0, CTX, null, 0));
+        assertThrows(IllegalArgumentException.class, () -> call.apply(in, 0, 10, in, out, 0));
+    }
+
+    @Test
+    void regionsOutsideTheArraysAreIndexOutOfBounds() {
+        assertBadArgumentsRefused(crypt::encrypt);
+        assertBadArgumentsRefused(crypt::decrypt);
     }
 
     /**
@@ -211,10 +226,13 @@ class CallerBufferTest {
     @Test
     void aClosedHandleWritesNothing() throws Exception {
         LkrCrypt c = TestSupport.openNew();
+        LegacyMigrator m = c.legacyMigrator(); // a view taken while the handle was open
         c.close();
         byte[] out = filled(200);
         assertThrows(
                 IllegalStateException.class, () -> c.encrypt(new byte[10], 0, 10, CTX, out, 0));
+        assertThrows(
+                IllegalStateException.class, () -> m.migrate(new byte[32], 0, 32, CTX, out, 0));
         assertUntouched(out, 0, out.length);
     }
 

@@ -52,13 +52,13 @@ class LegacyMigrationTest {
         for (int size : new int[] {0, 1, 15, 16, 17, 1000}) {
             byte[] pt = random(size);
             byte[] ctx = utf8("T.C:" + size);
-            byte[] env = crypt.migrate(legacy(KEY, pt), ctx, KEY);
+            byte[] env = crypt.legacyMigrator().migrate(legacy(KEY, pt), ctx, KEY);
             assertEquals(size + LkrCrypt.OVERHEAD, env.length);
             assertArrayEquals(pt, crypt.decrypt(env, ctx));
             assertThrows(AEADBadTagException.class, () -> crypt.decrypt(env, utf8("T.C:other")));
             assertArrayEquals(
                     env,
-                    crypt.migrate(env, ctx, KEY),
+                    crypt.legacyMigrator().migrate(env, ctx, KEY),
                     "an authentic v1 value comes back unchanged");
         }
     }
@@ -68,12 +68,15 @@ class LegacyMigrationTest {
         byte[] ctx = utf8("T.C:1");
         for (byte[] bad : new byte[][] {new byte[0], new byte[16], new byte[33], random(47)}) {
             LegacyException e =
-                    assertThrows(LegacyException.class, () -> crypt.migrate(bad, ctx, KEY));
+                    assertThrows(
+                            LegacyException.class,
+                            () -> crypt.legacyMigrator().migrate(bad, ctx, KEY));
             assertEquals("Legacy value could not be decrypted", e.getMessage());
         }
         LegacyException e =
                 assertThrows(
-                        LegacyException.class, () -> crypt.migrate(legacy(KEY, utf8("x")), ctx));
+                        LegacyException.class,
+                        () -> crypt.legacyMigrator().migrate(legacy(KEY, utf8("x")), ctx));
         assertTrue(
                 e.getMessage().contains("LKR_LEGACY_KEY_ENV"),
                 "no legacy key configured: " + e.getMessage());
@@ -83,16 +86,23 @@ class LegacyMigrationTest {
     void textMigration() throws Exception {
         byte[] value = legacy(KEY, utf8("mot de passe é"));
         String stored =
-                crypt.migrateString(Base64.getEncoder().encodeToString(value), "T.C:9", KEY);
+                crypt.legacyMigrator()
+                        .migrateString(Base64.getEncoder().encodeToString(value), "T.C:9", KEY);
         assertEquals("mot de passe é", crypt.decryptString(stored, "T.C:9"));
-        assertEquals(stored, crypt.migrateString(stored, "T.C:9"), "v1 needs no legacy key");
+        assertEquals(
+                stored,
+                crypt.legacyMigrator().migrateString(stored, "T.C:9"),
+                "v1 needs no legacy key");
         byte[] notText = legacy(KEY, new byte[] {(byte) 0xff, (byte) 0xfe, 0});
         LegacyException e =
                 assertThrows(
                         LegacyException.class,
                         () ->
-                                crypt.migrateString(
-                                        Base64.getEncoder().encodeToString(notText), "T.C:9", KEY));
+                                crypt.legacyMigrator()
+                                        .migrateString(
+                                                Base64.getEncoder().encodeToString(notText),
+                                                "T.C:9",
+                                                KEY));
         assertEquals("Legacy value could not be decrypted", e.getMessage());
     }
 
@@ -119,7 +129,7 @@ class LegacyMigrationTest {
                     values[i] = i % 2 == 0 ? random(i % 31) : legacy(wrongKey, plain[i]);
             }
         }
-        MigrationResult[] r = crypt.migrateBatch(values, ctxs, KEY, true);
+        MigrationResult[] r = crypt.legacyMigrator().migrateBatch(values, ctxs, KEY, true);
         assertEquals(n, r.length);
         for (int i = 0; i < n; i++) {
             switch (i % 3) {
@@ -151,8 +161,9 @@ class LegacyMigrationTest {
             values[i] = legacy(KEY, utf8("value " + i + " with some text"));
             ctxs[i] = utf8("T.C:" + i);
         }
-        MigrationResult[] binary = crypt.migrateBatch(values, ctxs, wrongKey, false);
-        MigrationResult[] text = crypt.migrateBatch(values, ctxs, wrongKey, true);
+        MigrationResult[] binary =
+                crypt.legacyMigrator().migrateBatch(values, ctxs, wrongKey, false);
+        MigrationResult[] text = crypt.legacyMigrator().migrateBatch(values, ctxs, wrongKey, true);
         long paddingOk =
                 Arrays.stream(binary).filter(m -> m.outcome() == Outcome.FROM_LEGACY).count();
         long textOk = Arrays.stream(text).filter(m -> m.outcome() == Outcome.FROM_LEGACY).count();
@@ -164,10 +175,14 @@ class LegacyMigrationTest {
     void batchWithoutAnyLegacyKeyFailsAsAWhole() throws Exception {
         byte[][] values = {legacy(KEY, utf8("a"))};
         byte[][] ctxs = {utf8("T.C:1")};
-        assertThrows(LegacyException.class, () -> crypt.migrateBatch(values, ctxs, false));
+        assertThrows(
+                LegacyException.class,
+                () -> crypt.legacyMigrator().migrateBatch(values, ctxs, false));
         // But values already in v1 need no legacy key.
         byte[][] v1 = {crypt.encrypt(utf8("a"), ctxs[0])};
-        assertSame(Outcome.ALREADY_V1, crypt.migrateBatch(v1, ctxs, false)[0].outcome());
+        assertSame(
+                Outcome.ALREADY_V1,
+                crypt.legacyMigrator().migrateBatch(v1, ctxs, false)[0].outcome());
     }
 
     @Test

@@ -298,8 +298,8 @@ class LkrCryptTest {
                 java.util.List.of(
                         () -> crypt.encrypt(utf8("pw"), over),
                         () -> crypt.decrypt(env, over),
-                        () -> crypt.migrate(env, over),
-                        () -> crypt.reencrypt(env, over),
+                        () -> crypt.legacyMigrator().migrate(env, over),
+                        () -> crypt.keystoreAdmin().moveToActiveKek(env, over),
                         () -> crypt.encryptBatch(new byte[][] {utf8("pw")}, new byte[][] {over}),
                         () -> crypt.decryptBatch(new byte[][] {env}, new byte[][] {over}),
                         () ->
@@ -321,14 +321,14 @@ class LkrCryptTest {
     void anEnvelopeOfAnUnknownKekIsNeverMigratedAsLegacy() throws Exception {
         byte[] legacyKey = random(16);
         try (LkrCrypt other = TestSupport.openNew();
-                LkrCrypt o2 = other.rotateKek();
-                LkrCrypt o3 = o2.rotateKek()) {
+                LkrCrypt o2 = other.keystoreAdmin().rotateKek();
+                LkrCrypt o3 = o2.keystoreAdmin().rotateKek()) {
             for (int i = 0; i < 300; i++) {
                 byte[] env = o3.encrypt(random(27), CTX); // 96 bytes: CBC-sized
                 NotAuthenticException e =
                         assertThrows(
                                 NotAuthenticException.class,
-                                () -> crypt.migrate(env, CTX, legacyKey));
+                                () -> crypt.legacyMigrator().migrate(env, CTX, legacyKey));
                 assertEquals(ErrorKind.UNKNOWN_KEK, e.kind());
                 assertTrue(
                         e.getMessage().contains("KEK 3")
@@ -380,7 +380,7 @@ class LkrCryptTest {
         assertThrows(NullPointerException.class, () -> crypt.encrypt(new byte[1], null));
         assertThrows(NullPointerException.class, () -> crypt.decrypt(null, CTX));
         assertThrows(NullPointerException.class, () -> crypt.decrypt(new byte[80], null));
-        assertThrows(NullPointerException.class, () -> crypt.migrate(null, CTX));
+        assertThrows(NullPointerException.class, () -> crypt.legacyMigrator().migrate(null, CTX));
         assertThrows(NullPointerException.class, () -> LkrCrypt.openFromEnvironment((Path) null));
         assertThrows(
                 NullPointerException.class,
@@ -397,7 +397,7 @@ class LkrCryptTest {
         LegacyException e =
                 assertThrows(
                         LegacyException.class,
-                        () -> crypt.migrate(new byte[32], CTX, new byte[15]));
+                        () -> crypt.legacyMigrator().migrate(new byte[32], CTX, new byte[15]));
         assertTrue(e.getMessage().contains("16 bytes however is 15"), e.getMessage());
     }
 

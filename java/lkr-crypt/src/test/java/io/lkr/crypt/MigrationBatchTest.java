@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lkr.crypt.LkrCrypt.MigrateOption;
+import io.lkr.crypt.LegacyMigrator.MigrateOption;
 import io.lkr.crypt.MigrationResult.Outcome;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +37,7 @@ class MigrationBatchTest {
     @BeforeAll
     static void open() throws Exception {
         crypt = TestSupport.openNew();
-        rotated = crypt.rotateKek();
+        rotated = crypt.keystoreAdmin().rotateKek();
     }
 
     @AfterAll
@@ -105,12 +105,14 @@ class MigrationBatchTest {
     static Object[] perItem(
             byte[] value, byte[] ctx, boolean utf8, boolean reencrypt, boolean strictV1)
             throws Exception {
-        if (strictV1 && heldEnvelopeShape(value) && rotated.kekIdOf(value, ctx).isEmpty()) {
+        if (strictV1
+                && heldEnvelopeShape(value)
+                && rotated.keystoreAdmin().kekIdOf(value, ctx).isEmpty()) {
             return new Object[] {Outcome.UNUSABLE_V1, null}; // never tried as legacy
         }
         if (reencrypt) {
             try {
-                byte[] r = rotated.reencrypt(value, ctx);
+                byte[] r = rotated.keystoreAdmin().moveToActiveKek(value, ctx);
                 return new Object[] {
                     Arrays.equals(r, value) ? Outcome.ALREADY_V1 : Outcome.ROTATED, r
                 };
@@ -122,13 +124,14 @@ class MigrationBatchTest {
             byte[] r;
             if (utf8) {
                 String text =
-                        rotated.migrateString(
-                                Base64.getEncoder().encodeToString(value),
-                                new String(ctx, StandardCharsets.UTF_8),
-                                KEY);
+                        rotated.legacyMigrator()
+                                .migrateString(
+                                        Base64.getEncoder().encodeToString(value),
+                                        new String(ctx, StandardCharsets.UTF_8),
+                                        KEY);
                 r = Base64.getDecoder().decode(text);
             } else {
-                r = rotated.migrate(value, ctx, KEY);
+                r = rotated.legacyMigrator().migrate(value, ctx, KEY);
             }
             return new Object[] {
                 Arrays.equals(r, value) ? Outcome.ALREADY_V1 : Outcome.FROM_LEGACY, r
@@ -156,7 +159,7 @@ class MigrationBatchTest {
                         | ((v[6] & 0xff) << 16)
                         | ((v[7] & 0xff) << 8)
                         | (v[8] & 0xff);
-        return Arrays.stream(rotated.kekIds()).anyMatch(k -> k == id);
+        return Arrays.stream(rotated.keystoreAdmin().kekIds()).anyMatch(k -> k == id);
     }
 
     @Test
@@ -167,23 +170,24 @@ class MigrationBatchTest {
                 List.of(
                         EnumSet.noneOf(MigrateOption.class),
                         EnumSet.of(MigrateOption.REQUIRE_UTF8),
-                        EnumSet.of(MigrateOption.REENCRYPT),
+                        EnumSet.of(MigrateOption.MOVE_TO_ACTIVE_KEK),
                         EnumSet.of(MigrateOption.STRICT_V1),
                         EnumSet.allOf(MigrateOption.class))) {
             boolean utf8 = options.contains(MigrateOption.REQUIRE_UTF8);
-            boolean re = options.contains(MigrateOption.REENCRYPT);
+            boolean re = options.contains(MigrateOption.MOVE_TO_ACTIVE_KEK);
             boolean strict = options.contains(MigrateOption.STRICT_V1);
             MigrationBatch batch = new MigrationBatch();
             for (int i = 0; i < n; i++) {
                 assertEquals(i, batch.add(m.values.get(i), m.contexts.get(i)));
             }
-            rotated.migrateBatch(batch, KEY, options);
+            rotated.legacyMigrator().migrateBatch(batch, KEY, options);
             MigrationResult[] viaArrays =
-                    rotated.migrateBatch(
-                            m.values.toArray(new byte[0][]),
-                            m.contexts.toArray(new byte[0][]),
-                            KEY,
-                            options);
+                    rotated.legacyMigrator()
+                            .migrateBatch(
+                                    m.values.toArray(new byte[0][]),
+                                    m.contexts.toArray(new byte[0][]),
+                                    KEY,
+                                    options);
             assertEquals(n, batch.size());
             int[] seen = new int[Outcome.values().length];
             for (int i = 0; i < n; i++) {
@@ -234,7 +238,10 @@ class MigrationBatchTest {
                             rotated.decrypt(want, ctx),
                             rotated.decrypt(viaArrays[i].value(), ctx),
                             what);
-                    assertEquals(rotated.activeKekId(), rotated.kekIdOf(got, ctx).getAsInt(), what);
+                    assertEquals(
+                            rotated.activeKekId(),
+                            rotated.keystoreAdmin().kekIdOf(got, ctx).getAsInt(),
+                            what);
                 }
             }
             assertTrue(
@@ -262,7 +269,7 @@ class MigrationBatchTest {
             batch.add(padded, 5, values[i].length, prefix, keys[i]);
         }
         batch.add(values[0], 0, values[0].length, new byte[0], null); // the empty context
-        crypt.migrateBatch(batch, KEY, true);
+        crypt.legacyMigrator().migrateBatch(batch, KEY, true);
         for (int i = 0; i < keys.length; i++) {
             assertEquals(Outcome.FROM_LEGACY, batch.outcome(i));
             byte[] ctx = utf8("CONNECTION.PASSWORD:" + keys[i]);
@@ -287,7 +294,7 @@ class MigrationBatchTest {
                         utf8("T.C:"),
                         Integer.toString(i));
             }
-            crypt.migrateBatch(batch, KEY, true);
+            crypt.legacyMigrator().migrateBatch(batch, KEY, true);
             assertEquals(n, batch.size());
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(
@@ -298,7 +305,7 @@ class MigrationBatchTest {
             }
         }
         batch.clear();
-        crypt.migrateBatch(batch, KEY, false); // an empty batch
+        crypt.legacyMigrator().migrateBatch(batch, KEY, false); // an empty batch
         assertEquals(0, batch.size());
         assertThrows(IndexOutOfBoundsException.class, () -> batch.outcome(0));
     }
@@ -308,7 +315,7 @@ class MigrationBatchTest {
         MigrationBatch batch = new MigrationBatch();
         batch.add(legacy(KEY, utf8("a")), utf8("T.C:1"));
         assertThrows(IllegalStateException.class, () -> batch.outcome(0));
-        crypt.migrateBatch(batch, KEY, true);
+        crypt.legacyMigrator().migrateBatch(batch, KEY, true);
         assertEquals(Outcome.FROM_LEGACY, batch.outcome(0));
         assertThrows(IndexOutOfBoundsException.class, () -> batch.outcome(1));
         assertThrows(IndexOutOfBoundsException.class, () -> batch.resultOffset(-1));
@@ -336,25 +343,27 @@ class MigrationBatchTest {
         assertEquals(0, batch.size(), "nothing was added by the refused calls");
         assertThrows(
                 NullPointerException.class,
-                () -> crypt.migrateBatch((MigrationBatch) null, KEY, true));
+                () -> crypt.legacyMigrator().migrateBatch((MigrationBatch) null, KEY, true));
         assertThrows(
                 NullPointerException.class,
-                () -> crypt.migrateBatch(batch, KEY, (Set<MigrateOption>) null));
+                () -> crypt.legacyMigrator().migrateBatch(batch, KEY, (Set<MigrateOption>) null));
         batch.add(legacy(KEY, utf8("a")), utf8("T.C:1"));
         assertThrows(
                 LegacyException.class,
-                () -> crypt.migrateBatch(batch, new byte[15], true),
+                () -> crypt.legacyMigrator().migrateBatch(batch, new byte[15], true),
                 "legacy key size");
         assertThrows(
                 LegacyException.class,
-                () -> crypt.migrateBatch(batch, null, true),
+                () -> crypt.legacyMigrator().migrateBatch(batch, null, true),
                 "no legacy key configured");
         // The batch still works after the failures.
-        crypt.migrateBatch(batch, KEY, true);
+        crypt.legacyMigrator().migrateBatch(batch, KEY, true);
         assertEquals(Outcome.FROM_LEGACY, batch.outcome(0));
         LkrCrypt closed = TestSupport.openNew();
         closed.close();
-        assertThrows(IllegalStateException.class, () -> closed.migrateBatch(batch, KEY, true));
+        assertThrows(
+                IllegalStateException.class,
+                () -> closed.legacyMigrator().migrateBatch(batch, KEY, true));
     }
 
     private static long handleOf(LkrCrypt c) throws Exception {

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lkr.crypt.LkrCrypt.MigrateOption;
+import io.lkr.crypt.LegacyMigrator.MigrateOption;
 import io.lkr.crypt.MigrationResult.Outcome;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -159,7 +159,8 @@ class NativeContractTest {
             assertEquals(ErrorKind.UNKNOWN_KEK, uk.kind(), uk.getMessage());
             LegacyException le =
                     assertThrows(
-                            LegacyException.class, () -> crypt.migrate(random(17), utf8("c"), KEY));
+                            LegacyException.class,
+                            () -> crypt.legacyMigrator().migrate(random(17), utf8("c"), KEY));
             assertEquals(ErrorKind.LEGACY, le.kind());
             assertThrows(
                     IllegalArgumentException.class,
@@ -220,7 +221,8 @@ class NativeContractTest {
     void migrateFlagsAreTheHeaders() throws Exception {
         Map<String, Integer> java = new TreeMap<>();
         for (MigrateOption o : MigrateOption.values()) {
-            java.put(o.name(), o.flag);
+            // Java names the flag by what it does to a value; C keeps LKR_MIGRATE_REENCRYPT.
+            java.put(o == MigrateOption.MOVE_TO_ACTIVE_KEK ? "REENCRYPT" : o.name(), o.flag);
         }
         assertEquals(
                 defines("LKR_MIGRATE_"),
@@ -233,7 +235,7 @@ class NativeContractTest {
     void migrationOutcomeCodesAreTheEngines() throws Exception {
         byte[] ctx = utf8("T.C:1");
         try (LkrCrypt old = TestSupport.openNew();
-                LkrCrypt crypt = old.rotateKek()) {
+                LkrCrypt crypt = old.keystoreAdmin().rotateKek()) {
             List<byte[]> values = new ArrayList<>();
             List<Outcome> expected = new ArrayList<>();
             values.add(legacy(KEY, utf8("a legacy value")));
@@ -250,8 +252,11 @@ class NativeContractTest {
             for (byte[] v : values) {
                 batch.add(v, ctx);
             }
-            crypt.migrateBatch(
-                    batch, KEY, EnumSet.of(MigrateOption.REENCRYPT, MigrateOption.STRICT_V1));
+            crypt.legacyMigrator()
+                    .migrateBatch(
+                            batch,
+                            KEY,
+                            EnumSet.of(MigrateOption.MOVE_TO_ACTIVE_KEK, MigrateOption.STRICT_V1));
             for (int i = 0; i < values.size(); i++) {
                 assertEquals(
                         expected.get(i).code,

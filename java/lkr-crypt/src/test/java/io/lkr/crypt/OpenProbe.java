@@ -48,7 +48,7 @@ public final class OpenProbe {
                             + NativeLoader.loadedFrom());
             if (args.length > 2) {
                 byte[] ctx = "T.C:1".getBytes(StandardCharsets.UTF_8);
-                byte[] env = c.migrate(Base64.getDecoder().decode(args[2]), ctx);
+                byte[] env = c.legacyMigrator().migrate(Base64.getDecoder().decode(args[2]), ctx);
                 System.out.println(
                         "MIGRATED " + new String(c.decrypt(env, ctx), StandardCharsets.UTF_8));
             }

@@ -76,7 +76,7 @@ public final class Stress {
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         long t0 = System.nanoTime();
         try (LkrCrypt first = LkrCrypt.openFromEnvironment((byte[]) null);
-                LkrCrypt crypt = first.rotateKek()) {
+                LkrCrypt crypt = first.keystoreAdmin().rotateKek()) {
             byte[] oldEnvelope =
                     first.encrypt("before rotation".getBytes(StandardCharsets.UTF_8), new byte[0]);
             List<Thread> workers = new ArrayList<>();
@@ -241,7 +241,7 @@ public final class Stress {
                         byte[] legacy = new byte[16 + c.length];
                         System.arraycopy(iv, 0, legacy, 0, 16);
                         System.arraycopy(c, 0, legacy, 16, c.length);
-                        byte[] migrated = crypt.migrate(legacy, ctx, legacyKey);
+                        byte[] migrated = crypt.legacyMigrator().migrate(legacy, ctx, legacyKey);
                         check(Arrays.equals(pt, crypt.decrypt(migrated, ctx)), "migrate");
                         return false;
                     }
@@ -258,9 +258,11 @@ public final class Stress {
                     }
                 case 6:
                     {
-                        byte[] moved = crypt.reencrypt(oldEnvelope, new byte[0]);
+                        byte[] moved =
+                                crypt.keystoreAdmin().moveToActiveKek(oldEnvelope, new byte[0]);
                         check(
-                                crypt.kekIdOf(moved, new byte[0]).orElse(-1) == crypt.activeKekId(),
+                                crypt.keystoreAdmin().kekIdOf(moved, new byte[0]).orElse(-1)
+                                        == crypt.activeKekId(),
                                 "reencrypt");
                         try {
                             crypt.decrypt(

@@ -1,5 +1,6 @@
 package io.lkr.crypt.cli;
 
+import io.lkr.crypt.KeystoreAdmin;
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.db.EncryptedColumn;
 import io.lkr.crypt.db.InternalDb;
@@ -275,12 +276,12 @@ public final class KeystoreTasks {
         @Override
         LkrCrypt transform(byte[] doc, Connection db, InternalDb where)
                 throws GeneralSecurityException {
-            return LkrCrypt.rekeyKeystore(doc);
+            return KeystoreAdmin.rekeyDocument(doc);
         }
 
         @Override
         void done(LkrCrypt next, String where) {
-            int[] ids = next.kekIds();
+            int[] ids = next.keystoreAdmin().kekIds();
             log.info(
                     "Rekeyed the keystore of the "
                             + where
@@ -304,7 +305,7 @@ public final class KeystoreTasks {
     static final class RotateKek extends WithCmk {
         @Override
         LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
-            return current.rotateKek();
+            return current.keystoreAdmin().rotateKek();
         }
 
         @Override
@@ -315,7 +316,7 @@ public final class KeystoreTasks {
                             + ": KEK "
                             + next.activeKekId()
                             + " is now active (KEKs "
-                            + ids(next.kekIds())
+                            + ids(next.keystoreAdmin().kekIds())
                             + "). Values and files encrypted before keep decrypting.");
             log.info(
                     "To re-encrypt the internal database's values under KEK "
@@ -363,12 +364,12 @@ public final class KeystoreTasks {
             }
             List<EncryptedColumn> manifest = columns.read();
             try (LkrCrypt current = LkrCrypt.openFromEnvironment(doc)) {
-                if (Arrays.stream(current.kekIds()).noneMatch(id -> id == kekId)) {
+                if (Arrays.stream(current.keystoreAdmin().kekIds()).noneMatch(id -> id == kekId)) {
                     log.error(
                             "The keystore holds no KEK "
                                     + kekId
                                     + " (it holds "
-                                    + ids(current.kekIds())
+                                    + ids(current.keystoreAdmin().kekIds())
                                     + "). Nothing was changed.");
                     return null;
                 }
@@ -419,7 +420,7 @@ public final class KeystoreTasks {
                                 + "): "
                                 + copy
                                 + " (mode 0600)");
-                return current.retireKek(kekId);
+                return current.keystoreAdmin().retireKek(kekId);
             }
         }
 
@@ -431,7 +432,7 @@ public final class KeystoreTasks {
                             + " from the keystore of the "
                             + where
                             + " (KEKs now "
-                            + ids(next.kekIds())
+                            + ids(next.keystoreAdmin().kekIds())
                             + ", active "
                             + next.activeKekId()
                             + ").");

@@ -173,7 +173,7 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         o.batchSize = batchSize;
         o.skipUndecryptable = skipUndecryptable;
         o.legacyKey = legacyKey;
-        o.reencrypt = reencrypt;
+        o.moveToActiveKek = reencrypt;
         ProgressDisplay progress =
                 new ProgressDisplay(err, ProgressDisplay.isTerminal(), log, progressIntervalMs);
         Migration m = new Migration(c, db.dialect(), manifest, o, progress);

@@ -1,5 +1,6 @@
 package io.lkr.crypt.cli;
 
+import io.lkr.crypt.KeystoreAdmin;
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.db.InternalDb;
 import java.nio.file.Path;
@@ -36,18 +37,18 @@ public final class RecoveryTasks {
     static final class AddRecoveryKey extends KeystoreTasks.WithCmk {
         @Override
         LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
-            return current.addRecoveryKeyFromEnvironment();
+            return current.keystoreAdmin().addRecoveryKeyFromEnvironment();
         }
 
         @Override
         void done(LkrCrypt next, String where) {
             log.info(
                     "Added the recovery key (key_sha256 "
-                            + next.recoveryKeySha256()
+                            + next.keystoreAdmin().recoveryKeySha256()
                             + ") to the keystore of the "
                             + where
                             + ": it covers KEK(s) "
-                            + KeystoreTasks.Base.ids(next.recoveryKekIds(true))
+                            + KeystoreTasks.Base.ids(next.keystoreAdmin().recoveryKekIds(true))
                             + ".");
             log.info(
                     "Keep the private key offline. Set "
@@ -65,7 +66,7 @@ public final class RecoveryTasks {
     static final class RemoveRecoveryKey extends KeystoreTasks.WithCmk {
         @Override
         LkrCrypt change(LkrCrypt current) throws GeneralSecurityException {
-            return current.removeRecoveryKey();
+            return current.keystoreAdmin().removeRecoveryKey();
         }
 
         @Override
@@ -74,7 +75,7 @@ public final class RecoveryTasks {
                     "Removed the recovery key from the keystore of the "
                             + where
                             + ": KEK(s) "
-                            + KeystoreTasks.Base.ids(next.kekIds())
+                            + KeystoreTasks.Base.ids(next.keystoreAdmin().kekIds())
                             + " are now wrapped only by the CMK. Unset "
                             + PUBLIC_KEY_VARIABLE
                             + " on the nodes.");
@@ -111,12 +112,12 @@ public final class RecoveryTasks {
         @Override
         LkrCrypt transform(byte[] doc, Connection db, InternalDb where)
                 throws GeneralSecurityException {
-            return LkrCrypt.recoverKeystore(doc, privateKey);
+            return KeystoreAdmin.recoverDocument(doc, privateKey);
         }
 
         @Override
         void done(LkrCrypt next, String where) {
-            int[] ids = next.kekIds();
+            int[] ids = next.keystoreAdmin().kekIds();
             log.info(
                     "Recovered the keystore of the "
                             + where
@@ -129,7 +130,7 @@ public final class RecoveryTasks {
                             + ") are now wrapped by the destination CMK ("
                             + TaskSupport.cmkKind(next.exportKeystore())
                             + "); the recovery key (key_sha256 "
-                            + next.recoveryKeySha256()
+                            + next.keystoreAdmin().recoveryKeySha256()
                             + ") still covers them. No value changed.");
             log.info(
                     "Start every node with the destination CMK, set in the variables without the "

@@ -251,7 +251,7 @@ public final class StatusTask extends LoggedDbTaskCommand {
             ks.put("kek_ids", List.of());
             return ks;
         }
-        int[] ids = crypt.kekIds();
+        int[] ids = crypt.keystoreAdmin().kekIds();
         text.println("Keystore: " + where);
         text.println(
                 "Active KEK: "
@@ -277,18 +277,18 @@ public final class StatusTask extends LoggedDbTaskCommand {
      * cover is a warning (a lost CMK would lose it). Null when there is none.
      */
     private Map<String, Object> describeRecovery(LkrCrypt crypt) {
-        String sha = crypt.recoveryKeySha256();
+        String sha = crypt.keystoreAdmin().recoveryKeySha256();
         if (sha == null) {
             text.println("Recovery key: none (add_recovery_key sets one)");
             return null;
         }
-        int[] covered = crypt.recoveryKekIds(true);
+        int[] covered = crypt.keystoreAdmin().recoveryKekIds(true);
         text.println(
                 "Recovery key: key_sha256 "
                         + sha
                         + ", covers KEK(s) "
                         + (covered.length == 0 ? "none" : KeystoreTasks.Base.ids(covered)));
-        int[] uncovered = crypt.recoveryKekIds(false);
+        int[] uncovered = crypt.keystoreAdmin().recoveryKekIds(false);
         if (uncovered.length > 0) {
             log.warn(
                     "KEK(s) "

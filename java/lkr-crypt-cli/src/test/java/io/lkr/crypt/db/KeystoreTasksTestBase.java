@@ -73,7 +73,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         try (Connection c = t.db.connect();
                 LkrCrypt crypt = KeystoreStore.openExisting(c, t.db.dialect(), t.db.toString())) {
             assertEquals(2, crypt.activeKekId());
-            assertArrayEquals(new int[] {1, 2}, crypt.kekIds());
+            assertArrayEquals(new int[] {1, 2}, crypt.keystoreAdmin().kekIds());
             assertArrayEquals(
                     pt, readBackup(crypt, old), "a backup written before the rotation decrypts");
         }
@@ -145,7 +145,7 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
                         Files.getPosixFilePermissions(copy)));
         try (Connection c = t.db.connect();
                 LkrCrypt crypt = KeystoreStore.openExisting(c, t.db.dialect(), t.db.toString())) {
-            assertArrayEquals(new int[] {2}, crypt.kekIds());
+            assertArrayEquals(new int[] {2}, crypt.keystoreAdmin().kekIds());
             NotAuthenticException e =
                     assertThrows(NotAuthenticException.class, () -> readBackup(crypt, old));
             assertTrue(e.getMessage().contains("KEK 1"), e.getMessage());
@@ -203,10 +203,10 @@ abstract class KeystoreTasksTestBase extends DbTaskTestBase {
         try (LkrCrypt c = LkrCrypt.openFromEnvironment(file)) {
             assertEquals(2, c.activeKekId());
             assertArrayEquals(pt, c.decrypt(env1, new byte[0]));
-            byte[] moved = c.reencrypt(env1, new byte[0]);
-            assertEquals(OptionalInt.of(2), c.kekIdOf(moved, new byte[0]));
+            byte[] moved = c.keystoreAdmin().moveToActiveKek(env1, new byte[0]);
+            assertEquals(OptionalInt.of(2), c.keystoreAdmin().kekIdOf(moved, new byte[0]));
             assertTrue(
-                    c.reencrypt(moved, new byte[0]) == moved,
+                    c.keystoreAdmin().moveToActiveKek(moved, new byte[0]) == moved,
                     "already under the active KEK: the same array");
         }
         assertEquals(

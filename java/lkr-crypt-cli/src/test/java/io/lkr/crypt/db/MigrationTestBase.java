@@ -296,8 +296,8 @@ abstract class MigrationTestBase extends DbTaskTestBase {
                             + " VARCHAR(200))");
             c.setAutoCommit(false);
             try (LkrCrypt other = io.lkr.crypt.LkrCrypt.openFromEnvironment((byte[]) null);
-                    LkrCrypt o2 = other.rotateKek();
-                    LkrCrypt o3 = o2.rotateKek();
+                    LkrCrypt o2 = other.keystoreAdmin().rotateKek();
+                    LkrCrypt o3 = o2.keystoreAdmin().rotateKek();
                     PreparedStatement ps =
                             c.prepareStatement(
                                     "INSERT INTO " + d.q("ATTACHMENT") + " VALUES (?, ?)")) {

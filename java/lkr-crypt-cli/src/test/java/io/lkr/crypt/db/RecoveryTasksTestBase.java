@@ -224,9 +224,9 @@ abstract class RecoveryTasksTestBase extends DbTaskTestBase {
         try (Connection c = t.db.connect();
                 LkrCrypt crypt = KeystoreStore.openExisting(c, t.db.dialect(), t.db.toString())) {
             assertArrayEquals(pt2, readBackup(crypt, bk2));
-            assertEquals(a.sha256(), crypt.recoveryKeySha256());
-            assertArrayEquals(new int[] {1, 2}, crypt.recoveryKekIds(true));
-            assertArrayEquals(new int[0], crypt.recoveryKekIds(false));
+            assertEquals(a.sha256(), crypt.keystoreAdmin().recoveryKeySha256());
+            assertArrayEquals(new int[] {1, 2}, crypt.keystoreAdmin().recoveryKekIds(true));
+            assertArrayEquals(new int[0], crypt.keystoreAdmin().recoveryKekIds(false));
         }
 
         // remove_recovery_key: status says none, recover is refused, rotation needs no key.

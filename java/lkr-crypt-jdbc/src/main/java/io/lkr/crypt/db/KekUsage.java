@@ -1,5 +1,6 @@
 package io.lkr.crypt.db;
 
+import io.lkr.crypt.KeystoreAdmin;
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.StoredText;
 import java.sql.Connection;
@@ -123,6 +124,7 @@ public final class KekUsage {
     public static KekUsage scan(
             Connection c, Dialect d, List<EncryptedColumn> manifest, LkrCrypt crypt)
             throws SQLException {
+        KeystoreAdmin admin = crypt.keystoreAdmin();
         List<Column> out = new ArrayList<>();
         for (EncryptedColumn col : manifest) {
             Column counts = new Column(col);
@@ -162,7 +164,7 @@ public final class KekUsage {
                             OptionalInt kek;
                             try {
                                 kek =
-                                        crypt.kekIdOf(
+                                        admin.kekIdOf(
                                                 StoredText.decode(v),
                                                 col.contextFor(rs.getString(1)));
                             } catch (IllegalArgumentException notBase64) {

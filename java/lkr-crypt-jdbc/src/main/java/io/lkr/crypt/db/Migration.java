@@ -1,5 +1,6 @@
 package io.lkr.crypt.db;
 
+import io.lkr.crypt.LegacyMigrator;
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.MigrationBatch;
 import io.lkr.crypt.MigrationResult;
@@ -17,12 +18,12 @@ import java.util.Objects;
 
 /**
  * Migrates the encrypted columns of the internal database from legacy AES-128-CBC to envelopes v1
- * (docs/legacy.md, docs/native-interfaces.md) — with {@link Options#reencrypt}, also envelopes of
- * an older KEK to the active one — in two phases over each column, scanned in key order with keyset
- * pagination:
+ * (docs/legacy.md, docs/native-interfaces.md) — with {@link Options#moveToActiveKek}, also
+ * envelopes of an older KEK to the active one — in two phases over each column, scanned in key
+ * order with keyset pagination:
  *
  * <ol>
- *   <li>{@link #check}: every value goes through the native {@link LkrCrypt#migrateBatch} and
+ *   <li>{@link #check}: every value goes through the native {@link LegacyMigrator#migrateBatch} and
  *       nothing is written. It counts values already in v1 (told apart natively: magic, version and
  *       successful authentication under the value's context — never guessed here), legacy values,
  *       and lists those that do not decrypt (text columns also require UTF-8 plaintext, which
@@ -60,10 +61,11 @@ public final class Migration {
         public byte[] legacyKey;
 
         /**
-         * Also re-encrypt envelopes v1 whose KEK is not the active one (after {@code rotate_kek}),
-         * with the same checks, batches and crash safety.
+         * Also move envelopes v1 whose KEK is not the active one to the active KEK (after {@code
+         * rotate_kek}; the operator's {@code migrate_encryption --reencrypt}), with the same
+         * checks, batches and crash safety.
          */
-        public boolean reencrypt;
+        public boolean moveToActiveKek;
     }
 
     /** Receives progress: a phase starts with its total of rows, then rows are scanned. */
@@ -139,8 +141,8 @@ public final class Migration {
         public long legacy;
 
         /**
-         * Envelopes v1 under an older KEK (the check, with {@link Options#reencrypt}) — to be
-         * re-encrypted.
+         * Envelopes v1 under an older KEK (the check, with {@link Options#moveToActiveKek}) — to be
+         * moved to the active KEK.
          */
         public long olderKek;
 
@@ -545,7 +547,7 @@ public final class Migration {
         }
         byte[] prefix = c.contextFor(""); // TABLE.COLUMN: (or empty, for context: none)
         boolean rowContext = c.context() == EncryptedColumn.Context.ROW;
-        java.util.Set<LkrCrypt.MigrateOption> flags = flags(c);
+        java.util.Set<LegacyMigrator.MigrateOption> flags = flags(c);
         // The crypto: packing the values with their contexts (prefix + key, built in place), the
         // native call, and the results left in the batch (outcomes and slices of one array). It
         // allocates nothing on the Java heap once the batch has grown to the page size.
@@ -555,7 +557,7 @@ public final class Migration {
         for (int j = 0; j < m; j++) {
             b.add(values[j], 0, values[j].length, prefix, rowContext ? keyTexts[index[j]] : null);
         }
-        crypt.migrateBatch(b, options.legacyKey, flags);
+        crypt.legacyMigrator().migrateBatch(b, options.legacyKey, flags);
         report.cryptoNanos += System.nanoTime() - t;
         int pendingUpdates = 0;
         for (int j = 0; j < m; j++) {
@@ -613,16 +615,16 @@ public final class Migration {
         }
     }
 
-    private java.util.Set<LkrCrypt.MigrateOption> flags(EncryptedColumn c) {
+    private java.util.Set<LegacyMigrator.MigrateOption> flags(EncryptedColumn c) {
         // An envelope of this keystore that does not authenticate under the manifest's context is
         // reported, never tried as a legacy value (which CBC would "decrypt" into garbage ~1/4096).
-        java.util.EnumSet<LkrCrypt.MigrateOption> f =
-                java.util.EnumSet.of(LkrCrypt.MigrateOption.STRICT_V1);
+        java.util.EnumSet<LegacyMigrator.MigrateOption> f =
+                java.util.EnumSet.of(LegacyMigrator.MigrateOption.STRICT_V1);
         if (c.isText()) {
-            f.add(LkrCrypt.MigrateOption.REQUIRE_UTF8);
+            f.add(LegacyMigrator.MigrateOption.REQUIRE_UTF8);
         }
-        if (options.reencrypt) {
-            f.add(LkrCrypt.MigrateOption.REENCRYPT);
+        if (options.moveToActiveKek) {
+            f.add(LegacyMigrator.MigrateOption.MOVE_TO_ACTIVE_KEK);
         }
         return f;
     }

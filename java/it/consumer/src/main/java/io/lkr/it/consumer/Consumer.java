@@ -1,5 +1,6 @@
 package io.lkr.it.consumer;
 
+import io.lkr.crypt.LegacyMigrator;
 import io.lkr.crypt.LkrCrypt;
 import io.lkr.crypt.MasterKey;
 import io.lkr.crypt.NotAuthenticException;
@@ -16,7 +17,9 @@ import java.util.stream.Stream;
 /**
  * What an application does with io.lkr:lkr-crypt alone: a CMK handed over as data ({@link
  * MasterKey#local(byte[])}), a keystore file in a temporary directory, a value encrypted and
- * decrypted, the keystore reopened from its file, and a tampered value refused. Exits 1 on any
+ * decrypted, the keystore reopened from its file, a tampered value refused, and the two views of a
+ * handle: a KEK rotation moving the value to the new KEK ({@code KeystoreAdmin}), and an envelope
+ * v1 passed through the caller-owned migration unchanged ({@link LegacyMigrator}). Exits 1 on any
  * failure.
  */
 public final class Consumer {
@@ -71,10 +74,26 @@ public final class Consumer {
                         envelope,
                         "CONNECTION.PASSWORD:43".getBytes(StandardCharsets.UTF_8),
                         "a value under another context");
+
+                // Keystore administration and legacy migration: views of the same handle.
+                try (LkrCrypt rotated = crypt.keystoreAdmin().rotateKek()) {
+                    byte[] moved = rotated.keystoreAdmin().moveToActiveKek(envelope, context);
+                    check(
+                            rotated.keystoreAdmin().kekIdOf(moved, context).getAsInt() == 2,
+                            "the value moved to the new KEK 2");
+                    byte[] out = new byte[LegacyMigrator.migratedLength(moved.length)];
+                    int n =
+                            rotated.legacyMigrator()
+                                    .migrate(moved, 0, moved.length, context, out, 0);
+                    check(
+                            Arrays.equals(moved, Arrays.copyOf(out, n)),
+                            "an envelope v1 passes through the migration unchanged");
+                }
             }
         }
         System.out.println(
-                "encrypt, decrypt, reopen: OK; tampered value and wrong context refused");
+                "encrypt, decrypt, reopen, rotate, move, migrate: OK; tampered value and wrong"
+                        + " context refused");
     }
 
     private static void refused(LkrCrypt crypt, byte[] envelope, byte[] context, String what)
