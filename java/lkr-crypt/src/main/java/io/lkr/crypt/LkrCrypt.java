@@ -39,6 +39,10 @@ public final class LkrCrypt implements AutoCloseable {
     /** The GCM tag closing an envelope and each stream segment (docs/envelope.md, stream.md). */
     static final int TAG_LENGTH = 16;
 
+    // From this size on the JVM zeroes a new array whatever follows, so the byte[] API works
+    // between the caller's array and the new one rather than copying first (README Performance).
+    static final int LARGE_VALUE = 16 << 10;
+
     /** Caller-owned encryption: sealed in place with the plaintext at the envelope's offset 53. */
     private static final CryptHandle.ArrayOp ENCRYPT_ARRAY =
             new CryptHandle.ArrayOp(
@@ -205,9 +209,13 @@ public final class LkrCrypt implements AutoCloseable {
         Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(context, "context");
         handle.checkLength(plaintext.length, false);
+        byte[] out = new byte[encryptedLength(plaintext.length)];
+        if (plaintext.length >= LARGE_VALUE) { // zeroed anyway: no copy, sealed across
+            encrypt(plaintext, 0, plaintext.length, context, out, 0);
+            return out;
+        }
         // The plaintext goes straight into the new array at the header's end: the JIT copies
         // instead of zeroing (no extra pass), and the native side seals it in place.
-        byte[] out = new byte[encryptedLength(plaintext.length)];
         System.arraycopy(plaintext, 0, out, HEADER_LENGTH, plaintext.length);
         sealInPlace(out, context);
         return out;
@@ -233,6 +241,11 @@ public final class LkrCrypt implements AutoCloseable {
         Objects.requireNonNull(envelope, "envelope");
         Objects.requireNonNull(context, "context");
         handle.checkLength(envelope.length, true);
+        if (envelope.length >= LARGE_VALUE) { // zeroed anyway: opened across, no copy
+            byte[] out = new byte[decryptedLength(envelope.length)];
+            decrypt(envelope, 0, envelope.length, context, out, 0);
+            return out;
+        }
         // A copy of the ciphertext (one pass, instead of zeroing a new array), opened in place.
         byte[] out =
                 envelope.length < OVERHEAD

@@ -45,7 +45,14 @@ class UndecryptableReportTest {
                         .toList();
         assertTrue(err.get(0).contains("the legacy key is almost certainly wrong"), r.err);
         assertTrue(err.get(0).contains("LKR_LEGACY_KEY_ENV"), r.err);
-        assertTrue(err.get(1).startsWith(total + " value(s) do not decrypt"), r.err);
+        // Under a wrong key about one binary value in 256 still has valid padding (the sample's
+        // IVs are random): all 221 fail, or all but a few.
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(\\d+) value\\(s\\) do not decrypt.*")
+                        .matcher(err.get(1));
+        assertTrue(m.matches(), r.err);
+        int failed = Integer.parseInt(m.group(1));
+        assertTrue(failed <= total && total - failed <= 3, r.err);
         long listed =
                 err.stream()
                         .filter(l -> l.matches("  (CONNECTION|OAUTH_CLIENT_APP) ID=.*"))
@@ -54,7 +61,7 @@ class UndecryptableReportTest {
         assertTrue(
                 r.err.contains(
                         "... and "
-                                + (total - MigrateEncryptionTask.LISTED)
+                                + (failed - MigrateEncryptionTask.LISTED)
                                 + " more, every one listed in log/lkr-crypt.log"),
                 r.err);
         assertTrue(err.size() < 60, "stderr stays short: " + err.size() + " lines");
@@ -63,6 +70,6 @@ class UndecryptableReportTest {
                 log.lines()
                         .filter(l -> l.matches(".*:: +(CONNECTION|OAUTH_CLIENT_APP) ID=.*"))
                         .count();
-        assertEquals(total, logged, "the log lists every value");
+        assertEquals(failed, logged, "the log lists every value");
     }
 }
