@@ -120,7 +120,7 @@ public final class KeystoreTasks {
                 done(next, "file " + keystore);
                 return OK;
             } catch (GeneralSecurityException e) {
-                log.error(e.getMessage() + " Nothing was changed.");
+                log.error(TaskSupport.sentence(e.getMessage()) + " Nothing was changed.");
                 return FAILED;
             } catch (OutputTarget.OutputException e) {
                 log.error(e.getMessage() + ". The old keystore is still in place.");
@@ -150,7 +150,7 @@ public final class KeystoreTasks {
                 log.error(e.getMessage());
                 return FAILED;
             } catch (GeneralSecurityException e) {
-                log.error(e.getMessage() + " Nothing was changed.");
+                log.error(TaskSupport.sentence(e.getMessage()) + " Nothing was changed.");
                 return FAILED;
             } catch (InternalDb.UncleanShutdownException e) {
                 log.error(e.getMessage());

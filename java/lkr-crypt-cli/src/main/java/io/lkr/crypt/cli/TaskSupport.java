@@ -27,6 +27,11 @@ final class TaskSupport {
         }
     }
 
+    /** {@code message} ending as a sentence does (a full stop added where it has none). */
+    static String sentence(String message) {
+        return message.matches("(?s).*[.!?]\\s*") ? message.strip() : message.strip() + ".";
+    }
+
     /**
      * The kind of CMK that wraps a keystore document (docs/keystore.md {@code master_key}):
      * "local", or "aws-kms (key id)"; "unknown" when the document cannot be read.
