@@ -432,7 +432,10 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
                             s.empty));
         }
         if (wrote) {
-            log.info("  re-encrypted and written: " + r.total(s -> s.migrated) + " value(s)");
+            log.info(
+                    "  written: "
+                            + r.total(s -> s.migrated)
+                            + " value(s), now AES-256-GCM (v1) under the active KEK");
         }
         double secs = r.totalNanos / 1e9;
         long rows = r.total(s -> s.values + s.empty);
