@@ -87,10 +87,14 @@ fn child_failure(set: &[(&str, &str)], unset: &[&str]) -> Step {
     s
 }
 
-/// A failing open of a new key (by its alias) in a child without the variables `unset`.
-fn failure_without(unset: &[&str]) -> Step {
+/// A failing open of a new key (by its alias) in a child without the variables `unset`: an
+/// error of `kind` whose message names `named`.
+fn failure_without(unset: &[&str], kind: &str, named: &str) -> Step {
     let (alias, _) = new_key();
-    child_failure(&[("LKR_AWS_CMK", &alias)], unset)
+    let s = child_failure(&[("LKR_AWS_CMK", &alias)], unset);
+    assert_eq!(s.kind, kind, "{s:?}");
+    assert!(s.message.contains(named), "{s:?}");
+    s
 }
 
 #[test]
@@ -117,18 +121,22 @@ fn the_entry_points_open_from_the_environment_with_one_kms_call() {
 #[test]
 fn a_missing_region_is_named() {
     require_server!();
-    let s = failure_without(&["AWS_REGION", "AWS_DEFAULT_REGION"]);
-    assert_eq!(s.kind, "MASTER_KEY", "{s:?}");
-    assert!(s.message.contains("AWS_REGION is not set"), "{s:?}");
+    let s = failure_without(
+        &["AWS_REGION", "AWS_DEFAULT_REGION"],
+        "MASTER_KEY",
+        "AWS_REGION is not set",
+    );
     assert_eq!(s.requests, 0);
 }
 
 #[test]
 fn missing_credentials_are_named_without_a_secret() {
     require_server!();
-    let s = failure_without(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
-    assert_eq!(s.kind, "KMS", "{s:?}");
-    assert!(s.message.contains("credentials"), "{s:?}");
+    let s = failure_without(
+        &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+        "KMS",
+        "credentials",
+    );
     eprintln!("no credentials: {}", s.message);
     // Credentials that are there never appear in a message.
     let s = child_failure(

@@ -110,14 +110,7 @@ final class Native {
      * array with the plaintext 53 bytes after the output's start (sealed in place).
      */
     static native int encryptArray(
-            long handle,
-            byte[] in,
-            int inOff,
-            int inLen,
-            byte[] context,
-            byte[] out,
-            int outOff,
-            int outLen);
+            long h, byte[] in, int inOff, int inLen, byte[] c, byte[] out, int outOff, int outLen);
 
     /**
      * Decrypts {@code in[inOff, inOff + inLen)} into {@code out[outOff, outOff + outLen)}, both
@@ -126,14 +119,7 @@ final class Native {
      * failure the output holds no plaintext.
      */
     static native int decryptArray(
-            long handle,
-            byte[] in,
-            int inOff,
-            int inLen,
-            byte[] context,
-            byte[] out,
-            int outOff,
-            int outLen);
+            long h, byte[] in, int inOff, int inLen, byte[] c, byte[] out, int outOff, int outLen);
 
     /**
      * Migrates {@code in[inOff, inOff + inLen)} into {@code out[outOff, outOff + outLen)}, both

@@ -197,10 +197,10 @@ class CallerBufferMigrateTest {
     /** The native export checks regions, overlaps and the bound itself (never trusting Java). */
     @Test
     void theNativeSideRefusesBadRegions() throws Exception {
+        byte[] a = new byte[200];
+        byte[] b = new byte[200];
         long h = Native.openBytes(null);
         try {
-            byte[] a = new byte[200];
-            byte[] b = new byte[200];
             // {inOff, inLen, outOff, outLen, output in `a` too}: outside an array, or overlapping
             // at all (LegacyMigrator copies first; there is no in-place form).
             int[][] refused = {{150, 100, 0, 153, 0}, {0, 32, -1, 85, 0}, {0, 32, 16, 85, 1}};
