@@ -320,12 +320,6 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         return cols.stream().mapToLong(f).sum();
     }
 
-    /**
-     * At most one decrypted legacy value per this many failures is what a wrong key gives by chance
-     * (about one binary value in 256 has valid padding under any key).
-     */
-    static final int CHANCE_PASSES = 64;
-
     /** How many undecryptable values are listed on stderr; the log lists every one. */
     static final int LISTED = 20;
 
@@ -339,16 +333,15 @@ public final class MigrateEncryptionTask extends LoggedDbTaskCommand {
         List<Migration.Undecryptable> all = check.undecryptable;
         long failed = check.total(s -> s.legacyFailed);
         long decrypted = check.total(s -> s.legacy);
-        if (failed > 0 && decrypted == 0) {
+        boolean keyWrong = check.legacyKeyAlmostCertainlyWrong();
+        if (keyWrong && decrypted == 0) {
             log.error(
                     "Every legacy value checked ("
                             + failed
                             + ") fails to decrypt with the legacy key ("
                             + legacyKeySource()
                             + "): the legacy key is almost certainly wrong.");
-        } else if (failed > 0 && decrypted * CHANCE_PASSES <= failed) {
-            // A wrong key still "decrypts" about one binary value in 256 (its padding happens to
-            // be valid): a handful of such values among the failures is no sign of a right key.
+        } else if (keyWrong) {
             log.error(
                     failed
                             + " of "

@@ -215,6 +215,21 @@ public final class Migration {
             long decrypted = total(s -> s.legacy);
             return decrypted > 0 && failed >= decrypted;
         }
+
+        /**
+         * Whether the legacy key is almost certainly wrong: legacy values fail, and the few that
+         * decrypt (if any) are no more than a wrong key gives by chance — about one binary value in
+         * 256 has valid padding under any key, so at most one per {@link #CHANCE_PASSES} failures.
+         *
+         * @return whether the legacy key is almost certainly wrong
+         */
+        public boolean legacyKeyAlmostCertainlyWrong() {
+            long failed = total(s -> s.legacyFailed);
+            return failed > 0 && total(s -> s.legacy) * CHANCE_PASSES <= failed;
+        }
+
+        /** Failures per legacy value a wrong key still decrypts by chance, at the most. */
+        public static final int CHANCE_PASSES = 64;
     }
 
     /**
